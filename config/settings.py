@@ -1,0 +1,154 @@
+"""Settings: a TOML file plus POSTPROD_* environment variables; no global instance."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.errors import UnknownNameError
+from config.spec import TechSpec, load_spec, load_toml, validation_to_config_error
+
+DEFAULT_IGNORE = [
+    ".DS_Store",
+    "._*",
+    "Thumbs.db",
+    "desktop.ini",
+    ".Spotlight-V100",
+    ".Trashes",
+    ".fseventsd",
+    ".TemporaryItems",
+    "*.part",
+    "*.tmp",
+    "~$*",
+]
+
+HashAlgorithm = Literal["xxh128", "xxh64", "xxh3", "md5", "sha1", "c4"]
+
+
+class Production(BaseModel):
+    """A production: its technical spec, where its rushes arrive, and where its outputs go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    spec: str = "default"  # a built-in spec name or a TOML file path
+    ingest_folders: list[Path] = []
+    output_root: Path | None = None
+    proxy_presets: list[str] = []
+    delivery_profile: str | None = None
+    handles: int = Field(default=12, ge=0)
+    expected_cards: int | None = Field(default=None, ge=1)
+
+    def tech_spec(self) -> TechSpec:
+        return load_spec(self.spec)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="POSTPROD_", extra="forbid", env_nested_delimiter="__")
+
+    data_dir: Path = Path("~/.local/share/postprod")
+    database_url: str | None = None  # any SQLAlchemy URL; SQLite in data_dir by default
+    ffmpeg: str | None = None  # path to ffmpeg; else PATH; else the bundled static build
+    hash_algorithm: HashAlgorithm = "xxh128"
+    ignore: list[str] = DEFAULT_IGNORE
+    decode_check: Literal["none", "tail", "full"] = "tail"
+    settle_seconds: float = 5.0
+    analytics: bool = False
+    productions: dict[str, Production] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, which arrives as init arguments.
+        return (env_settings, init_settings)
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_path / 'postprod.db'}"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_path / "reports"
+
+    def production(self, name: str | None) -> Production:
+        """A configured production; 'default' always exists, with the default spec."""
+        name = name or "default"
+        if name in self.productions:
+            return self.productions[name]
+        if name == "default":
+            return Production(name="default")
+        raise UnknownNameError("production", name, ["default", *self.productions])
+
+    def ffmpeg_exe(self) -> str:
+        from config.tools import find_ffmpeg
+
+        return find_ffmpeg(self.ffmpeg)
+
+
+def settings_file(explicit: Path | None = None) -> Path | None:
+    """The settings file: --config, else $POSTPROD_CONFIG, else ./postprod.toml, else ~/.config."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("POSTPROD_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in (Path("postprod.toml"), Path("~/.config/postprod/postprod.toml").expanduser()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from the TOML file (if any) and the environment; bad files name the field."""
+    file = settings_file(path)
+    data: dict[str, Any] = load_toml(file) if file else {}
+    productions = data.get("productions", {})
+    if isinstance(productions, dict):
+        for key, value in productions.items():
+            if isinstance(value, dict):
+                value.setdefault("name", key)
+    data.update(overrides)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise validation_to_config_error(file or "environment", exc) from exc
+    if file is not None:
+        _resolve_relative(settings, file.parent, data_dir_from_file="data_dir" in data)
+    if not settings.analytics:
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+    return settings
+
+
+def _resolve_relative(settings: Settings, base: Path, *, data_dir_from_file: bool) -> None:
+    """Paths in a settings file are relative to that file, not to the current directory."""
+    def fix(p: Path) -> Path:
+        p = p.expanduser()
+        return p if p.is_absolute() else (base / p)
+
+    if data_dir_from_file and not os.environ.get("POSTPROD_DATA_DIR"):
+        settings.data_dir = fix(settings.data_dir)
+    for prod in settings.productions.values():
+        prod.ingest_folders = [fix(p) for p in prod.ingest_folders]
+        if prod.output_root is not None:
+            prod.output_root = fix(prod.output_root)
+        if prod.spec.endswith(".toml"):
+            prod.spec = str(fix(Path(prod.spec)))
+

@@ -1,0 +1,81 @@
+"""The ingest flow: each card is verified, probed, checked and catalogued; the plan hears of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+
+from config.settings import Settings, load_settings
+from flows import __version__
+from ingest.catalogue import Catalogue
+from ingest.ingest import CardReport, IngestContext, ingest_source
+from ingest.report import write_reports
+from planning.stages import Stage, StageState
+from planning.store import PlanningStore
+
+# Set by the command line to drive its progress bar: (card, relpath, bytes hashed).
+ProgressHook = Callable[[str, str, int], None]
+progress_hook: ProgressHook | None = None
+
+
+def ingest_card(source: str, production: str, settings: Settings) -> CardReport:
+    """Ingest one card or file and write its reports (a plain function; the flow runs it as a task)."""
+    prod = settings.production(production)
+    card = Path(source).name
+    hook = progress_hook
+    ctx = IngestContext(
+        settings=settings,
+        production=prod,
+        spec=prod.tech_spec(),
+        catalogue=Catalogue(settings.db_url),
+        ffmpeg=settings.ffmpeg_exe(),
+        tool_version=__version__,
+        progress=(lambda rel, n: hook(card, rel, n)) if hook else None,
+    )
+    report = ingest_source(Path(source), ctx)
+    return write_reports(report, settings.reports_dir)
+
+
+def record_reception(production: str, reports: list[CardReport], settings: Settings) -> StageState:
+    """Move the production's rushes reception stage: in progress, or done once the expected cards are in."""
+    prod = settings.production(production)
+    catalogue = Catalogue(settings.db_url)
+    sources = {row["source"] for row in catalogue.ingest_rows(production)}
+    done = prod.expected_cards is not None and len(sources) >= prod.expected_cards
+    state = StageState.DONE if done else StageState.IN_PROGRESS
+    expected = f" of {prod.expected_cards}" if prod.expected_cards else ""
+    PlanningStore(settings.db_url).set_state(
+        production, Stage.RUSHES_RECEPTION, state,
+        note=f"{len(sources)}{expected} card(s) or folder(s) received",
+        evidence={"ingests": [r.ingest_id for r in reports], "reports": [r.report_json for r in reports]},
+    )
+    return state
+
+
+def run_ingest(sources: list[str], production: str, settings: Settings) -> list[CardReport]:
+    """The same steps as the flow, without Prefect (no run history, no start-up cost)."""
+    reports = [ingest_card(s, production, settings) for s in sources]
+    record_reception(production, reports, settings)
+    return reports
+
+
+@task(name="ingest-card")
+def ingest_card_task(source: str, production: str, settings: Settings) -> CardReport:
+    return ingest_card(source, production, settings)
+
+
+@task(name="record-reception")
+def record_reception_task(production: str, reports: list[CardReport], settings: Settings) -> StageState:
+    return record_reception(production, reports, settings)
+
+
+@flow(name="ingest")
+def ingest_flow(sources: list[str], production: str = "default", config: str | None = None) -> list[dict[str, Any]]:
+    """Verify, probe, check and catalogue each card; move the production's rushes reception stage."""
+    settings = load_settings(Path(config) if config else None)
+    reports = [ingest_card_task(s, production, settings) for s in sources]
+    record_reception_task(production, reports, settings)
+    return [r.model_dump(mode="json") for r in reports]

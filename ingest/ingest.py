@@ -1,0 +1,325 @@
+"""Verified ingest of a card or folder: hash (and verify against the set's MHL), probe, check, catalogue.
+
+Sources are never modified: the only thing written into a card is a new generation in its `ascmhl/`
+folder, and only when the card is writable; otherwise the MHL goes into the data directory.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from config.errors import PostprodError
+from config.settings import Production, Settings
+from config.spec import TechSpec
+from ingest import mhl
+from ingest.catalogue import Catalogue
+from ingest.hashing import hash_file
+from ingest.media import Finding, MediaFile, MediaKind, Severity
+from ingest.probe import probe_file
+from ingest.rules import check_duplicates, check_file
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class FileResult(BaseModel):
+    """One file of an ingest: what happened to it, its hashes, its description and findings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    relpath: str
+    status: str  # new | unchanged | updated | changed | missing | unreadable | skipped
+    hashes: dict[str, str] = {}
+    mhl_action: str | None = None  # original | verified | failed
+    mhl_actions: dict[str, str] = {}  # per hash format
+    media: MediaFile | None = None
+    findings: list[Finding] = []
+
+    @property
+    def all_findings(self) -> list[Finding]:
+        return [*self.findings, *(self.media.findings if self.media else [])]
+
+
+class CardReport(BaseModel):
+    """The result of ingesting one card (or loose folder or file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = REPORT_SCHEMA_VERSION
+    production: str
+    source: str
+    card: str
+    ingest_id: int | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    mhl_path: str | None = None
+    mhl_location: str | None = None  # card | data_dir
+    verified_against: list[str] = []
+    summary: dict[str, int] = {}
+    files: list[FileResult] = []
+    report_json: str | None = None
+    report_html: str | None = None
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.files for x in f.all_findings if x.severity == severity)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ignored(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+@dataclass
+class Scan:
+    root: Path  # the card root (for a loose file, its folder)
+    files: list[Path] = field(default_factory=list)
+    problems: list[FileResult] = field(default_factory=list)
+    loose: bool = False
+
+
+def scan(source: Path, ignore: list[str]) -> Scan:
+    """List a card's files (sorted, ignoring the ignore list and `ascmhl/`), noting what cannot be walked."""
+    if source.is_file() or (source.is_symlink() and not source.is_dir()):
+        return Scan(root=source.parent, files=[source], loose=True)
+    result = Scan(root=source)
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def onerror(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else source
+        result.problems.append(_problem(where, source, "unreadable", f"cannot list folder: {exc.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(source, onerror=onerror, followlinks=False):
+        here = Path(dirpath)
+        try:
+            st = here.stat()
+            seen_dirs.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        kept = []
+        for d in sorted(dirnames):
+            full = here / d
+            if (here == source and d == mhl.MHL_FOLDER) or _ignored(d, ignore):
+                continue
+            if full.is_symlink():
+                result.problems.append(_problem(full, source, "symlink", "symbolic link to a folder: not followed",
+                                                Severity.WARNING, status="skipped"))
+                continue
+            kept.append(d)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if _ignored(name, ignore):
+                continue
+            result.files.append(here / name)
+    return result
+
+
+def _problem(path: Path, root: Path, rule: str, message: str, severity: Severity = Severity.ERROR,
+             status: str = "unreadable") -> FileResult:
+    return FileResult(path=str(path), relpath=_rel(path, root), status=status,
+                      findings=[Finding(rule=rule, severity=severity, message=message)])
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+@dataclass
+class IngestContext:
+    settings: Settings
+    production: Production
+    spec: TechSpec
+    catalogue: Catalogue
+    ffmpeg: str
+    tool_version: str
+    progress: Callable[[str, int], None] | None = None  # (relpath, bytes hashed)
+    workers: int = 2
+
+
+def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
+    """Ingest one card, folder or loose file. Never raises for a bad file: findings say what went wrong."""
+    source = Path(os.path.abspath(source))
+    if not source.exists() and not source.is_symlink():
+        raise PostprodError("no such file or folder", path=source)
+    settings, production = ctx.settings, ctx.production
+    walked = scan(source, settings.ignore)
+    report = CardReport(production=production.name, source=str(source), card=source.name, started_at=_now())
+    ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
+    report.ingest_id = ingest_id
+
+    # The history already on the card (the offload on set), and where our generation goes.
+    card_root = walked.root
+    if walked.loose:
+        mhl_dir, on_card = mhl.mhl_folder_for_loose(card_root, settings.data_path)
+        history = mhl.History(folder=mhl_dir)
+        own_history = mhl.read_history(mhl_dir)
+    else:
+        mhl_dir, on_card = mhl.mhl_folder_for(card_root, settings.data_path)
+        history = mhl.read_history(card_root / mhl.MHL_FOLDER)
+        own_history = history if on_card else mhl.read_history(mhl_dir)
+        report.verified_against = [f"{n:04d}" for n in history.generations]
+    known_paths = {**own_history.files, **history.files}
+
+    def work(path: Path) -> FileResult:
+        return _ingest_file(path, card_root, known_paths.get(_rel(path, card_root)), ctx, ingest_id)
+
+    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
+        results = list(pool.map(work, walked.files))
+
+    # Files the set's MHL lists that are not on the card any more.
+    present = {r.relpath for r in results}
+    if not walked.loose:
+        for rel in sorted(set(history.files) - present):
+            if _ignored(Path(rel).name, settings.ignore):
+                continue
+            results.append(FileResult(path=str(card_root / rel), relpath=rel, status="missing", findings=[
+                Finding(rule="missing_file", severity=Severity.ERROR,
+                        message="listed in the card's MHL but not on the card",
+                        expected=history.files[rel].hashes and next(iter(history.files[rel].hashes.values())),
+                        measured="absent")]))
+
+    # Duplicate clip names, within this batch and against what the catalogue already holds.
+    fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
+    known = [(n, p) for n, p in ctx.catalogue.clip_names(production.name) if p not in {r.path for r in fresh}]
+    checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, known)
+    for r, m in zip(fresh, checked, strict=True):
+        r.media = m
+
+    for r in results:
+        if r.media is not None and r.status in ("new", "updated"):
+            main_algo = settings.hash_algorithm
+            ctx.catalogue.record(production.name, r.media, card=str(card_root), relpath=r.relpath,
+                                 hash_algorithm=main_algo, hash_value=r.hashes.get(main_algo),
+                                 ingest_id=ingest_id)
+
+    entries = [mhl.Entry(path=r.relpath, size=r.media.size or 0, mtime=(r.media.mtime_ns or 0) / 1e9,
+                         hashes=r.hashes, actions=r.mhl_actions)
+               for r in results if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
+    if entries:
+        written = mhl.write_generation(mhl_dir, card_root.name, entries, _mhl_ignore(settings.ignore),
+                                       tool_version=ctx.tool_version)
+        report.mhl_path = str(written)
+    report.mhl_location = "card" if on_card else "data_dir"
+
+    results.extend(walked.problems)
+    results.sort(key=lambda r: r.relpath)
+    report.files = results
+    report.finished_at = _now()
+    report.summary = summarise(results)
+    ctx.catalogue.finish_ingest(ingest_id, files=len(results), new_files=report.summary["new"],
+                                skipped=report.summary["unchanged"], errors=report.summary["errors"],
+                                warnings=report.summary["warnings"])
+    return report
+
+
+def _mhl_ignore(patterns: list[str]) -> list[str]:
+    return list(dict.fromkeys([".DS_Store", "ascmhl", "ascmhl/", *patterns]))
+
+
+def summarise(results: list[FileResult]) -> dict[str, int]:
+    severities = [x.severity for r in results for x in r.all_findings]
+    statuses = [r.status for r in results]
+    return {
+        "files": len(results),
+        "new": statuses.count("new") + statuses.count("updated"),
+        "unchanged": statuses.count("unchanged"),
+        "verified": sum(1 for r in results if r.mhl_action == "verified"),
+        "errors": severities.count(Severity.ERROR),
+        "warnings": severities.count(Severity.WARNING),
+        "infos": severities.count(Severity.INFO),
+        "files_with_errors": sum(1 for r in results if any(x.severity == Severity.ERROR for x in r.all_findings)),
+    }
+
+
+def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx: IngestContext,
+                 ingest_id: int) -> FileResult:
+    settings, production = ctx.settings, ctx.production
+    rel = _rel(path, card_root)
+    shown = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        reason = "broken symbolic link" if path.is_symlink() else "vanished during the ingest"
+        return _problem(path, card_root, "unreadable", reason)
+    except OSError as exc:
+        return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
+
+    row = ctx.catalogue.lookup(production.name, shown)
+    if row and row["status"] == "changed":
+        return FileResult(path=shown, relpath=rel, status="changed", findings=[Finding(
+            rule="changed_after_ingest", severity=Severity.ERROR,
+            message="changed after its ingest: the catalogue keeps the original as evidence; re-ingest it "
+                    "under another name if the new content is wanted",
+            expected=row["hash"], measured="different")])
+    if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+        return FileResult(path=shown, relpath=rel, status="unchanged")
+
+    algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
+    try:
+        hashes = hash_file(path, algorithms,
+                           progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
+    except FileNotFoundError:
+        return _problem(path, card_root, "unreadable", "vanished during the ingest")
+    except OSError as exc:
+        return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
+
+    findings: list[Finding] = []
+    action = "original"
+    actions = {fmt: "original" for fmt in hashes}
+    if listed is not None:
+        bad = [(fmt, want, hashes[fmt]) for fmt, want in listed.hashes.items() if hashes.get(fmt) != want]
+        actions.update({fmt: "verified" for fmt in listed.hashes})
+        actions.update({fmt: "failed" for fmt, _, _ in bad})
+        if bad:
+            fmt, want, got = bad[0]
+            action = "failed"
+            findings.append(Finding(rule="hash_mismatch", severity=Severity.ERROR,
+                                    message=f"{fmt} differs from the card's MHL: the copy is corrupt",
+                                    expected=want, measured=got))
+        else:
+            action = "verified"
+
+    status = "new"
+    if row is not None:
+        if row["hash"] and row["hash_algorithm"] in hashes and row["hash"] != hashes[row["hash_algorithm"]]:
+            ctx.catalogue.mark(production.name, shown, "changed")
+            return FileResult(path=shown, relpath=rel, status="changed", hashes=hashes, findings=[Finding(
+                rule="changed_after_ingest", severity=Severity.ERROR,
+                message="changed after its ingest: the catalogue keeps the original as evidence",
+                expected=row["hash"], measured=hashes[row["hash_algorithm"]])])
+        status = "updated"  # same content, new mtime (touched): refresh the row
+
+    media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=settings.decode_check,
+                       default_rate=ctx.spec.video.frame_rate)
+    media = check_file(media, ctx.spec)
+    if media.kind is MediaKind.SIDECAR:
+        findings.append(Finding(rule="sidecar", severity=Severity.INFO,
+                                message="card metadata or still image: hashed and kept, not probed"))
+    return FileResult(path=shown, relpath=rel, status=status, hashes=hashes, mhl_action=action,
+                      mhl_actions=actions, media=media, findings=findings)
+
+
+def report_rows(report: CardReport) -> list[dict[str, Any]]:
+    """Flat rows for tables: one per finding (or one per file without findings)."""
+    rows = []
+    for f in report.files:
+        items = f.all_findings or [None]
+        for x in items:
+            rows.append({"relpath": f.relpath, "status": f.status,
+                         "severity": x.severity.value if x else "", "rule": x.rule if x else "",
+                         "message": x.message if x else ""})
+    return rows

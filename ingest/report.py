@@ -1,0 +1,48 @@
+"""Ingest reports: JSON (the contract, docs/json.md) and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from config.atomic import write_text_atomic
+from ingest.ingest import CardReport
+
+_env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
+def _fps(rate: Fraction | None) -> str:
+    if rate is None:
+        return ""
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".") + " fps"
+
+
+def report_json(report: CardReport) -> str:
+    return report.model_dump_json(indent=2)
+
+
+def report_html(report: CardReport) -> str:
+    from flows import __version__
+
+    return _env.get_template("ingest_report.html.j2").render(r=report, fps=_fps, version=__version__)
+
+
+def write_reports(report: CardReport, reports_dir: Path) -> CardReport:
+    """Write the JSON and HTML reports atomically; returns the report with their paths set."""
+    stamp = report.started_at.strftime("%Y%m%d-%H%M%S")
+    safe_card = re.sub(r"[^A-Za-z0-9._-]+", "_", report.card) or "card"
+    base = reports_dir / "ingest" / re.sub(r"[^A-Za-z0-9._-]+", "_", report.production)
+    stem = f"{stamp}_{safe_card}_{report.ingest_id}"
+    json_path, html_path = base / f"{stem}.json", base / f"{stem}.html"
+    report = report.model_copy(update={"report_json": str(json_path), "report_html": str(html_path)})
+    write_text_atomic(json_path, report_json(report))
+    write_text_atomic(html_path, report_html(report))
+    return report
+
+
+def load_report(path: Path) -> CardReport:
+    return CardReport.model_validate(json.loads(path.read_text(encoding="utf-8")))
