@@ -44,5 +44,11 @@ def demo(
     out.print("Reports:")
     for r in reports:
         out.print(f"  {r.report_html}")
+    from flows.demo import DEMO_STEPS, DemoContext
+
+    ctx = DemoContext(workspace=ws, config=config, reports=reports, direct=direct, say=out.print)
+    for number, step in enumerate(DEMO_STEPS, start=3):
+        out.print(f"\n{number}. {(step.__doc__ or step.__name__).strip().splitlines()[0]}")
+        step(ctx)
     cfg = load_settings(config)
     out.print(f"Catalogue: {cfg.db_url}\nSettings:  {config}")

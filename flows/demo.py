@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from fractions import Fraction
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from config.atomic import write_bytes_atomic, write_text_atomic
@@ -93,3 +95,19 @@ def build_workspace(ws: Path, ffmpeg: str) -> tuple[Path, list[Path]]:
     if not stray.exists():
         write_bytes_atomic(stray, "Rapport caméra, jour 1 : RAS.\n".encode("utf-8") * 40)
     return config, [card_a, card_b, sound, phone]
+
+
+@dataclass
+class DemoContext:
+    """What each demo step gets: the workspace, its settings file, and the ingest reports."""
+
+    workspace: Path
+    config: Path
+    reports: list  # list[CardReport]
+    direct: bool
+    say: Callable[[str], None]
+
+
+# Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
+DemoStep = Callable[[DemoContext], None]
+DEMO_STEPS: list[DemoStep] = []

@@ -1,0 +1,85 @@
+"""Shared fixtures: real media made with the real ffmpeg, settings in a temporary data directory."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from config.settings import Settings, load_settings  # noqa: E402
+from config.tools import find_ffmpeg  # noqa: E402
+from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip  # noqa: E402
+
+SMALL_SPEC = """schema_version = 1
+name = "small"
+description = "the default spec at a test-sized raster"
+[video]
+width = 320
+height = 180
+frame_rate = "25/1"
+scan = "progressive"
+codecs = ["ProRes", "VC-3", "AVC"]
+[audio]
+sample_rate = 48000
+bit_depth = 24
+codecs = ["PCM"]
+[timecode]
+required = true
+"""
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    return find_ffmpeg()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def make_media(media_dir: Path, ffmpeg: str):
+    """Make (once per session) a clip or take by name; returns its path. Tests copy before changing it."""
+    cache: dict[str, Path] = {}
+
+    def make(name: str, spec: ClipSpec | TakeSpec) -> Path:
+        if name not in cache:
+            path = media_dir / name
+            if isinstance(spec, TakeSpec):
+                make_bwf_take(path, spec, ffmpeg)
+            else:
+                make_clip(path, spec, ffmpeg)
+            cache[name] = path
+        return cache[name]
+
+    return make
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A settings file with a 'test' production on the small spec, and a data directory, in tmp_path."""
+    (tmp_path / "small.toml").write_text(SMALL_SPEC)
+    (tmp_path / "postprod.toml").write_text(
+        'data_dir = "data"\n\n[productions.test]\nspec = "small.toml"\nhandles = 12\n'
+    )
+    monkeypatch.setenv("POSTPROD_CONFIG", str(tmp_path / "postprod.toml"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture()
+def settings(workspace: Path) -> Settings:
+    return load_settings(workspace / "postprod.toml")
+
+
+def small_clip(**kw) -> ClipSpec:
+    base = {"width": 320, "height": 180, "rate": Fraction(25), "seconds": 1.0}
+    base.update(kw)
+    return ClipSpec(**base)
