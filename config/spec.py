@@ -102,8 +102,12 @@ def load_toml(path: Path) -> dict[str, Any]:
 
 
 def validation_to_config_error(path: Path | str, exc: ValidationError) -> ConfigError:
-    """The first problem of a pydantic error, as a ConfigError naming the field."""
-    first = exc.errors()[0]
+    """The main problem of a pydantic error, as a ConfigError naming the field.
+
+    An unknown field comes first: a typo (`widht`) also makes the real field look missing.
+    """
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or None
     reason = first["msg"]
     if first["type"] == "literal_error" and field == "schema_version":
@@ -112,6 +116,8 @@ def validation_to_config_error(path: Path | str, exc: ValidationError) -> Config
         reason = "unknown field"
     elif first["type"] == "missing":
         reason = "required field is missing"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return ConfigError(path, field, reason)
 
 

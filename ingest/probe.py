@@ -163,11 +163,14 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     general = info.general_tracks[0] if info.general_tracks else None
     videos, audios = info.video_tracks, info.audio_tracks
     if general is None or (not videos and not audios):
-        kind = "still image" if info.image_tracks else "not a media file"
         if info.image_tracks:
             return MediaFile(**base, kind=MediaKind.SIDECAR, container=general.format if general else None)
-        what = f" ({general.format})" if general is not None and general.format else ""
-        return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"{kind}{what}: no picture or sound found")
+        if general is not None and general.format:
+            # The container is recognised but its index is not there: a copy stopped before the end.
+            reason = f"{general.format} file with no readable picture or sound: cut short or corrupt"
+        else:
+            reason = "not a media file: no picture or sound found"
+        return MediaFile(**base, kind=MediaKind.UNREADABLE, error=reason)
 
     container = general.format
     container_profile = general.format_profile
