@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from config.settings import load_settings
-from config.tools import find_ffmpeg, ffmpeg_version
+from config.tools import ffmpeg_version, find_ffmpeg
 from flows.app import app, out, state
 
 

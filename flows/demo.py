@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from fractions import Fraction
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
 from config.atomic import write_bytes_atomic, write_text_atomic
@@ -18,7 +18,7 @@ HD = {"width": 1920, "height": 1080}
 
 
 def demo_settings_text(ws: Path) -> str:
-    return f"""# postprod settings for the demo workspace (paths are relative to this file)
+    return """# postprod settings for the demo workspace (paths are relative to this file)
 data_dir = "data"
 
 [productions.demo]
@@ -93,7 +93,7 @@ def build_workspace(ws: Path, ffmpeg: str) -> tuple[Path, list[Path]]:
                                           vfr=True, audio_channels=1, sample_rate=44100, audio_codec="aac"))
     stray = phone / "Rapport caméra – jour 1.doc"
     if not stray.exists():
-        write_bytes_atomic(stray, "Rapport caméra, jour 1 : RAS.\n".encode("utf-8") * 40)
+        write_bytes_atomic(stray, "Rapport caméra, jour 1 : RAS.\n".encode() * 40)
     return config, [card_a, card_b, sound, phone]
 
 

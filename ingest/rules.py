@@ -127,7 +127,8 @@ def check_bit_depth(media: MediaFile, spec: TechSpec) -> list[Finding]:
 
 @rule("audio_codec", Severity.WARNING)
 def check_audio_codec(media: MediaFile, spec: TechSpec) -> list[Finding]:
-    codecs = sorted({a.codec for a in media.audio if a.codec and spec.audio.codecs and a.codec not in spec.audio.codecs})
+    accepted = spec.audio.codecs
+    codecs = sorted({a.codec for a in media.audio if a.codec and accepted and a.codec not in accepted})
     return [_finding(spec, "audio_codec", f"{c} audio", ", ".join(spec.audio.codecs), c) for c in codecs]
 
 

@@ -28,7 +28,7 @@ class TimecodeError(ValueError):
     """A timecode or frame rate that cannot be read."""
 
 
-def parse_rate(value: str | int | float | Fraction) -> Fraction:
+def parse_rate(value: str | float | Fraction) -> Fraction:
     """Read a frame rate as an exact rational: "25", "25/1", "30000/1001", "29.97", 23.976."""
     if isinstance(value, Fraction):
         rate = value

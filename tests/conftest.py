@@ -12,9 +12,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from config.settings import Settings, load_settings  # noqa: E402
-from config.tools import find_ffmpeg  # noqa: E402
-from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip  # noqa: E402
+from config.settings import Settings, load_settings
+from config.tools import find_ffmpeg
+from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
 
 SMALL_SPEC = """schema_version = 1
 name = "small"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import small_clip
+
 from flows.schemas import SCHEMA_DIR, SCHEMAS, render, schema_of
 
 POSTPROD = [sys.executable, "-m", "flows.cli"]

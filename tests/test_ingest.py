@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import small_clip
+
 from flows.ingest import ingest_card, run_ingest
 from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file

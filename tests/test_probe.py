@@ -1,12 +1,12 @@
 """probe_file on real media made by ffmpeg: what a user checks in `postprod probe --json`."""
 
+import shutil
 from fractions import Fraction
 from pathlib import Path
-import shutil
 
 import pytest
-
 from conftest import small_clip
+
 from ingest.media import MediaKind
 from ingest.probe import clip_reel, probe_file
 from ingest.synth import TakeSpec, truncated_copy

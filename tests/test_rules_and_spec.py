@@ -4,8 +4,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-
 from conftest import SMALL_SPEC, small_clip
+
 from config.errors import ConfigError, UnknownNameError
 from config.spec import load_spec
 from ingest.probe import probe_file
