@@ -29,6 +29,9 @@ _REEL_PATTERNS = [
     re.compile(r"^(?P<reel>[A-Z]\d{3})_\d{8}_C\d{3}"),  # Blackmagic A001_08241517_C012
 ]
 
+# Names some tools give the tmcd track: not a reel.
+_GENERIC_TC_NAMES = {"timecode", "time code", "timecode track", "tc", "tc1", "tmcd", "timecode1"}
+
 _PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
 _FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
 
@@ -241,8 +244,9 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
                 fields["timecode_source"] = "mxf" if container == "MXF" else "tmcd"
             except TimecodeError as exc:
                 errors.append(f"unreadable start timecode {t.time_code_of_first_frame!r}: {exc}")
-        if t.title and not fields.get("reel"):
-            fields.update(reel=t.title.strip(), reel_source="tmcd-name")
+        title = (t.title or "").strip()
+        if title and title.casefold() not in _GENERIC_TC_NAMES and not fields.get("reel"):
+            fields.update(reel=title, reel_source="tmcd-name")
     elif video is not None and videos[0].time_code_of_first_frame and tc_rate is not None:
         raw = videos[0].time_code_of_first_frame
         try:
@@ -261,8 +265,11 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
             start = Timecode.from_seconds(seconds, tc_rate, drop)
             fields["timecode_source"] = "bext+ixml" if bwf.ixml_rate else "bext"
 
-    if container == "MXF" and not fields.get("reel") and general.package_name:
-        fields.update(reel=str(general.package_name).strip(), reel_source="mxf-package")
+    package = str(general.package_name or "").strip()
+    if container == "MXF" and not fields.get("reel") and package:
+        # Cameras often name the MXF package after the clip: the camera roll then comes from the name.
+        if not (package == path.stem and clip_reel(package)):
+            fields.update(reel=package, reel_source="mxf-package")
     if not fields.get("reel"):
         reel = clip_reel(path.stem)
         if reel:

@@ -168,3 +168,13 @@ def test_reception_stage_moves(card: Path, settings, workspace: Path) -> None:
     assert store.state("test", Stage.RUSHES_RECEPTION) is StageState.IN_PROGRESS
     evidence = store.events("test", Stage.RUSHES_RECEPTION)[-1]["evidence"]
     assert reports[0].report_json in evidence
+
+
+def test_html_report_escapes_names(workspace: Path, make_media, settings) -> None:
+    root = workspace / "<b>card</b>"
+    root.mkdir()
+    shutil.copy(make_media("esc.mov", small_clip()), root / "<script>alert(1)</script>.mov")
+    report = ingest_card(str(root), "test", settings)
+    html = Path(report.report_html).read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>card</b>" not in html

@@ -134,3 +134,16 @@ def test_odd_names(make_media, tmp_path: Path, ffmpeg: str, name: str) -> None:
                                            ("A001_08241517_C012", "A001"), ("IMG_0042", None)])
 def test_reel_from_camera_naming(name: str, reel: str | None) -> None:
     assert clip_reel(name) == reel
+
+
+def test_mxf_package_named_after_the_clip_gives_the_camera_roll(make_media, ffmpeg) -> None:
+    # An ARRI-style MXF whose package name is the clip name: the reel is the camera roll, A007.
+    path = make_media("A007C012_261123_R1AB.mxf", small_clip(codec="dnxhr_lb", width=1280, height=720,
+                                                             reel="A007C012_261123_R1AB"))
+    m = probe_file(path, ffmpeg=ffmpeg)
+    assert (m.reel, m.reel_source) == ("A007", "clip-name")
+
+
+def test_generic_tmcd_name_is_not_a_reel(make_media, ffmpeg) -> None:
+    m = probe_file(make_media("X_generic.mov", small_clip(reel="Timecode")), ffmpeg=ffmpeg)
+    assert m.reel is None
