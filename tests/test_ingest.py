@@ -171,10 +171,10 @@ def test_reception_stage_moves(card: Path, settings, workspace: Path) -> None:
 
 
 def test_html_report_escapes_names(workspace: Path, make_media, settings) -> None:
-    root = workspace / "<b>card</b>"
+    root = workspace / "<b>card&amp"
     root.mkdir()
-    shutil.copy(make_media("esc.mov", small_clip()), root / "<script>alert(1)</script>.mov")
+    shutil.copy(make_media("esc.mov", small_clip()), root / "<script>alert(1)<\\script>.mov")
     report = ingest_card(str(root), "test", settings)
     html = Path(report.report_html).read_text()
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<b>card</b>" not in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<b>card" not in html and "&lt;b&gt;card&amp;amp" in html
