@@ -36,7 +36,7 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
     import flows.ingest as ingest_flows
 
     cfg = settings()
-    cfg.production(production)  # unknown names fail here, before any work
+    cfg.production(production).tech_spec()  # unknown names and bad spec files fail here, before any work
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise PostprodError("no such file or folder", path=missing[0])
