@@ -239,7 +239,8 @@ def match_event(event: Event, index: CatalogueIndex, handles: int) -> EventResul
     if not chosen:
         if zero_length:
             return result  # an audio leader or a zero-length source: nothing to fetch
-        proxies = [c for _, cs in index.proxy_names(event) for c in cs]
+        proxies = [c for _, cs in index.proxy_names(event) for c in cs
+                   if (r := c.range_at(rate, df)) is None or (r[0] < max(end, first + 1) and first < r[1])]
         if proxies:
             result.add("proxy_only", f"{label}: only a proxy is catalogued ({proxies[0].path}); the camera "
                        "original is missing", measured=proxies[0].path)

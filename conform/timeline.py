@@ -93,6 +93,10 @@ def read_with_otio(path: Path, file: Path, fmt: str, *, rate: Fraction | None, d
     data = file.read_bytes()
     if fmt in ("fcp_xml", "fcpx_xml"):
         _check_xml(file, data)
+    if fmt == "fcpx_xml":
+        from conform import fcpx_compat
+
+        fcpx_compat.install()
     try:
         if fmt == "aaf":
             result = otio.adapters.read_from_file(str(file), adapter_name=OTIO_ADAPTERS[fmt])

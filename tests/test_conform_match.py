@@ -1,0 +1,234 @@
+"""Conform check against a catalogue built by really ingesting tiny generated clips; CLI, reports, relink."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from conftest import SMALL_SPEC, small_clip
+from typer.testing import CliRunner
+
+import flows.cmd_conform  # noqa: F401  (registers the command)
+from config.errors import PostprodError
+from config.settings import load_settings
+from flows.app import app
+from flows.conform_check import check_conform
+from flows.ingest import run_ingest
+from ingest.catalogue import Catalogue
+from ingest.probe import probe_file
+
+# 25 fps, 2 s clips = 50 frames each.
+CARDS = {
+    "DAY01_A001/Clips/A001C001_261123_R1AB.mov": {"timecode": "10:00:00:00", "reel": "A001", "seconds": 2.0},
+    "DAY01_A001/Clips/A001C002_261123_R1AB.mov": {"timecode": "10:00:10:00", "reel": "A001", "seconds": 2.0},
+    "DAY01_B001/B001C001_261123_K7QX.mov": {"timecode": "14:30:00:00", "reel": "B001", "seconds": 2.0},
+    "DAY02_D001/D001C001_261124_AAAA.mov": {"timecode": "11:00:00:00", "reel": "D001", "seconds": 2.0},
+    "DAY02_D001_COPY/D001C001_261124_BBBB.mov": {"timecode": "11:00:00:00", "reel": "D001", "seconds": 1.6},
+    "DAY02_E001/E001C001_261124_CCCC.mov": {"timecode": "12:00:00:00", "reel": "E001", "seconds": 1.0,
+                                                "rate": Fraction(24)},
+}
+
+EDL = """TITLE: MATCH TEST
+FCM: NON-DROP FRAME
+
+001  A001     V     C        10:00:00:13 10:00:01:10 01:00:00:00 01:00:00:22
+* FROM CLIP NAME: A001C001_261123_R1AB
+002  A001     V     C        10:00:10:05 10:00:11:00 01:00:00:22 01:00:01:17
+003  A001     V     C        10:00:01:20 10:00:02:10 01:00:01:17 01:00:02:07
+* FROM CLIP NAME: A001C001_261123_R1AB
+004  Z999     V     C        09:00:00:00 09:00:01:00 01:00:02:07 01:00:03:07
+005  A001     V     C        10:05:00:15 10:05:01:00 01:00:03:07 01:00:03:17
+* FROM CLIP NAME: A001C009_261123_R1AB
+006  D001     V     C        11:00:00:15 11:00:01:00 01:00:03:17 01:00:04:02
+007  AX       V     C        14:30:00:15 14:30:01:05 01:00:04:02 01:00:04:17
+* SOURCE FILE: B001C001_261123_K7QX.mov
+008  E001     V     C        12:00:00:12 12:00:00:13 01:00:04:17 01:00:04:18
+009  A001     V     C        10:00:00:20 10:00:00:21 01:00:04:18 01:00:05:05
+M2   A001       000.0                10:00:00:20
+010  BL       V     C        00:00:00:00 00:00:00:12 01:00:05:05 01:00:05:17
+011  AX       V     C        14:30:00:14 14:30:00:20 01:00:05:17 01:00:05:23
+012  B001     V     C        14:30:00:20 14:30:01:00 01:00:05:20 01:00:06:00
+this is not an edit
+"""
+
+# event -> the rules it must raise, and nothing else
+EXPECTED = {
+    1: [],
+    2: ["insufficient_handles"],
+    3: ["source_out_of_range"],
+    4: ["missing_media"],
+    5: ["proxy_only"],
+    6: ["ambiguous_match"],
+    7: [],
+    8: ["frame_rate_mismatch"],
+    9: ["freeze_frame"],
+    10: [],
+    11: [],
+    12: ["record_overlap"],
+}
+
+
+@pytest.fixture(scope="module")
+def catalogue_ws(tmp_path_factory: pytest.TempPathFactory, make_media) -> Path:
+    """A production whose cards were really ingested, plus one proxy whose original never came in."""
+    ws = tmp_path_factory.mktemp("conform")
+    (ws / "small.toml").write_text(SMALL_SPEC)
+    (ws / "postprod.toml").write_text('data_dir = "data"\n\n[productions.test]\nspec = "small.toml"\nhandles = 12\n')
+    cards = set()
+    for rel, kw in CARDS.items():
+        src = make_media(Path(rel).name, small_clip(audio_channels=1, **kw))
+        dst = ws / "cards" / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        cards.add(str(ws / "cards" / rel.split("/")[0]))
+    settings = load_settings(ws / "postprod.toml")
+    run_ingest(sorted(cards), "test", settings)
+    proxy = make_media("A001C009_261123_R1AB_proxy.mov",
+                       small_clip(timecode="10:05:00:00", reel="A001", seconds=2.0, audio_channels=1))
+    media = probe_file(proxy, ffmpeg=settings.ffmpeg_exe(), decode_check="none")
+    media = media.model_copy(update={"clip_name": "A001C009_261123_R1AB"})
+    Catalogue(settings.db_url).record("test", media, card=str(proxy.parent), relpath=proxy.name,
+                                      hash_algorithm=None, hash_value=None, ingest_id=None, role="proxy")
+    (ws / "cut.edl").write_text(EDL)
+    return ws
+
+
+@pytest.fixture()
+def cws(catalogue_ws: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("POSTPROD_CONFIG", str(catalogue_ws / "postprod.toml"))
+    monkeypatch.chdir(catalogue_ws)
+    return catalogue_ws
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_findings_on_each_event_and_nothing_else(cws: Path) -> None:
+    result = run_cli("conform", "cut.edl", "-p", "test", "--json", "--report", str(cws / "reports"))
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    got = {e["event"]: sorted(f["rule"] for f in e["findings"]) for e in data["events"]}
+    assert got == EXPECTED
+    by_event = {e["event"]: e for e in data["events"]}
+    assert Path(by_event[1]["media"]).name == "A001C001_261123_R1AB.mov"
+    assert by_event[7]["matched_by"] == "source file"
+    assert by_event[11]["matched_by"] == "timecode"
+    assert Path(by_event[11]["media"]).name == "B001C001_261123_K7QX.mov"
+    assert by_event[8]["findings"][0]["severity"] == "error"  # 24 vs 25: the timecode counts differ
+    # Findings carry event number and line.
+    assert by_event[4]["findings"][0]["line"] == 9 and by_event[4]["findings"][0]["event"] == 4
+    assert [(f["rule"], f["line"]) for f in data["findings"]] == [("unparsed_line", EDL.splitlines().index("this is not an edit") + 1)]
+    assert data["summary"]["by_rule"]["missing_media"] == 1
+    assert data["summary"]["events"] == 12 and data["summary"]["errors"] == 4
+    assert Path(data["report_json"]).is_file() and Path(data["report_html"]).is_file()
+
+
+def test_handles_option_changes_the_verdict(cws: Path) -> None:
+    s = load_settings(cws / "postprod.toml")
+    strict = check_conform(cws / "cut.edl", "test", s, handles=16, write_report=False)
+    loose = check_conform(cws / "cut.edl", "test", s, handles=0, write_report=False)
+    rules = lambda d: {e["event"] for e in d["events"] for f in e["findings"]
+                       if f["rule"] == "insufficient_handles"}
+    assert rules(loose.data) == set()
+    assert {1, 2} <= rules(strict.data)
+
+
+def test_clean_list_exits_zero_and_html_is_escaped(cws: Path) -> None:
+    (cws / "clean.edl").write_text(
+        "TITLE: <script>alert(1)</script>\n"
+        "001  A001     V     C        10:00:00:13 10:00:01:10 01:00:00:00 01:00:00:22\n"
+        "* FROM CLIP NAME: A001C001_261123_R1AB\n")
+    result = run_cli("conform", "clean.edl", "-p", "test", "--report", str(cws / "reports"))
+    assert result.exit_code == 0, result.output
+    html = max((cws / "reports").glob("conform-clean-*.html")).read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_relink_points_at_the_originals(cws: Path) -> None:
+    out = cws / "relinked.otio"
+    result = run_cli("conform", "cut.edl", "-p", "test", "--relink", str(out), "--json")
+    assert result.exit_code == 1
+    tl = otio.adapters.read_from_file(str(out))
+    clips = {c.metadata["postprod"]["event"]: c for c in tl.find_clips()}
+    c1 = clips[1]
+    assert c1.media_reference.target_url.endswith("DAY01_A001/Clips/A001C001_261123_R1AB.mov")
+    assert c1.media_reference.available_range.start_time.to_frames() == 900000  # 10:00:00:00 at 25
+    assert c1.media_reference.available_range.duration.to_frames() == 50
+    assert c1.source_range.start_time.to_frames() == 900013
+    assert isinstance(clips[4].media_reference, otio.schema.MissingReference)
+    assert any(isinstance(e, otio.schema.FreezeFrame) for e in clips[9].effects)
+
+
+@pytest.mark.parametrize("suffix", [".xml", ".fcpxml", ".otio"])
+def test_other_formats_read_through_otio(cws: Path, suffix: str) -> None:
+    """Write the relinked cut with OTIO's adapters, then check that file: same events, same media."""
+    out = cws / f"roundtrip{suffix}"
+    assert run_cli("conform", "cut.edl", "-p", "test", "--relink", str(out)).exit_code == 1
+    result = run_cli("conform", str(out), "-p", "test", "--json", "--handles", "0")
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads(result.stdout)
+    assert data["timeline"]["format"] == {".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".otio": "otio"}[suffix]
+    media = {Path(e["media"]).name for e in data["events"] if e["media"]}
+    assert "A001C001_261123_R1AB.mov" in media and "B001C001_261123_K7QX.mov" in media
+    first = next(e for e in data["events"] if e["record_in"].endswith("00:00:00"))
+    assert first["source_in"] == "10:00:00:13" and first["findings"] == []
+
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<xmeml version="4"><sequence><name>&lol3;</name></sequence></xmeml>
+"""
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("garbage.edl", bytes(range(256)) * 16, "binary data"),
+    ("empty.edl", b"", "empty file"),
+    ("notes.txt", b"Call the lab about the grade on Monday.\n", "unknown timeline format"),
+    ("bomb.xml", BOMB.encode(), "XML refused"),
+    ("broken.xml", b"<xmeml><sequence>", "not well-formed XML"),
+    ("cut.aaf", b"\xd0\xcf\x11\xe0not really an aaf" * 10, "aaf reader could not read it"),
+    ("at30.edl", (Path(__file__).parent / "data/edl/wrong_rate_30fps_list_read_at_25.edl").read_bytes(),
+     "fps allows"),
+])
+def test_bad_inputs_exit_2_with_a_clear_message(cws: Path, name: str, content: bytes, message: str) -> None:
+    (cws / name).write_bytes(content)
+    result = run_cli("conform", name, "-p", "test")
+    assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
+    assert message in str(result.exception) and name in str(result.exception)
+
+
+def test_real_command_exit_code_and_message_without_traceback(cws: Path) -> None:
+    (cws / "garbage2.edl").write_bytes(bytes(range(256)) * 4)
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "conform", "garbage2.edl", "-p", "test"],
+                          capture_output=True, text=True, cwd=cws, check=False)
+    assert proc.returncode == 2
+    assert "garbage2.edl: not a text EDL:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_huge_file_refused_without_reading_it(cws: Path) -> None:
+    with open(cws / "huge.edl", "wb") as fh:
+        fh.truncate(65 * 1024 * 1024)  # sparse: no disk used
+    result = run_cli("conform", "huge.edl", "-p", "test")
+    assert isinstance(result.exception, PostprodError) and "too large" in str(result.exception)
+
+
+def test_edl_with_a_txt_extension_is_recognised(cws: Path) -> None:
+    (cws / "cut_copy.txt").write_text(EDL)
+    result = run_cli("conform", "cut_copy.txt", "-p", "test", "--json")
+    assert result.exit_code == 1 and json.loads(result.stdout)["summary"]["events"] == 12
+
+
+def test_rate_option_is_exact(cws: Path) -> None:
+    (cws / "ntsc.edl").write_text("FCM: DROP FRAME\n001  A001 V C 00:00:59:28 00:01:00:02 01:00:00:00 01:00:00:02\n")
+    result = run_cli("conform", "ntsc.edl", "-p", "test", "--rate", "29.97", "--json")
+    data = json.loads(result.stdout)
+    assert data["timeline"]["rate"] == "30000/1001" and data["timeline"]["drop_frame"] is True
+    assert data["events"][0]["duration_frames"] == 2
