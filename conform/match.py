@@ -10,6 +10,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 from pathlib import PurePath
 from typing import Any
@@ -22,7 +23,7 @@ from ingest.timecode import Timecode, TimecodeError, format_rate, nominal_fps
 _CAMERA = re.compile(r"^([A-Z]\d{3})_?(C\d{3})", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(slots=True)
 class CatalogueClip:
     """What matching needs of one catalogue row (original or proxy)."""
 
@@ -41,18 +42,20 @@ class CatalogueClip:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CatalogueClip:
+        rate = row.get("rate")
         return cls(id=row["id"], path=row["path"], card=row.get("card") or "", reel=row.get("reel"),
                    clip_name=row.get("clip_name"), start_frames=row.get("start_frames"),
-                   duration_frames=row.get("duration_frames"),
-                   rate=Fraction(row["rate"]) if row.get("rate") else None, drop_frame=row.get("drop_frame"),
-                   role=row.get("role") or "original", source_id=row.get("source_id"), hash=row.get("hash"))
+                   duration_frames=row.get("duration_frames"), rate=rate_of_text(rate) if rate else None,
+                   drop_frame=row.get("drop_frame"), role=row.get("role") or "original",
+                   source_id=row.get("source_id"), hash=row.get("hash"))
 
     def range_at(self, rate: Fraction, drop_frame: bool) -> tuple[int, int] | None:
         """The media's [start, end) in frames at the timeline's rate (by timecode label when the nominal
         fps agree, as an NLE reads it, else by real time)."""
         if self.start_frames is None or self.duration_frames is None or self.rate is None:
             return None
-        if self.rate == rate and bool(self.drop_frame) == drop_frame:
+        if (self.rate.numerator == rate.numerator and self.rate.denominator == rate.denominator
+                and bool(self.drop_frame) == drop_frame):
             return self.start_frames, self.start_frames + self.duration_frames
         try:
             start_tc = Timecode(self.start_frames, self.rate, bool(self.drop_frame))
@@ -70,14 +73,24 @@ class CatalogueClip:
             return None
 
 
+@lru_cache(maxsize=64)
+def rate_of_text(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def _basename(name: str) -> str:
+    return name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].strip()
+
+
 def _keys_for_name(name: str | None) -> list[str]:
+    """A name's lookup keys: the file name and its stem, upper-cased."""
     if not name:
         return []
-    base = PurePath(name.replace("\\", "/")).name.strip()
-    keys = {base.upper()}
+    base = _basename(name).upper()
+    if not base:
+        return []
     stem = base.rsplit(".", 1)[0] if "." in base else base
-    keys.add(stem.upper())
-    return [k for k in keys if k]
+    return [base] if stem == base or not stem else [base, stem]
 
 
 class CatalogueIndex:
@@ -86,39 +99,48 @@ class CatalogueIndex:
     def __init__(self, clips: list[CatalogueClip]) -> None:
         self.originals = [c for c in clips if c.role == "original"]
         self.proxies = [c for c in clips if c.role != "original"]
-        self.by_id = {c.id: c for c in clips}
         self.by_reel: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.by_name: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.proxy_by_reel: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.proxy_by_name: dict[str, list[CatalogueClip]] = defaultdict(list)
+        camera_match = _CAMERA.match
         for group, by_reel, by_name in ((self.originals, self.by_reel, self.by_name),
                                         (self.proxies, self.proxy_by_reel, self.proxy_by_name)):
             for c in group:
-                reels = set()
+                file_keys = _keys_for_name(c.path)
+                reels = {_basename(c.card).upper()} if c.card else set()
                 if c.reel:
                     reels.add(c.reel.strip().upper())
-                if c.card:
-                    reels.add(PurePath(c.card).name.upper())
-                camera = _CAMERA.match(c.clip_name or PurePath(c.path).name)
+                camera = camera_match(c.clip_name or file_keys[0] if file_keys else c.clip_name or "")
                 if camera:
-                    reels.add(camera.group(1).upper())
-                    by_name[(camera.group(1) + camera.group(2)).upper()].append(c)
+                    roll, clip = camera.groups()
+                    reels.add(roll.upper())
+                    by_name[(roll + clip).upper()].append(c)
                 for r in reels:
                     by_reel[r].append(c)
-                for k in set(_keys_for_name(c.clip_name) + _keys_for_name(c.path)):
+                keys = set(file_keys)
+                if c.clip_name:
+                    keys.update(_keys_for_name(c.clip_name))
+                for k in keys:
                     by_name[k].append(c)
-        # Interval search over all originals, for events with no usable name.
-        self._sorted = sorted((c for c in self.originals if c.start_frames is not None
-                               and c.duration_frames is not None), key=lambda c: c.start_frames or 0)
-        self._starts = [c.start_frames or 0 for c in self._sorted]
-        self._max_duration = max((c.duration_frames or 0 for c in self._sorted), default=0)
+        self._sorted: list[CatalogueClip] | None = None
+
+    def _interval_index(self) -> list[CatalogueClip]:
+        """Built on first use: only events with no usable name search all originals by timecode."""
+        if self._sorted is None:
+            self._sorted = sorted((c for c in self.originals if c.start_frames is not None
+                                   and c.duration_frames is not None), key=lambda c: c.start_frames or 0)
+            self._starts = [c.start_frames or 0 for c in self._sorted]
+            self._max_duration = max((c.duration_frames or 0 for c in self._sorted), default=0)
+        return self._sorted
 
     def by_timecode(self, first: int, end: int, rate: Fraction, drop_frame: bool) -> list[CatalogueClip]:
         """Originals whose timecode range overlaps [first, end) (assuming most share the timeline's rate)."""
+        ordered = self._interval_index()
         lo = bisect_left(self._starts, first - self._max_duration - 1)
         hi = bisect_right(self._starts, end + 1)
         found = []
-        for c in self._sorted[lo:hi]:
+        for c in ordered[lo:hi]:
             r = c.range_at(rate, drop_frame)
             if r and r[0] < end and first < r[1]:
                 found.append(c)

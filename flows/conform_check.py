@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from config.settings import Settings
-from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform
+from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue, media
@@ -40,8 +40,17 @@ def load_index(settings: Settings, production: str) -> CatalogueIndex:
             media.c.hash]
     query = select(*cols).where(media.c.production == production, media.c.kind == MediaKind.MEDIA.value,
                                 media.c.status != "missing")
-    with catalogue.engine.connect() as conn:
-        clips = [CatalogueClip.from_row(dict(r._mapping)) for r in conn.execute(query)]
+    # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
+    sql = str(query.compile(dialect=catalogue.engine.dialect, compile_kwargs={"literal_binds": True}))
+    raw = catalogue.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        raw.close()
+    clips = [CatalogueClip(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], rate_of_text(r[7]) if r[7] else None, r[8],
+                           r[9] or "original", r[10], r[11]) for r in rows]
     return CatalogueIndex(clips)
 
 
