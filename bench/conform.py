@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.catalogue import Catalogue  # noqa: E402
-from ingest.timecode import Timecode  # noqa: E402
+from ingest.catalogue import Catalogue
+from ingest.timecode import Timecode
 
 RATE = Fraction(25)
 CLIP_FRAMES = 750  # 30 s clips
@@ -104,8 +104,8 @@ def main() -> None:
         if proc.returncode not in (0, 1):
             raise SystemExit(f"postprod conform failed ({proc.returncode}): {proc.stderr[-2000:]}")
         summary = json.loads(proc.stdout)["summary"]
-        otio_cmd = [sys.executable, "-c", "import sys, opentimelineio as otio; "
-                    "t = otio.adapters.read_from_file(sys.argv[1], rate=25); print(len(list(t.find_clips())))",
+        otio_cmd = [sys.executable, "-c", ("import sys, opentimelineio as otio; "
+                    "t = otio.adapters.read_from_file(sys.argv[1], rate=25); print(len(list(t.find_clips())))"),
                     str(edl)]
         otio_s, oproc = timed(otio_cmd, env, args.repeat)
         if oproc.returncode != 0:
