@@ -223,6 +223,10 @@ def _event(tokens: list[str], line_no: int, rate: Fraction, source_df: bool, rec
     if not all(_is_tc(t) for t in tcs):
         raise ValueError("expected four timecodes at the end of the event line")
     middle = tokens[1:-4]
+    for i in range(len(middle) - 1, 1, -1):  # a key written "K B" or "K O": one code
+        if middle[i - 1].upper() == "K" and middle[i].upper() in ("B", "O"):
+            middle[i - 1:i + 1] = ["K" + middle[i].upper()]
+            break
     transition, frames = "C", 0
     if len(middle) >= 3 and _FRAMES.match(middle[-1]) and _TRANS.match(middle[-2]) and middle[-2].upper() != "C":
         transition, frames = middle[-2].upper(), int(middle[-1])
