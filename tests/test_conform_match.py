@@ -232,3 +232,29 @@ def test_rate_option_is_exact(cws: Path) -> None:
     data = json.loads(result.stdout)
     assert data["timeline"]["rate"] == "30000/1001" and data["timeline"]["drop_frame"] is True
     assert data["events"][0]["duration_frames"] == 2
+
+
+DF_EDL = """TITLE: DF
+FCM: DROP FRAME
+001  C001     V     C        10:01:00:12 10:01:00:16 01:00:00:00 01:00:00:04
+FCM: NON-DROP FRAME
+002  C001     V     C        10:01:00:12 10:01:00:16 01:00:00:04 01:00:00:08
+"""
+
+
+def test_drop_frame_media_against_an_fcm_drop_frame_list(workspace: Path, settings, make_media) -> None:
+    """A 29.97 DF clip from 10:00:59;28 (30 frames): 10:01:00;12 is 12 frames in, because ;00 and ;01 do
+    not exist at minute 1; read as NDF it would be 14 frames in."""
+    clip = make_media("C001C001_DF.mov", small_clip(rate=Fraction(30000, 1001), timecode="10:00:59;28",
+                                                    reel="C001", audio_channels=1))
+    media = probe_file(clip, ffmpeg=settings.ffmpeg_exe(), decode_check="none")
+    assert media.drop_frame and media.duration_frames == 30
+    Catalogue(settings.db_url).record("test", media, card=str(clip.parent), relpath=clip.name,
+                                      hash_algorithm=None, hash_value=None, ingest_id=None)
+    (workspace / "df.edl").write_text(DF_EDL)
+    data = check_conform(workspace / "df.edl", "test", settings, rate="29.97", handles=20,
+                         write_report=False).data
+    first, second = data["events"]
+    assert first["source_in"] == "10:01:00;12" and first["duration_frames"] == 4
+    assert [(f["rule"], f["measured"]) for f in first["findings"]] == [("insufficient_handles", "head 12, tail 14")]
+    assert {f["rule"] for f in second["findings"]} == {"drop_frame_mismatch", "insufficient_handles"}
