@@ -152,6 +152,16 @@ def _find_key(data: Any, names: set[str], depth: int = 0) -> str | None:
 REEL_KEYS = {"reel", "reelname", "tape", "tapename"}
 
 
+def _tape_name(clip: Any) -> str | None:
+    """AAF: the tape source mob at the end of the clip's chain is the reel (otio-aaf-adapter keeps it as a
+    reference named after the tape, with a TapeDescriptor)."""
+    for name, ref in clip.media_references().items():
+        aaf = ref.metadata.get("AAF") if ref is not None else None
+        if aaf is not None and dict(aaf.get("EssenceDescription") or {}).get("ClassName") == "TapeDescriptor":
+            return ref.name or name
+    return None
+
+
 def _target_url(ref: Any) -> str | None:
     url = getattr(ref, "target_url", None)
     if not url:
@@ -219,8 +229,8 @@ def from_otio(otl: Any, path: Path, fmt: str, *, rate: Fraction | None, default_
             rec_dur = rec.duration.rescaled_to(float(tl_rate)).value
             src_in = src.start_time.rescaled_to(float(tl_rate)).value
             ref = item.media_reference
-            reel = _find_key(dict(item.metadata), REEL_KEYS) or _find_key(dict(ref.metadata), REEL_KEYS) \
-                if ref is not None else _find_key(dict(item.metadata), REEL_KEYS)
+            reel = _find_key(dict(item.metadata), REEL_KEYS) or _tape_name(item) or (
+                _find_key(dict(ref.metadata), REEL_KEYS) if ref is not None else None)
             event = Event(number=number, line=None, reel=reel, track=track_name, source_in=tc(src_in),
                           source_out=tc(src_in + rec_dur), record_in=tc(rec_in), record_out=tc(rec_in + rec_dur),
                           clip_name=item.name or None, source_file=_target_url(ref))

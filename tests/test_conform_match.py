@@ -258,3 +258,60 @@ def test_drop_frame_media_against_an_fcm_drop_frame_list(workspace: Path, settin
     assert first["source_in"] == "10:01:00;12" and first["duration_frames"] == 4
     assert [(f["rule"], f["measured"]) for f in first["findings"]] == [("insufficient_handles", "head 12, tail 14")]
     assert {f["rule"] for f in second["findings"]} == {"drop_frame_mismatch", "insufficient_handles"}
+
+
+def write_avid_like_aaf(path: Path, clips: list[tuple[str, str, int, int, str, int, int]], rate: int = 25) -> None:
+    """An AAF as Avid structures it: composition -> master mob -> file source mob (locator URL) -> tape
+    source mob (reel name, start timecode). Made with pyaaf2, the library otio-aaf-adapter reads with."""
+    import aaf2
+
+    with aaf2.open(str(path), "w") as f:
+        comp = f.create.CompositionMob("AVID CUT")
+        f.content.mobs.append(comp)
+        sequence = comp.create_picture_slot(rate).segment
+        for name, tape_name, tc_start, length, url, src_offset, duration in clips:
+            tape = f.create.SourceMob()
+            f.content.mobs.append(tape)
+            tape_slot, tc_slot = tape.create_tape_slots(tape_name, rate, rate, media_kind="picture")
+            tc_slot.segment.start = tc_start
+            file_mob = f.create.SourceMob(name + ".PHYS")
+            f.content.mobs.append(file_mob)
+            desc = f.create.CDCIDescriptor()
+            for key, value in (("ComponentWidth", 8), ("HorizontalSubsampling", 2), ("ImageAspectRatio", "16/9"),
+                               ("StoredWidth", 320), ("StoredHeight", 180), ("FrameLayout", "FullFrame"),
+                               ("VideoLineMap", [42, 0]), ("SampleRate", rate), ("Length", length)):
+                desc[key].value = value
+            locator = f.create.NetworkLocator()
+            locator["URLString"].value = url
+            desc["Locator"].append(locator)
+            file_mob.descriptor = desc
+            fslot = file_mob.create_empty_slot(rate, media_kind="picture", slot_id=1)
+            fslot.segment.length = length
+            fslot.segment.mob_id = tape.mob_id
+            fslot.segment.slot_id = tape_slot.slot_id
+            fslot.segment.start = tc_start
+            master = f.create.MasterMob(name)
+            f.content.mobs.append(master)
+            mslot = master.create_timeline_slot(rate)
+            mslot.segment = file_mob.create_source_clip(1, start=0, length=length, media_kind="picture")
+            sequence.components.append(master.create_source_clip(mslot.slot_id, start=src_offset,
+                                                                 length=duration, media_kind="picture"))
+
+
+def test_avid_aaf(cws: Path) -> None:
+    a = cws / "cards/DAY01_A001/Clips/A001C001_261123_R1AB.mov"
+    write_avid_like_aaf(cws / "cut.aaf", [
+        ("A001C001_261123_R1AB", "A001", 10 * 3600 * 25, 50, a.as_uri(), 13, 22),
+        ("B001C001_261123_K7QX", "B001", (14 * 3600 + 30 * 60) * 25, 50, "file:///avid/media/B001C001.mxf", 15, 15),
+        ("Z999C001_261123_ZZZZ", "Z999", 9 * 3600 * 25, 50, "file:///avid/media/Z999C001.mxf", 0, 25),
+    ])
+    result = run_cli("conform", "cut.aaf", "-p", "test", "--json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["timeline"]["format"] == "aaf" and data["timeline"]["name"] == "AVID CUT"
+    events = data["events"]
+    assert [e["reel"] for e in events] == ["A001", "B001", "Z999"]
+    assert [e["source_in"] for e in events] == ["10:00:00:13", "14:30:00:15", "09:00:00:00"]
+    assert [e["duration_frames"] for e in events] == [22, 15, 25]
+    assert Path(events[1]["media"]).name == "B001C001_261123_K7QX.mov"  # by reel, the Avid MXF path unknown
+    assert [[f["rule"] for f in e["findings"]] for e in events] == [[], [], ["missing_media"]]
