@@ -315,3 +315,23 @@ def test_avid_aaf(cws: Path) -> None:
     assert [e["duration_frames"] for e in events] == [22, 15, 25]
     assert Path(events[1]["media"]).name == "B001C001_261123_K7QX.mov"  # by reel, the Avid MXF path unknown
     assert [[f["rule"] for f in e["findings"]] for e in events] == [[], [], ["missing_media"]]
+
+
+def test_json_shape_is_stable(cws: Path) -> None:
+    """The documented keys (docs/conform.md), no more, no less: other tools read this."""
+    data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
+    assert set(data) == {"schema_version", "kind", "checked_at", "production", "handles", "timeline", "summary",
+                         "findings", "events", "relinked", "report_json", "report_html"}
+    assert data["schema_version"] == 1 and data["kind"] == "conform"
+    assert set(data["timeline"]) == {"name", "path", "format", "rate", "drop_frame", "rate_source", "encoding",
+                                     "line_endings", "events"}
+    assert set(data["summary"]) == {"events", "matched", "errors", "warnings", "info", "by_rule"}
+    assert set(data["summary"]["by_rule"]) == {
+        "missing_media", "ambiguous_match", "source_out_of_range", "insufficient_handles", "frame_rate_mismatch",
+        "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line"}
+    assert set(data["events"][0]) == {
+        "event", "line", "track", "reel", "clip_name", "source_file", "source_in", "source_out", "record_in",
+        "record_out", "record_in_frames", "duration_frames", "transition", "transition_frames", "speed", "freeze",
+        "media", "matched_by", "findings"}
+    assert set(data["events"][1]["findings"][0]) == {"rule", "severity", "message", "event", "line", "expected",
+                                                     "measured"}
