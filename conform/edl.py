@@ -151,6 +151,12 @@ def read_edl(path: Path, rate: Fraction, rate_source: str, data: bytes | None = 
         if upper.startswith(("FCM:", "FCM ")):
             value = upper[4:].strip().replace("-", " ").replace("_", " ")
             if value.startswith("DROP"):
+                if not drop_frame_allowed(rate) and rate_source == "production" and not timeline.events:
+                    # The list says drop-frame, so it runs at 29.97 (59.94 where the production is 50/60p):
+                    # the file's own statement wins over the production's rate.
+                    rate = Fraction(60000, 1001) if nominal_fps(rate) >= 48 else Fraction(30000, 1001)
+                    rate_source = "file"
+                    timeline.rate, timeline.rate_source = rate, rate_source
                 if not drop_frame_allowed(rate):
                     raise TimelineError(
                         f"line {line_no}: FCM: DROP FRAME, but drop-frame exists only at 29.97 and 59.94 fps "

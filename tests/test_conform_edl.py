@@ -95,9 +95,14 @@ def test_unusable_edl_is_a_clear_error(name: str) -> None:
     assert name in str(info.value)
 
 
-def test_drop_frame_fcm_at_25_fps_is_refused() -> None:
+def test_drop_frame_fcm_at_25_fps_given_as_option_is_refused() -> None:
     with pytest.raises(TimelineError, match="drop-frame exists only"):
-        read_timeline(DATA / "drop_frame_via_fcm_colon_timecodes.edl", rate=None, default_rate=Fraction(25))
+        read_timeline(DATA / "drop_frame_via_fcm_colon_timecodes.edl", rate=Fraction(25), default_rate=Fraction(25))
+
+
+def test_fcm_drop_frame_sets_the_rate_when_no_option_gives_it() -> None:
+    tl = read_timeline(DATA / "drop_frame_via_fcm_colon_timecodes.edl", rate=None, default_rate=Fraction(25))
+    assert tl.rate == NTSC and tl.rate_source == "file" and [e.record_frames for e in tl.events] == [2, 4]
 
 
 def test_otio_reader_gets_drop_frame_wrong_where_ours_does_not() -> None:
