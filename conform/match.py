@@ -49,11 +49,14 @@ class CatalogueClip:
                    drop_frame=row.get("drop_frame"), role=row.get("role") or "original",
                    source_id=row.get("source_id"), hash=row.get("hash"))
 
-    def range_at(self, rate: Fraction, drop_frame: bool) -> tuple[int, int] | None:
+    def range_at(self, rate: Fraction, drop_frame: bool | None) -> tuple[int, int] | None:
         """The media's [start, end) in frames at the timeline's rate (by timecode label when the nominal
-        fps agree, as an NLE reads it, else by real time)."""
+        fps agree, as an NLE reads it, else by real time). drop_frame None: the timeline counts frames
+        (XML, AAF, OTIO), so the media's own DF/NDF labelling does not matter."""
         if self.start_frames is None or self.duration_frames is None or self.rate is None:
             return None
+        if drop_frame is None:
+            drop_frame = bool(self.drop_frame)
         if (self.rate.numerator == rate.numerator and self.rate.denominator == rate.denominator
                 and bool(self.drop_frame) == drop_frame):
             return self.start_frames, self.start_frames + self.duration_frames
@@ -134,7 +137,7 @@ class CatalogueIndex:
             self._max_duration = max((c.duration_frames or 0 for c in self._sorted), default=0)
         return self._sorted
 
-    def by_timecode(self, first: int, end: int, rate: Fraction, drop_frame: bool) -> list[CatalogueClip]:
+    def by_timecode(self, first: int, end: int, rate: Fraction, drop_frame: bool | None) -> list[CatalogueClip]:
         """Originals whose timecode range overlaps [first, end) (assuming most share the timeline's rate)."""
         ordered = self._interval_index()
         lo = bisect_left(self._starts, first - self._max_duration - 1)
@@ -219,7 +222,9 @@ def _tc(frames: int, event: Event) -> str:
     return str(Timecode(frames, event.rate, event.source_in.drop_frame))
 
 
-def match_event(event: Event, index: CatalogueIndex, handles: int) -> EventResult:
+def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bool = True) -> EventResult:
+    """Find the event's original and check it. labels: the list writes timecode labels (EDL), not frame
+    counts (XML, AAF, OTIO)."""
     result = EventResult(event)
     if event.is_generator:
         return result
@@ -231,7 +236,8 @@ def match_event(event: Event, index: CatalogueIndex, handles: int) -> EventResul
                    measured=f"{float(event.speed):g}")
     first, end = event.used_source()
     zero_length = event.source_out.frames == event.source_in.frames and not event.tail_frames and not event.freeze
-    rate, df = event.rate, event.source_in.drop_frame
+    rate = event.rate
+    df = event.source_in.drop_frame if labels else None
     label = event.reel or event.clip_name or event.source_file or "?"
 
     chosen: list[CatalogueClip] = []
@@ -282,12 +288,12 @@ def match_event(event: Event, index: CatalogueIndex, handles: int) -> EventResul
                    + ", ".join(c.path for c in chosen[:5]), measured=str(len(chosen)))
     media = chosen[0]
     result.media, result.matched_by = media, how
-    _check_media(result, media, handles, first, end, zero_length)
+    _check_media(result, media, handles, first, end, zero_length, labels)
     return result
 
 
 def _check_media(result: EventResult, media: CatalogueClip, handles: int, first: int, end: int,
-                 zero_length: bool) -> None:
+                 zero_length: bool, labels: bool) -> None:
     event = result.event
     rate = event.rate
     df = event.source_in.drop_frame
@@ -298,11 +304,11 @@ def _check_media(result: EventResult, media: CatalogueClip, handles: int, first:
                    + (" (same timecode count; speed differs by 0.1 %)" if same_count else ""),
                    severity=Severity.WARNING if same_count else Severity.ERROR,
                    expected=format_rate(rate), measured=format_rate(media.rate))
-    elif media.drop_frame is not None and bool(media.drop_frame) != df and media.rate == rate:
+    elif labels and media.drop_frame is not None and bool(media.drop_frame) != df and media.rate == rate:
         result.add("drop_frame_mismatch", f"media timecode is {'DF' if media.drop_frame else 'NDF'}, the event "
                    f"reads it as {'DF' if df else 'NDF'}", expected="DF" if df else "NDF",
                    measured="DF" if media.drop_frame else "NDF")
-    span = media.range_at(rate, df)
+    span = media.range_at(rate, df if labels else None)
     result.media_range = span
     if span is None or zero_length and not event.tail_frames:
         return
@@ -367,7 +373,8 @@ class ConformResult:
 
 def conform(timeline: Timeline, index: CatalogueIndex, handles: int) -> ConformResult:
     """Match every event and gather every finding; never raises for a bad event."""
-    results = [match_event(e, index, handles) for e in timeline.events]
+    labels = timeline.format == "cmx3600"
+    results = [match_event(e, index, handles, labels=labels) for e in timeline.events]
     findings = [*timeline.findings, *record_overlaps(timeline.events)]
     overlap_by_event: dict[int | None, list[ConformFinding]] = defaultdict(list)
     kept = []

@@ -335,3 +335,19 @@ def test_json_shape_is_stable(cws: Path) -> None:
         "media", "matched_by", "findings"}
     assert set(data["events"][1]["findings"][0]) == {"rule", "severity", "message", "event", "line", "expected",
                                                      "measured"}
+
+
+def test_drop_frame_media_through_fcp_xml_frame_counts(workspace: Path, settings, make_media) -> None:
+    """XML carries frame counts, not labels: DF media must match exactly whatever the XML's DF display says."""
+    clip = make_media("C001C001_DF.mov", small_clip(rate=Fraction(30000, 1001), timecode="10:00:59;28",
+                                                    reel="C001", audio_channels=1))
+    media = probe_file(clip, ffmpeg=settings.ffmpeg_exe(), decode_check="none")
+    Catalogue(settings.db_url).record("test", media, card=str(clip.parent), relpath=clip.name,
+                                      hash_algorithm=None, hash_value=None, ingest_id=None)
+    (workspace / "df.edl").write_text(DF_EDL.split("FCM: NON-DROP")[0])
+    check_conform(workspace / "df.edl", "test", settings, rate="29.97", relink=workspace / "df.xml",
+                  write_report=False)
+    data = check_conform(workspace / "df.xml", "test", settings, handles=20, write_report=False).data
+    assert data["timeline"]["rate"] == "30000/1001"
+    (event,) = data["events"]
+    assert [(f["rule"], f["measured"]) for f in event["findings"]] == [("insufficient_handles", "head 12, tail 14")]
