@@ -100,6 +100,9 @@ def read_with_otio(path: Path, file: Path, fmt: str, *, rate: Fraction | None, d
     try:
         if fmt == "aaf":
             result = otio.adapters.read_from_file(str(file), adapter_name=OTIO_ADAPTERS[fmt])
+        elif fmt in ("fcp_xml", "fcpx_xml"):
+            # Bytes: the XML parser follows the file's own encoding declaration (UTF-16, Latin-1...).
+            result = otio.adapters.read_from_string(data, adapter_name=OTIO_ADAPTERS[fmt])
         else:
             result = otio.adapters.read_from_string(data.decode("utf-8-sig"), adapter_name=OTIO_ADAPTERS[fmt])
     except UnicodeDecodeError as exc:

@@ -351,3 +351,13 @@ def test_drop_frame_media_through_fcp_xml_frame_counts(workspace: Path, settings
     assert data["timeline"]["rate"] == "30000/1001"
     (event,) = data["events"]
     assert [(f["rule"], f["measured"]) for f in event["findings"]] == [("insufficient_handles", "head 12, tail 14")]
+
+
+def test_fcp_xml_in_latin1_follows_its_encoding_declaration(cws: Path) -> None:
+    assert run_cli("conform", "cut.edl", "-p", "test", "--relink", "latin.xml").exit_code == 1
+    text = (cws / "latin.xml").read_text(encoding="utf-8")
+    text = text.replace('<?xml version="1.0" ?>', '<?xml version="1.0" encoding="ISO-8859-1"?>', 1)
+    text = text.replace("<name>MATCH TEST</name>", "<name>Scène 12 été</name>")
+    (cws / "latin.xml").write_bytes(text.encode("latin-1"))
+    data = json.loads(run_cli("conform", "latin.xml", "-p", "test", "--json").stdout)
+    assert data["timeline"]["name"] == "Scène 12 été" and data["summary"]["events"] >= 10
