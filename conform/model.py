@@ -132,7 +132,21 @@ class Timeline:
     encoding: str | None = None
     line_endings: str | None = None
 
+    def event_count(self) -> int:
+        """Distinct event numbers (a dissolve's two lines are one event), as an editor counts them."""
+        return len({(e.number if e.number is not None else -i) for i, e in enumerate(self.events)})
+
+    def record_span(self) -> tuple[Timecode, Timecode] | None:
+        timed = [e for e in self.events if e.record_frames > 0]
+        if not timed:
+            return None
+        return (min((e.record_in for e in timed), key=lambda t: t.frames),
+                max((e.record_out for e in timed), key=lambda t: t.frames))
+
     def header(self) -> dict[str, Any]:
+        span = self.record_span()
         return {"name": self.name, "path": self.path, "format": self.format, "rate": format_rate(self.rate),
                 "drop_frame": self.drop_frame, "rate_source": self.rate_source, "encoding": self.encoding,
-                "line_endings": self.line_endings, "events": len(self.events)}
+                "line_endings": self.line_endings, "events": self.event_count(), "event_lines": len(self.events),
+                "record_in": str(span[0]) if span else None, "record_out": str(span[1]) if span else None,
+                "duration_frames": span[1].frames - span[0].frames if span else 0}

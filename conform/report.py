@@ -37,7 +37,8 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
         "handles": result.handles,
         "timeline": result.timeline.header(),
         "summary": {
-            "events": len(result.results),
+            "events": result.timeline.event_count(),
+            "event_lines": len(result.results),
             "matched": sum(1 for r in result.results if r.media is not None),
             "errors": counts["error"],
             "warnings": counts["warning"],

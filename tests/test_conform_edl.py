@@ -31,6 +31,8 @@ CASES: dict[str, tuple[Fraction | None, int, list[int], object]] = {
     "six_digit_event_numbers.edl": (None, 2, [50, 25], lambda tl: [e.number for e in tl.events] == [1, 2]),
     # 00:00:59:28 -> 00:01:00:02 is 2 frames in drop-frame (00:01:00:00 and :01 do not exist), 4 at minute 10.
     "drop_frame_via_fcm_colon_timecodes.edl": (NTSC, 2, [2, 4], lambda tl: tl.drop_frame
+                                               and tl.header()["record_out"] == "01:01:00;06"
+                                               and tl.header()["duration_frames"] == 6
                                                and tl.events[0].source_in.drop_frame
                                                and str(tl.events[0].source_out) == "00:01:00;02"),
     "fcm_switches_per_event.edl": (NTSC, 2, [2, 2], lambda tl: tl.events[0].source_in.drop_frame
@@ -43,7 +45,8 @@ CASES: dict[str, tuple[Fraction | None, int, list[int], object]] = {
                                     and tl.events[1].clip_name == "A001C002_261123_R1AB"
                                     and tl.events[2].clip_name == "B001C001_261123_K7QX"),
     "dissolve_from_black_on_first_event.edl": (None, 2, [0, 50], lambda tl: tl.events[0].is_generator
-                                               and tl.events[1].transition == "D"),
+                                               and tl.events[1].transition == "D" and tl.event_count() == 1
+                                               and tl.header()["duration_frames"] == 50),
     "frame_numbers_instead_of_timecode.edl": (None, 2, [50, 25], lambda tl: str(tl.events[0].source_in)
                                               == "10:00:01:00" and str(tl.events[0].record_in) == "01:00:00:00"),
     "zero_length_audio_leader.edl": (None, 2, [50, 0], lambda tl: tl.events[1].reel == "AX"

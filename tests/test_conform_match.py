@@ -324,8 +324,9 @@ def test_json_shape_is_stable(cws: Path) -> None:
                          "findings", "events", "relinked", "report_json", "report_html"}
     assert data["schema_version"] == 1 and data["kind"] == "conform"
     assert set(data["timeline"]) == {"name", "path", "format", "rate", "drop_frame", "rate_source", "encoding",
-                                     "line_endings", "events"}
-    assert set(data["summary"]) == {"events", "matched", "errors", "warnings", "info", "by_rule"}
+                                     "line_endings", "events", "event_lines", "record_in", "record_out",
+                                     "duration_frames"}
+    assert set(data["summary"]) == {"events", "event_lines", "matched", "errors", "warnings", "info", "by_rule"}
     assert set(data["summary"]["by_rule"]) == {
         "missing_media", "ambiguous_match", "source_out_of_range", "insufficient_handles", "frame_rate_mismatch",
         "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line"}
