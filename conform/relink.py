@@ -9,7 +9,7 @@ from config.atomic import atomic_path
 from conform.match import ConformResult, EventResult
 from conform.model import TimelineError
 
-WRITE_ADAPTERS = {".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".edl": "cmx_3600"}
+WRITE_ADAPTERS = {".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml"}
 
 
 def build_otio(result: ConformResult):

@@ -12,7 +12,7 @@ from typing import Any
 
 from conform.edl import MAX_EDL_BYTES, read_edl
 from conform.model import ConformFinding, Event, Timeline, TimelineError
-from ingest.timecode import Timecode, drop_frame_allowed, rate_from_float
+from ingest.timecode import Timecode, TimecodeError, drop_frame_allowed, rate_from_float
 
 MAX_TIMELINE_BYTES = 256 * 1024 * 1024
 SUFFIX_FORMATS = {".edl": "cmx3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "aaf", ".otio": "otio"}
@@ -65,11 +65,15 @@ def read_timeline(path: Path, *, rate: Fraction | None, default_rate: Fraction) 
     if fmt == "unknown":
         raise TimelineError(f"unknown timeline format '{path.suffix or '(no extension)'}' and contents not "
                             f"recognised; available: {', '.join(SUFFIX_FORMATS)}", path=path)
-    if fmt == "cmx3600":
-        if size > MAX_EDL_BYTES:
-            raise TimelineError(f"file too large for an EDL ({size:,} bytes)", path=path)
-        return read_edl(path, rate or default_rate, "option" if rate else "production", data=file.read_bytes())
-    return read_with_otio(path, file, fmt, rate=rate, default_rate=default_rate)
+    try:
+        if fmt == "cmx3600":
+            if size > MAX_EDL_BYTES:
+                raise TimelineError(f"file too large for an EDL ({size:,} bytes)", path=path)
+            return read_edl(path, rate or default_rate, "option" if rate else "production", data=file.read_bytes())
+        return read_with_otio(path, file, fmt, rate=rate, default_rate=default_rate)
+    except (TimecodeError, ValueError, OverflowError, RecursionError) as exc:
+        # A value no reader step expected: still the file's fault, still a message, not a traceback.
+        raise TimelineError(f"cannot read this {fmt} file: {exc}", path=path) from exc
 
 
 def _check_xml(file: Path, data: bytes) -> None:

@@ -10,13 +10,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
+from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue, media
 from ingest.media import MediaKind
-from ingest.timecode import parse_rate
+from ingest.timecode import TimecodeError, parse_rate
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
 
@@ -59,7 +61,13 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
                   report_dir: Path | None = None, write_report: bool = True) -> ConformOutcome:
     """Read, match, report and (optionally) relink. Raises PostprodError when the input cannot be used."""
     prod = settings.production(production)
-    exact = parse_rate(rate) if rate is not None else None
+    try:
+        exact = parse_rate(rate) if rate is not None else None
+    except TimecodeError as exc:
+        raise PostprodError(f"--rate: {exc}; for example 25, 29.97, 24000/1001") from exc
+    if relink is not None and relink.suffix.lower() not in WRITE_ADAPTERS:
+        raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
+                            path=relink)
     timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate)
     index = load_index(settings, prod.name)
     result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)

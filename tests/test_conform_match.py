@@ -362,3 +362,14 @@ def test_fcp_xml_in_latin1_follows_its_encoding_declaration(cws: Path) -> None:
     (cws / "latin.xml").write_bytes(text.encode("latin-1"))
     data = json.loads(run_cli("conform", "latin.xml", "-p", "test", "--json").stdout)
     assert data["timeline"]["name"] == "Scène 12 été" and data["summary"]["events"] >= 10
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--rate", "abc"], "--rate: not a frame rate"),
+    (["--relink", "out.mp4"], "cannot write '.mp4'; available: .otio, .xml, .fcpxml"),
+    (["-p", "nope"], "unknown production 'nope'; available: default, test"),
+])
+def test_bad_options_are_clear_errors(cws: Path, args: list[str], message: str) -> None:
+    result = run_cli("conform", "cut.edl", *(["-p", "test"] if "-p" not in args else []), *args)
+    assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
+    assert message in str(result.exception)
