@@ -21,10 +21,17 @@ CLEAN = """TITLE: CLEAN
 BROKEN = CLEAN + "002  Z999     V     C        09:00:00:00 09:00:01:00 01:00:00:22 01:00:01:22\n"
 
 
+@pytest.fixture()
+def patient_prefect():
+    """A shared, loaded machine can take longer than Prefect's default 20 s to start its temporary server."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings
+
+    with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 150}):
+        yield
+
+
 def test_conform_flow_moves_the_conform_stage(workspace: Path, settings: Settings, make_media,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    # A shared, loaded machine can take longer than Prefect's default 20 s to start its temporary server.
-    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+                                              patient_prefect: None) -> None:
     clip = make_media("A001C001_261123_R1AB.mov", small_clip(timecode="10:00:00:00", reel="A001", seconds=2.0,
                                                              audio_channels=1))
     media = probe_file(clip, ffmpeg=settings.ffmpeg_exe(), decode_check="none")
