@@ -111,3 +111,7 @@ class DemoContext:
 # Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
 DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
+
+from flows.demo_conform import conform_step  # noqa: E402
+
+DEMO_STEPS.append(conform_step)

@@ -1,0 +1,152 @@
+"""The timeline model every edit-list format is read into: events with exact timecodes, and findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from config.errors import PostprodError
+from ingest.media import Severity
+from ingest.timecode import Timecode, format_rate
+
+# Rules a conform check reports, with their default severity.
+RULES: dict[str, Severity] = {
+    "missing_media": Severity.ERROR,
+    "ambiguous_match": Severity.WARNING,
+    "source_out_of_range": Severity.ERROR,
+    "insufficient_handles": Severity.WARNING,
+    "frame_rate_mismatch": Severity.WARNING,
+    "drop_frame_mismatch": Severity.WARNING,
+    "speed_effect": Severity.INFO,
+    "freeze_frame": Severity.INFO,
+    "proxy_only": Severity.ERROR,
+    "record_overlap": Severity.WARNING,
+    "unparsed_line": Severity.WARNING,
+}
+
+# Reels that name no media: black, colour bars, and Avid's "auxiliary" source (its file is in a comment).
+GENERATOR_REELS = {"BL", "BLK", "BLACK", "BARS", "SMPTEBARS"}
+AUX_REELS = {"AX", "AUX"}
+
+
+class TimelineError(PostprodError):
+    """A timeline file that cannot be used at all (exit code 2)."""
+
+
+@dataclass
+class ConformFinding:
+    """One problem, on one event (number and line) or on one unreadable line."""
+
+    rule: str
+    message: str
+    severity: Severity | None = None
+    event: int | None = None
+    line: int | None = None
+    expected: str | None = None
+    measured: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity is None:
+            self.severity = RULES[self.rule]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "severity": str(self.severity), "message": self.message, "event": self.event,
+                "line": self.line, "expected": self.expected, "measured": self.measured}
+
+
+@dataclass
+class Event:
+    """One edit: a source range of a reel or file placed at a record range on a track."""
+
+    number: int | None
+    line: int | None
+    reel: str | None
+    track: str  # V, A1, A2, A1A2, V+A1 ... as written, normalised
+    source_in: Timecode
+    source_out: Timecode
+    record_in: Timecode
+    record_out: Timecode
+    transition: str = "C"  # C cut, D dissolve, W wipe, K key (the CMX codes)
+    transition_frames: int = 0
+    clip_name: str | None = None
+    source_file: str | None = None
+    speed: Fraction | None = None  # frames per second of source played per second of record (M2); None = normal
+    freeze: bool = False
+    tail_frames: int = 0  # extra source used after source_out (the outgoing side of a following dissolve)
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> Fraction:
+        return self.record_in.rate
+
+    @property
+    def is_video(self) -> bool:
+        return "V" in self.track
+
+    @property
+    def is_generator(self) -> bool:
+        return (self.reel or "").upper() in GENERATOR_REELS
+
+    @property
+    def record_frames(self) -> int:
+        return self.record_out.frames - self.record_in.frames
+
+    def used_source(self) -> tuple[int, int]:
+        """Source frames really read [first, end): speed changes and freezes change what the online needs."""
+        start = self.source_in.frames
+        if self.freeze:
+            return start, start + 1
+        if self.speed is not None and self.speed != self.rate:
+            n = self.record_frames * self.speed / self.rate
+            whole = -(-abs(n.numerator) // n.denominator)  # ceil
+            if self.speed < 0:
+                return start - whole + 1, start + 1
+            return start, start + whole + self.tail_frames
+        return start, max(self.source_out.frames, start) + self.tail_frames
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.number, "line": self.line, "track": self.track, "reel": self.reel,
+            "clip_name": self.clip_name, "source_file": self.source_file,
+            "source_in": str(self.source_in), "source_out": str(self.source_out),
+            "record_in": str(self.record_in), "record_out": str(self.record_out),
+            "record_in_frames": self.record_in.frames, "duration_frames": self.record_frames,
+            "transition": self.transition, "transition_frames": self.transition_frames,
+            "speed": None if self.speed is None else float(self.speed), "freeze": self.freeze,
+        }
+
+
+@dataclass
+class Timeline:
+    """A whole edit list: its events in file order, its rate, and what could not be read."""
+
+    name: str | None
+    path: str
+    format: str  # cmx3600, fcp_xml, fcpx_xml, aaf, otio
+    rate: Fraction
+    drop_frame: bool
+    rate_source: str  # option, file, production
+    events: list[Event] = field(default_factory=list)
+    findings: list[ConformFinding] = field(default_factory=list)
+    encoding: str | None = None
+    line_endings: str | None = None
+
+    def event_count(self) -> int:
+        """Distinct event numbers (a dissolve's two lines are one event), as an editor counts them."""
+        return len({(e.number if e.number is not None else -i) for i, e in enumerate(self.events)})
+
+    def record_span(self) -> tuple[Timecode, Timecode] | None:
+        timed = [e for e in self.events if e.record_frames > 0]
+        if not timed:
+            return None
+        return (min((e.record_in for e in timed), key=lambda t: t.frames),
+                max((e.record_out for e in timed), key=lambda t: t.frames))
+
+    def header(self) -> dict[str, Any]:
+        span = self.record_span()
+        return {"name": self.name, "path": self.path, "format": self.format, "rate": format_rate(self.rate),
+                "drop_frame": self.drop_frame, "rate_source": self.rate_source, "encoding": self.encoding,
+                "line_endings": self.line_endings, "events": self.event_count(), "event_lines": len(self.events),
+                "record_in": str(span[0]) if span else None, "record_out": str(span[1]) if span else None,
+                "duration_frames": span[1].frames - span[0].frames if span else 0}
