@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -51,14 +52,16 @@ def make_media(media_dir: Path, ffmpeg: str):
     cache: dict[str, Path] = {}
 
     def make(name: str, spec: ClipSpec | TakeSpec) -> Path:
-        if name not in cache:
-            path = media_dir / name
+        key = f"{name}|{spec!r}"
+        if key not in cache:
+            # One folder per spec: two tests may use the same file name for different media.
+            path = media_dir / hashlib.sha1(repr(spec).encode()).hexdigest()[:12] / name
             if isinstance(spec, TakeSpec):
                 make_bwf_take(path, spec, ffmpeg)
             else:
                 make_clip(path, spec, ffmpeg)
-            cache[name] = path
-        return cache[name]
+            cache[key] = path
+        return cache[key]
 
     return make
 
