@@ -26,3 +26,24 @@ class StageState(StrEnum):
     DONE = "done"
     LATE = "late"
     BLOCKED = "blocked"
+
+
+LABELS: dict[str, str] = {
+    Stage.RUSHES_RECEPTION: "Rushes reception",
+    Stage.OFFLINE_EDIT: "Offline edit",
+    Stage.GRADING: "Grading",
+    Stage.SOUND_EDIT: "Sound edit",
+    Stage.FOLEY: "Foley",
+    Stage.MUSIC: "Music",
+    Stage.VOICE_SYNC: "Voice sync / dubbing",
+    Stage.MIX: "Mix",
+    Stage.CONFORM: "Conform",
+    Stage.VFX: "VFX",
+    Stage.TITLES: "Titles / credits",
+    Stage.PAD_DELIVERY: "PAD delivery",
+}
+
+
+def label(key: str) -> str:
+    """A stage's display name: the known stages' own, else the key made readable."""
+    return LABELS.get(key, key.replace("_", " ").capitalize())

@@ -1,0 +1,69 @@
+"""Planning fixtures: every store test runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL: $POSTPROD_TEST_PG_URL (CI starts one with .ci/start-postgres); unset, the session starts its own
+with that script, and only when that cannot be done is the PostgreSQL variant skipped (never on CI, where
+POSTPROD_TEST_PG_REQUIRED=1 turns the skip into a failure).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config.db import engine_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    url = os.environ.get("POSTPROD_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    proc = subprocess.run([str(ROOT / ".ci" / "start-postgres")], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        reason = ("POSTPROD_TEST_PG_URL is unset and .ci/start-postgres could not start a server: "
+                  + (proc.stderr.strip().splitlines() or ["?"])[-1])
+        if os.environ.get("POSTPROD_TEST_PG_REQUIRED"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    values = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition("=")
+        values[key] = shlex.split(value)[0] if value else ""
+    try:
+        yield values["POSTPROD_TEST_PG_URL"]
+    finally:
+        subprocess.run(shlex.split(values["POSTPROD_TEST_PG_CTL"]), capture_output=True)
+        shutil.rmtree(values["POSTPROD_TEST_PG_DATA"], ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty planning database: a SQLite file, or a schema of its own on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'plan.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in server else "?"
+    url = f"{server}{sep}options=-csearch_path%3D{schema}"
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

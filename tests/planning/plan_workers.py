@@ -1,0 +1,22 @@
+"""Worker processes for the concurrency test and the benchmark (importable by spawned processes)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from planning.stages import Stage, StageState
+from planning.store import PlanningStore, SessionReport
+
+
+def hammer(url: str, production: str, worker: int, n: int) -> int:
+    """n stage updates and n session reports on the same production, as fast as possible."""
+    store = PlanningStore(url)
+    for i in range(n):
+        state = StageState.IN_PROGRESS if i % 2 else StageState.BLOCKED
+        store.set_state(production, Stage.GRADING, state, note=f"worker {worker} update {i}",
+                        evidence={"worker": worker, "i": i})
+        store.add_reports([SessionReport(production=production, stage="grading", technician=f"tech {worker}",
+                                         work_date=date(2026, 1, 1) + timedelta(days=i), minutes=30,
+                                         done=f"worker {worker} session {i}")])
+    store.engine.dispose()
+    return n
