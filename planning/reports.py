@@ -141,7 +141,7 @@ def parse_file(path: Path, *, production: str | None, stages_of: dict[str, dict[
         raise ReportFileError("no production column: name the production with --production", path=path)
     parsed = ParsedFile(path=str(path))
     for line, row in rows:
-        def get(field_name: str) -> str:
+        def get(field_name: str, row: dict[str, str] = row) -> str:
             return (row.get(columns[field_name]) or "").strip() if field_name in columns else ""
 
         try:

@@ -149,8 +149,7 @@ def compute(production: dict[str, Any], rows: list[dict[str, Any]], totals: dict
         elif p_end is not None:
             if hours_over > 0:
                 f_end = max(f_end or p_end, p_end + timedelta(days=math.ceil(hours_over / hours_per_day)))
-            if today > f_end:
-                f_end = today
+            f_end = max(f_end, today)
         if f_start and r.get("actual_start"):
             f_start = min(f_start, r["actual_start"])
         if f_start and f_end and f_end < f_start:

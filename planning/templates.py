@@ -124,8 +124,10 @@ def load_template(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Temp
     if raw.extends:
         if raw.extends in _seen or raw.extends == raw.name:
             raise ConfigError(path, "extends", f"template '{raw.extends}' extends itself")
-        parent = load_template(raw.extends if "/" in raw.extends or raw.extends.endswith(".toml")
-                               else raw.extends, (*_seen, raw.name))
+        parent_ref: str | Path = raw.extends
+        if raw.extends.endswith(".toml"):  # a file next to this one
+            parent_ref = path.parent / raw.extends
+        parent = load_template(parent_ref, (*_seen, raw.name))
         stages = list(parent.stages)
         hours_per_day = raw.hours_per_day or parent.hours_per_day
     else:

@@ -29,7 +29,8 @@ def pg_server() -> Iterator[str]:
     if url:
         yield url
         return
-    proc = subprocess.run([str(ROOT / ".ci" / "start-postgres")], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([str(ROOT / ".ci" / "start-postgres")], capture_output=True, text=True, timeout=600,
+                          check=False)
     if proc.returncode != 0:
         reason = ("POSTPROD_TEST_PG_URL is unset and .ci/start-postgres could not start a server: "
                   + (proc.stderr.strip().splitlines() or ["?"])[-1])
@@ -43,7 +44,7 @@ def pg_server() -> Iterator[str]:
     try:
         yield values["POSTPROD_TEST_PG_URL"]
     finally:
-        subprocess.run(shlex.split(values["POSTPROD_TEST_PG_CTL"]), capture_output=True)
+        subprocess.run(shlex.split(values["POSTPROD_TEST_PG_CTL"]), capture_output=True, check=False)
         shutil.rmtree(values["POSTPROD_TEST_PG_DATA"], ignore_errors=True)
 
 

@@ -6,14 +6,34 @@ import multiprocessing
 from datetime import date
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, func, inspect, select
+from plan_workers import hammer
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    func,
+    inspect,
+    select,
+)
 
 from config.db import DatabaseError
 from planning import plan, schedule
 from planning.stages import Stage, StageState
-from planning.store import PlanError, PlanningStore, SessionReport, productions, session_reports, stage_events, stages
+from planning.store import (
+    PlanError,
+    PlanningStore,
+    SessionReport,
+    productions,
+    session_reports,
+    stage_events,
+    stages,
+)
 from planning.templates import load_template
-from plan_workers import hammer
 
 
 def test_fresh_database_is_migrated_to_head(db_url: str) -> None:
