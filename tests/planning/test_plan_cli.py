@@ -63,7 +63,7 @@ def test_create_import_status_mark(cli, workspace: Path) -> None:
     assert stages["offline_edit"]["state"] == "in_progress" and stages["offline_edit"]["actual_start"] == "2026-01-07"
     assert prod["spent_hours"] == 19.5
 
-    code, out, err = cli("plan", "status", "--today", "2026-01-12")
+    code, out, _err = cli("plan", "status", "--today", "2026-01-12")
     assert code == 0 and "Rushes reception" in out and "over its hours by 1.5 h" in out
 
     code, data = cli.json("plan", "mark", "-p", "test", "grading", "blocked", "--reason", "VFX shots missing")
@@ -84,26 +84,26 @@ def test_all_or_nothing_and_bad_files(cli, workspace: Path) -> None:
     assert st["productions"][0]["spent_hours"] == 0
 
     (workspace / "cols.csv").write_text("date,technician,hours\n2026-01-05,Ana,3\n")
-    code, out, err = cli("plan", "import", str(workspace / "cols.csv"), "-p", "test")
+    code, _out, err = cli("plan", "import", str(workspace / "cols.csv"), "-p", "test")
     assert code == 2 and "missing column(s): stage, done" in err and "Traceback" not in err
 
-    code, out, err = cli("plan", "import", str(workspace / "nope.csv"), "-p", "test")
+    code, _out, err = cli("plan", "import", str(workspace / "nope.csv"), "-p", "test")
     assert code == 2 and "nope.csv: file not found" in err
 
-    code, out, err = cli("plan", "status", "-p", "unknown")
+    code, _out, err = cli("plan", "status", "-p", "unknown")
     assert code == 2 and "production 'unknown' has no plan; planned productions: test" in err
 
-    code, out, err = cli("plan", "mark", "-p", "test", "nowhere", "done", "--reason", "x")
+    code, _out, err = cli("plan", "mark", "-p", "test", "nowhere", "done", "--reason", "x")
     assert code == 2 and "unknown stage 'nowhere'" in err
 
-    code, out, err = cli("plan", "create", "-p", "other", "--template", "feuilleton")
+    code, _out, err = cli("plan", "create", "-p", "other", "--template", "feuilleton")
     assert code == 2 and "unknown plan template 'feuilleton'; available: documentary, fiction" in err
 
 
 def test_unreachable_database_is_a_message(workspace: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("POSTPROD_DATABASE_URL", "postgresql+psycopg://coord:pw@127.0.0.1:1/plan?connect_timeout=3")
-    code, out, err = postprod(capsys, monkeypatch, "plan", "status")
+    code, _out, err = postprod(capsys, monkeypatch, "plan", "status")
     err = " ".join(err.split())
     assert code == 2
     assert "cannot reach the database postgresql+psycopg://coord:***@127.0.0.1:1" in err

@@ -27,7 +27,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
         return "250 Message accepted for delivery"
 
@@ -127,7 +127,7 @@ def test_starttls_and_login(workspace: Path, tmp_path: Path, monkeypatch: pytest
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
 
-    def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+    def authenticator(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"coord" and auth_data.password == b"s3cret"
         return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
@@ -141,10 +141,10 @@ def test_starttls_and_login(workspace: Path, tmp_path: Path, monkeypatch: pytest
                      f'to = ["coord@studio.test"]\nstarttls = true\nusername = "coord"\nca_file = "{cert}"\n')
         make_plans(f"sqlite:///{workspace / 'data' / 'postprod.db'}", workspace / "data" / "reports")
         monkeypatch.setenv("POSTPROD_SMTP__PASSWORD", "wrong")
-        code, out, err = postprod(capsys, monkeypatch, "plan", "digest", "--send", "--today", "2026-03-12")
+        code, _out, err = postprod(capsys, monkeypatch, "plan", "digest", "--send", "--today", "2026-03-12")
         assert code == 2 and "refused the login of 'coord'" in " ".join(err.split()) and not box.messages
         monkeypatch.setenv("POSTPROD_SMTP__PASSWORD", "s3cret")
-        code, out, err = postprod(capsys, monkeypatch, "plan", "digest", "--send", "--today", "2026-03-12")
+        code, _out, err = postprod(capsys, monkeypatch, "plan", "digest", "--send", "--today", "2026-03-12")
         assert code == 0, err
         assert len(box.messages) == 1
     finally:
@@ -156,5 +156,5 @@ def test_unreachable_smtp_server_is_a_message(workspace: Path, monkeypatch: pyte
     port = free_port()
     with (workspace / "postprod.toml").open("a") as fh:
         fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "a@b.test"\nto = ["c@d.test"]\ntimeout = 5\n')
-    code, out, err = postprod(capsys, monkeypatch, "plan", "digest", "--send")
+    code, _out, err = postprod(capsys, monkeypatch, "plan", "digest", "--send")
     assert code == 2 and f"cannot reach the SMTP server 127.0.0.1:{port}" in " ".join(err.split())
