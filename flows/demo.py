@@ -111,3 +111,7 @@ class DemoContext:
 # Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
 DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
+
+from flows.plan_demo import demo_plan  # noqa: E402  (it needs DemoContext above)
+
+DEMO_STEPS.append(demo_plan)

@@ -113,7 +113,22 @@ def evidence_links(evidence: dict[str, Any]) -> list[Link]:
     for key, value in evidence.items():
         if "report" in key.lower() or key.lower() in ("html", "json", "path", "url"):
             add(value)
-    return links
+    # Session reports as FILE:LINE: one entry per file, its lines listed.
+    lines: dict[str, list[str]] = {}
+    kept: list[Link] = []
+    for link in links:
+        name, sep, line = link.text.rpartition(":")
+        if link.href is None and sep and line.isdigit():
+            if name not in lines:
+                kept.append(Link(name, None))
+                lines[name] = []
+            lines[name].append(line)
+        else:
+            kept.append(link)
+    for link in kept:
+        if link.text in lines and link.href is None:
+            link.text = f"{link.text} line{'s' if len(lines[link.text]) > 1 else ''} {', '.join(lines[link.text])}"
+    return kept
 
 
 def build(store: PlanningStore, today: date, *, since: datetime | None = None, now: datetime | None = None) -> Digest:

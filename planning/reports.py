@@ -168,9 +168,14 @@ def parse_file(path: Path, *, production: str | None, stages_of: dict[str, dict[
 
 def _stage_key(value: str, stages: dict[str, str]) -> str:
     """A stage by key ('sound_edit') or label ('Sound edit'), case and accents ignored."""
+    from planning.stages import FRENCH
+
     folded = _fold(value)
     for key, name in stages.items():
         if folded == key or folded == _fold(name):
             return key
+    french = FRENCH.get(folded.replace("_", " "))
+    if french is not None and french in stages:
+        return str(french)
     keys = list(stages)
     raise ValueError(f"unknown stage '{value}'; stages of this production: {', '.join(keys)}")

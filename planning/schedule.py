@@ -150,8 +150,10 @@ def compute(production: dict[str, Any], rows: list[dict[str, Any]], totals: dict
             if hours_over > 0:
                 f_end = max(f_end or p_end, p_end + timedelta(days=math.ceil(hours_over / hours_per_day)))
             f_end = max(f_end, today)
-        if f_start and r.get("actual_start"):
-            f_start = min(f_start, r["actual_start"])
+        started = [d for d in (r.get("actual_start"), tot.get("first")) if d]
+        actual_start = min(started) if started and recorded != StageState.PLANNED else None
+        if f_start and actual_start:
+            f_start = min(f_start, actual_start)
         if f_start and f_end and f_end < f_start:
             f_start = f_end
 
@@ -174,7 +176,7 @@ def compute(production: dict[str, Any], rows: list[dict[str, Any]], totals: dict
             stage=key, label=r.get("label") or key, state=state, recorded_state=recorded,
             responsible=r.get("responsible"), depends_on=list(r.get("depends_on") or []),
             planned_start=p_start, planned_end=p_end, forecast_start=f_start, forecast_end=f_end,
-            actual_start=r.get("actual_start"), actual_end=r.get("actual_end"), planned_hours=planned_hours,
+            actual_start=actual_start, actual_end=r.get("actual_end"), planned_hours=planned_hours,
             spent_hours=spent, reports=tot.get("reports", 0), last_report=tot.get("last"), late_by_days=late_by,
             hours_over=hours_over, shifted_by_days=shift, reasons=reasons, note=r.get("note"),
             evidence=r.get("evidence") or {}, updated_at=r.get("updated_at"))

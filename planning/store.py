@@ -430,13 +430,20 @@ class PlanningStore:
             raise unreachable(self.url, exc) from exc
 
     def finished_since(self, since: datetime | None) -> list[dict[str, Any]]:
-        """Stages moved to done after a time (all productions), newest last."""
+        """Stages moved to done after a time (all productions), oldest first."""
         query = select(stage_events).where(stage_events.c.state == StageState.DONE.value)
         if since is not None:
             query = query.where(stage_events.c.at > since)
         with self._read() as conn:
             rows = [dict(r._mapping) for r in conn.execute(query.order_by(stage_events.c.at, stage_events.c.id))]
-        for r in rows:
+            finished = []
+            for r in rows:  # a stage done again (a flow re-run) did not finish again
+                before = conn.execute(select(stage_events.c.state).where(
+                    stage_events.c.production == r["production"], stage_events.c.stage == r["stage"],
+                    stage_events.c.id < r["id"]).order_by(stage_events.c.id.desc()).limit(1)).scalar()
+                if before != StageState.DONE.value:
+                    finished.append(r)
+        for r in finished:
             r["at"] = _aware(r["at"])
             r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
-        return rows
+        return finished

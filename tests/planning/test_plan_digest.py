@@ -100,6 +100,10 @@ def test_digest_page_and_sending(workspace: Path, db_url: str, inbox, monkeypatc
     # The next digest reports only what finished since this one.
     code, data = postprod_json(capsys, monkeypatch, "plan", "digest", "--out", str(page), "--today", "2026-03-12")
     assert data["finished"] == [] and data["since"] is not None
+    # A flow re-run that marks a done stage done again did not finish it again.
+    PlanningStore(db_url).set_state("alpha", Stage.RUSHES_RECEPTION, StageState.DONE, note="re-run")
+    code, data = postprod_json(capsys, monkeypatch, "plan", "digest", "--out", str(page), "--today", "2026-03-12")
+    assert data["finished"] == []
 
 
 def _certificate(tmp: Path) -> tuple[Path, Path]:
