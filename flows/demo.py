@@ -112,6 +112,6 @@ class DemoContext:
 DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
 
-from flows.plan_demo import demo_plan  # noqa: E402  (it needs DemoContext above)
+from flows.plan_demo import demo_plan  # (planning)
 
 DEMO_STEPS.append(demo_plan)

@@ -116,7 +116,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             header = cells
             continue
         rows.append((line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
-                     | ({"": ";".join(cells[len(header):])} if len(cells) > len(header) else {})))
+                     | ({"": ", ".join(cells[len(header):])} if len(cells) > len(header) else {})))
     if header is None:
         raise ReportFileError("empty file: expected a header row with "
                               + ", ".join(REQUIRED), path=path)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from config.db import engine_for
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore, SessionReport
 
 
 def hammer(url: str, production: str, worker: int, n: int) -> int:
     """n stage updates and n session reports on the same production, as fast as possible."""
+    # A forked child must not use the connections its parent's pool holds: drop them (without closing).
+    engine_for(url).dispose(close=False)
+    engine_for.cache_clear()
     store = PlanningStore(url)
     for i in range(n):
         state = StageState.IN_PROGRESS if i % 2 else StageState.BLOCKED

@@ -134,7 +134,7 @@ def test_concurrent_writers_lose_no_update(db_url: str) -> None:
     store = PlanningStore(db_url)
     plan.create(store, "busy", "fiction", date(2026, 1, 5))
     workers, n = 4, 15
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # separate processes, each with its own connections
     with ctx.Pool(workers) as pool:
         done = pool.starmap(hammer, [(db_url, "busy", w, n) for w in range(workers)])
     assert done == [n] * workers
