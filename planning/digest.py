@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from config.errors import PostprodError
 from planning import schedule
@@ -139,13 +140,14 @@ def build(store: PlanningStore, today: date, *, since: datetime | None = None, n
     late: list[Item] = []
     blocked: list[Item] = []
     labels: dict[tuple[str, str], str] = {}
+    incidents_of = store.incidents()
     for ps in statuses:
         for st in ps.stages:
             labels[(ps.production, st.stage)] = st.label
             if st.state not in (StageState.LATE, StageState.BLOCKED):
                 continue
             incidents = [f"{r['work_date']:%Y-%m-%d} {r['technician']}: {r['incidents']}"
-                         for r in store.reports(ps.production, st.stage) if r["incidents"]][-3:]
+                         for r in incidents_of.get((ps.production, st.stage), [])]
             item = Item(production=ps.production, stage=st.stage, label=st.label, state=st.state.value,
                         why=st.reasons or ([st.note] if st.note else ["marked late"]),
                         links=evidence_links(st.evidence), incidents=incidents, late_by_days=st.late_by_days)
@@ -156,10 +158,15 @@ def build(store: PlanningStore, today: date, *, since: datetime | None = None, n
         f["links"] = evidence_links(f["evidence"])
     digest = Digest(generated_at=now, today=today, since=since, statuses=statuses, late=late, blocked=blocked,
                     finished=finished)
-    env = Environment(loader=FileSystemLoader(HTML_DIR), autoescape=select_autoescape(["html", "j2"]))
-    digest.html = env.get_template("digest.html.j2").render(
+    digest.html = _template().render(
         d=digest, gantts={ps.production: gantt(ps) for ps in statuses})
     return digest
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    env = Environment(loader=FileSystemLoader(HTML_DIR), autoescape=select_autoescape(["html", "j2"]))
+    return env.get_template("digest.html.j2")
 
 
 def gantt(ps: ProductionStatus) -> dict[str, Any]:

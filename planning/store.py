@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class PlanError(PostprodError):
 
 
 _migrated: set[str] = set()
+_keepers: dict[str, sqlite3.Connection] = {}
 
 
 def _now() -> datetime:
@@ -171,12 +173,26 @@ class PlanningStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
+        self._keep_open()
         try:
             self._migrate()
         except OperationalError as exc:
             raise unreachable(url, exc) from exc
         except DBAPIError as exc:
             raise DatabaseError(f"cannot use the planning database: {str(exc.orig).strip().splitlines()[0]}") from exc
+
+    def _keep_open(self) -> None:
+        """SQLite: hold one idle connection for the life of the process. The shared engine opens and closes a
+        connection per transaction (NullPool); when the closing one is the last, SQLite checkpoints and removes
+        the WAL each time, which costs more than the transaction itself."""
+        db = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:" or self.url in _keepers:
+            return
+        try:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            _keepers[self.url] = sqlite3.connect(db, check_same_thread=False)
+        except (sqlite3.Error, OSError):
+            pass  # the engine's own connection reports the problem, with the URL
 
     # --- schema -----------------------------------------------------------------------------------------
 
@@ -399,6 +415,18 @@ class PlanningStore:
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(
                 query.order_by(session_reports.c.work_date, session_reports.c.id))]
+
+    def incidents(self, last: int = 3) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """The latest reported incidents per (production, stage), oldest first."""
+        query = (select(session_reports.c.production, session_reports.c.stage, session_reports.c.work_date,
+                        session_reports.c.technician, session_reports.c.incidents)
+                 .where(session_reports.c.incidents.is_not(None))
+                 .order_by(session_reports.c.work_date, session_reports.c.id))
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        with self._read() as conn:
+            for r in conn.execute(query):
+                found.setdefault((r.production, r.stage), []).append(dict(r._mapping))
+        return {key: rows[-last:] for key, rows in found.items()}
 
     def report_totals(self, production: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
         """Per (production, stage): minutes spent, number of reports, first and last date, incidents."""
