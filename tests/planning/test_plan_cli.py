@@ -58,6 +58,13 @@ def test_create_import_status_mark(cli, workspace: Path) -> None:
 
     code, st = cli.json("plan", "status", "-p", "test", "--today", "2026-01-12")
     [prod] = st["productions"]
+    # The documented shape (docs/planning.md), kept stable.
+    assert set(prod) == {"production", "template", "delivery_profile", "today", "planned_hours", "spent_hours",
+                         "planned_end", "forecast_end", "late_by_days", "late", "blocked", "done", "stages"}
+    assert set(prod["stages"][0]) == {
+        "stage", "label", "state", "recorded_state", "responsible", "depends_on", "planned_start", "planned_end",
+        "forecast_start", "forecast_end", "actual_start", "actual_end", "planned_hours", "spent_hours", "reports",
+        "last_report", "late_by_days", "hours_over", "shifted_by_days", "reasons", "note", "evidence", "updated_at"}
     stages = {s["stage"]: s for s in prod["stages"]}
     assert stages["rushes_reception"]["state"] == "late" and stages["rushes_reception"]["spent_hours"] == 11.5
     assert stages["offline_edit"]["state"] == "in_progress" and stages["offline_edit"]["actual_start"] == "2026-01-07"
