@@ -24,3 +24,14 @@ def hammer(url: str, production: str, worker: int, n: int) -> int:
                                          done=f"worker {worker} session {i}")])
     store.engine.dispose()
     return n
+
+
+def open_and_write(url: str, worker: int) -> str | None:
+    """Open a database no process has opened yet (all migrate at once) and record one state."""
+    engine_for(url).dispose(close=False)
+    engine_for.cache_clear()
+    store = PlanningStore(url)
+    store.set_state("fresh", Stage.RUSHES_RECEPTION, StageState.IN_PROGRESS, note=f"worker {worker}")
+    state = store.state("fresh", Stage.RUSHES_RECEPTION)
+    store.engine.dispose()
+    return state.value if state else None

@@ -6,7 +6,7 @@ import multiprocessing
 from datetime import date
 
 import pytest
-from plan_workers import hammer
+from plan_workers import hammer, open_and_write
 from sqlalchemy import (
     Column,
     DateTime,
@@ -150,6 +150,19 @@ def test_concurrent_writers_lose_no_update(db_url: str) -> None:
     assert revision == 1 + workers * n  # created by the plan, then one bump per update
     assert reports == workers * n and minutes == 30 * workers * n
     assert prod_revision == 1 + 2 * workers * n
+
+
+def test_processes_opening_a_new_database_together_migrate_it_once(db_url: str) -> None:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        states = pool.starmap(open_and_write, [(db_url, w) for w in range(4)])
+    assert states == ["in_progress"] * 4
+    store = PlanningStore(db_url)
+    assert len(store.events("fresh")) == 4
+    with store.engine.connect() as conn:
+        versions = conn.execute(select(func.count()).select_from(Table(
+            "planning_alembic_version", MetaData(), Column("version_num", String)))).scalar()
+    assert versions == 1
 
 
 def test_unreachable_database_is_a_clear_error() -> None:
