@@ -126,6 +126,15 @@ def evidence_links(evidence: dict[str, Any]) -> list[Link]:
             lines[name].append(line)
         else:
             kept.append(link)
+    seen: set[str] = set()
+    unique = []
+    for link in kept:  # a report given as JSON and as HTML is one link
+        if link.href is not None:
+            if link.href in seen:
+                continue
+            seen.add(link.href)
+        unique.append(link)
+    kept = unique
     for link in kept:
         if link.text in lines and link.href is None:
             link.text = f"{link.text} line{'s' if len(lines[link.text]) > 1 else ''} {', '.join(lines[link.text])}"

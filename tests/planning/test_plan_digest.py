@@ -54,7 +54,8 @@ def make_plans(url: str, reports_dir: Path) -> Path:
     store.set_state("alpha", Stage.RUSHES_RECEPTION, StageState.DONE, note="4 of 4 cards",
                     evidence={"ingests": [1, 2], "reports": ["/nonexistent/ingest.json"]})
     store.set_state("alpha", Stage.CONFORM, StageState.BLOCKED, note="3 events without source media",
-                    evidence={"run": "conform-7", "report_json": str(report.with_suffix(".json"))})
+                    evidence={"run": "conform-7", "report_json": str(report.with_suffix(".json")),
+                              "report_html": str(report)})
     store.add_reports([SessionReport(production="beta", stage="grading", technician="Léa",
                                      work_date=dt.date(2026, 3, 10), minutes=10 * 60, done=f"day {i}",
                                      incidents="monitor calibration lost" if i == 2 else None) for i in range(6)])
@@ -89,7 +90,7 @@ def test_digest_page_and_sending(workspace: Path, db_url: str, inbox, monkeypatc
 
     html = page.read_text()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<link" not in html and "<script" not in html
-    assert f'href="{report.as_uri()}"' in html  # the conform report, its HTML beside the JSON evidence
+    assert html.count(f'href="{report.as_uri()}"') == 1  # the conform report: JSON and HTML evidence, one link
     assert "3 events without source media" in html and "monitor calibration lost" in html
     assert "over its hours by 20 h" in html
 
