@@ -172,7 +172,10 @@ def _aware(value: datetime | None) -> datetime | None:
 class PlanningStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = engine_for(url)
+        try:
+            self.engine = engine_for(url)
+        except OSError as exc:  # the SQLite file's folder cannot be made
+            raise DatabaseError(f"cannot use the database {url}: {exc.strerror or exc}") from exc
         self._keep_open()
         try:
             self._migrate()
