@@ -47,6 +47,22 @@ class Production(BaseModel):
         return load_spec(self.spec)
 
 
+class SmtpSettings(BaseModel):
+    """Where the coordinator's digest is sent (`postprod plan digest --send`)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None  # better in POSTPROD_SMTP__PASSWORD than in the file
+    ca_file: Path | None = None  # a private CA for STARTTLS; else the system's
+    timeout: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
 
@@ -61,6 +77,7 @@ class Settings(BaseSettings):
     settle_seconds: float = 5.0
     analytics: bool = False
     productions: dict[str, Production] = {}
+    smtp: SmtpSettings | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -22,7 +22,7 @@ def _quiet_environment() -> None:
 
 def main() -> None:
     _quiet_environment()
-    from flows import cmd_conform, cmd_demo, cmd_ingest, cmd_probe  # noqa: F401  (they register their commands)
+    from flows import cmd_conform, cmd_demo, cmd_ingest, cmd_plan, cmd_probe  # noqa: F401  (they register their commands)
     from flows.app import app, err
 
     try:

@@ -113,5 +113,7 @@ DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
 
 from flows.demo_conform import conform_step  # noqa: E402
+from flows.plan_demo import demo_plan  # noqa: E402
 
-DEMO_STEPS.append(conform_step)
+# Order matters: the plan's digest comes last, after the flows have moved the stages.
+DEMO_STEPS.extend([conform_step, demo_plan])

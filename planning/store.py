@@ -1,32 +1,66 @@
-"""The planning store: stage states per production, each change kept with its evidence.
+"""The planning store: productions, their planned stages, session reports and every state change with its evidence.
 
-Minimal for now: the flows move stages here; the planning issue adds dates, hours and reports.
+SQLAlchemy Core over SQLite (default) or PostgreSQL; the schema is made and upgraded by the Alembic migrations
+in planning/migrations (version table `planning_alembic_version`: the catalogue shares the database).
+Every write to a production first bumps that production's row (`revision`), inside the same transaction:
+on PostgreSQL that row lock, on SQLite the database write lock, serialises concurrent writers of one
+production, so no update is lost and reads made after it in the transaction are current.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
-from datetime import UTC, datetime
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
+    Date,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    func,
     select,
+    text,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from config.db import engine_for, unreachable
+from config.db import DatabaseError, engine_for, unreachable
+from config.errors import PostprodError
 from planning.stages import Stage, StageState
+from planning.stages import label as stage_label
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 metadata = MetaData()
+
+productions = Table(
+    "productions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("template", String(200)),
+    Column("delivery_profile", String(200)),
+    Column("hours_per_day", Float, nullable=False, server_default="8"),
+    Column("planned_start", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),
+)
 
 stages = Table(
     "stages",
@@ -37,6 +71,17 @@ stages = Table(
     Column("state", String(20), nullable=False),
     Column("note", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("label", String(200)),
+    Column("position", Integer),
+    Column("planned_start", Date),
+    Column("planned_end", Date),
+    Column("planned_minutes", Integer),
+    Column("responsible", String(200)),
+    Column("depends_on", Text),
+    Column("actual_start", Date),
+    Column("actual_end", Date),
+    Column("evidence", Text),
+    Column("revision", Integer, nullable=False, server_default="0"),
     UniqueConstraint("production", "stage", name="uq_stage"),
 )
 
@@ -52,40 +97,384 @@ stage_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+session_reports = Table(
+    "session_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("production", String(200), nullable=False),
+    Column("stage", String(40), nullable=False),
+    Column("technician", String(200), nullable=False),
+    Column("work_date", Date, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("done", Text, nullable=False),
+    Column("incidents", Text),
+    Column("source", Text),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("production", "fingerprint", name="uq_session_report"),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("path", Text),
+    Column("sent_to", Text),
+)
+
+STARTED = {StageState.IN_PROGRESS, StageState.DONE, StageState.LATE}
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """A technician's session report (bon de séance): one day's work on one stage."""
+
+    production: str
+    stage: str
+    technician: str
+    work_date: date
+    minutes: int
+    done: str
+    incidents: str | None = None
+    source: str | None = None  # "cli" or "FILE:LINE"
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+    def fingerprint(self) -> str:
+        """The same report imported twice is one report (re-running an import adds nothing)."""
+        key = "\x1f".join([self.stage, self.technician.strip().lower(), self.work_date.isoformat(),
+                           str(self.minutes), " ".join(self.done.split()), " ".join((self.incidents or "").split())])
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PlanError(PostprodError):
+    """A planning request that cannot be done (no plan, unknown stage, plan already made)."""
+
+
+_migrated: set[str] = set()
+_keepers: dict[str, sqlite3.Connection] = {}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
 
 class PlanningStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = engine_for(url)
         try:
-            metadata.create_all(self.engine)
+            self.engine = engine_for(url)
+        except OSError as exc:  # the SQLite file's folder cannot be made
+            raise DatabaseError(f"cannot use the database {url}: {exc.strerror or exc}") from exc
+        self._keep_open()
+        try:
+            self._migrate()
         except OperationalError as exc:
             raise unreachable(url, exc) from exc
+        except DBAPIError as exc:
+            raise DatabaseError(f"cannot use the planning database: {str(exc.orig).strip().splitlines()[0]}") from exc
+
+    def _keep_open(self) -> None:
+        """SQLite: hold one idle connection for the life of the process. The shared engine opens and closes a
+        connection per transaction (NullPool); when the closing one is the last, SQLite checkpoints and removes
+        the WAL each time, which costs more than the transaction itself."""
+        db = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:" or self.url in _keepers:
+            return
+        try:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            _keepers[self.url] = sqlite3.connect(db, check_same_thread=False)
+        except (sqlite3.Error, OSError):
+            pass  # the engine's own connection reports the problem, with the URL
+
+    # --- schema -----------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Bring the schema to the newest migration (once per process and URL; one process at a time)."""
+        if self.url in _migrated:
+            return
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        with self._migration_lock() as conn:
+            current = MigrationContext.configure(
+                conn, opts={"version_table": "planning_alembic_version"}).get_current_revision()
+            if current != head:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            conn.commit()
+        _migrated.add(self.url)
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[Connection]:
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(7007007)"))
+                conn.commit()
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+                    conn.execute(text("SELECT pg_advisory_unlock(7007007)"))
+                    conn.commit()
+            return
+        db = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and db and db != ":memory:":
+            lock = Path(db).with_name(Path(db).name + ".migrate-lock")
+            with lock.open("a") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    with self.engine.connect() as conn:
+                        yield conn
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, production: str) -> Iterator[Connection]:
+        """A transaction that holds the production's lock from its first statement."""
+        try:
+            with self.engine.begin() as conn:
+                self._lock(conn, production)
+                yield conn
+        except OperationalError as exc:
+            raise unreachable(self.url, exc) from exc
+
+    def _read(self) -> Any:
+        try:
+            return self.engine.connect()
+        except OperationalError as exc:
+            raise unreachable(self.url, exc) from exc
+
+    def _insert(self, table: Table) -> Any:
+        return (postgresql.insert(table) if self.engine.dialect.name == "postgresql" else sqlite.insert(table))
+
+    def _lock(self, conn: Connection, production: str) -> None:
+        stmt = self._insert(productions).values(name=production, created_at=_now(), revision=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"],
+                                          set_={"revision": productions.c.revision + 1})
+        conn.execute(stmt)
+
+    # --- stage states (the flows call this) -------------------------------------------------------------
 
     def set_state(self, production: str, stage: Stage, state: StageState, *, note: str | None = None,
                   evidence: dict[str, Any] | None = None) -> None:
         """Move a stage to a state and keep the evidence; one transaction, safe with concurrent writers."""
-        at = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            conn.execute(stage_events.insert().values(
-                production=production, stage=stage.value, state=state.value, note=note,
-                evidence=json.dumps(evidence or {}, default=str), at=at))
-            changed = conn.execute(update(stages).where(
-                stages.c.production == production, stages.c.stage == stage.value
-            ).values(state=state.value, note=note, updated_at=at)).rowcount
-            if not changed:
-                conn.execute(stages.insert().values(production=production, stage=stage.value, state=state.value,
-                                                    note=note, updated_at=at))
+        self.set_stage_state(production, Stage(stage).value, StageState(state), note=note, evidence=evidence)
 
-    def state(self, production: str, stage: Stage) -> StageState | None:
-        with self.engine.connect() as conn:
+    def set_stage_state(self, production: str, stage: str, state: StageState, *, note: str | None = None,
+                        evidence: dict[str, Any] | None = None, on: date | None = None) -> None:
+        """set_state for any stage key (templates may add stages of their own)."""
+        at = _now()
+        today = on or at.date()
+        evidence_json = json.dumps(evidence or {}, default=str)
+        with self._write(production) as conn:
+            conn.execute(stage_events.insert().values(
+                production=production, stage=stage, state=state.value, note=note, evidence=evidence_json, at=at))
+            row = conn.execute(select(stages.c.actual_start, stages.c.actual_end).where(
+                stages.c.production == production, stages.c.stage == stage)).first()
+            values: dict[str, Any] = {"state": state.value, "note": note, "updated_at": at,
+                                      "evidence": evidence_json}
+            if state in STARTED and (row is None or row.actual_start is None):
+                values["actual_start"] = today
+            if state == StageState.DONE:
+                values["actual_end"] = (row.actual_end if row is not None and row.actual_end else today)
+            elif row is not None and row.actual_end is not None:
+                values["actual_end"] = None  # reopened
+            if row is None:
+                conn.execute(stages.insert().values(production=production, stage=stage, label=stage_label(stage),
+                                                    revision=1, **values))
+            else:
+                conn.execute(update(stages).where(stages.c.production == production, stages.c.stage == stage)
+                             .values(revision=stages.c.revision + 1, **values))
+
+    def state(self, production: str, stage: Stage | str) -> StageState | None:
+        key = stage.value if isinstance(stage, Stage) else stage
+        with self._read() as conn:
             row = conn.execute(select(stages.c.state).where(
-                stages.c.production == production, stages.c.stage == stage.value)).first()
+                stages.c.production == production, stages.c.stage == key)).first()
         return StageState(row.state) if row else None
 
-    def events(self, production: str, stage: Stage | None = None) -> list[dict[str, Any]]:
+    def events(self, production: str, stage: Stage | str | None = None,
+               since: datetime | None = None) -> list[dict[str, Any]]:
         query = select(stage_events).where(stage_events.c.production == production).order_by(stage_events.c.id)
         if stage is not None:
-            query = query.where(stage_events.c.stage == stage.value)
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            query = query.where(stage_events.c.stage == (stage.value if isinstance(stage, Stage) else stage))
+        if since is not None:
+            query = query.where(stage_events.c.at > since)
+        with self._read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for r in rows:
+            r["at"] = _aware(r["at"])
+        return rows
+
+    # --- plans ------------------------------------------------------------------------------------------
+
+    def create_plan(self, production: str, template: Any, start: date, *, delivery_profile: str | None = None,
+                    responsible: dict[str, str] | None = None) -> None:
+        """Plan a production from a template (planning.templates.Template). States already recorded by the
+        flows are kept; a production that already has a plan is refused."""
+        planned = template.plan(start, responsible)
+        with self._write(production) as conn:
+            existing = conn.execute(select(productions.c.template).where(productions.c.name == production)).first()
+            if existing is not None and existing.template:
+                raise PlanError(f"production '{production}' already has a plan (template '{existing.template}')")
+            conn.execute(update(productions).where(productions.c.name == production).values(
+                template=template.name, delivery_profile=delivery_profile, hours_per_day=template.hours_per_day,
+                planned_start=start))
+            known = {r.stage for r in conn.execute(select(stages.c.stage).where(stages.c.production == production))}
+            at = _now()
+            for ps in planned:
+                plan_values = {"label": ps.label, "position": ps.position, "planned_start": ps.start,
+                               "planned_end": ps.end, "planned_minutes": ps.minutes, "responsible": ps.responsible,
+                               "depends_on": json.dumps(ps.depends_on)}
+                if ps.key in known:
+                    conn.execute(update(stages).where(stages.c.production == production, stages.c.stage == ps.key)
+                                 .values(revision=stages.c.revision + 1, **plan_values))
+                else:
+                    conn.execute(stages.insert().values(production=production, stage=ps.key,
+                                                        state=StageState.PLANNED.value, updated_at=at, revision=1,
+                                                        **plan_values))
+
+    def production(self, name: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(select(productions).where(productions.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    def productions(self) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(productions).order_by(productions.c.name))]
+
+    def stage_rows(self, production: str) -> list[dict[str, Any]]:
+        """The production's stages in plan order (stages the flows moved without a plan come last)."""
+        with self._read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(
+                select(stages).where(stages.c.production == production)
+                .order_by(stages.c.position.is_(None), stages.c.position, stages.c.id))]
+        for r in rows:
+            r["depends_on"] = json.loads(r["depends_on"]) if r["depends_on"] else []
+            r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
+            r["updated_at"] = _aware(r["updated_at"])
+        return rows
+
+    def stage_keys(self, production: str) -> list[str]:
+        return [r["stage"] for r in self.stage_rows(production)]
+
+    def require_plan(self, production: str) -> dict[str, Any]:
+        prod = self.production(production)
+        if prod is None or not prod["template"]:
+            planned = [p["name"] for p in self.productions() if p["template"]]
+            raise PlanError(f"production '{production}' has no plan; planned productions: "
+                            f"{', '.join(planned) or 'none'} (make one with `postprod plan create`)")
+        return prod
+
+    # --- session reports --------------------------------------------------------------------------------
+
+    def add_reports(self, reports: list[SessionReport]) -> tuple[int, int]:
+        """Store session reports (all in one transaction per production). Returns (added, already there)."""
+        added = duplicates = 0
+        by_production: dict[str, list[SessionReport]] = {}
+        for r in reports:
+            by_production.setdefault(r.production, []).append(r)
+        for production, items in by_production.items():
+            with self._write(production) as conn:
+                seen = {row.fingerprint for row in conn.execute(select(session_reports.c.fingerprint).where(
+                    session_reports.c.production == production))}
+                at = _now()
+                for r in items:
+                    fp = r.fingerprint()
+                    if fp in seen:
+                        duplicates += 1
+                        continue
+                    seen.add(fp)
+                    conn.execute(session_reports.insert().values(
+                        production=production, stage=r.stage, technician=r.technician, work_date=r.work_date,
+                        minutes=r.minutes, done=r.done, incidents=r.incidents, source=r.source, fingerprint=fp,
+                        created_at=at))
+                    added += 1
+        return added, duplicates
+
+    def reports(self, production: str, stage: str | None = None) -> list[dict[str, Any]]:
+        query = select(session_reports).where(session_reports.c.production == production)
+        if stage is not None:
+            query = query.where(session_reports.c.stage == stage)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                query.order_by(session_reports.c.work_date, session_reports.c.id))]
+
+    def incidents(self, last: int = 3) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """The latest reported incidents per (production, stage), oldest first."""
+        query = (select(session_reports.c.production, session_reports.c.stage, session_reports.c.work_date,
+                        session_reports.c.technician, session_reports.c.incidents)
+                 .where(session_reports.c.incidents.is_not(None))
+                 .order_by(session_reports.c.work_date, session_reports.c.id))
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        with self._read() as conn:
+            for r in conn.execute(query):
+                found.setdefault((r.production, r.stage), []).append(dict(r._mapping))
+        return {key: rows[-last:] for key, rows in found.items()}
+
+    def report_totals(self, production: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """Per (production, stage): minutes spent, number of reports, first and last date, incidents."""
+        query = select(
+            session_reports.c.production, session_reports.c.stage,
+            func.sum(session_reports.c.minutes).label("minutes"), func.count().label("reports"),
+            func.min(session_reports.c.work_date).label("first"), func.max(session_reports.c.work_date).label("last"),
+            func.count(session_reports.c.incidents).label("incidents"),
+        ).group_by(session_reports.c.production, session_reports.c.stage)
+        if production is not None:
+            query = query.where(session_reports.c.production == production)
+        with self._read() as conn:
+            return {(r.production, r.stage): {"minutes": int(r.minutes or 0), "reports": r.reports,
+                                              "first": r.first, "last": r.last, "incidents": r.incidents}
+                    for r in conn.execute(query)}
+
+    # --- digests ----------------------------------------------------------------------------------------
+
+    def last_digest_at(self) -> datetime | None:
+        with self._read() as conn:
+            return _aware(conn.execute(select(func.max(digests.c.at))).scalar())
+
+    def record_digest(self, at: datetime, path: str | None, sent_to: list[str] | None = None) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(digests.insert().values(at=at, path=path,
+                                                     sent_to=", ".join(sent_to) if sent_to else None))
+        except OperationalError as exc:
+            raise unreachable(self.url, exc) from exc
+
+    def finished_since(self, since: datetime | None) -> list[dict[str, Any]]:
+        """Stages moved to done after a time (all productions), oldest first."""
+        query = select(stage_events).where(stage_events.c.state == StageState.DONE.value)
+        if since is not None:
+            query = query.where(stage_events.c.at > since)
+        with self._read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query.order_by(stage_events.c.at, stage_events.c.id))]
+            finished = []
+            for r in rows:  # a stage done again (a flow re-run) did not finish again
+                before = conn.execute(select(stage_events.c.state).where(
+                    stage_events.c.production == r["production"], stage_events.c.stage == r["stage"],
+                    stage_events.c.id < r["id"]).order_by(stage_events.c.id.desc()).limit(1)).scalar()
+                if before != StageState.DONE.value:
+                    finished.append(r)
+        for r in finished:
+            r["at"] = _aware(r["at"])
+            r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
+        return finished
