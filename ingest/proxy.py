@@ -45,6 +45,8 @@ from ingest.timecode import Timecode, format_rate
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
 IMAGE_EXTENSIONS = {".dpx", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".cin", ".ari", ".tga", ".bmp"}
+VIDEO_EXTENSIONS = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2ts", ".mpg", ".mpeg", ".dv",
+                    ".r3d", ".braw", ".crm", ".ari", ".3gp", ".webm", ".wmv", ".mts", ".vob"}
 FFMPEG_FORMATS = {"mov": "mov", "mp4": "mp4", "mxf": "mxf"}
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
@@ -177,7 +179,7 @@ def choose_encoder(ffmpeg: str, preset: ProxyPreset, allow_hw: bool = True) -> t
 
 
 def _round_to(value: Fraction | float, multiple: int) -> int:
-    return max(multiple, int(round(Fraction(value) / multiple)) * multiple)
+    return max(multiple, round(Fraction(value) / multiple) * multiple)
 
 
 def proxy_size(media: MediaFile, preset: ProxyPreset) -> tuple[int, int]:
@@ -370,8 +372,10 @@ class EncodeError(Exception):
 def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None) -> None:
     """Run one encode; its stderr goes to a temporary file (never a full pipe); raise EncodeError."""
     with tempfile.TemporaryFile() as errlog:
+        # preexec_fn with threads: it only calls prctl, resolved before the fork (glibc's fork resets malloc).
+        die = _die_with_parent if _PRCTL else None
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errlog, stdin=subprocess.DEVNULL,
-                                pass_fds=(lock_fd,), preexec_fn=_die_with_parent if _PRCTL else None)
+                                pass_fds=(lock_fd,), preexec_fn=die)  # noqa: PLW1509
         done = 0
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -389,6 +393,10 @@ def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | N
 
 
 def _explain_ffmpeg(stderr: str, rc: int) -> str:
+    if rc == -signal.SIGXFSZ:
+        return "the proxy volume refused the file: file size limit reached"
+    if rc < 0:
+        return f"ffmpeg was killed by signal {-rc}"
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     text = "\n".join(lines)
     if "No space left on device" in text:
@@ -584,12 +592,17 @@ def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     except OSError as exc:
         return _fail(job, f"cannot read: {exc.strerror or exc}")
     media = probe_file(source, ffmpeg=batch.ffmpeg, decode_check=batch.settings.decode_check)
-    if media.kind is MediaKind.UNREADABLE and not job.explicit and media.error and "no picture or sound" in media.error:
-        return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="ignored",
-                          error=media.error)
+    if media.kind is MediaKind.UNREADABLE and media.error and "no picture or sound" in media.error:
+        if not job.explicit and source.suffix.lower() not in VIDEO_EXTENSIONS:
+            # Walking a card: a document or unknown file is not a clip.
+            return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="ignored",
+                              error=media.error)
+        return _fail(job, f"cannot read this clip ({media.error}): cut short, damaged, or an unknown format")
     why = usable_source(media, batch.preset)
     if why:
-        if not job.explicit and media.kind is MediaKind.SIDECAR:
+        # Walking a card: sound takes and card metadata are not clips to make proxies of.
+        if not job.explicit and (media.kind is MediaKind.SIDECAR or (media.video is None and media.audio
+                                                                      and not media.error)):
             return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="ignored", error=why)
         return _fail(job, why)
     described = {"frames": media.duration_frames, "start_timecode": media.start_timecode, "reel": media.reel,
@@ -601,15 +614,23 @@ def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     described["source_hash"] = f"{algo}:{digest}"
     prod = batch.production.name
     fingerprint = batch.preset.fingerprint()
-    existing = batch.store.find(prod, batch.preset.name, fingerprint, algo, digest, job.source)
-    if existing is not None:
+    existing = batch.store.at(prod, job.target)
+    if (existing is not None and existing["source_hash"] == digest and existing["source_hash_algorithm"] == algo
+            and existing["fingerprint"] == fingerprint and existing["source_path"] == job.source):
         try:
             pst = Path(existing["proxy_path"]).stat()
         except OSError:
             pst = None
         if pst is not None and pst.st_size == existing["size"] and pst.st_mtime_ns == existing["mtime_ns"]:
+            shape: dict[str, object] = {}
+            row = batch.catalogue.lookup(prod, existing["proxy_path"])
+            if row is not None:
+                made = MediaFile.model_validate_json(row["media_json"])
+                shape = {"audio_channels": sum(a.channels or 0 for a in made.audio),
+                         "width": made.video.width if made.video else None,
+                         "height": made.video.height if made.video else None}
             return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="skipped",
-                              proxy=existing["proxy_path"], encoder=existing["encoder"], **described)
+                              proxy=existing["proxy_path"], encoder=existing["encoder"], **described, **shape)
 
     target = Path(job.target)
     try:

@@ -59,15 +59,11 @@ class ProxyStore:
         except OperationalError as exc:
             raise unreachable(url, exc) from exc
 
-    def find(self, production: str, preset: str, fingerprint: str, algorithm: str, source_hash: str,
-             source_path: str) -> dict[str, Any] | None:
-        """The proxy made from this content with this preset for this source path, if any."""
-        query = select(proxies).where(
-            proxies.c.production == production, proxies.c.preset == preset, proxies.c.fingerprint == fingerprint,
-            proxies.c.source_hash_algorithm == algorithm, proxies.c.source_hash == source_hash,
-            proxies.c.source_path == source_path)
+    def at(self, production: str, proxy_path: str) -> dict[str, Any] | None:
+        """The verified proxy recorded at this path, if any."""
         with self.engine.connect() as conn:
-            row = conn.execute(query.order_by(proxies.c.id.desc())).first()
+            row = conn.execute(select(proxies).where(
+                proxies.c.production == production, proxies.c.proxy_path == proxy_path)).first()
             return dict(row._mapping) if row else None
 
     def owner(self, production: str, proxy_path: str) -> str | None:
