@@ -34,6 +34,13 @@ def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: P
         return run_batch(batch)
 
 
+def _short(path: str | None, root: str) -> str:
+    if not path:
+        return ""
+    p = Path(path)
+    return p.relative_to(root).as_posix() if p.is_relative_to(root) else path
+
+
 def proxy_table(report: ProxyReport) -> Table:
     table = Table(title=f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)",
                   title_justify="left")
@@ -41,7 +48,7 @@ def proxy_table(report: ProxyReport) -> Table:
         table.add_column(col, overflow="fold")
     colours = {"made": "green", "skipped": "dim", "error": "red", "ignored": "dim"}
     for c in report.clips:
-        detail = c.error if c.status in ("error", "ignored") else (c.proxy or "")
+        detail = c.error if c.status in ("error", "ignored") else _short(c.proxy, report.root)
         table.add_row(f"{c.card}/{c.relpath}", f"[{colours[c.status]}]{c.status}[/]", str(c.frames or ""),
                       c.start_timecode or "", c.reel or "", detail)
     return table

@@ -110,4 +110,6 @@ class DemoContext:
 
 # Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
 DemoStep = Callable[[DemoContext], None]
-DEMO_STEPS: list[DemoStep] = []
+from flows.demo_proxy import proxy_step  # noqa: E402
+
+DEMO_STEPS: list[DemoStep] = [proxy_step]

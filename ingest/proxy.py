@@ -369,8 +369,11 @@ class EncodeError(Exception):
     pass
 
 
-def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None) -> None:
-    """Run one encode; its stderr goes to a temporary file (never a full pipe); raise EncodeError."""
+def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None) -> list[str]:
+    """Run one encode; raise EncodeError if it fails, else return the errors it logged (bad source frames).
+
+    stderr goes to a temporary file, never a pipe that could fill up.
+    """
     with tempfile.TemporaryFile() as errlog:
         # preexec_fn with threads: it only calls prctl, resolved before the fork (glibc's fork resets malloc).
         die = _die_with_parent if _PRCTL else None
@@ -390,6 +393,7 @@ def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | N
         stderr = errlog.read().decode("utf-8", "replace")
     if rc != 0:
         raise EncodeError(_explain_ffmpeg(stderr, rc))
+    return [ln.strip() for ln in stderr.splitlines() if ln.strip()]
 
 
 def _explain_ffmpeg(stderr: str, rc: int) -> str:
@@ -591,7 +595,8 @@ def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
         st = source.stat()
     except OSError as exc:
         return _fail(job, f"cannot read: {exc.strerror or exc}")
-    media = probe_file(source, ffmpeg=batch.ffmpeg, decode_check=batch.settings.decode_check)
+    # MediaInfo only: the encode decodes every frame anyway, and its errors and frame count are checked.
+    media = probe_file(source, ffmpeg=None, decode_check="none")
     if media.kind is MediaKind.UNREADABLE and media.error and "no picture or sound" in media.error:
         if not job.explicit and source.suffix.lower() not in VIDEO_EXTENSIONS:
             # Walking a card: a document or unknown file is not a clip.
@@ -644,9 +649,11 @@ def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
         cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
         progress = batch.progress
         with batch.slots.acquire():
-            run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None)
-        made = probe_file(tmp, ffmpeg=batch.ffmpeg, decode_check="none")
+            decode_errors = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None)
+        made = probe_file(tmp, ffmpeg=None, decode_check="none")
         problems = verify(media, made, channels)
+        if decode_errors:
+            problems.append(f"the source does not decode cleanly: {decode_errors[0][-300:]}")
         if problems:
             hint = " (the source does not decode to the end?)" if made.duration_frames is not None and \
                 media.duration_frames is not None and made.duration_frames < media.duration_frames else ""
@@ -679,6 +686,11 @@ def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
             tmp.unlink()
         if lock_fd is not None:
             os.close(lock_fd)
+        if not target.exists():
+            try:
+                target.parent.rmdir()  # a folder made for a proxy that was refused goes too, if empty
+            except OSError:
+                pass
 
 
 # -- after the encodes ----------------------------------------------------------------------------

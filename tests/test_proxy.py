@@ -341,15 +341,25 @@ def test_bad_inputs_get_a_clear_error_each_and_no_partial_file(settings, workspa
         subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", "color=s=64x36", "-frames:v", "1",
                         str(sequence / f"plate.{i:04d}.png")], check=True)
     shutil.copy2(a_clip, card / "good.mov")
+    # Damage inside the picture data, headers intact: MediaInfo sees nothing, the decode does.
+    subprocess.run([ffmpeg, "-loglevel", "error", "-i", str(a_clip), "-c", "copy", "-movflags", "+faststart",
+                    str(workspace / "fast.mov")], check=True)
+    data = bytearray((workspace / "fast.mov").read_bytes())
+    for k in range(3, 8):
+        at = len(data) * k // 10
+        data[at:at + 3000] = bytes((i * 7919 + k) % 251 for i in range(3000))
+    (card / "damaged.mov").write_bytes(bytes(data))
     wav = make_media("take.wav", TakeSpec(seconds=0.5, channels=2))
     report = run_batch(plan_batch([card, wav], "prores-proxy", "test", settings))
     by_name = {Path(c.source).name: c for c in report.clips}
     assert by_name["good.mov"].status == "made"
     assert by_name["cut.mov"].status == "error" and "cut short" in by_name["cut.mov"].error
+    assert by_name["damaged.mov"].status == "error", by_name["damaged.mov"]
+    assert "does not decode cleanly" in by_name["damaged.mov"].error, by_name["damaged.mov"].error
     assert by_name["garbage.mov"].status == "error" and "unknown format" in by_name["garbage.mov"].error
     assert by_name["VFX_plate"].status == "error" and "image sequence" in by_name["VFX_plate"].error
     assert by_name["take.wav"].status == "error" and by_name["take.wav"].error.startswith("sound only")
-    assert report.summary == {"clips": 5, "made": 1, "skipped": 0, "errors": 4, "ignored": 0}
+    assert report.summary == {"clips": 6, "made": 1, "skipped": 0, "errors": 5, "ignored": 0}
     out = workspace / "data" / "proxies" / "test" / "prores-proxy"
     assert [p.name for p in files_under(out)] == ["good.mov"]
 
