@@ -17,12 +17,12 @@ from ingest.proxy import ClipResult, ProxyBatch, ProxyJob, ProxyReport, finish_b
 
 
 def run_proxies(paths: list[str], preset: str, production: str, settings: Settings, *, out: str | None = None,
-                workers: int | None = None) -> ProxyReport:
+                workers: int | None = None, strict: bool = True) -> ProxyReport:
     """The same steps as the flow, without Prefect."""
     from ingest.proxy import run_batch
 
     batch = plan_batch([Path(p) for p in paths], preset, production, settings,
-                       out=Path(out) if out else None, workers=workers)
+                       out=Path(out) if out else None, workers=workers, strict=strict)
     return run_batch(batch)
 
 
@@ -58,7 +58,10 @@ def proxy_flow(paths: list[str], preset: str, production: str = "default", confi
 def proxies_after_ingest(cards: list[str], production: str, settings: Settings) -> list[ProxyReport]:
     """The production's proxy presets, run on the cards an ingest just received (plain function)."""
     presets = settings.production(production).proxy_presets
-    return [run_proxies(cards, p, production, settings) for p in presets] if presets and cards else []
+    if not presets or not cards:
+        return []
+    # Sound takes and documents the ingest received are not clips: ignored, not errors.
+    return [run_proxies(cards, p, production, settings, strict=False) for p in presets]
 
 
 @task(name="proxies-after-ingest", cache_policy=NO_CACHE)

@@ -46,7 +46,7 @@ REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
 IMAGE_EXTENSIONS = {".dpx", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".cin", ".ari", ".tga", ".bmp"}
 VIDEO_EXTENSIONS = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2ts", ".mpg", ".mpeg", ".dv",
-                    ".r3d", ".braw", ".crm", ".ari", ".3gp", ".webm", ".wmv", ".mts", ".vob"}
+                    ".r3d", ".braw", ".crm", ".ari", ".3gp", ".webm", ".wmv", ".vob"}
 FFMPEG_FORMATS = {"mov": "mov", "mp4": "mp4", "mxf": "mxf"}
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
@@ -328,9 +328,12 @@ def ffmpeg_command(batch: ProxyBatch, media: MediaFile, output: Path) -> tuple[l
     vchain, width, height = video_filter(media, preset, batch.lut)
     aparts, amaps, channels = audio_plan(media, preset)
     graph = ";".join([f"[0:v:0]{vchain}[v]", *aparts])
+    # Several encodes at once share the cores; a single one uses ffmpeg's own thread count.
+    threads = ["-threads", str(batch.threads)] if batch.workers > 1 else []
+    filter_threads = ["-filter_complex_threads", str(batch.threads)] if batch.workers > 1 else []
     cmd = [batch.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
-           "-y", "-i", media.path, "-filter_complex_threads", str(batch.threads), "-filter_complex", graph,
-           "-map", "[v]", *amaps, "-c:v", batch.encoder, *batch.encoder_args, "-threads", str(batch.threads)]
+           "-y", "-i", media.path, *filter_threads, "-filter_complex", graph,
+           "-map", "[v]", *amaps, "-c:v", batch.encoder, *batch.encoder_args, *threads]
     if amaps:
         cmd += ["-c:a", preset.audio.codec, *preset.audio.args]
     # Frames pass through one for one: no duplicate or drop to reach a rate.
@@ -423,8 +426,12 @@ def _image_sequence(files: list[Path]) -> bool:
 
 def plan_batch(paths: list[Path], preset_name: str, production_name: str, settings: Settings, *,
                out: Path | None = None, workers: int | None = None, lut: Path | None = None,
-               allow_hw: bool = True) -> ProxyBatch:
-    """Resolve the preset and production, list the sources and their targets, clean leftovers."""
+               allow_hw: bool = True, strict: bool = True) -> ProxyBatch:
+    """Resolve the preset and production, list the sources and their targets, clean leftovers.
+
+    strict: a file named in `paths` that is not a picture clip (sound take, document) is an error; with
+    strict=False (after an ingest) it is ignored, as inside a card.
+    """
     production = settings.production(production_name)
     preset = load_preset(preset_name)
     lut = lut or (production.proxy_lut if preset.lut else None)
@@ -459,7 +466,7 @@ def plan_batch(paths: list[Path], preset_name: str, production_name: str, settin
                         continue
                     batch.jobs.append(_job(batch, f, given, explicit=False, claimed=claimed))
         elif given.exists():
-            batch.jobs.append(_job(batch, given, given.parent, explicit=True, claimed=claimed))
+            batch.jobs.append(_job(batch, given, given.parent, explicit=strict, claimed=claimed))
         else:
             batch.problems.append(ClipResult(source=str(given), card=given.parent.name, relpath=given.name,
                                              status="error", error="no such file or folder"))

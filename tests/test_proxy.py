@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from conftest import small_clip
 
 from config.errors import ConfigError, UnknownNameError
 from ingest.catalogue import Catalogue
@@ -23,7 +24,6 @@ from ingest.probe import probe_file
 from ingest.proxy import TEMP_MARK, burnin_filters, burnin_layout, plan_batch, proxy_size, run_batch
 from ingest.proxy_preset import builtin_presets, load_preset
 from ingest.synth import TakeSpec, truncated_copy
-from conftest import small_clip
 
 PRESETS = ["avid-dnxhr-lb", "prores-proxy", "h264-review"]
 
@@ -188,7 +188,7 @@ def test_burnt_in_timecode_reads_each_frames_own_timecode(settings, workspace: P
                              lavfi=True)
         return _band(ref[:size], width, top, height)
 
-    refs = {n: reference(n) for n in range(0, 25)}
+    refs = {n: reference(n) for n in range(25)}
     for n in (0, 1, 9, 10, 24):
         band = _band(frames[n], width, top, height)
         scores = {k: _distance(band, refs[k]) for k in refs}
@@ -308,7 +308,8 @@ def test_killed_run_leaves_no_proxy_and_the_next_run_cleans_up(settings, workspa
         time.sleep(0.1)
     encoder_pid = int(mark.read_text())
     folder = workspace / "data" / "proxies" / "test" / "h264-review" / "A001"
-    assert [p.name for p in folder.iterdir()][0].startswith(".A001C001" + TEMP_MARK)
+    [partial] = folder.iterdir()  # only the temporary file, under its temporary name
+    assert partial.name.startswith(".A001C001" + TEMP_MARK)
     run.send_signal(signal.SIGKILL)
     run.wait()
     for _ in range(100):  # the encoder dies with its parent
