@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from conftest import small_clip
+from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings
 
 from flows.ingest import ingest_flow
 from flows.proxy import proxy_flow
@@ -21,8 +22,10 @@ def test_proxy_flow_and_proxies_inside_the_ingest_flow(workspace: Path, make_med
     config = workspace / "postprod.toml"
     config.write_text(config.read_text() + 'proxy_presets = ["h264-review"]\n')
 
-    # The ingest flow makes the production's proxy presets for the cards it ingested.
-    ingest_flow([str(card)], "test", str(config))
+    # The ingest flow makes the production's proxy presets for the cards it ingested. (Prefect's temporary
+    # server gets 20 s to start by default: not always enough on a loaded shared machine.)
+    with temporary_settings({PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120}):
+        ingest_flow([str(card)], "test", str(config))
     cat = Catalogue(f"sqlite:///{workspace / 'data' / 'postprod.db'}")
     original = cat.lookup("test", str(card / "A001C001.mov"))
     [proxy_row] = cat.rows("test", role="proxy")
