@@ -408,3 +408,25 @@ def test_cli_json_shape_user_preset_and_exit_codes(workspace: Path, a_clip: Path
     _, err = missing.communicate(timeout=60)
     assert missing.returncode == 2 and b"no such file or folder" in err.replace(b"\n", b" ").replace(b"  ", b" ")
 
+
+
+# -- LUT -----------------------------------------------------------------------------------------
+
+
+def test_show_lut_is_applied_and_a_bad_one_stops_the_run(settings, workspace: Path, a_clip: Path,
+                                                         ffmpeg: str) -> None:
+    lut = workspace / "all_red.cube"
+    lut.write_text('TITLE "everything red"\nLUT_3D_SIZE 2\n' + "1.0 0.0 0.0\n" * 8)
+    report = run_batch(plan_batch([a_clip], "prores-proxy", "test", settings, lut=lut))
+    [clip] = report.clips
+    assert clip.status == "made", clip.error
+    # The centre pixel of the first frame (above the burn-in band) is red.
+    rgb = subprocess.run([ffmpeg, "-loglevel", "error", "-i", clip.proxy, "-frames:v", "1", "-vf",
+                          f"crop=4:4:{clip.width // 2}:{clip.height // 3}", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                          "-"], capture_output=True, check=True).stdout
+    r, g, b = rgb[:3]
+    assert r > 200 and g < 40 and b < 40, (r, g, b)
+    bad = workspace / "not_a.cube"
+    bad.write_text("0 0 0\n")
+    with pytest.raises(ConfigError, match="not a 3D .cube LUT"):
+        plan_batch([a_clip], "prores-proxy", "test", settings, lut=bad)
