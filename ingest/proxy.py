@@ -262,8 +262,13 @@ def burnin_filters(media: MediaFile, width: int, height: int, preset: ProxyPrese
     return filters
 
 
-def video_filter(media: MediaFile, preset: ProxyPreset, lut: Path | None) -> tuple[str, int, int]:
-    """The video chain (deinterlace, scale, LUT, burn-in) and the output size. Never a rate change."""
+def video_filter(media: MediaFile, preset: ProxyPreset, lut: Path | None,
+                 pix_fmt: str | None = None) -> tuple[str, int, int]:
+    """The video chain (deinterlace, scale, LUT, burn-in) and the output size. Never a rate change.
+
+    With the encoder's pix_fmt known, the picture is converted once, right after scaling, so the burn-in
+    is drawn in the final format (measured faster than converting after it: bench/proxy.py).
+    """
     width, height = proxy_size(media, preset)
     chain = []
     video = media.video
@@ -275,6 +280,8 @@ def video_filter(media: MediaFile, preset: ProxyPreset, lut: Path | None) -> tup
     chain.append("setsar=1")
     if lut is not None and preset.lut:
         chain.append(f"lut3d=file={filter_value(str(lut))}")
+    if pix_fmt:
+        chain.append(f"format={pix_fmt}")
     chain += burnin_filters(media, width, height, preset)
     return ",".join(chain), width, height
 
@@ -325,7 +332,9 @@ def _with_movflags(args: list[str], extra: str) -> list[str]:
 def ffmpeg_command(batch: ProxyBatch, media: MediaFile, output: Path) -> tuple[list[str], int, int, int]:
     """The whole ffmpeg command for one proxy; also the output size and audio channel count."""
     preset = batch.preset
-    vchain, width, height = video_filter(media, preset, batch.lut)
+    args = batch.encoder_args
+    pix_fmt = args[args.index("-pix_fmt") + 1] if "-pix_fmt" in args[:-1] else None
+    vchain, width, height = video_filter(media, preset, batch.lut, pix_fmt)
     aparts, amaps, channels = audio_plan(media, preset)
     graph = ";".join([f"[0:v:0]{vchain}[v]", *aparts])
     # Several encodes at once share the cores; a single one uses ffmpeg's own thread count.
