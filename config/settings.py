@@ -38,7 +38,9 @@ class Production(BaseModel):
     spec: str = "default"  # a built-in spec name or a TOML file path
     ingest_folders: list[Path] = []
     output_root: Path | None = None
-    proxy_presets: list[str] = []
+    proxy_presets: list[str] = []  # made by the ingest flow for each card it ingests
+    proxy_root: Path | None = None  # default: output_root/proxies, else data_dir/proxies/<production>
+    proxy_lut: Path | None = None  # a show LUT (.cube) applied to proxies of log footage
     delivery_profile: str | None = None
     handles: int = Field(default=12, ge=0)
     expected_cards: int | None = Field(default=None, ge=1)
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
     ignore: list[str] = DEFAULT_IGNORE
     decode_check: Literal["none", "tail", "full"] = "tail"
     settle_seconds: float = 5.0
+    proxy_workers: int | None = Field(default=None, ge=1)  # parallel proxy encodes per host; default cores/4
     analytics: bool = False
     productions: dict[str, Production] = {}
     smtp: SmtpSettings | None = None
@@ -166,6 +169,10 @@ def _resolve_relative(settings: Settings, base: Path, *, data_dir_from_file: boo
         prod.ingest_folders = [fix(p) for p in prod.ingest_folders]
         if prod.output_root is not None:
             prod.output_root = fix(prod.output_root)
+        if prod.proxy_root is not None:
+            prod.proxy_root = fix(prod.proxy_root)
+        if prod.proxy_lut is not None:
+            prod.proxy_lut = fix(prod.proxy_lut)
         if prod.spec.endswith(".toml"):
             prod.spec = str(fix(Path(prod.spec)))
 

@@ -22,7 +22,14 @@ def _quiet_environment() -> None:
 
 def main() -> None:
     _quiet_environment()
-    from flows import cmd_conform, cmd_demo, cmd_ingest, cmd_plan, cmd_probe  # noqa: F401  (they register their commands)
+    from flows import (  # noqa: F401  (they register their commands)
+        cmd_conform,
+        cmd_demo,
+        cmd_ingest,
+        cmd_plan,
+        cmd_probe,
+        cmd_proxy,
+    )
     from flows.app import app, err
 
     try:

@@ -113,7 +113,8 @@ DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
 
 from flows.demo_conform import conform_step  # noqa: E402
+from flows.demo_proxy import proxy_step  # noqa: E402
 from flows.plan_demo import demo_plan  # noqa: E402
 
-# Order matters: the plan's digest comes last, after the flows have moved the stages.
-DEMO_STEPS.extend([conform_step, demo_plan])
+# Order matters: proxies right after the ingest; the plan's digest last, after the flows moved the stages.
+DEMO_STEPS.extend([proxy_step, conform_step, demo_plan])

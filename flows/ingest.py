@@ -57,8 +57,11 @@ def record_reception(production: str, reports: list[CardReport], settings: Setti
 
 def run_ingest(sources: list[str], production: str, settings: Settings) -> list[CardReport]:
     """The same steps as the flow, without Prefect (no run history, no start-up cost)."""
+    from flows.proxy import proxies_after_ingest
+
     reports = [ingest_card(s, production, settings) for s in sources]
     record_reception(production, reports, settings)
+    proxies_after_ingest([r.source for r in reports], production, settings)  # the production's proxy_presets
     return reports
 
 
@@ -76,6 +79,9 @@ def record_reception_task(production: str, reports: list[CardReport], settings: 
 def ingest_flow(sources: list[str], production: str = "default", config: str | None = None) -> list[dict[str, Any]]:
     """Verify, probe, check and catalogue each card; move the production's rushes reception stage."""
     settings = load_settings(Path(config) if config else None)
+    from flows.proxy import proxies_after_ingest_task
+
     reports = [ingest_card_task(s, production, settings) for s in sources]
     record_reception_task(production, reports, settings)
+    proxies_after_ingest_task([r.source for r in reports], production, settings)  # the production's proxy_presets
     return [r.model_dump(mode="json") for r in reports]

@@ -270,6 +270,9 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         # Cameras often name the MXF package after the clip: the camera roll then comes from the name.
         if not (package == path.stem and clip_reel(package)):
             fields.update(reel=package, reel_source="mxf-package")
+    if not fields.get("reel") and getattr(general, "reel_name", None):
+        # MP4 has no named tmcd track: postprod's proxies carry the reel as an mdta "reel_name" tag.
+        fields.update(reel=str(general.reel_name).strip(), reel_source="mp4-metadata")
     if not fields.get("reel"):
         reel = clip_reel(path.stem)
         if reel:

@@ -1,0 +1,74 @@
+"""File locks: encode slots shared by every process on a host, and temp files that say whether they are alive.
+
+flock(2) locks go away with the process that holds them, so a killed run never leaves a slot taken or a
+temporary file that looks alive. Proxies use them two ways:
+
+- `Slots(folder, n)`: at most n encodes at once on this data directory, across threads, CLI runs and
+  Prefect flows alike (each encode holds one of n lock files while ffmpeg runs). No server is needed.
+- `LockedTemp`: the temporary output of an encode is locked while it is written; a cleaner that can lock
+  one finds a leftover of a killed run and removes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class Slots:
+    """n lock files in a folder; `acquire()` waits until it holds one of them."""
+
+    def __init__(self, folder: Path, count: int, poll: float = 0.1) -> None:
+        self.folder = folder
+        self.count = max(1, count)
+        self.poll = poll
+
+    @contextlib.contextmanager
+    def acquire(self) -> Iterator[int]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            for i in range(self.count):
+                fd = os.open(self.folder / f"slot-{i}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                try:
+                    yield i
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+                return
+            time.sleep(self.poll)
+
+
+def create_locked(path: Path) -> int:
+    """Create `path` (which must not exist) and lock it; returns the fd that holds the lock."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_if_stale(path: Path) -> bool:
+    """Remove a temporary file nobody holds a lock on (the leftover of a killed run). True if removed."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # an encode is writing it right now
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+    finally:
+        os.close(fd)
