@@ -247,7 +247,11 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     width = media.video.width or 0
     # Reduce HD and above by 4 each way, smaller pictures by 2.
     reduction = 4 if width >= 1280 else 2
-    result = Analysis(path=media.path, rate=rate, declared_frames=media.duration_frames,
+    declared = media.duration_frames
+    if media.error and "truncated" in media.error and media.duration_seconds:
+        # MediaInfo counts the frames that are there; the header's duration is what was meant to be.
+        declared = max(declared or 0, round(media.duration_seconds * rate))
+    result = Analysis(path=media.path, rate=rate, declared_frames=declared,
                       loudness_from=head_seconds, reduction=reduction)
     total_s = media.duration_seconds or (float(media.duration_frames / rate) if media.duration_frames else 0.0)
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:

@@ -54,8 +54,13 @@ def loudness_svg(report: QcReport, target: float, tolerance: float, width: int =
     """Short-term loudness over time with the target and its tolerance band, as inline SVG."""
     m = report.measurements or {}
     series = [(t, s) for t, _, s in m.get("loudness_series", []) if s > -120]
+    label = "short-term loudness (3 s)"
     if not series:
-        return "<p>No short-term loudness: the programme is shorter than 3 s or has no sound.</p>"
+        # Shorter than 3 s: the momentary (400 ms) loudness is all there is.
+        series = [(t, mo) for t, mo, _ in m.get("loudness_series", []) if mo > -120]
+        label = "momentary loudness (400 ms): the programme is shorter than 3 s"
+    if not series:
+        return "<p>No loudness measured: the programme has no sound on its loudness channels.</p>"
     t_max = max(t for t, _ in series) or 1.0
     lo, hi = -50.0, max(-10.0, max(s for _, s in series) + 2)
     pad = 40
@@ -74,13 +79,13 @@ def loudness_svg(report: QcReport, target: float, tolerance: float, width: int =
     grid = "".join(f'<line x1="{pad}" x2="{width - 10}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
                    f'<text x="2" y="{y(v) + 4:.1f}" font-size="11">{v:g}</text>' for v in range(-50, int(hi) + 1, 10))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="short-term loudness">{band}{grid}'
+            f'aria-label="{label}">{band}{grid}'
             f'<line x1="{pad}" x2="{width - 10}" y1="{y(target):.1f}" y2="{y(target):.1f}" stroke="#2a7" '
             f'stroke-dasharray="6,3"/><polyline fill="none" stroke="#245" stroke-width="1.5" points="{points}"/>'
             f'<text x="{pad}" y="{height - 8}" font-size="11">0 s</text>'
             f'<text x="{width - 60}" y="{height - 8}" font-size="11">{t_max:.0f} s</text>'
             f'<text x="{pad + 6}" y="{y(target) - 4:.1f}" font-size="11" fill="#2a7">target {target:g} LUFS '
-            f'±{tolerance:g} LU</text></svg>')
+            f'±{tolerance:g} LU</text></svg><p><small>{label}</small></p>')
 
 
 def render_html(report: QcReport, shots: dict[str, bytes], target: float, tolerance: float) -> str:
