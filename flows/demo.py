@@ -13,6 +13,7 @@ from flows import __version__
 from ingest import mhl
 from ingest.hashing import hash_file
 from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip, truncated_copy
+from flows.demo_qc import qc_step
 
 HD = {"width": 1920, "height": 1080}
 
@@ -110,4 +111,4 @@ class DemoContext:
 
 # Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
 DemoStep = Callable[[DemoContext], None]
-DEMO_STEPS: list[DemoStep] = []
+DEMO_STEPS: list[DemoStep] = [qc_step]

@@ -18,6 +18,8 @@ from qc.checks import CHECKS
 from qc.profile import builtin_profiles, load_profile
 from qc.report import write_reports
 from qc.run import QcReport, qc_master
+from planning.stages import Stage, StageState
+from planning.store import PlanningStore
 from qc.synth import Defect, MasterSpec, make_master
 
 TEST_PROFILE = """schema_version = 1
@@ -243,3 +245,23 @@ def test_cli_exit_codes_and_json(masters, profile_path, ffmpeg, workspace, tmp_p
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and "unknown delivery profile 'nope'; available: arte-hd" in proc.stderr
     assert main  # imported for the registration path
+
+
+# The one Prefect run (its temporary server takes ~25 s to start): the flow moves the PAD delivery stage.
+def test_qc_flow_blocks_on_fail_and_direct_pass_marks_done(workspace, settings, ffmpeg, tmp_path):
+    from flows.qc import qc_flow, record_delivery, run_qc
+
+    profile = workspace / "test-small.toml"
+    profile.write_text(TEST_PROFILE)
+    bad = make_master(tmp_path / "bad.mxf", replace(MasterSpec(), defects=(Defect("black", 10, 6),)), ffmpeg)
+    data = qc_flow(str(bad), str(profile), "test", str(workspace / "postprod.toml"))
+    assert data["verdict"] == "fail"
+    store = PlanningStore(settings.db_url)
+    assert store.state("test", Stage.PAD_DELIVERY) is StageState.BLOCKED
+    event = store.events("test", Stage.PAD_DELIVERY)[-1]
+    assert "report_html" in event["evidence"] and "fail" in event["note"]
+
+    good = make_master(tmp_path / "good.mxf", MasterSpec(), ffmpeg)
+    report = run_qc(str(good), str(profile), settings, str(tmp_path / "rep"))
+    assert record_delivery("test", report, settings) is StageState.DONE
+    assert store.state("test", Stage.PAD_DELIVERY) is StageState.DONE
