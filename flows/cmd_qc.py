@@ -17,7 +17,7 @@ from qc.run import QcReport
 def run_qc_cli(master: Path, profile: str | None, production: str | None, *, report_dir: Path | None,
                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
     """Run the QC (direct, or as the Prefect flow) with a progress bar over the seconds decoded."""
-    import flows.qc as qc_flows
+    import flows.qc_steps as qc_flows
     from qc.profile import load_profile
 
     cfg = settings()
@@ -39,7 +39,9 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
         try:
             if flow:
                 config = str(state.config) if state.config else None
-                raw = qc_flows.qc_flow(str(master.absolute()), name, production or "default", config,
+                from flows.qc import qc_flow
+
+                raw = qc_flow(str(master.absolute()), name, production or "default", config,
                                        str(report_dir) if report_dir else None, expected_duration)
                 return QcReport.model_validate(raw)
             return qc_flows.run_qc(str(master.absolute()), name, cfg, str(report_dir) if report_dir else None,

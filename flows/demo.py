@@ -10,10 +10,10 @@ from pathlib import Path
 
 from config.atomic import write_bytes_atomic, write_text_atomic
 from flows import __version__
+from flows.demo_qc import qc_step
 from ingest import mhl
 from ingest.hashing import hash_file
 from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip, truncated_copy
-from flows.demo_qc import qc_step
 
 HD = {"width": 1920, "height": 1080}
 

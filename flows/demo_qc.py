@@ -22,7 +22,7 @@ DEMO_MASTER = MasterSpec(width=1920, height=1080, seconds=14.0, codec="xdcam", v
 
 def qc_step(ctx: DemoContext) -> None:
     """QC of the PAD master (fr-pad-hd, one decode): a 14 s XDCAM HD422 1080i25 master with planted defects"""
-    import flows.qc as qc_flows
+    import flows.qc_steps as qc_flows
 
     cfg = load_settings(ctx.config)
     master = ctx.workspace / "out" / "PAD" / "DEMO_PAD_v1.mxf"
@@ -33,9 +33,10 @@ def qc_step(ctx: DemoContext) -> None:
         report = qc_flows.run_qc(str(master), "fr-pad-hd", cfg)
         state = qc_flows.record_delivery("demo", report, cfg)
     else:
+        from flows.qc import qc_flow
         from qc.run import QcReport
 
-        report = QcReport.model_validate(qc_flows.qc_flow(str(master), "fr-pad-hd", "demo", str(ctx.config)))
+        report = QcReport.model_validate(qc_flow(str(master), "fr-pad-hd", "demo", str(ctx.config)))
         from planning.stages import Stage
         from planning.store import PlanningStore
 

@@ -2,7 +2,7 @@
 
 The file is decoded once; its picture and sound go through one filter graph:
 
-    video ─┬─ crop (middle half width, all lines) → idet                     real field order, per frame
+    video ─┬─ crop (a quarter of the width, all lines) → idet                 real field order, per frame
            └─ area downscale (1/4 each way on HD) → blackdetect → freezedetect → signalstats
     audio ─ each channel alone ─┬─ silencedetect (channels that must carry sound)
                                 ├─ [programme channels] atrim(head) → amerge → ebur128 (true peak)
@@ -14,7 +14,8 @@ downscale *is* that low-pass filter (each measured pixel averages 16 source pixe
 HD picture), so any excursion R103 counts still shows in the reduced picture, while ringing and
 isolated overshoots, which it tells us to ignore, do not. A black or frozen picture stays black or
 frozen when averaged. idet needs every line (fields are lines), but not every column: it sees a
-full-height crop of the middle half, which costs nothing (crop moves a pointer). Per-frame true peak
+full-height crop of a quarter of the width, which costs nothing (crop moves a pointer). The three
+branches are separate filter graphs on the same decoded frames: ffmpeg runs each in its own thread. Per-frame true peak
 comes from astats on 4x-oversampled audio cut into one-video-frame chunks (BS.1770's own method),
 so a peak is located to the frame; ebur128 gives the standard figures. Every measurement is read
 from per-frame metadata written to files (not from the log: ffmpeg prints a bogus first ebur128
@@ -157,25 +158,32 @@ def _channels(media: MediaFile) -> list[tuple[int, int, int]]:
 
 
 def build_graph(media: MediaFile, profile: DeliveryProfile, work: Path, rate: Fraction,
-                head_seconds: float, reduction: int) -> tuple[str, list[str]]:
-    """The filter graph and the -map options. Writes one metadata file per measuring branch into `work`."""
+                head_seconds: float, reduction: int) -> tuple[list[str], list[str]]:
+    """The filter graphs and the -map options; one metadata file per measuring branch goes into `work`.
+
+    Three graphs fed by the one decode (field order, picture, sound): ffmpeg runs each graph in its own
+    thread, so the measurements run side by side instead of one after the other.
+    """
     v = work
-    graph: list[str] = []
     bl = profile.black
     fr = profile.freeze
     # Shortest events we look for: one frame. Durations are applied by the checks (pure), not here.
     frame_s = float(1 / rate)
-    graph.append("[0:v:0]split=2[vfield][vlevel]")
-    graph.append("[vfield]crop=w=trunc(iw/4)*2:h=ih:x=trunc(iw/8)*2:y=0,idet,"
-                 f"metadata=mode=print:key=lavfi.idet.multiple.current_frame:file={v / 'idet.txt'},nullsink")
+    fields = ("[0:v:0]crop=w=trunc(iw/8)*2:h=ih:x=trunc(iw*3/16)*2:y=0,idet,"
+              f"metadata=mode=print:key=lavfi.idet.multiple.current_frame:file={v / 'idet.txt'}[vfield]")
     scale = (f"scale=w=trunc(iw/{reduction}/2)*2:h=trunc(ih/{reduction}/2)*2:flags=area,"
              if reduction > 1 else "")
-    graph.append(f"[vlevel]{scale}blackdetect=d={frame_s / 2:.6f}:pic_th={bl.picture_ratio}:pix_th="
-                 f"{bl.pixel_threshold},freezedetect=n={fr.noise_db}dB:d={frame_s * 1.5:.6f},signalstats,"
-                 f"metadata=mode=print:file={v / 'video.txt'}[vout]")
+    picture = (f"[0:v:0]{scale}blackdetect=d={frame_s / 2:.6f}:pic_th={bl.picture_ratio}:pix_th="
+               f"{bl.pixel_threshold},freezedetect=n={fr.noise_db}dB:d={frame_s * 1.5:.6f},signalstats,"
+               f"metadata=mode=print:file={v / 'video.txt'}[vout]")
+    graphs = [picture, fields]
+    maps = ["-map", "[vout]", "-map", "[vfield]"]
 
     channels = _channels(media)
     total = len(channels)
+    if not total:
+        return graphs, maps
+    graph: list[str] = []
     uses: dict[int, list[str]] = {i: [] for i in range(total)}
     for i in range(total):
         if i + 1 in profile.silence.channels:
@@ -183,7 +191,7 @@ def build_graph(media: MediaFile, profile: DeliveryProfile, work: Path, rate: Fr
         if i + 1 in profile.loudness.channels:
             uses[i].append("lud")
         uses[i].append("pk")
-    # One mono pad per channel.
+    # One mono pad per channel, whatever the track layout (8 mono tracks, or one 8-channel track).
     by_stream: dict[int, list[int]] = {}
     for i, (s, _, _) in enumerate(channels):
         by_stream.setdefault(s, []).append(i)
@@ -201,7 +209,6 @@ def build_graph(media: MediaFile, profile: DeliveryProfile, work: Path, rate: Fr
         if "sil" in uses[i]:
             graph.append(f"[c{i}sil]silencedetect=n={sp.threshold_db}dB:d={frame_s / 2:.6f},"
                          f"ametadata=mode=print:file={v / f'silence{i + 1}.txt'},anullsink")
-    maps = ["-map", "[vout]"]
     lud = [i for i in range(total) if "lud" in uses[i]]
     if lud:
         trim = f"atrim=start={head_seconds:.6f}," if head_seconds > 0 else ""
@@ -213,14 +220,17 @@ def build_graph(media: MediaFile, profile: DeliveryProfile, work: Path, rate: Fr
         graph.append(f"{src}{trim}ebur128=peak=true:metadata=1:framelog=quiet,"
                      f"ametadata=mode=print:file={v / 'r128.txt'}[aout]")
         maps += ["-map", "[aout]"]
-    if total:
-        pk = "".join(f"[c{i}pk]" for i in range(total))
-        head = f"{pk}amerge=inputs={total}," if total > 1 else f"{pk}"
-        per_frame = max(1, round(48000 * 4 / rate))
-        graph.append(f"{head}aresample=192000,asetnsamples=n={per_frame}:p=0,astats=metadata=1:reset=1:"
-                     f"measure_perchannel=none:measure_overall=Peak_level,"
-                     f"ametadata=mode=print:file={v / 'peaks.txt'},anullsink")
-    return ";".join(graph), maps
+    pk = "".join(f"[c{i}pk]" for i in range(total))
+    head = f"{pk}amerge=inputs={total}," if total > 1 else f"{pk}"
+    per_frame = max(1, round(48000 * 4 / rate))
+    sink = ",anullsink" if lud else "[apk]"
+    graph.append(f"{head}aresample=192000,asetnsamples=n={per_frame}:p=0,astats=metadata=1:reset=1:"
+                 f"measure_perchannel=none:measure_overall=Peak_level,"
+                 f"ametadata=mode=print:file={v / 'peaks.txt'}{sink}")
+    if not lud:
+        maps += ["-map", "[apk]"]
+    graphs.append(";".join(graph))
+    return graphs, maps
 
 
 _ERROR_LINE = re.compile(r"^\[(?:[^\]]*\] \[)?(error|fatal|panic)\]")
@@ -256,10 +266,12 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     total_s = media.duration_seconds or (float(media.duration_frames / rate) if media.duration_frames else 0.0)
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
         work = Path(tmp)
-        graph, maps = build_graph(media, profile, work, rate, head_seconds, reduction)
+        graphs, maps = build_graph(media, profile, work, rate, head_seconds, reduction)
         cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+error",
-               "-threads", str(threads), "-i", str(media.path), "-filter_complex", graph,
-               "-filter_complex_threads", str(threads or 4), *maps,
+               "-threads", str(threads), "-i", str(media.path)]
+        for g in graphs:
+            cmd += ["-filter_complex", g]
+        cmd += [*maps,
                "-f", "null", "-progress", "pipe:1", "-"]
         result.command = cmd
         t0 = time.monotonic()
@@ -350,7 +362,7 @@ def _read_video(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
     result.luma_range = (ymin, ymax) if ymin is not None and ymax is not None else None
     result.chroma_range = (cmin, cmax) if cmin is not None and cmax is not None else None
     present = set(seen)
-    result.missing = _runs([(n, None) for n in range(0, last) if n not in present])
+    result.missing = _runs([(n, None) for n in range(last) if n not in present])
 
     counts: dict[str, int] = {}
     per_kind: dict[str, list[tuple[int, float | None]]] = {}

@@ -194,10 +194,10 @@ def _rate(c: Context) -> Outcome | None:
     if f.frame_rate is None:
         return None
     got = c.media.video.frame_rate if c.media.video else None
-    fmt = lambda r: f"{r.numerator}/{r.denominator}" if r is not None else "unknown"  # noqa: E731
+    fmt = lambda r: f"{r.numerator}/{r.denominator}" if r is not None else "unknown"
     ok = got == f.frame_rate
-    return Outcome(fmt(f.frame_rate), fmt(got), [] if ok else [(f"frame rate {fmt(got)}, expected "
-                                                                   f"{fmt(f.frame_rate)}", None)])
+    return Outcome(fmt(f.frame_rate), fmt(got), [] if ok else [((f"frame rate {fmt(got)}, expected "
+                                                                   f"{fmt(f.frame_rate)}"), None)])
 
 
 @check("format.scan", "Scan and field order (declared)")
@@ -216,8 +216,8 @@ def _chroma(c: Context) -> Outcome | None:
         return None
     got = c.media.video.chroma_subsampling if c.media.video else None
     ok = got == f.chroma_subsampling
-    return Outcome(f.chroma_subsampling, str(got), [] if ok else [(f"chroma {got}, expected "
-                                                                     f"{f.chroma_subsampling}", None)])
+    return Outcome(f.chroma_subsampling, str(got), [] if ok else [((f"chroma {got}, expected "
+                                                                     f"{f.chroma_subsampling}"), None)])
 
 
 @check("format.bit_depth", "Video bit depth")
@@ -254,8 +254,8 @@ def _arate(c: Context) -> Outcome | None:
     got = sorted({a.sample_rate for a in c.media.audio if a.sample_rate})
     ok = bool(got) and got == [f.audio_sample_rate]
     shown = ", ".join(f"{g} Hz" for g in got) or "none"
-    return Outcome(f"{f.audio_sample_rate} Hz", shown, [] if ok else [(f"sample rate {shown}, expected "
-                                                                         f"{f.audio_sample_rate} Hz", None)])
+    return Outcome(f"{f.audio_sample_rate} Hz", shown, [] if ok else [((f"sample rate {shown}, expected "
+                                                                         f"{f.audio_sample_rate} Hz"), None)])
 
 
 @check("format.audio_bit_depth", "Audio bit depth")
@@ -313,8 +313,8 @@ def _truncated(c: Context) -> Outcome | None:
     if decoded >= a.declared_frames:
         return Outcome(exp, f"{decoded} frames", [])
     where = Interval(start=decoded, end=a.declared_frames)
-    return Outcome(exp, f"{decoded} frames", [(f"decoding stops at {c.tc(decoded)}, {a.declared_frames - decoded} "
-                                               f"frame(s) before the declared end", where)])
+    return Outcome(exp, f"{decoded} frames", [((f"decoding stops at {c.tc(decoded)}, {a.declared_frames - decoded} "
+                                               f"frame(s) before the declared end"), where)])
 
 
 @check("stream.decode", "Every frame decodes")

@@ -152,4 +152,4 @@ def load_profile(name_or_path: str | Path) -> DeliveryProfile:
         raise validation_to_config_error(path, exc) from exc
 
 
-__all__ = ["DeliveryProfile", "load_profile", "builtin_profiles", "ConfigError", "PROFILE_SCHEMA_VERSION"]
+__all__ = ["PROFILE_SCHEMA_VERSION", "ConfigError", "DeliveryProfile", "builtin_profiles", "load_profile"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
 
@@ -35,18 +36,22 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
         rate = int(num) / int(den)
     if rate is None:
         return shots
+    wanted = []
     for check in report.checks:
         for i, f in enumerate(check.findings):
-            if len(shots) >= limit or f.start_frame is None or not check.check_id.startswith(VIDEO_CHECKS):
+            if len(wanted) >= limit or f.start_frame is None or not check.check_id.startswith(VIDEO_CHECKS):
                 continue
             frame = f.start_frame
             if check.check_id == "stream.truncated":
                 frame = max(frame - 1, 0)  # the last frame that decodes
-            jpeg = thumbnail(Path(report.master), (frame + 0.5) / rate, ffmpeg)
-            if jpeg:
-                key = f"{check.check_id}-{i}"
-                f.thumbnail = key
-                shots[key] = jpeg
+            wanted.append((f"{check.check_id}-{i}", f, (frame + 0.5) / rate))
+    # Each thumbnail is a short seek-and-decode: a few at a time.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        jpegs = list(pool.map(lambda w: thumbnail(Path(report.master), w[2], ffmpeg), wanted))
+    for (key, f, _), jpeg in zip(wanted, jpegs, strict=True):
+        if jpeg:
+            f.thumbnail = key
+            shots[key] = jpeg
     return shots
 
 
@@ -99,9 +104,9 @@ def render_html(report: QcReport, shots: dict[str, bytes], target: float, tolera
         "text-align:left;vertical-align:top}.error{color:#c62828}.warning{color:#b26a00}.info{color:#555}"
         ".verdict{font-size:2em;font-weight:bold;color:" + colour + "}img{max-width:320px}</style></head><body>",
         f"<div class='verdict'>{e(report.verdict.upper())}</div>",
-        f"<p><b>{e(report.master)}</b><br>profile <b>{e(report.profile)}</b> — {e(report.profile_description)}"
+        (f"<p><b>{e(report.master)}</b><br>profile <b>{e(report.profile)}</b> — {e(report.profile_description)}"
         f"<br>start timecode {e(report.start_timecode or 'none')} · checked {e(report.checked_at)} · "
-        f"{report.elapsed_seconds:.1f} s</p>",
+        f"{report.elapsed_seconds:.1f} s</p>"),
     ]
     if report.error:
         parts.append(f"<p class='error'><b>Unusable:</b> {e(report.error)}</p>")

@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from config.errors import ConfigError, UnknownNameError
 from ingest.synth import TakeSpec, make_bwf_take, truncated_copy
+from planning.stages import Stage, StageState
+from planning.store import PlanningStore
 from qc.checks import CHECKS
 from qc.profile import builtin_profiles, load_profile
 from qc.report import write_reports
 from qc.run import QcReport, qc_master
-from planning.stages import Stage, StageState
-from planning.store import PlanningStore
 from qc.synth import Defect, MasterSpec, make_master
 
 TEST_PROFILE = """schema_version = 1
@@ -249,7 +249,8 @@ def test_cli_exit_codes_and_json(masters, profile_path, ffmpeg, workspace, tmp_p
 
 # The one Prefect run (its temporary server takes ~25 s to start): the flow moves the PAD delivery stage.
 def test_qc_flow_blocks_on_fail_and_direct_pass_marks_done(workspace, settings, ffmpeg, tmp_path):
-    from flows.qc import qc_flow, record_delivery, run_qc
+    from flows.qc import qc_flow
+    from flows.qc_steps import record_delivery, run_qc
 
     profile = workspace / "test-small.toml"
     profile.write_text(TEST_PROFILE)
