@@ -235,6 +235,19 @@ def _channels(c: Context) -> Outcome | None:
     return Outcome(out.expected, f"{total} ({len(c.media.audio)} track(s): {layout})", out.findings)
 
 
+@check("format.audio_tracks", "Audio track layout")
+def _tracks(c: Context) -> Outcome | None:
+    f = c.profile.format
+    if not f.audio_tracks:
+        return None
+    n = len(c.media.audio)
+    layout = " + ".join(str(a.channels) for a in c.media.audio) or "no audio"
+    exp = " or ".join(str(t) for t in f.audio_tracks) + " track(s)"
+    ok = n in f.audio_tracks
+    return Outcome(exp, f"{n} track(s): {layout} channel(s)",
+                   [] if ok else [(f"{n} audio track(s) ({layout} channels), expected {exp}", None)])
+
+
 @check("format.audio_codec", "Audio codec")
 def _acodec(c: Context) -> Outcome | None:
     f = c.profile.format

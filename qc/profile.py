@@ -41,6 +41,7 @@ class FormatSpec(_Strict):
     chroma_subsampling: str | None = None
     bit_depth: list[int] = []
     audio_channels: list[int] = []  # total channel count over all audio tracks: [8], [4, 16]
+    audio_tracks: list[int] = []  # number of audio tracks; with channels [8] and tracks [8]: 8 mono tracks
     audio_codecs: list[str] = []
     audio_sample_rate: int | None = None
     audio_bit_depth: list[int] = []

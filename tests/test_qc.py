@@ -38,6 +38,7 @@ scan = "tff"
 chroma_subsampling = "4:2:2"
 bit_depth = [8]
 audio_channels = [8]
+audio_tracks = [8]
 audio_codecs = ["PCM"]
 audio_sample_rate = 48000
 audio_bit_depth = [24]
@@ -149,10 +150,16 @@ def test_wrong_field_order_measured_against_declared(masters, profile_path, ffmp
     assert findings(report, "format.scan") and findings(report, "video.field_order") == []
 
 
-def test_wrong_channel_count(masters, profile_path, ffmpeg):
+def test_wrong_channel_count_and_layout(masters, profile_path, ffmpeg):
     report = qc(masters("4ch.mxf", replace(CLEAN, audio_channels=4)), profile_path, ffmpeg)
     [f] = findings(report, "format.audio_channels")
     assert f.measured.startswith("4") and f.expected == "8"
+    # Eight channels, but in one track where the profile wants eight mono tracks.
+    report = qc(masters("1x8.mxf", replace(CLEAN, audio_layout="one-track")), profile_path, ffmpeg)
+    assert findings(report, "format.audio_channels") == []
+    [f] = findings(report, "format.audio_tracks")
+    assert "1 audio track(s) (8 channels)" in f.message
+    assert findings(report, "audio.loudness") == []  # the programme channels are found in any layout
 
 
 def test_truncated_master_reports_where_decoding_stops(masters, profile_path, ffmpeg, tmp_path):
