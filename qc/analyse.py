@@ -290,7 +290,7 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
             rc = proc.wait()
         result.elapsed_seconds = time.monotonic() - t0
         stderr = errlog.read_text(errors="replace")
-        errors = [ln.split("] ", 1)[-1].strip() for ln in stderr.splitlines() if "error" in ln.lower()]
+        errors = [re.sub(r"^(\[[^\]]*\] )*", "", ln).strip() for ln in stderr.splitlines() if "error" in ln.lower()]
         result.decode_errors = errors[:50]
         _read_video(result, work, rate, media, profile)
         if not result.frames_decoded:

@@ -335,7 +335,8 @@ def _decode(c: Context) -> Outcome | None:
     a = c.analysis
     if a is None:
         return None
-    out: list[tuple[str, Interval | None]] = [(f"{iv.end - iv.start} frame(s) missing from the decode", iv)
+    why = f" (decoder: {a.decode_errors[0]})" if a.decode_errors else ""
+    out: list[tuple[str, Interval | None]] = [(f"{iv.end - iv.start} frame(s) missing from the decode{why}", iv)
                                               for iv in a.missing]
     if a.decode_errors and not out:
         first = a.decode_errors[0]

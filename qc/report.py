@@ -55,6 +55,19 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
     return shots
 
 
+def _tc_at(report: QcReport, seconds: float) -> str:
+    """The timecode at `seconds` from the file's first frame, or seconds when the file has no timecode."""
+    from fractions import Fraction
+
+    from ingest.timecode import Timecode
+
+    rate = Fraction((report.measurements or {}).get("rate", "25/1"))
+    if report.start_timecode:
+        start = Timecode.parse(report.start_timecode, rate, ";" in report.start_timecode)
+        return (start + int(seconds * rate)).format()
+    return f"{seconds:.0f} s"
+
+
 def loudness_svg(report: QcReport, target: float, tolerance: float, width: int = 900, height: int = 260) -> str:
     """Short-term loudness over time with the target and its tolerance band, as inline SVG."""
     m = report.measurements or {}
@@ -87,8 +100,8 @@ def loudness_svg(report: QcReport, target: float, tolerance: float, width: int =
             f'aria-label="{label}">{band}{grid}'
             f'<line x1="{pad}" x2="{width - 10}" y1="{y(target):.1f}" y2="{y(target):.1f}" stroke="#2a7" '
             f'stroke-dasharray="6,3"/><polyline fill="none" stroke="#245" stroke-width="1.5" points="{points}"/>'
-            f'<text x="{pad}" y="{height - 8}" font-size="11">0 s</text>'
-            f'<text x="{width - 60}" y="{height - 8}" font-size="11">{t_max:.0f} s</text>'
+            f'<text x="{pad}" y="{height - 8}" font-size="11">{escape(_tc_at(report, 0.0))}</text>'
+            f'<text x="{width - 90}" y="{height - 8}" font-size="11">{escape(_tc_at(report, t_max))}</text>'
             f'<text x="{pad + 6}" y="{y(target) - 4:.1f}" font-size="11" fill="#2a7">target {target:g} LUFS '
             f'±{tolerance:g} LU</text></svg><p><small>{label}</small></p>')
 

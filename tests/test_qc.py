@@ -174,6 +174,20 @@ def test_truncated_master_reports_where_decoding_stops(masters, profile_path, ff
     assert report.exit_code == 1
 
 
+def test_corrupt_frames_are_reported(masters, profile_path, ffmpeg, tmp_path):
+    data = bytearray(masters("clean.mxf", CLEAN).read_bytes())
+    start = int(len(data) * 0.45)
+    data[start:start + 60000] = bytes((i * 7919 + 13) % 256 for i in range(60000))  # garbage mid-file
+    bad = tmp_path / "corrupt.mxf"
+    bad.write_bytes(bytes(data))
+    report = qc(bad, profile_path, ffmpeg)
+    found = findings(report, "stream.decode")
+    assert found and report.exit_code == 1
+    assert report.measurements["decode_errors"] or report.measurements["missing"]
+    located = [f for f in found if f.start_tc]
+    assert all(0 <= f.start_frame < 50 for f in located)
+
+
 def test_head_window_excludes_the_leader(masters, profile_path, ffmpeg, tmp_path):
     # File starts 10 frames before the programme: black there is the leader, not a defect.
     spec = replace(CLEAN, timecode="09:59:59:15", defects=(Defect("black", 0, 10),))
@@ -255,7 +269,9 @@ def test_cli_exit_codes_and_json(masters, profile_path, ffmpeg, workspace, tmp_p
 
 
 # The one Prefect run (its temporary server takes ~25 s to start): the flow moves the PAD delivery stage.
-def test_qc_flow_blocks_on_fail_and_direct_pass_marks_done(workspace, settings, ffmpeg, tmp_path):
+def test_qc_flow_blocks_on_fail_and_direct_pass_marks_done(workspace, settings, ffmpeg, tmp_path, monkeypatch):
+    # A loaded machine can take more than Prefect's default 20 s to start the temporary server.
+    monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.qc import qc_flow
     from flows.qc_steps import record_delivery, run_qc
 
