@@ -88,6 +88,7 @@ class Analysis(BaseModel):
     field_counts: dict[str, int] = {}  # idet multi-frame classification
     field_runs: dict[str, list[Interval]] = {}  # runs of frames classified tff / bff / progressive
     reduction: int = 1
+    first_pts: float = 0.0  # seconds: the first video frame's time, frame 0 for picture and sound alike
     elapsed_seconds: float = 0.0
     command: list[str] = []
 
@@ -311,7 +312,8 @@ def _read_video(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
     frames = list(_metadata_frames(work / "video.txt"))
     if not frames:
         return
-    t0 = frames[0][0]
+    t0 = frames[0][0] if math.isfinite(frames[0][0]) else 0.0
+    result.first_pts = t0
     depth = media.video.bit_depth if media.video and media.video.bit_depth else 8
     lv = profile.levels
     ylo, yhi = level_limits(depth, lv.luma_min_pct, lv.luma_max_pct, chroma=False)
@@ -380,14 +382,15 @@ def _read_video(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
 
 def _read_audio(result: Analysis, work: Path, rate: Fraction, media: MediaFile, profile: DeliveryProfile) -> None:
     total = sum(a.channels or 1 for a in media.audio)
+    t0 = result.first_pts
     for ch in range(1, total + 1):
         start = None
         for _, data in _metadata_frames(work / f"silence{ch}.txt"):
             if "lavfi.silence_start" in data:
-                start = _frame(float(data["lavfi.silence_start"]), 0.0, rate)
+                start = _frame(float(data["lavfi.silence_start"]), t0, rate)
             if "lavfi.silence_end" in data and start is not None:
                 result.silence.append(Interval(start=max(start, 0), channel=ch,
-                                               end=_frame(float(data["lavfi.silence_end"]), 0.0, rate)))
+                                               end=_frame(float(data["lavfi.silence_end"]), t0, rate)))
                 start = None
         if start is not None:
             # Silent to the end (silencedetect reports no end then).
@@ -424,6 +427,6 @@ def _read_audio(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
             continue
         peak = p if peak is None else max(peak, p)
         if p > limit:
-            over.append((_frame(t, 0.0, rate), p))
+            over.append((_frame(t, t0, rate), p))
     result.max_frame_peak = peak
     result.frame_peaks_over = _runs(over)

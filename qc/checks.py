@@ -356,9 +356,11 @@ def _fmt(x: float | None, unit: str) -> str:
 @check("audio.loudness", "Integrated loudness (BS.1770)")
 def _loudness(c: Context) -> Outcome | None:
     a, lp = c.analysis, c.profile.loudness
-    if a is None or not c.media.audio:
+    if a is None:
         return None
     exp = f"{lp.integrated:g} LUFS ±{lp.tolerance:g} LU"
+    if not c.media.audio:
+        return Outcome(exp, "no audio", [("the master has no sound", None)])
     got = a.integrated
     if got is None:
         return Outcome(exp, "not measured", [("loudness could not be measured (programme channels missing?)", None)])

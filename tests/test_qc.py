@@ -160,6 +160,9 @@ def test_wrong_channel_count_and_layout(masters, profile_path, ffmpeg):
     [f] = findings(report, "format.audio_tracks")
     assert "1 audio track(s) (8 channels)" in f.message
     assert findings(report, "audio.loudness") == []  # the programme channels are found in any layout
+    # No sound at all: the loudness check says so rather than passing quietly.
+    report = qc(masters("mute.mxf", replace(CLEAN, audio_channels=0)), profile_path, ffmpeg)
+    assert [f.measured for f in findings(report, "audio.loudness")] == ["no audio"]
 
 
 def test_truncated_master_reports_where_decoding_stops(masters, profile_path, ffmpeg, tmp_path):
