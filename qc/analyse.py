@@ -1,25 +1,27 @@
 """One ffmpeg decode of a master → per-frame measurements (loudness, peaks, silence, black, freeze, levels, fields).
 
-The file is decoded once; its picture and sound go through one filter graph:
+The file is decoded once; the decoded frames feed three filter graphs, which ffmpeg runs side by side
+(one thread each):
 
-    video ─┬─ crop (a quarter of the width, all lines) → idet                 real field order, per frame
-           └─ area downscale (1/4 each way on HD) → blackdetect → freezedetect → signalstats
-    audio ─ each channel alone ─┬─ silencedetect (channels that must carry sound)
-                                ├─ [programme channels] atrim(head) → amerge → ebur128 (true peak)
-                                └─ [all channels] amerge → 4x oversampling → astats per video frame
+    picture: area downscale (1/4 each way at HD) → blackdetect → freezedetect
+             → area downscale (1/2 more at HD) → signalstats                min/max Y, Cb, Cr per frame
+    fields:  crop (a quarter of the width, every line) → idet               real field order per frame
+    sound:   each channel alone ─┬─ silencedetect (channels that must carry sound)
+                                 ├─ [programme channels] atrim(head) → amerge → ebur128 (true peak)
+                                 └─ [all channels] amerge → 4x oversampling → astats per video frame
 
-Why it is fast: full-resolution signalstats costs about six decodes. EBU R103 lets excursions over
-less than 1 % of the picture pass and asks for a spatially filtered measurement; an area-average
-downscale *is* that low-pass filter (each measured pixel averages 16 source pixels, 0.0008 % of an
-HD picture), so any excursion R103 counts still shows in the reduced picture, while ringing and
-isolated overshoots, which it tells us to ignore, do not. A black or frozen picture stays black or
-frozen when averaged. idet needs every line (fields are lines), but not every column: it sees a
-full-height crop of a quarter of the width, which costs nothing (crop moves a pointer). The three
-branches are separate filter graphs on the same decoded frames: ffmpeg runs each in its own thread. Per-frame true peak
-comes from astats on 4x-oversampled audio cut into one-video-frame chunks (BS.1770's own method),
-so a peak is located to the frame; ebur128 gives the standard figures. Every measurement is read
-from per-frame metadata written to files (not from the log: ffmpeg prints a bogus first ebur128
-summary in -filter_complex mode).
+Why it is fast: full-resolution signalstats costs about six decodes, and it costs per pixel. EBU R103
+lets excursions over less than 1 % of the picture pass and asks for a spatially filtered measurement;
+an area-average downscale *is* that low-pass filter. At HD each measured pixel averages 8x8 source
+pixels (0.003 % of the picture, about 300 times less than R103's 1 %), so any excursion R103 counts
+still shows in the reduced picture, while ringing and isolated overshoots, which it tells us to ignore,
+do not. A black or frozen picture stays black or frozen when averaged (those two run at 4x4, so that a
+small moving object still shows as motion). idet needs every line (fields are lines) but not every
+column: a full-height crop costs nothing (crop moves a pointer). Per-frame true peak comes from astats
+on 4x-oversampled audio cut into one-video-frame chunks (BS.1770's own true-peak method), so an over
+is located to the frame; ebur128 gives the standard figures. Every measurement is read from per-frame
+metadata written to files, not from the log (ffmpeg prints a bogus first ebur128 summary in
+-filter_complex mode).
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ class Analysis(BaseModel):
     chroma_range: tuple[float, float] | None = None
     field_counts: dict[str, int] = {}  # idet multi-frame classification
     field_runs: dict[str, list[Interval]] = {}  # runs of frames classified tff / bff / progressive
-    reduction: int = 1
+    reduction: int = 1  # black and freeze are measured on a picture this many times smaller each way
+    levels_reduction: int = 1  # levels on a picture this many times smaller each way
     first_pts: float = 0.0  # seconds: the first video frame's time, frame 0 for picture and sound alike
     elapsed_seconds: float = 0.0
     command: list[str] = []
@@ -174,8 +177,11 @@ def build_graph(media: MediaFile, profile: DeliveryProfile, work: Path, rate: Fr
               f"metadata=mode=print:key=lavfi.idet.multiple.current_frame:file={v / 'idet.txt'}[vfield]")
     scale = (f"scale=w=trunc(iw/{reduction}/2)*2:h=trunc(ih/{reduction}/2)*2:flags=area,"
              if reduction > 1 else "")
+    # Levels on a picture halved again at HD (8x8 source pixels per measured one, 0.003 % of the picture):
+    # signalstats costs per pixel, and R103's 1 % area is still 300 times larger than what is averaged.
+    levels = "scale=w=trunc(iw/4)*2:h=trunc(ih/4)*2:flags=area," if reduction >= 4 else ""
     picture = (f"[0:v:0]{scale}blackdetect=d={frame_s / 2:.6f}:pic_th={bl.picture_ratio}:pix_th="
-               f"{bl.pixel_threshold},freezedetect=n={fr.noise_db}dB:d={frame_s * 1.5:.6f},signalstats,"
+               f"{bl.pixel_threshold},freezedetect=n={fr.noise_db}dB:d={frame_s * 1.5:.6f},{levels}signalstats,"
                f"metadata=mode=print:file={v / 'video.txt'}[vout]")
     graphs = [picture, fields]
     maps = ["-map", "[vout]", "-map", "[vfield]"]
@@ -263,7 +269,8 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         # MediaInfo counts the frames that are there; the header's duration is what was meant to be.
         declared = max(declared or 0, round(media.duration_seconds * rate))
     result = Analysis(path=media.path, rate=rate, declared_frames=declared,
-                      loudness_from=head_seconds, reduction=reduction)
+                      loudness_from=head_seconds, reduction=reduction,
+                      levels_reduction=reduction * 2 if reduction >= 4 else reduction)
     total_s = media.duration_seconds or (float(media.duration_frames / rate) if media.duration_frames else 0.0)
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
         work = Path(tmp)
