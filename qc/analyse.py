@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -93,6 +94,7 @@ class Analysis(BaseModel):
     levels_reduction: int = 1  # levels on a picture this many times smaller each way
     first_pts: float = 0.0  # seconds: the first video frame's time, frame 0 for picture and sound alike
     elapsed_seconds: float = 0.0
+    cpu_seconds: float | None = None  # user + system of the ffmpeg process, all its threads
     command: list[str] = []
 
     @field_serializer("rate")
@@ -283,6 +285,7 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
                "-f", "null", "-progress", "pipe:1", "-"]
         result.command = cmd
         t0 = time.monotonic()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         errlog = work / "stderr.txt"
         with errlog.open("w") as errfh:
             try:
@@ -297,6 +300,9 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
                         progress(us / 1e6, total_s)
             rc = proc.wait()
         result.elapsed_seconds = time.monotonic() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # Exact when nothing else of ours ran meanwhile (the command line); an upper bound otherwise.
+        result.cpu_seconds = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
         stderr = errlog.read_text(errors="replace")
         errors = [re.sub(r"^(\[[^\]]*\] )*", "", ln).strip() for ln in stderr.splitlines() if "error" in ln.lower()]
         result.decode_errors = errors[:50]
