@@ -24,10 +24,11 @@ def profile_name(production: str | None, profile: str | None, settings: Settings
     prod = settings.production(production) if production else None
     if prod is not None and prod.delivery_profile:
         return prod.delivery_profile
-    from config.errors import UnknownNameError
+    from config.errors import PostprodError
     from qc.profile import builtin_profiles
 
-    raise UnknownNameError("delivery profile", "(none given)", list(builtin_profiles()))
+    raise PostprodError(f"no delivery profile: give --profile, or set delivery_profile for production "
+                        f"'{production or 'default'}'; built-in: {', '.join(sorted(builtin_profiles()))}")
 
 
 def run_qc(master: str, profile: str, settings: Settings, report_dir: str | None = None,

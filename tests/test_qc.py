@@ -242,7 +242,7 @@ def _cli(args: list[str]):
     return CliRunner().invoke(app, args)
 
 
-def test_cli_exit_codes_and_json(masters, profile_path, ffmpeg, workspace, tmp_path):
+def test_cli_exit_codes_and_json(masters, profile_path, ffmpeg, workspace, tmp_path, monkeypatch):
     clean = masters("clean.mxf", CLEAN)
     res = _cli(["qc", str(clean), "--profile", str(profile_path), "--json", "--report", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
@@ -262,6 +262,18 @@ def test_cli_exit_codes_and_json(masters, profile_path, ffmpeg, workspace, tmp_p
     wav = make_bwf_take(tmp_path / "take.wav", TakeSpec(seconds=1.0, channels=2), ffmpeg)
     res = _cli(["qc", str(wav), "--profile", str(profile_path), "--json", "--report", str(tmp_path / "r")])
     assert res.exit_code == 2 and "audio only" in json.loads(res.stdout)["error"]
+
+    # No --profile: the production's delivery_profile (a file path relative to the settings file).
+    (workspace / "delivery.toml").write_text(TEST_PROFILE)
+    settings_file = workspace / "postprod.toml"
+    settings_file.write_text(settings_file.read_text() + 'delivery_profile = "delivery.toml"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    res = _cli(["qc", str(clean), "-p", "test", "--json", "--report", str(tmp_path / "r")])
+    assert res.exit_code == 0 and json.loads(res.stdout)["profile"] == "test-small"
+    res = _cli(["qc", str(clean), "--json", "--report", str(tmp_path / "r")])
+    assert res.exception.exit_code == 2 and "no delivery profile" in str(res.exception)
 
     from flows.cli import main  # the entry point turns the unknown profile into a message and exit 2
 
