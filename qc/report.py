@@ -141,8 +141,16 @@ def render_html(report: QcReport, shots: dict[str, bytes], target: float, tolera
                              f"<td>{e(f.start_tc or '')}</td><td>{e(f.end_tc or '')}</td><td>{e(f.message)}</td>"
                              f"<td>{e(f.expected or '')}</td><td>{e(f.measured or '')}</td><td>{img}</td></tr>")
         parts.append("</table>")
-    if report.measurements:
-        parts.append("<h2>Short-term loudness</h2>" + loudness_svg(report, target, tolerance))
+    m = report.measurements
+    if m:
+        def db(key: str, unit: str) -> str:
+            v = m.get(key)
+            return f"{v:.1f} {unit}" if isinstance(v, (int, float)) else "—"
+
+        parts.append("<h2>Loudness</h2><p>" + " · ".join(e(x) for x in (
+            f"integrated {db('integrated', 'LUFS')}", f"range {db('lra', 'LU')}",
+            f"true peak {db('true_peak', 'dBTP')}", f"max short-term {db('max_short_term', 'LUFS')}",
+            f"max momentary {db('max_momentary', 'LUFS')}")) + "</p>" + loudness_svg(report, target, tolerance))
     passed = [c for c in report.checks if c.status == "pass"]
     if passed:
         parts.append("<h2>Passed checks</h2><table><tr><th>check</th><th>expected</th><th>measured</th></tr>")

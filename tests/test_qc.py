@@ -304,3 +304,37 @@ def test_qc_flow_blocks_on_fail_and_direct_pass_marks_done(workspace, settings, 
     report = run_qc(str(good), str(profile), settings, str(tmp_path / "rep"))
     assert record_delivery("test", report, settings) is StageState.DONE
     assert store.state("test", Stage.PAD_DELIVERY) is StageState.DONE
+
+
+def test_checks_are_pure_windows_and_black_over_freeze(profile_path):
+    """No ffmpeg: measurements in, findings out. Head and tail windows; a black stretch is not also a freeze."""
+    from fractions import Fraction
+
+    from ingest.media import MediaFile, VideoStream
+    from qc.analyse import Analysis, Interval
+    from qc.checks import Context, run_checks
+
+    text = profile_path.read_text().replace('programme_start = "10:00:00:00"',
+                                            'programme_start = "10:00:01:00"\ntail_seconds = 1.0')
+    prof = load_profile_from_text(text)
+    video = VideoStream(codec="MPEG Video", width=320, height=180, frame_rate=Fraction(25), scan="tff",
+                        variable_frame_rate=False, bit_depth=8, chroma_subsampling="4:2:2")
+    media = MediaFile(path="m.mxf", container="MXF", start_timecode="10:00:00:00", timecode_rate=Fraction(25),
+                      drop_frame=False, duration_frames=250, video=video)
+    analysis = Analysis(path="m.mxf", rate=Fraction(25), declared_frames=250, frames_decoded=250, last_frame=249,
+                        black=[Interval(start=0, end=25), Interval(start=100, end=110), Interval(start=230, end=250)],
+                        freeze=[Interval(start=100, end=110), Interval(start=150, end=160)])
+    results = {r.check_id: r for r in run_checks(Context(media=media, analysis=analysis, profile=prof))}
+    black = results["video.black"].findings
+    assert [(f.start_tc, f.end_tc) for f in black] == [("10:00:04:00", "10:00:04:09")]  # leader and tail left out
+    freeze = results["video.freeze"].findings
+    assert [(f.start_tc, f.end_tc) for f in freeze] == [("10:00:06:00", "10:00:06:09")]  # not the black one
+
+
+def load_profile_from_text(text: str):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "p.toml"
+        path.write_text(text)
+        return load_profile(path)
