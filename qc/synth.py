@@ -7,7 +7,6 @@ and a start timecode. Defects are planted by frame number from the file's first 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -138,7 +137,3 @@ def make_master(out: Path, spec: MasterSpec, ffmpeg: str) -> Path:
     with atomic_path(out, suffix=out.suffix) as tmp:
         run_ffmpeg(ffmpeg, [*args, "-f", fmt, str(tmp)])
     return out
-
-
-def tone_lufs_to_amplitude(lufs: float) -> float:
-    return 10 ** (lufs / 20) if math.isfinite(lufs) else 0.0
