@@ -175,4 +175,6 @@ def _resolve_relative(settings: Settings, base: Path, *, data_dir_from_file: boo
             prod.proxy_lut = fix(prod.proxy_lut)
         if prod.spec.endswith(".toml"):
             prod.spec = str(fix(Path(prod.spec)))
+        if prod.delivery_profile and prod.delivery_profile.endswith(".toml"):
+            prod.delivery_profile = str(fix(Path(prod.delivery_profile)))
 

@@ -29,6 +29,7 @@ def main() -> None:
         cmd_plan,
         cmd_probe,
         cmd_proxy,
+        cmd_qc,
     )
     from flows.app import app, err
 

@@ -1,0 +1,144 @@
+"""Benchmark: `postprod qc` against a bare decode and against one pass per measuring filter, same run.
+
+    uv run python bench/qc.py [--seconds 15] [--out bench/out]
+
+Makes (once, cached in bench/out) an XDCAM HD422-like 1080i25 master (MPEG-2 4:2:2 50 Mb/s, MXF OP1a,
+8 mono PCM tracks) and a ProRes 422 HQ 1080p25 master in MOV (8 channels), then times on each:
+  * bare decode: `ffmpeg -i X -f null -`
+  * each measuring filter in its own pass, at full resolution (ebur128, silencedetect, blackdetect,
+    freezedetect, idet, signalstats) and all of them chained in one naive pass
+  * the QC command, end to end (`postprod qc X --profile P --json`: probe, one decode, checks, reports
+    with thumbnails) and its decode alone.
+Prints a Markdown table with ratios; checks the QC loudness against a plain ebur128 pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config.tools import find_ffmpeg
+from qc.synth import MasterSpec, make_master
+
+REPEAT = 2
+
+
+CPU: dict[str, float] = {}
+
+
+def timed(cmd: list[str], name: str = "") -> tuple[float, str]:
+    """Wall seconds, best of REPEAT runs (the machine is shared: the minimum is the least disturbed figure).
+
+    The CPU seconds (user + system, all threads) of the best run go into CPU[name]: on a shared machine
+    they say more about the work done than the wall clock does.
+    """
+    best, log = float("inf"), ""
+    for _ in range(REPEAT):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        dt = time.monotonic() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-800:]}")
+        if dt < best:
+            best, log = dt, proc.stdout + proc.stderr
+            CPU[name] = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    return best, log
+
+
+def passes(ffmpeg: str, master: Path) -> dict[str, list[str]]:
+    base = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-i", str(master)]
+    two = "[0:a:0][0:a:1]amerge=inputs=2," if master.suffix == ".mxf" else "[0:a:0]pan=stereo|c0=c0|c1=c1,"
+    one = "[0:a:0]" if master.suffix == ".mxf" else "[0:a:0]pan=mono|c0=c0,"
+    v = "[0:v:0]"
+    return {
+        "bare decode": [*base, "-f", "null", "-"],
+        "ebur128": [*base, "-filter_complex", f"{two}ebur128=peak=true", "-f", "null", "-"],
+        "silencedetect": [*base, "-filter_complex", f"{one}silencedetect", "-f", "null", "-"],
+        "blackdetect": [*base, "-filter_complex", f"{v}blackdetect", "-f", "null", "-"],
+        "freezedetect": [*base, "-filter_complex", f"{v}freezedetect", "-f", "null", "-"],
+        "idet": [*base, "-filter_complex", f"{v}idet", "-f", "null", "-"],
+        "signalstats": [*base, "-filter_complex", f"{v}signalstats", "-f", "null", "-"],
+        "all filters, one naive pass": [*base, "-filter_complex",
+                                        (f"{v}blackdetect,freezedetect,idet,signalstats[vo];"
+                                        f"{two}asplit[a1][a2];[a1]ebur128=peak=true[ao];"
+                                        "[a2]silencedetect,anullsink"), "-map", "[vo]", "-map", "[ao]",
+                                        "-f", "null", "-"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per figure; the best is kept")
+    args = ap.parse_args()
+    global REPEAT
+    REPEAT = args.repeat
+    ffmpeg = find_ffmpeg(None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    masters = {
+        "XDCAM HD422 1080i25 (MPEG-2 50 Mb/s, MXF, 8 mono PCM)": (
+            args.out / f"xdcam_1080i25_{args.seconds:g}s.mxf",
+            MasterSpec(width=1920, height=1080, seconds=args.seconds, codec="xdcam", video_bit_rate="50M",
+                       scan="tff"), "fr-pad-hd"),
+        "ProRes 422 HQ 1080p25 (MOV, 8 ch PCM)": (
+            args.out / f"prores_1080p25_{args.seconds:g}s.mov",
+            MasterSpec(width=1920, height=1080, seconds=args.seconds, codec="prores", scan="progressive",
+                       audio_layout="one-track"), "netflix-hd"),
+    }
+    postprod = shutil.which("postprod") or str(Path(sys.executable).parent / "postprod")
+    print(f"# QC benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"{platform.processor() or platform.machine()}, {args.seconds:g} s of material per master, best of "
+          f"{REPEAT} runs, load average at start {os.getloadavg()[0]:.1f}\n")
+    for label, (path, spec, profile) in masters.items():
+        if not path.exists():
+            t0 = time.monotonic()
+            make_master(path, spec, ffmpeg)
+            print(f"(made {path.name} in {time.monotonic() - t0:.0f} s)\n")
+        rows: dict[str, float] = {}
+        for name, cmd in passes(ffmpeg, path).items():
+            rows[name], log = timed(cmd, name)
+            if name == "ebur128":
+                plain_i = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])
+        t_qc, out = timed([postprod, "qc", str(path), "--profile", profile, "--json", "--report",
+                           str(args.out / "reports")], "qc")
+        report = json.loads(out[: out.rindex("}") + 1])
+        bare = rows["bare decode"]
+        separate = sum(v for k, v in rows.items() if k not in ("bare decode", "all filters, one naive pass"))
+        cbare = CPU["bare decode"]
+        csep = sum(v for k, v in CPU.items() if k not in ("bare decode", "all filters, one naive pass", "qc"))
+        print(f"### {label}\n\n| run | wall s | × bare | CPU s | × bare CPU |\n|---|---:|---:|---:|---:|")
+        for name, dt in rows.items():
+            print(f"| {name} | {dt:.2f} | {dt / bare:.2f} | {CPU[name]:.2f} | {CPU[name] / cbare:.2f} |")
+        print(f"| each filter in its own pass, total | {separate:.2f} | {separate / bare:.2f} | {csep:.2f} | "
+              f"{csep / cbare:.2f} |")
+        qcpu = report["measurements"]["cpu_seconds"]
+        print(f"| **postprod qc, its one decode** | {report['analysis_seconds']:.2f} | "
+              f"{report['analysis_seconds'] / bare:.2f} | {qcpu:.2f} | {qcpu / cbare:.2f} |")
+        print(f"| **postprod qc, end to end** (CLI start, probe, decode, checks, thumbnails, reports) | "
+              f"{t_qc:.2f} | {t_qc / bare:.2f} | {CPU['qc']:.2f} | {CPU['qc'] / cbare:.2f} |")
+        CPU.clear()
+        qc_i = report["measurements"]["integrated"]
+        print(f"\nseparate passes ÷ QC decode: **{separate / report['analysis_seconds']:.1f}×** wall, "
+              f"**{csep / qcpu:.1f}×** CPU; "
+              f"naive one pass ÷ QC decode: {rows['all filters, one naive pass'] / report['analysis_seconds']:.1f}×; "
+              f"verdict {report['verdict']}. Integrated loudness: QC {qc_i:.2f} LUFS, plain ebur128 {plain_i:.1f} "
+              f"LUFS (Δ {abs(qc_i - plain_i):.2f} LU).\n")
+
+
+if __name__ == "__main__":
+    main()

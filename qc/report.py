@@ -1,0 +1,175 @@
+"""QC reports: JSON, and a self-contained HTML page (verdict first, defects with thumbnails, loudness plot)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
+from pathlib import Path
+
+from config.atomic import write_text_atomic
+from qc.run import QcReport
+
+VIDEO_CHECKS = ("video.", "stream.")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "master"
+
+
+def thumbnail(master: Path, seconds: float, ffmpeg: str, width: int = 320) -> bytes | None:
+    """One JPEG of the frame at `seconds` (the frame-accurate seek decodes from the previous key frame)."""
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-ss", f"{seconds:.4f}", "-i", str(master),
+           "-frames:v", "1", "-vf", f"scale={width}:-2", "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "5", "-"]
+    proc = subprocess.run(cmd, capture_output=True, check=False, timeout=120)
+    return proc.stdout if proc.returncode == 0 and proc.stdout else None
+
+
+def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, bytes]:
+    """A thumbnail at each located video defect (the first `limit`); returns {finding key: jpeg}."""
+    shots: dict[str, bytes] = {}
+    rate = None
+    if report.measurements:
+        num, den = report.measurements["rate"].split("/")
+        rate = int(num) / int(den)
+    if rate is None:
+        return shots
+    wanted = []
+    for check in report.checks:
+        for i, f in enumerate(check.findings):
+            if len(wanted) >= limit or f.start_frame is None or not check.check_id.startswith(VIDEO_CHECKS):
+                continue
+            frame = f.start_frame
+            if check.check_id == "stream.truncated":
+                frame = max(frame - 1, 0)  # the last frame that decodes
+            wanted.append((f"{check.check_id}-{i}", f, (frame + 0.5) / rate))
+    # Each thumbnail is a short seek-and-decode: a few at a time.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        jpegs = list(pool.map(lambda w: thumbnail(Path(report.master), w[2], ffmpeg), wanted))
+    for (key, f, _), jpeg in zip(wanted, jpegs, strict=True):
+        if jpeg:
+            f.thumbnail = key
+            shots[key] = jpeg
+    return shots
+
+
+def _tc_at(report: QcReport, seconds: float) -> str:
+    """The timecode at `seconds` from the file's first frame, or seconds when the file has no timecode."""
+    from fractions import Fraction
+
+    from ingest.timecode import Timecode
+
+    rate = Fraction((report.measurements or {}).get("rate", "25/1"))
+    if report.start_timecode:
+        start = Timecode.parse(report.start_timecode, rate, ";" in report.start_timecode)
+        return (start + int(seconds * rate)).format()
+    return f"{seconds:.0f} s"
+
+
+def loudness_svg(report: QcReport, target: float, tolerance: float, width: int = 900, height: int = 260) -> str:
+    """Short-term loudness over time with the target and its tolerance band, as inline SVG."""
+    m = report.measurements or {}
+    series = [(t, s) for t, _, s in m.get("loudness_series", []) if s > -120]
+    label = "short-term loudness (3 s)"
+    if not series:
+        # Shorter than 3 s: the momentary (400 ms) loudness is all there is.
+        series = [(t, mo) for t, mo, _ in m.get("loudness_series", []) if mo > -120]
+        label = "momentary loudness (400 ms): the programme is shorter than 3 s"
+    if not series:
+        return "<p>No loudness measured: the programme has no sound on its loudness channels.</p>"
+    t_max = max(t for t, _ in series) or 1.0
+    lo, hi = -50.0, max(-10.0, max(s for _, s in series) + 2)
+    pad = 40
+
+    def x(t: float) -> float:
+        return pad + (width - pad - 10) * t / t_max
+
+    def y(v: float) -> float:
+        v = min(max(v, lo), hi)
+        return 10 + (height - 40) * (hi - v) / (hi - lo)
+
+    step = max(1, len(series) // 2000)
+    points = " ".join(f"{x(t):.1f},{y(s):.1f}" for t, s in series[::step])
+    band = (f'<rect x="{pad}" y="{y(target + tolerance):.1f}" width="{width - pad - 10}" '
+            f'height="{y(target - tolerance) - y(target + tolerance):.1f}" fill="#cfe8cf"/>')
+    grid = "".join(f'<line x1="{pad}" x2="{width - 10}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                   f'<text x="2" y="{y(v) + 4:.1f}" font-size="11">{v:g}</text>' for v in range(-50, int(hi) + 1, 10))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+            f'aria-label="{label}">{band}{grid}'
+            f'<line x1="{pad}" x2="{width - 10}" y1="{y(target):.1f}" y2="{y(target):.1f}" stroke="#2a7" '
+            f'stroke-dasharray="6,3"/><polyline fill="none" stroke="#245" stroke-width="1.5" points="{points}"/>'
+            f'<text x="{pad}" y="{height - 8}" font-size="11">{escape(_tc_at(report, 0.0))}</text>'
+            f'<text x="{width - 90}" y="{height - 8}" font-size="11">{escape(_tc_at(report, t_max))}</text>'
+            f'<text x="{pad + 6}" y="{y(target) - 4:.1f}" font-size="11" fill="#2a7">target {target:g} LUFS '
+            f'±{tolerance:g} LU</text></svg><p><small>{label}</small></p>')
+
+
+def render_html(report: QcReport, shots: dict[str, bytes], target: float, tolerance: float) -> str:
+    e = escape
+    colour = {"pass": "#1a7f37", "fail": "#c62828", "unusable": "#8e24aa"}[report.verdict]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>QC {e(Path(report.master).name)} — {e(report.verdict.upper())}</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
+        "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 6px;"
+        "text-align:left;vertical-align:top}.error{color:#c62828}.warning{color:#b26a00}.info{color:#555}"
+        ".verdict{font-size:2em;font-weight:bold;color:" + colour + "}img{max-width:320px}</style></head><body>",
+        f"<div class='verdict'>{e(report.verdict.upper())}</div>",
+        (f"<p><b>{e(report.master)}</b><br>profile <b>{e(report.profile)}</b> — {e(report.profile_description)}"
+        f"<br>start timecode {e(report.start_timecode or 'none')} · checked {e(report.checked_at)} · "
+        f"{report.elapsed_seconds:.1f} s</p>"),
+    ]
+    if report.error:
+        parts.append(f"<p class='error'><b>Unusable:</b> {e(report.error)}</p>")
+    s = report.summary
+    if s:
+        parts.append(f"<p>{s['checks']} checks: {s['passed']} passed, {s['failed']} failed — {s['errors']} error(s), "
+                     f"{s['warnings']} warning(s), {s['infos']} info.</p>")
+    failed = report.failed
+    if failed:
+        parts.append("<h2>Failed checks</h2><table><tr><th>check</th><th>severity</th><th>from</th><th>to</th>"
+                     "<th>what</th><th>expected</th><th>measured</th><th>picture</th></tr>")
+        for c in failed:
+            for f in c.findings:
+                img = ""
+                if f.thumbnail and f.thumbnail in shots:
+                    data = base64.b64encode(shots[f.thumbnail]).decode()
+                    img = f"<img alt='{e(f.thumbnail)}' src='data:image/jpeg;base64,{data}'>"
+                parts.append(f"<tr class='{e(f.severity.value)}'><td>{e(c.check_id)}</td><td>{e(f.severity.value)}</td>"
+                             f"<td>{e(f.start_tc or '')}</td><td>{e(f.end_tc or '')}</td><td>{e(f.message)}</td>"
+                             f"<td>{e(f.expected or '')}</td><td>{e(f.measured or '')}</td><td>{img}</td></tr>")
+        parts.append("</table>")
+    m = report.measurements
+    if m:
+        def db(key: str, unit: str) -> str:
+            v = m.get(key)
+            return f"{v:.1f} {unit}" if isinstance(v, (int, float)) else "—"
+
+        parts.append("<h2>Loudness</h2><p>" + " · ".join(e(x) for x in (
+            f"integrated {db('integrated', 'LUFS')}", f"range {db('lra', 'LU')}",
+            f"true peak {db('true_peak', 'dBTP')}", f"max short-term {db('max_short_term', 'LUFS')}",
+            f"max momentary {db('max_momentary', 'LUFS')}")) + "</p>" + loudness_svg(report, target, tolerance))
+    passed = [c for c in report.checks if c.status == "pass"]
+    if passed:
+        parts.append("<h2>Passed checks</h2><table><tr><th>check</th><th>expected</th><th>measured</th></tr>")
+        for c in passed:
+            parts.append(f"<tr><td>{e(c.title)} <small>({e(c.check_id)})</small></td><td>{e(c.expected or '')}</td>"
+                         f"<td>{e(c.measured or '')}</td></tr>")
+        parts.append("</table>")
+    parts.append(f"<p><small>postprod {e(report.tool_version)} · one ffmpeg decode, "
+                 f"{report.analysis_seconds:.1f} s</small></p></body></html>")
+    return "\n".join(parts)
+
+
+def write_reports(report: QcReport, folder: Path, ffmpeg: str, target: float, tolerance: float) -> QcReport:
+    """qc-<master>.json and .html in `folder` (thumbnails inlined), written atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = add_thumbnails(report, ffmpeg) if report.verdict != "unusable" else {}
+    stem = f"qc-{_safe(Path(report.master).stem)}-{_safe(report.profile)}"
+    report.report_json = str(folder / f"{stem}.json")
+    report.report_html = str(folder / f"{stem}.html")
+    write_text_atomic(Path(report.report_html), render_html(report, shots, target, tolerance))
+    write_text_atomic(Path(report.report_json), report.model_dump_json(indent=2))
+    return report

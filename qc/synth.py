@@ -1,0 +1,139 @@
+"""Synthetic PAD masters made with ffmpeg, with defects planted at known frames (tests, demo, bench).
+
+A master is a moving test pattern (truly interlaced when asked: fields from a 2x-rate source), a 1 kHz
+programme tone on channels 1-2 at a chosen loudness, quieter tones or silence on the other channels,
+and a start timecode. Defects are planted by frame number from the file's first frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from config.atomic import atomic_path
+from ingest.synth import run_ffmpeg
+from ingest.timecode import format_rate
+
+DefectKind = Literal["black", "freeze", "silence", "peak", "illegal"]
+
+
+@dataclass(frozen=True)
+class Defect:
+    """A defect from `start` for `frames` frames (0-based, from the file's first frame); `channel` is 1-based."""
+
+    kind: DefectKind
+    start: int
+    frames: int
+    channel: int = 1
+
+
+@dataclass(frozen=True)
+class MasterSpec:
+    width: int = 320
+    height: int = 180
+    rate: Fraction = Fraction(25)
+    seconds: float = 2.0
+    codec: Literal["xdcam", "prores"] = "xdcam"
+    video_bit_rate: str = "2M"  # XDCAM HD422 is 50M; tests keep it small
+    scan: Literal["progressive", "tff", "bff"] = "tff"  # the real field order of the content
+    flagged: Literal["progressive", "tff", "bff"] | None = None  # what the file declares; None = same as scan
+    timecode: str = "10:00:00:00"
+    audio_channels: int = 8
+    audio_layout: Literal["mono-tracks", "one-track"] = "mono-tracks"  # MXF: 8 mono tracks, as XDCAM
+    programme_lufs: float = -23.0  # loudness of the 1 kHz tone on channels 1-2
+    other_channels_silent: bool = True  # CST-RT-040: unused channels are silent
+    defects: tuple[Defect, ...] = field(default_factory=tuple)
+
+
+def _between(defect: Defect, rate: Fraction, audio: bool) -> str:
+    if audio:
+        a = float(defect.start / rate)
+        b = float((defect.start + defect.frames) / rate)
+        return f"between(t,{a:.6f},{b - 1e-6:.6f})"
+    return f"between(n\\,{defect.start}\\,{defect.start + defect.frames - 1})"
+
+
+def make_master(out: Path, spec: MasterSpec, ffmpeg: str) -> Path:
+    """Write the master (MXF for xdcam, MOV for prores) atomically."""
+    frames = round(spec.seconds * spec.rate)
+    duration = float(frames / spec.rate)
+    interlaced = spec.scan != "progressive"
+    src_rate = spec.rate * 2 if interlaced else spec.rate
+    args = ["-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate={format_rate(src_rate)}"]
+    # 1 kHz stereo tone: LUFS = 20*log10(amplitude) (K-weighting is about 0 dB at 1 kHz), so this amplitude.
+    amp = 10 ** (spec.programme_lufs / 20)
+    for ch in range(spec.audio_channels):
+        # Sample-exact gates: aevalsrc evaluates t per sample (volume's enable= works per audio frame).
+        freq = 1000 if ch < 2 else 400 + 100 * ch
+        level = amp if ch < 2 else (0.0 if spec.other_channels_silent else 10 ** (-30 / 20))
+        gain = [f"{level:.8f}"]
+        for d in spec.defects:
+            if d.channel != ch + 1:
+                continue
+            if d.kind == "silence":
+                gain.append(f"(1-{_between(d, spec.rate, True)})")
+            elif d.kind == "peak":
+                # Up to full scale: the tone's true peak becomes about 0 dBTP.
+                gain.append(f"if({_between(d, spec.rate, True)}\\,{0.999 / max(level, 1e-9):.6f}\\,1)")
+        expr = "*".join([*gain, f"sin(2*PI*{freq}*t)"])
+        args += ["-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=48000:d={duration:.6f}"]
+
+    v = []
+    if interlaced:
+        v.append(f"tinterlace=mode={'interleave_top' if spec.scan == 'tff' else 'interleave_bottom'}")
+    graph = [f"[0:v]{','.join(v) or 'null'}[v0]"]
+    last = "v0"
+    for i, d in enumerate(x for x in spec.defects if x.kind == "freeze"):
+        graph.append(f"[{last}]split[fa{i}][fb{i}]")
+        graph.append(f"[fa{i}][fb{i}]freezeframes=first={d.start}:last={d.start + d.frames - 1}:"
+                     f"replace={d.start}[fz{i}]")
+        last = f"fz{i}"
+    vf = []
+    for d in spec.defects:
+        if d.kind == "black":
+            vf.append(f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='{_between(d, spec.rate, False)}'")
+        elif d.kind == "illegal":
+            vf.append(f"lutyuv=y=255:enable='{_between(d, spec.rate, False)}'")
+    flagged = spec.flagged or spec.scan
+    if flagged != "progressive":
+        vf.append(f"setfield={flagged}")
+    else:
+        vf.append("setfield=prog")
+    graph.append(f"[{last}]{','.join(vf)}[vout]")
+
+    for ch in range(spec.audio_channels):
+        graph.append(f"[{ch + 1}:a]anull[a{ch}]")
+    maps = ["-map", "[vout]"]
+    if spec.audio_channels:
+        if spec.audio_layout == "mono-tracks":
+            for ch in range(spec.audio_channels):
+                maps += ["-map", f"[a{ch}]"]
+        else:
+            inputs = "".join(f"[a{ch}]" for ch in range(spec.audio_channels))
+            graph.append(f"{inputs}amerge=inputs={spec.audio_channels}[aall]" if spec.audio_channels > 1
+                         else "[a0]anull[aall]")
+            maps += ["-map", "[aall]"]
+    args += ["-filter_complex", ";".join(graph), *maps]
+    if spec.codec == "xdcam":
+        # XDCAM HD422 style: MPEG-2 4:2:2 Long GOP, constant bit rate, interlaced coding.
+        br = spec.video_bit_rate
+        args += ["-c:v", "mpeg2video", "-pix_fmt", "yuv422p", "-profile:v", "0", "-level:v", "2",
+                 "-b:v", br, "-minrate", br, "-maxrate", br, "-bufsize", "17825792", "-g", "12", "-bf", "2",
+                 "-dc", "10", "-intra_vlc", "1", "-non_linear_quant", "1", "-qmin", "1", "-qmax", "12",
+                 "-threads", "2"]
+        fmt = "mxf"
+    else:
+        args += ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-q:v", "8"]
+        fmt = "mov"
+    if flagged != "progressive":
+        args += ["-flags", "+ildct+ilme", "-field_order", "tt" if flagged == "tff" else "bb"]
+        if spec.codec == "xdcam":
+            args += ["-alternate_scan", "1"]
+    if spec.audio_channels:
+        args += ["-c:a", "pcm_s24le", "-ar", "48000"]
+    args += ["-frames:v", str(frames), "-t", f"{duration:.6f}", "-timecode", spec.timecode]
+    with atomic_path(out, suffix=out.suffix) as tmp:
+        run_ffmpeg(ffmpeg, [*args, "-f", fmt, str(tmp)])
+    return out
