@@ -47,6 +47,37 @@ class Production(BaseModel):
         return load_spec(self.spec)
 
 
+class NotifySettings(BaseModel):
+    """Who hears of a failed ingest, conform or QC: a webhook (JSON POST) and/or e-mail over SMTP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_url: str | None = None  # receives {"subject", "body", "link", "source"} as JSON
+    email_to: list[str] = []
+    email_from: str = "postprod@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class PrefectSettings(BaseModel):
+    """Several storage servers on one Prefect server: where it is, the pool, the limits (docs/deploy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_url: str | None = None  # else $PREFECT_API_URL; none: everything runs in-process, as on one machine
+    work_pool: str = "postprod"
+    deployment: str = "postprod"  # deployment name of every flow: "<flow>/postprod"
+    transcode_slots: int = Field(default=2, ge=1)  # per storage server
+    qc_slots: int = Field(default=2, ge=1)  # in total, across the servers
+    retries: int = Field(default=3, ge=0)  # for transient failures (a share or the database that blips)
+    retry_delay_seconds: float = Field(default=10.0, ge=0)
+    reports_url: str | None = None  # URL where reports_dir is served, for links in the Prefect UI
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
 
@@ -61,6 +92,8 @@ class Settings(BaseSettings):
     settle_seconds: float = 5.0
     analytics: bool = False
     productions: dict[str, Production] = {}
+    notify: NotifySettings = NotifySettings()
+    prefect: PrefectSettings = PrefectSettings()
 
     @classmethod
     def settings_customise_sources(
