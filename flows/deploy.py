@@ -57,31 +57,38 @@ def api_url(settings: Settings) -> str | None:
     return settings.prefect.api_url or os.environ.get("PREFECT_API_URL") or None
 
 
-@contextlib.contextmanager
-def prefect_api(settings: Settings) -> Iterator[str]:
-    """Point Prefect's client at the shared server for the duration (error when none is configured)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
+def _require_url(settings: Settings) -> str:
     url = api_url(settings)
     if not url:
         raise NoPrefectServer("no Prefect server configured: set [prefect] api_url in the settings or "
                               "PREFECT_API_URL (e.g. http://prefect-host:4200/api); see docs/deploy.md")
+    return url
+
+
+@contextlib.contextmanager
+def prefect_api(settings: Settings) -> Iterator[str]:
+    """Point Prefect's client at the shared server for the duration (error when none is configured)."""
+    url = _require_url(settings)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     with temporary_settings(updates={PREFECT_API_URL: url}):
         yield url
 
 
 @contextlib.contextmanager
 def _client(settings: Settings) -> Iterator[Any]:
+    """A synchronous Prefect client on the shared server, after a quick health check (no long retries)."""
     import httpx
+
+    url = _require_url(settings)
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise NoPrefectServer(f"cannot reach the Prefect server at {url}: {exc}") from exc
     from prefect.client.orchestration import get_client
 
-    with prefect_api(settings) as url:
-        try:
-            with get_client(sync_client=True) as client:
-                client.api_healthcheck()
-                yield client
-        except (httpx.ConnectError, httpx.TimeoutException) as exc:
-            raise NoPrefectServer(f"cannot reach the Prefect server at {url}: {exc}") from exc
+    with prefect_api(settings), get_client(sync_client=True) as client:
+        yield client
 
 
 def hostname() -> str:

@@ -27,6 +27,7 @@ from config.settings import Settings, load_settings
 from flows.deploy import (
     REGISTRY,
     FlowEntry,
+    Submission,
     _client,
     _pid_alive,
     card_signature,
@@ -169,6 +170,23 @@ def test_without_a_prefect_server_submit_runs_here(workspace: Path, make_media, 
         submit_ingest([str(card)], "nope", settings)
 
 
+def postprod(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_server_commands_without_a_server_say_so(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    for args in (["deploy", "--json"], ["worker"]):
+        result = postprod(*args)
+        assert result.returncode == 2, result.stderr
+        assert "no Prefect server configured" in result.stderr and "Traceback" not in result.stderr
+        assert result.stdout == ""
+    (workspace / "postprod.toml").write_text(f'[prefect]\napi_url = "http://127.0.0.1:{free_port()}/api"\n')
+    result = postprod("deploy")
+    assert result.returncode == 2 and "cannot reach the Prefect server" in result.stderr, result.stderr
+
+
 def test_registry_flows_import_under_their_names() -> None:
     for entry in REGISTRY:
         assert load_flow(entry).name == entry.name
@@ -309,8 +327,11 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
     gate.mkdir()
     try:
         cluster.start_server()
-        deployed = deploy_flows(settings, [*REGISTRY, FlowEntry("gated-ingest", "scale_e2e_flows:gated_ingest_flow")])
-        assert [d.name for d in deployed] == ["ingest/postprod", "gated-ingest/postprod"]
+        cli = postprod("deploy", "--json")
+        assert cli.returncode == 0, cli.stderr
+        assert [d["name"] for d in json.loads(cli.stdout)["deployments"]] == ["ingest/postprod"]
+        deployed = deploy_flows(settings, [FlowEntry("gated-ingest", "scale_e2e_flows:gated_ingest_flow")])
+        assert [d.name for d in deployed] == ["gated-ingest/postprod"]
         cluster.start_worker("w1")
         cluster.start_worker("w2")
         with _client(settings) as client:
@@ -318,7 +339,10 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
                 w for w in client.read_workers_for_work_pool("postprod") if w.status.value == "ONLINE"]) == 2)
 
             # 1. Two cards through the ingest deployment, as the watcher submits them.
-            subs = [submit_ingest([str(cards[n])], "test", settings) for n in ("A001", "B001")]
+            subs = [submit_ingest([str(cards["A001"])], "test", settings)]
+            cli = postprod("submit", str(cards["B001"]), "-p", "test", "--json")
+            assert cli.returncode == 0, cli.stderr
+            subs.append(Submission(**json.loads(cli.stdout)))
             assert all(s.mode == "deployment" and s.deployment == "ingest/postprod" for s in subs)
             # The same card submitted again, unchanged, is the same run (idempotency key).
             assert submit_ingest([str(cards["A001"])], "test", settings).flow_run_id == subs[0].flow_run_id
@@ -388,6 +412,8 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
                 type=FlowRunFilterStateType(any_=["COMPLETED"]))))
                 if r.deployment_id == again.deployment_id and r.parameters["sources"] == [str(cards["C001"])]]
             assert [r.id for r in completed] == [again.id]
+            cli = postprod("reconcile", "--json")
+            assert cli.returncode == 0 and json.loads(cli.stdout) == [], cli.stderr
     finally:
         left = cluster.stop()
     assert left == [], f"processes left behind: {left}"
