@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -311,15 +312,22 @@ def _card(workspace: Path, make_media, name: str, clips: int = 1) -> Path:
     card = workspace / "cards" / name
     card.mkdir(parents=True)
     for i in range(clips):
-        shutil.copy(make_media(f"e2e-{i}.mov", small_clip(seconds=0.5)), card / f"{name}C00{i + 1}.mov")
+        if name == "B001":  # 23.976 in a 25 fps production: an error, the coordinator hears of it
+            clip = make_media("e2e-2398.mov", small_clip(seconds=0.5, rate=Fraction(24000, 1001)))
+        else:
+            clip = make_media(f"e2e-{i}.mov", small_clip(seconds=0.5))
+        shutil.copy(clip, card / f"{name}C00{i + 1}.mov")
     return card
 
 
 @pytest.mark.e2e
-def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path, make_media, tmp_path: Path) -> None:
+def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path, make_media, tmp_path: Path,
+                                                                webhook) -> None:
     cluster = Cluster(workspace, tmp_path)
+    hook_url, hook = webhook
     with (workspace / "postprod.toml").open("a") as f:
-        f.write(f'\n[prefect]\napi_url = "{cluster.url}"\nretries = 2\nretry_delay_seconds = 1\n')
+        f.write(f'\n[prefect]\napi_url = "{cluster.url}"\nretries = 2\nretry_delay_seconds = 1\n'
+                f'[notify]\nwebhook_url = "{hook_url}"\n')
     settings = load_settings(workspace / "postprod.toml")
     cards = {n: _card(workspace, make_media, n, clips=2 if n == "C001" else 1)
              for n in ("A001", "B001", "C001", "D001")}
@@ -368,6 +376,10 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
             assert by_key["ingest-test-a001-findings"].type == "table"
             assert "1 new" in str(by_key["ingest-test-a001-summary"].data)
             assert "file://" in str(by_key["ingest-test-a001-report"].data)  # a link artifact renders as markdown
+            # The card with an error notified the coordinator, from the worker's process; the clean one did not.
+            [notice] = [h["json"] for h in hook.received]
+            assert notice["subject"] == "[postprod] ingest failed: test B001", notice
+            assert " 0 error(s)" not in notice["body"] and notice["link"].startswith("file://")
 
             # 2. Two gated runs: each worker takes one (--limit 1), and waits at the gate.
             g1, g2 = (submit("gated-ingest", {"sources": [str(cards[n])], "production": "test",
