@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import UnknownNameError
+from config.servers import NotifySettings, PrefectSettings
 from config.spec import TechSpec, load_spec, load_toml, validation_to_config_error
 
 DEFAULT_IGNORE = [
@@ -47,35 +48,20 @@ class Production(BaseModel):
         return load_spec(self.spec)
 
 
-class NotifySettings(BaseModel):
-    """Who hears of a failed ingest, conform or QC: a webhook (JSON POST) and/or e-mail over SMTP."""
+class SmtpSettings(BaseModel):
+    """Where the coordinator's digest is sent (`postprod plan digest --send`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    webhook_url: str | None = None  # receives {"subject", "body", "link", "source"} as JSON
-    email_to: list[str] = []
-    email_from: str = "postprod@localhost"
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    timeout_seconds: float = Field(default=10.0, gt=0)
-
-
-class PrefectSettings(BaseModel):
-    """Several storage servers on one Prefect server: where it is, the pool, the limits (docs/deploy.md)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    api_url: str | None = None  # else $PREFECT_API_URL; none: everything runs in-process, as on one machine
-    work_pool: str = "postprod"
-    deployment: str = "postprod"  # deployment name of every flow: "<flow>/postprod"
-    transcode_slots: int = Field(default=2, ge=1)  # per storage server
-    qc_slots: int = Field(default=2, ge=1)  # in total, across the servers
-    retries: int = Field(default=3, ge=0)  # for transient failures (a share or the database that blips)
-    retry_delay_seconds: float = Field(default=10.0, ge=0)
-    reports_url: str | None = None  # URL where reports_dir is served, for links in the Prefect UI
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None  # better in POSTPROD_SMTP__PASSWORD than in the file
+    ca_file: Path | None = None  # a private CA for STARTTLS; else the system's
+    timeout: float = Field(default=30.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -90,10 +76,11 @@ class Settings(BaseSettings):
     ignore: list[str] = DEFAULT_IGNORE
     decode_check: Literal["none", "tail", "full"] = "tail"
     settle_seconds: float = 5.0
+    notify: NotifySettings = NotifySettings()  # config/servers.py: failure notices
+    prefect: PrefectSettings = PrefectSettings()  # config/servers.py: several storage servers
     analytics: bool = False
     productions: dict[str, Production] = {}
-    notify: NotifySettings = NotifySettings()
-    prefect: PrefectSettings = PrefectSettings()
+    smtp: SmtpSettings | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -1,10 +1,11 @@
-"""Tell the coordinator when an ingest, conform or QC fails: a webhook (JSON POST) and/or an e-mail."""
+"""Tell the coordinator when an ingest, conform or QC fails: a webhook (JSON POST) and/or an e-mail ([smtp])."""
 
 from __future__ import annotations
 
 import json
 import smtplib
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
@@ -31,12 +32,12 @@ def notify(settings: Settings, subject: str, body: str, link: str | None = None)
             sent.append("webhook")
         except (OSError, urllib.error.URLError) as exc:
             failures.append(f"webhook {cfg.webhook_url}: {exc}")
-    if cfg.email_to and cfg.smtp_host:
+    if cfg.email and settings.smtp is not None:
         try:
             _send_mail(settings, subject, body, link)
             sent.append("email")
         except (OSError, smtplib.SMTPException) as exc:
-            failures.append(f"smtp {cfg.smtp_host}:{cfg.smtp_port}: {exc}")
+            failures.append(f"smtp {settings.smtp.host}:{settings.smtp.port}: {exc}")
     if failures and not sent:
         raise NotifyError("cannot notify the coordinator: " + "; ".join(failures))
     return sent
@@ -54,15 +55,18 @@ def _post_webhook(url: str, subject: str, body: str, link: str | None, timeout: 
 
 
 def _send_mail(settings: Settings, subject: str, body: str, link: str | None) -> None:
-    cfg = settings.notify
+    """Through the [smtp] server the planning digest uses; to [notify] email_to, else [smtp] to."""
+    smtp_cfg = settings.smtp
+    assert smtp_cfg is not None
     msg = EmailMessage()
     msg["Subject"] = subject
-    msg["From"] = cfg.email_from
-    msg["To"] = ", ".join(cfg.email_to)
+    msg["From"] = smtp_cfg.sender
+    msg["To"] = ", ".join(settings.notify.email_to or smtp_cfg.to)
     msg.set_content(body + (f"\n\nReport: {link}\n" if link else "\n"))
-    with smtplib.SMTP(cfg.smtp_host or "localhost", cfg.smtp_port, timeout=cfg.timeout_seconds) as smtp:
-        if cfg.smtp_starttls:
-            smtp.starttls()
-        if cfg.smtp_user:
-            smtp.login(cfg.smtp_user, cfg.smtp_password or "")
+    with smtplib.SMTP(smtp_cfg.host, smtp_cfg.port, timeout=smtp_cfg.timeout) as smtp:
+        if smtp_cfg.starttls:
+            context = ssl.create_default_context(cafile=str(smtp_cfg.ca_file) if smtp_cfg.ca_file else None)
+            smtp.starttls(context=context)
+        if smtp_cfg.username:
+            smtp.login(smtp_cfg.username, smtp_cfg.password or "")
         smtp.send_message(msg)

@@ -24,7 +24,7 @@ from conftest import small_clip
 
 from config.db import DatabaseError
 from config.errors import ConfigError, PostprodError
-from config.settings import Settings, load_settings
+from config.settings import Settings, SmtpSettings, load_settings
 from flows.deploy import (
     REGISTRY,
     FlowEntry,
@@ -118,13 +118,14 @@ def test_notify_sends_mail_over_smtp(settings: Settings) -> None:
     controller = Controller(Collect(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        settings.notify.smtp_host, settings.notify.smtp_port = "127.0.0.1", port
-        settings.notify.email_to = ["coord@example.org"]
+        settings.smtp = SmtpSettings(host="127.0.0.1", port=port, to=["coord@example.org"],
+                                     **{"from": "postprod@stor1.example.org"})
         assert notify(settings, "conform failed: EP02", "2 events without a source", "file:///r.html") == ["email"]
     finally:
         controller.stop()
     [msg] = got
     assert msg["Subject"] == "conform failed: EP02" and msg["To"] == "coord@example.org"
+    assert msg["From"] == "postprod@stor1.example.org"
     assert "file:///r.html" in msg.get_payload()
 
 
