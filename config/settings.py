@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import UnknownNameError
+from config.servers import NotifySettings, PrefectSettings
 from config.spec import TechSpec, load_spec, load_toml, validation_to_config_error
 
 DEFAULT_IGNORE = [
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     decode_check: Literal["none", "tail", "full"] = "tail"
     settle_seconds: float = 5.0
     proxy_workers: int | None = Field(default=None, ge=1)  # parallel proxy encodes per host; default cores/4
+    notify: NotifySettings = NotifySettings()  # config/servers.py: failure notices
+    prefect: PrefectSettings = PrefectSettings()  # config/servers.py: several storage servers
     analytics: bool = False
     productions: dict[str, Production] = {}
     smtp: SmtpSettings | None = None

@@ -25,6 +25,7 @@ def main() -> None:
     from flows import (  # noqa: F401  (they register their commands)
         cmd_conform,
         cmd_demo,
+        cmd_deploy,
         cmd_ingest,
         cmd_plan,
         cmd_probe,

@@ -11,7 +11,7 @@ from prefect import flow, task
 from config.settings import Settings, load_settings
 from flows import __version__
 from ingest.catalogue import Catalogue
-from ingest.ingest import CardReport, IngestContext, ingest_source
+from ingest.ingest import CardReport, IngestContext, ingest_source, report_rows
 from ingest.report import write_reports
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
@@ -75,13 +75,37 @@ def record_reception_task(production: str, reports: list[CardReport], settings: 
     return record_reception(production, reports, settings)
 
 
-@flow(name="ingest")
+@task(name="publish-ingest")
+def publish_ingest_task(report: CardReport, settings: Settings) -> str | None:
+    """The card's findings, summary and report link as Prefect artifacts; errors notify the coordinator."""
+    from flows.publish import publish_summary
+
+    s = report.summary
+    summary = (f"{s.get('files', 0)} file(s), {s.get('new', 0)} new, {s.get('unchanged', 0)} unchanged, "
+               f"{s.get('verified', 0)} verified against the set's MHL; {s.get('errors', 0)} error(s), "
+               f"{s.get('warnings', 0)} warning(s)")
+    rows = [r for r in report_rows(report) if r["severity"]]
+    return publish_summary("ingest", report.production, report.card, rows, summary, report.report_html, settings,
+                           failed=s.get("errors", 0) > 0)
+
+
+def _notify_failure(flow, flow_run, state):  # type: ignore[no-untyped-def]
+    from flows.publish import flow_failure_hook
+
+    flow_failure_hook("ingest")(flow, flow_run, state)
+
+
+@flow(name="ingest", on_failure=[_notify_failure], on_crashed=[_notify_failure])
 def ingest_flow(sources: list[str], production: str = "default", config: str | None = None) -> list[dict[str, Any]]:
     """Verify, probe, check and catalogue each card; move the production's rushes reception stage."""
+    from flows.publish import with_retries
+
     settings = load_settings(Path(config) if config else None)
     from flows.proxy import proxies_after_ingest_task
 
-    reports = [ingest_card_task(s, production, settings) for s in sources]
-    record_reception_task(production, reports, settings)
+    reports = [with_retries(ingest_card_task, settings)(s, production, settings) for s in sources]
+    for r in reports:
+        publish_ingest_task(r, settings)
+    with_retries(record_reception_task, settings)(production, reports, settings)
     proxies_after_ingest_task([r.source for r in reports], production, settings)  # the production's proxy_presets
     return [r.model_dump(mode="json") for r in reports]

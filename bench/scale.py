@@ -1,0 +1,177 @@
+"""Proxy-like throughput on Prefect workers: 16 small transcode jobs with one worker, then two, on one machine,
+against the same 16 ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
+
+Run: uv run python bench/scale.py [JOBS]   (starts its own Prefect server on loopback; a few minutes)
+Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of the
+server's transcode slots (flows.deploy.transcode_slot). Workers run with --limit 4.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from _common import OUT, machine, stamp
+from prefect import flow
+
+REPO = Path(__file__).resolve().parent.parent
+TRANSCODE = ["-c:v", "prores_ks", "-profile:v", "0", "-q:v", "8", "-vf", "scale=320:-2", "-c:a", "pcm_s16le"]
+SLOTS = 2  # transcode slots per server, as [prefect] transcode_slots
+
+
+@flow(name="bench-transcode")
+def transcode_flow(src: str, dst: str) -> str:
+    """One proxy-like encode, holding a transcode slot of this server."""
+    from config.settings import load_settings
+    from flows.deploy import transcode_slot
+
+    settings = load_settings()
+    with transcode_slot(settings):
+        subprocess.run([settings.ffmpeg_exe(), "-y", "-v", "error", "-i", src, *TRANSCODE, dst], check=True)
+    return dst
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 16
+    from config.settings import load_settings
+    from config.tools import find_ffmpeg
+    from flows.deploy import FlowEntry, _client, deploy_flows, submit, submit_ingest
+    from ingest.synth import ClipSpec, make_clip
+
+    ffmpeg = find_ffmpeg()
+    ws = OUT / "scale"
+    shutil.rmtree(ws, ignore_errors=True)
+    (ws / "clips").mkdir(parents=True)
+    (ws / "proxies").mkdir()
+    seed = ws / "clips" / "seed.mov"
+    make_clip(seed, ClipSpec(width=640, height=360, seconds=2, codec="prores_hq"), ffmpeg)
+    clips = []
+    for i in range(jobs):
+        clips.append(ws / "clips" / f"A001C{i:03d}.mov")
+        shutil.copy(seed, clips[-1])
+
+    def raw(parallel: int) -> float:
+        t = time.perf_counter()
+        with ThreadPoolExecutor(parallel) as pool:
+            list(pool.map(lambda c: subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(c), *TRANSCODE,
+                                                    str(ws / "proxies" / f"raw_{c.name}")], check=True), clips))
+        return time.perf_counter() - t
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    (ws / "postprod.toml").write_text(f'data_dir = "data"\n[prefect]\napi_url = "{url}"\n'
+                                      f"transcode_slots = {SLOTS}\n")
+    settings = load_settings(ws / "postprod.toml")
+    env = {**os.environ, "PREFECT_HOME": str(ws / "prefect-home"), "PREFECT_API_URL": url, "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
+           "PREFECT_WORKER_QUERY_SECONDS": "1", "POSTPROD_CONFIG": str(ws / "postprod.toml"),
+           "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'bench'}"}
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str], log: str) -> subprocess.Popen:
+        p = subprocess.Popen([sys.executable, *args], cwd=ws, env=env, stdout=open(ws / log, "w"),  # noqa: SIM115
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append(p)
+        return p
+
+    def stop(p: subprocess.Popen) -> None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+    try:
+        start(["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)], "server.log")
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        deploy_flows(settings, [FlowEntry("bench-transcode", "scale:transcode_flow", limit="transcode"),
+                                FlowEntry("ingest", "flows.ingest:ingest_flow")])
+
+        def batch(n_workers: int) -> float:
+            names = [f"n{n_workers}w{i}" for i in range(n_workers)]
+            workers = [start(["-m", "flows.cli", "worker", "--name", names[i], "--limit", "4",
+                              "--reconcile-every", "0"], f"worker{n_workers}-{i}.log") for i in range(n_workers)]
+            with _client(settings) as client:
+                while len([w for w in client.read_workers_for_work_pool("postprod")
+                           if w.status.value == "ONLINE" and w.name.split(":")[-1] in names]) < n_workers:
+                    time.sleep(0.5)
+                t = time.perf_counter()
+                ids = [submit("bench-transcode", {"src": str(c), "dst": str(ws / "proxies" / f"w{n_workers}_{c.name}")},
+                              settings).flow_run_id for c in clips]  # noqa: E501
+                pending = set(ids)
+                while pending:
+                    time.sleep(0.5)
+                    for i in list(pending):
+                        run = client.read_flow_run(i)
+                        if run.state and run.state.is_final():
+                            assert run.state.is_completed(), run.state
+                            pending.discard(i)
+                elapsed = time.perf_counter() - t
+                for w in workers:
+                    stop(w)
+            return elapsed
+
+        raw1, raw2 = raw(1), raw(SLOTS)
+        one = batch(1)
+        two = batch(2)
+
+        # Submit-to-start delay: a card submitted to an idle worker, three times.
+        worker = start(["-m", "flows.cli", "worker", "--name", "lat", "--reconcile-every", "0"], "worker-lat.log")
+        delays = []
+        with _client(settings) as client:
+            while not [w for w in client.read_workers_for_work_pool("postprod")
+                       if w.status.value == "ONLINE" and w.name.endswith(":lat")]:
+                time.sleep(0.5)
+            for i in range(3):
+                card = ws / "cards" / f"C{i:03d}"
+                card.mkdir(parents=True)
+                shutil.copy(seed, card / f"C{i:03d}C001.mov")
+                t = time.time()
+                sub = submit_ingest([str(card)], "default", settings)
+                while True:
+                    run = client.read_flow_run(sub.flow_run_id)
+                    if run.start_time is not None:
+                        break
+                    time.sleep(0.2)
+                while not (run.state and run.state.is_final()):
+                    time.sleep(0.5)
+                    run = client.read_flow_run(sub.flow_run_id)
+                delays.append((run.start_time.timestamp() - t, run.start_time.timestamp() - run.created.timestamp()))
+        stop(worker)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                stop(p)
+
+    print(f"# {stamp()} — {machine()}")
+    print(f"raw ffmpeg, {jobs} encodes, 1 at a time: {raw1:.1f} s ({jobs / raw1:.2f} jobs/s)")
+    print(f"raw ffmpeg, {jobs} encodes, {SLOTS} at a time: {raw2:.1f} s ({jobs / raw2:.2f} jobs/s)")
+    print(f"1 worker: {one:.1f} s ({jobs / one:.2f} jobs/s, {raw2 / one:.2f}x raw {SLOTS}-parallel)")
+    print(f"2 workers: {two:.1f} s ({jobs / two:.2f} jobs/s, {raw2 / two:.2f}x raw {SLOTS}-parallel, "
+          f"{one / two:.2f}x one worker)")
+    for total, server in delays:
+        print(f"submit -> run started: {total:.1f} s (created -> started on the server: {server:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
