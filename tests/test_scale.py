@@ -338,7 +338,8 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
         cluster.start_server()
         cli = postprod("deploy", "--json")
         assert cli.returncode == 0, cli.stderr
-        assert [d["name"] for d in json.loads(cli.stdout)["deployments"]] == ["ingest/postprod"]
+        assert [d["name"] for d in json.loads(cli.stdout)["deployments"]] == [
+            "ingest/postprod", "proxy/postprod", "conform/postprod", "pad-qc/postprod"]
         deployed = deploy_flows(settings, [FlowEntry("gated-ingest", "scale_e2e_flows:gated_ingest_flow")])
         assert [d.name for d in deployed] == ["gated-ingest/postprod"]
         cluster.start_worker("w1")
