@@ -20,7 +20,7 @@ def _quiet_environment() -> None:
 
 def main() -> None:
     _quiet_environment()
-    from flows import cmd_demo, cmd_ingest, cmd_probe  # noqa: F401  (they register their commands)
+    from flows import cmd_demo, cmd_ingest, cmd_probe, cmd_watch  # noqa: F401  (they register their commands)
     from flows.app import app, err
 
     try:

@@ -1,0 +1,53 @@
+"""What the watcher does with a complete card: ingest it in-process, or through the Prefect ingest flow.
+
+A trigger is any callable IngestJob -> JobResult; a later deployment can submit to a Prefect server instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.settings import Settings
+from ingest.ingest import CardReport
+from ingest.media import Severity
+from ingest.watch import IngestJob, JobResult, Trigger
+
+
+def result_of(reports: list[CardReport]) -> JobResult:
+    result = JobResult()
+    for r in reports:
+        result.files += r.summary.get("files", 0)
+        result.new += r.summary.get("new", 0)
+        result.unchanged += r.summary.get("unchanged", 0)
+        result.errors += r.summary.get("errors", 0)
+        result.warnings += r.summary.get("warnings", 0)
+        if r.report_json:
+            result.reports.append(r.report_json)
+        for f in r.files:
+            for x in f.all_findings:
+                if x.severity == Severity.ERROR:
+                    result.problems.append(f"{f.relpath}: {x.rule}: {x.message}")
+    return result
+
+
+def direct_trigger(settings: Settings) -> Trigger:
+    """The ingest's plain functions, in this process (no Prefect start-up, no run history)."""
+    from flows.ingest import ingest_card, record_reception
+
+    def trigger(job: IngestJob) -> JobResult:
+        report = ingest_card(job.source, job.production, settings)
+        record_reception(job.production, [report], settings)
+        return result_of([report])
+
+    return trigger
+
+
+def flow_trigger(config: Path | None) -> Trigger:
+    """The Prefect ingest flow (a run per card in Prefect's history)."""
+    from flows.ingest import ingest_flow
+
+    def trigger(job: IngestJob) -> JobResult:
+        raw = ingest_flow([job.source], job.production, str(config) if config else None)
+        return result_of([CardReport.model_validate(r) for r in raw])
+
+    return trigger
