@@ -108,9 +108,12 @@ def watch(
               else "stopping: no new ingest starts"})
         watcher.request_stop()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    summary = watcher.run(once=once)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summary = watcher.run(once=once)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     if summary.abandoned:
         sys.stdout.flush()
         os._exit(130)  # the abandoned ingest threads cannot be joined; SQLite rolls their work back

@@ -33,6 +33,12 @@ def result_of(reports: list[CardReport]) -> JobResult:
 def direct_trigger(settings: Settings) -> Trigger:
     """The ingest's plain functions, in this process (no Prefect start-up, no run history)."""
     from flows.ingest import ingest_card, record_reception
+    from ingest.catalogue import Catalogue
+    from planning.store import PlanningStore
+
+    # Create the tables now: ingests running at once on a fresh database would race to create them.
+    Catalogue(settings.db_url)
+    PlanningStore(settings.db_url)
 
     def trigger(job: IngestJob) -> JobResult:
         report = ingest_card(job.source, job.production, settings)

@@ -175,6 +175,8 @@ class Unit:
     incomplete_warned: bool = False
     hold_until: float = 0.0
     held_for: str = ""
+    submitted: dict[str, FileState] = field(default_factory=dict)
+    failures: int = 0
 
     @property
     def source(self) -> str:
@@ -609,6 +611,7 @@ class Watcher:
         files = {p: fs for p, fs in unit.files.items() if not fs.partial}
         for path, fs in files.items():
             self.attempted[path] = fs.signature
+        unit.submitted = files
         unit.files = {}
         unit.in_flight = True
         unit.waiting_logged_at = 0.0
@@ -640,10 +643,20 @@ class Watcher:
             unit.first_seen = now
             self.summary.ingests += 1
             if result.failure:
+                # Not ingested: try again later (a busy database, a share that went away for a moment).
                 self.summary.failures += 1
+                unit.failures += 1
+                retry = min(600.0, 5.0 * 2 ** (unit.failures - 1))
+                for path, fs in unit.submitted.items():
+                    self.attempted.pop(path, None)
+                    if path not in unit.files:
+                        fs.dirty = True
+                        unit.files[path] = fs
+                unit.hold_until, unit.held_for = now + retry, f"retrying in {retry:g} s after a failed ingest"
                 self.emit("ingest_failed", production=unit.folder.production, unit=unit.name,
-                          source=unit.source, message=result.failure)
+                          source=unit.source, message=result.failure, retry_seconds=retry)
             else:
+                unit.failures = 0
                 self.summary.new += result.new
                 self.summary.errors += result.errors
                 self.emit("ingested", production=unit.folder.production, unit=unit.name, source=unit.source,
