@@ -6,7 +6,7 @@ import json
 import os
 import signal
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -103,7 +103,7 @@ def watch(
 
     def on_signal(signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
-        emit({"time": datetime.now().astimezone().isoformat(timespec="milliseconds"), "event": "signal",
+        emit({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": "signal",
               "signal": name, "message": "abandoning the ingests under way" if watcher.stop_requested.is_set()
               else "stopping: no new ingest starts"})
         watcher.request_stop()
