@@ -189,8 +189,11 @@ def measure(cmd: list[str], env: dict, ready: str, idle: float) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
+    reconcile_s = None
     for line in proc.stdout:
         if ready in line:
+            if line.startswith("{"):
+                reconcile_s = json.loads(line).get("seconds")
             break
     startup = time.perf_counter() - t
     # Drain the rest of the output in the background so the process never blocks on a full pipe.
@@ -201,7 +204,7 @@ def measure(cmd: list[str], env: dict, ready: str, idle: float) -> dict:
     cpu1, rss = proc_cost(proc.pid)
     proc.terminate()
     proc.wait(30)
-    return {"startup_s": round(startup, 2), "idle_cpu_percent": round(100 * (cpu1 - cpu0) / idle, 2),
+    return {"startup_s": round(startup, 2), "reconcile_s": reconcile_s, "idle_cpu_percent": round(100 * (cpu1 - cpu0) / idle, 2),
             "rss_mib": round(rss / 2**20, 1)}
 
 
@@ -217,8 +220,8 @@ def idle(n_files: int, per_dir: int, poll: float, seconds: float) -> dict:
         raw = [sys.executable, "-c", RAW]
         result = {"files": n_files, "folders": n_files // per_dir, "poll_seconds": poll, "idle_seconds": seconds,
                   "tree_creation_s": round(made, 1), "catalogue_fill_s": round(catalogued, 1)}
-        baseline = [sys.executable, "-c", "import flows.ingest, ingest.watch, time; print('ready', flush=True); "
-                    "time.sleep(3600)"]
+        baseline = [sys.executable, "-c", ("import flows.ingest, ingest.watch, time; print('ready', flush=True); "
+                    "time.sleep(3600)")]
         result["imports_only"] = measure(baseline, env, "ready", seconds)
         result["postprod_inotify"] = measure(watch, env, '"reconciled"', seconds)
         result["watchdog_inotify"] = measure([*raw, "inotify", str(root), str(poll)], env, "ready", seconds)

@@ -96,7 +96,8 @@ def watch(
             line = json.dumps(event, ensure_ascii=False, default=str)
         else:
             line = format_event(event)
-        sys.stdout.write(line + "\n")
+        # File names that are not UTF-8 (copied from old volumes) come as surrogates: show them escaped.
+        sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
         sys.stdout.flush()
 
     watcher = Watcher(cfg, folders, trigger, emit)

@@ -111,3 +111,7 @@ class DemoContext:
 # Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
 DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
+
+from flows.demo_watch import watch_step  # noqa: E402  (its module imports this one)
+
+DEMO_STEPS.append(watch_step)

@@ -134,6 +134,7 @@ class JobResult:
     reports: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "relpath: rule: message" of error findings
     failure: str | None = None  # the ingest could not run at all
+    permanent: bool = False  # retrying cannot help until the files change (e.g. a name that is not UTF-8)
 
 
 Trigger = Callable[[IngestJob], JobResult]
@@ -247,8 +248,9 @@ class Watcher:
         self.trigger = trigger
         self._emit = emit
         self.max_ingests = max_ingests or self.wcfg.max_ingests
-        self.tick = tick if tick is not None else min(0.25, max(0.02, self.settle / 5))
-        self.check_every = min(1.0, max(0.02, self.settle / 4))  # re-stat of files still settling
+        # The loop's period, and how often a file still settling is stat'ed: both add to the latency.
+        self.tick = tick if tick is not None else min(0.1, max(0.02, self.settle / 10))
+        self.check_every = min(0.5, max(0.05, self.settle / 8))
         self.ignore = list(settings.ignore)
         self.partial = list(self.wcfg.partial_patterns)
         self.data_path = str(settings.data_path)
@@ -629,6 +631,9 @@ class Watcher:
             return self.trigger(job)
         except PostprodError as exc:
             return JobResult(failure=str(exc))
+        except UnicodeError as exc:
+            return JobResult(failure=f"a file name is not valid UTF-8 ({exc.object[exc.start:exc.end]!r} in "
+                             f"{exc.object!r}): the catalogue cannot hold it; rename the file", permanent=True)
         except SQLAlchemyError as exc:
             return JobResult(failure=f"catalogue unreachable or busy: {exc.__class__.__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001  (a supervisor: one failed ingest must not stop the watcher)
@@ -642,7 +647,11 @@ class Watcher:
             unit.finished_at = now
             unit.first_seen = now
             self.summary.ingests += 1
-            if result.failure:
+            if result.failure and result.permanent:
+                self.summary.failures += 1
+                self.emit("ingest_failed", production=unit.folder.production, unit=unit.name,
+                          source=unit.source, message=result.failure, retry_seconds=None)
+            elif result.failure:
                 # Not ingested: try again later (a busy database, a share that went away for a moment).
                 self.summary.failures += 1
                 unit.failures += 1

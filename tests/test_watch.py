@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import small_clip
 from typer.testing import CliRunner
 
 from config.errors import ConfigError
@@ -27,7 +28,6 @@ from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file
 from ingest.poll import TreePoller
 from ingest.watch import Folder, Watcher, folders_to_watch, network_filesystem
-from conftest import small_clip
 
 SETTLE = 0.4
 WAIT = 60.0  # a guard against hanging, never an assertion on speed
@@ -205,7 +205,7 @@ def test_slow_copies_are_ingested_once_and_never_before_their_copy_ends(wsetting
 def _watch_process(ws: Path, *args: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "POSTPROD_CONFIG": str(ws / "postprod.toml")}
     return subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "watch", "--json", *args],
-                            cwd=ws, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                            cwd=ws, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
 def _events(log: Path) -> list[dict]:
@@ -311,7 +311,7 @@ def test_once_catches_up_and_leaves_what_is_still_arriving(wsettings, workspace,
 def test_vanished_folder_and_deleted_file_do_not_stop_the_watcher(wsettings, workspace, clip):
     inbox = workspace / "in"
     folders = folders_to_watch(wsettings, "test")
-    with running(wsettings, folders) as (watcher, events):
+    with running(wsettings, folders) as (_watcher, events):
         # A file deleted while it settles: logged, not ingested.
         doomed = inbox / "doomed.mov"
         doomed.write_bytes(clip[:50_000])
@@ -356,7 +356,7 @@ def test_card_waits_for_the_files_its_mhl_lists(wsettings, workspace, clip):
                                  hashes=hash_file(card / "Clips" / n, ["xxh64"]), actions={"xxh64": "original"}))
     mhl.write_generation(card / mhl.MHL_FOLDER, "F001", entries, [], tool_version="offload 1")
     target = workspace / "in" / "F001"
-    with running(wsettings, folders_to_watch(wsettings, "test")) as (watcher, events):
+    with running(wsettings, folders_to_watch(wsettings, "test")) as (_watcher, events):
         (target / "Clips").mkdir(parents=True)
         os.rename(card / mhl.MHL_FOLDER, target / mhl.MHL_FOLDER)
         os.rename(card / "Clips" / "F001C001.mov", target / "Clips" / "F001C001.mov")
@@ -439,3 +439,17 @@ def test_settings_poll_folders_and_network_mounts(workspace, tmp_path):
     mounts.write_text("/dev/sda1 / ext4 rw 0 0\nnas:/rushes /mnt/rushes nfs4 rw 0 0\n")
     assert network_filesystem("/mnt/rushes/A001", str(mounts)) == "nfs4"
     assert network_filesystem("/srv/rushes", str(mounts)) is None
+
+
+def test_a_name_that_is_not_utf8_is_reported_and_the_rest_ingested(wsettings, workspace, clip):
+    inbox = workspace / "in"
+    (inbox / "good.mov").write_bytes(clip)
+    bad = os.fsencode(inbox) + b"/bad\xffname.mov"
+    with open(bad, "wb") as fh:
+        fh.write(clip)
+    result = CliRunner().invoke(app, ["watch", "--once", "--json"])
+    assert result.exit_code == 1
+    events = [json.loads(line) for line in result.output.splitlines()]
+    failed = [e for e in events if e["event"] == "ingest_failed"]
+    assert len(failed) == 1 and "not valid UTF-8" in failed[0]["message"] and failed[0]["retry_seconds"] is None
+    assert [e["unit"] for e in events if e["event"] == "ingested"] == ["good.mov"]
