@@ -205,7 +205,7 @@ def _now_iso() -> str:
 def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
-    except FileNotFoundError:
+    except OSError:  # gone, or not reachable (permission, share gone): callers look again and say why
         return None
 
 
@@ -267,6 +267,7 @@ class Watcher:
         self.pool = ThreadPoolExecutor(max_workers=self.max_ingests, thread_name_prefix="ingest")
         self.summary = RunSummary()
         self.stop_requested = threading.Event()
+        self.wake = threading.Event()  # an event came, or a stop was asked for
         self.abandon_requested = threading.Event()
         self._warned: set[tuple[str, str]] = set()
         self._locks: list[_Lock] = []
@@ -722,13 +723,14 @@ class Watcher:
         )
         from watchdog.observers.inotify import InotifyObserver
 
-        events = self.events
+        events, wake = self.events, self.wake
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
                 src = os.fsdecode(event.src_path)
                 dest = os.fsdecode(event.dest_path) if event.dest_path else ""
                 events.put((event.event_type, src, dest, event.is_directory))
+                wake.set()
 
         if self.observer is None:
             # Full events: a file moved in from outside is a move with no source, not a creation by a writer.
@@ -924,14 +926,23 @@ class Watcher:
         next_health = now + HEALTH_SECONDS
         while not self.stop_requested.is_set():
             now = time.monotonic()
-            self._step(now)
+            try:
+                self._step(now)
+            except Exception as exc:  # noqa: BLE001  (an unattended daemon: log it, keep watching)
+                self.emit("problem", production=None, path=None,
+                          message=f"internal error, carrying on: {exc.__class__.__name__}: {exc}")
+                self.stop_requested.wait(1.0)
             if now >= next_health:
                 self._health(now)
                 next_health = now + HEALTH_SECONDS
             if now >= next_reconcile:
-                self.reconcile(now=now)
                 next_reconcile = now + self.wcfg.reconcile_seconds
-            self.stop_requested.wait(self.tick)
+                try:
+                    self.reconcile(now=now)
+                except (PostprodError, SQLAlchemyError) as exc:
+                    self.emit("problem", production=None, path=self.settings.db_url.split("@")[-1],
+                              message=f"catalogue unreachable, reconciliation skipped until the next one: {exc}")
+            self._sleep(now, min(next_health, next_reconcile))
         return self._finish()
 
     def _run_once(self) -> RunSummary:
@@ -981,3 +992,14 @@ class Watcher:
         if self.stop_requested.is_set():
             self.abandon_requested.set()
         self.stop_requested.set()
+        self.wake.set()
+
+    def _sleep(self, now: float, next_due: float) -> None:
+        """A tick while something is settling or running; idle, sleep until an event or the next poll."""
+        if self.units or self.running:
+            timeout = self.tick
+        else:
+            timeout = min([next_due, *self.next_poll.values()]) - time.monotonic()
+            timeout = min(max(timeout, self.tick), HEALTH_SECONDS)
+        self.wake.wait(timeout)
+        self.wake.clear()
