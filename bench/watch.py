@@ -155,6 +155,28 @@ def catalogue_tree(cfg: Path, root: Path) -> float:
     return time.perf_counter() - t
 
 
+def full_scan(cfg: Path, root: Path) -> dict:
+    """The reconciliation (full scan against the catalogue) in-process, against a bare os.walk + stat."""
+    from config.settings import load_settings
+    from ingest.watch import Watcher, folders_to_watch
+
+    settings = load_settings(cfg)
+    events: list[dict] = []
+    watcher = Watcher(settings, folders_to_watch(settings, "bench"), lambda job: None, events.append)
+    c, t = time.process_time(), time.perf_counter()
+    watcher.reconcile()
+    ours = {"cpu_s": round(time.process_time() - c, 2), "wall_s": round(time.perf_counter() - t, 2),
+            "to_ingest": events[-1]["to_ingest"]}
+    c, t = time.process_time(), time.perf_counter()
+    n = 0
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            os.stat(os.path.join(dirpath, name))
+            n += 1
+    raw = {"cpu_s": round(time.process_time() - c, 2), "wall_s": round(time.perf_counter() - t, 2), "files": n}
+    return {"reconcile": ours, "raw_walk_stat": raw, "cpu_ratio": round(ours["cpu_s"] / raw["cpu_s"], 2)}
+
+
 def proc_cost(pid: int) -> tuple[float, int]:
     """(CPU seconds so far, resident set in bytes) of a process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -215,11 +237,12 @@ def idle(n_files: int, per_dir: int, poll: float, seconds: float) -> dict:
         root = base / "in"
         made = make_tree(root, n_files, per_dir)
         catalogued = catalogue_tree(cfg, root)
+        full = full_scan(cfg, root)
         env = {**os.environ, "POSTPROD_CONFIG": str(cfg)}
         watch = [sys.executable, "-c", "from flows.cli import main; main()", "watch", "--json"]
         raw = [sys.executable, "-c", RAW]
         result = {"files": n_files, "folders": n_files // per_dir, "poll_seconds": poll, "idle_seconds": seconds,
-                  "tree_creation_s": round(made, 1), "catalogue_fill_s": round(catalogued, 1)}
+                  "tree_creation_s": round(made, 1), "catalogue_fill_s": round(catalogued, 1), "full_scan": full}
         baseline = [sys.executable, "-c", ("import flows.ingest, ingest.watch, time; print('ready', flush=True); "
                     "time.sleep(3600)")]
         result["imports_only"] = measure(baseline, env, "ready", seconds)

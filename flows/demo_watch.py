@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+from rich.markup import escape
+
 from config.settings import load_settings
 from flows.demo import HD, DemoContext
 from ingest.synth import ClipSpec, make_clip
@@ -30,7 +32,7 @@ def watch_step(ctx: DemoContext) -> None:
     def emit(event: dict) -> None:
         events.append(event)
         if event["event"] not in ("watching", "reconciled", "stopped"):
-            ctx.say("   " + format_event(event))
+            ctx.say("   " + escape(format_event(event)))
 
     watcher = Watcher(settings, folders_to_watch(settings, "demo"), trigger, emit)
     if card.exists():

@@ -16,6 +16,7 @@ import fcntl
 import fnmatch
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -209,6 +210,10 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
+def _globs(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
+
+
 class _Lock:
     """One watcher per production and data directory: a second one would ingest the same cards."""
 
@@ -253,6 +258,9 @@ class Watcher:
         self.check_every = min(0.5, max(0.05, self.settle / 8))
         self.ignore = list(settings.ignore)
         self.partial = list(self.wcfg.partial_patterns)
+        # One regular expression per list: the full scan tests every name of a large tree against them.
+        self._ignore_re = _globs(self.ignore)
+        self._partial_re = _globs(self.partial)
         self.data_path = str(settings.data_path)
         self.units: dict[tuple[str, str], Unit] = {}
         self.attempted: dict[str, tuple[int, int, int]] = {}  # path -> signature handed to an ingest
@@ -290,10 +298,10 @@ class Watcher:
         return None
 
     def _ignored(self, name: str) -> bool:
-        return any(fnmatch.fnmatchcase(name, p) for p in self.ignore)
+        return self._ignore_re.match(name) is not None
 
     def _is_partial(self, name: str) -> bool:
-        return any(fnmatch.fnmatchcase(name, p) for p in self.partial)
+        return self._partial_re.match(name) is not None
 
     def classify(self, folder: Folder, path: str, is_dir: bool) -> tuple[str, str] | None:
         """(unit name, category: file | partial | mhl | dir) for a path under a folder, or None if not ours."""

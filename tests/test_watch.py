@@ -204,8 +204,9 @@ def test_slow_copies_are_ingested_once_and_never_before_their_copy_ends(wsetting
 
 def _watch_process(ws: Path, *args: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "POSTPROD_CONFIG": str(ws / "postprod.toml")}
-    return subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "watch", "--json", *args],
-                            cwd=ws, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    with open(log, "ab") as fh:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()", "watch", "--json",
+                                 *args], cwd=ws, env=env, stdout=fh, stderr=subprocess.STDOUT)
 
 
 def _events(log: Path) -> list[dict]:
