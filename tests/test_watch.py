@@ -454,3 +454,22 @@ def test_a_name_that_is_not_utf8_is_reported_and_the_rest_ingested(wsettings, wo
     failed = [e for e in events if e["event"] == "ingest_failed"]
     assert len(failed) == 1 and "not valid UTF-8" in failed[0]["message"] and failed[0]["retry_seconds"] is None
     assert [e["unit"] for e in events if e["event"] == "ingested"] == ["good.mov"]
+
+
+@pytest.mark.parametrize("mode", ["inotify", "poll"])
+def test_a_card_with_a_part_file_waits_for_its_rename(wsettings, workspace, clip, clip2, mode):
+    card = workspace / "in" / "H001"
+    folders = folders_to_watch(wsettings, "test", 0.2 if mode == "poll" else None)
+    with running(wsettings, folders) as (_, events):
+        card.mkdir()
+        (card / "H001C001.mov").write_bytes(clip)
+        (card / "H001C002.mov.part").write_bytes(clip2)  # a copy tool's temporary name, closed, not growing
+        until(lambda: any(e["event"] == "settling" and e["unit"] == "H001" for e in events))
+        time.sleep(4 * SETTLE)
+        assert not any(e["event"] == "ingest_started" for e in events), "ingested with a .part file in it"
+        os.rename(card / "H001C002.mov.part", card / "H001C002.mov")
+        until(lambda: any(e["event"] == "ingested" for e in events))
+        time.sleep(3 * SETTLE)
+    done = [e for e in events if e["event"] == "ingested"]
+    assert len(done) == 1 and done[0]["new"] == 2
+    assert sorted(catalogue_paths(wsettings)) == [str(card / "H001C001.mov"), str(card / "H001C002.mov")]
