@@ -49,7 +49,14 @@ def direct_trigger(settings: Settings) -> Trigger:
 
 
 def flow_trigger(config: Path | None) -> Trigger:
-    """The Prefect ingest flow (a run per card in Prefect's history)."""
+    """The Prefect ingest flow (a run per card in Prefect's history).
+
+    Without PREFECT_API_URL, the first flow run of the process starts Prefect's temporary server: on a busy
+    storage server that can take longer than Prefect's default 20 s, so allow it 2 minutes.
+    """
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.ingest import ingest_flow
 
     def trigger(job: IngestJob) -> JobResult:

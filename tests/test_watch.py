@@ -473,3 +473,15 @@ def test_a_card_with_a_part_file_waits_for_its_rename(wsettings, workspace, clip
     done = [e for e in events if e["event"] == "ingested"]
     assert len(done) == 1 and done[0]["new"] == 2
     assert sorted(catalogue_paths(wsettings)) == [str(card / "H001C001.mov"), str(card / "H001C002.mov")]
+
+
+def test_once_through_the_prefect_flow(wsettings, workspace, clip):
+    """The same pass with each ingest a real Prefect flow run (temporary server: the slowest test here)."""
+    (workspace / "in" / "J001").mkdir()
+    (workspace / "in" / "J001" / "J001C001.mov").write_bytes(clip)
+    result = CliRunner().invoke(app, ["watch", "--once", "--json", "--flow"])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    done = [e for e in events if e["event"] == "ingested"]
+    assert len(done) == 1 and done[0]["new"] == 1 and done[0]["reports"]
+    assert list(catalogue_paths(wsettings)) == [str(workspace / "in" / "J001" / "J001C001.mov")]
