@@ -112,6 +112,6 @@ class DemoContext:
 DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
 
-from flows.demo_watch import watch_step  # noqa: E402  (its module imports this one)
+from flows.demo_watch import watch_step  # at the end: its module imports this one
 
 DEMO_STEPS.append(watch_step)
