@@ -45,6 +45,8 @@ class Production(BaseModel):
     delivery_profile: str | None = None
     handles: int = Field(default=12, ge=0)
     expected_cards: int | None = Field(default=None, ge=1)
+    # Ingest folders on NFS/SMB shares (no inotify events there): `postprod watch` polls them.
+    poll_folders: list[Path] = []
 
     def tech_spec(self) -> TechSpec:
         return load_spec(self.spec)
@@ -66,6 +68,26 @@ class SmtpSettings(BaseModel):
     timeout: float = Field(default=30.0, gt=0)
 
 
+# Names a copy in progress writes under (rsync's `.name.XXXXXX`, browsers, Finder, our own atomic writes):
+# a card holding one is still arriving.
+DEFAULT_PARTIAL_PATTERNS = ["*.part", "*.partial", "*.tmp", "*.crdownload", "*.download", ".*.??????", "~$*"]
+
+
+class WatchSettings(BaseModel):
+    """`postprod watch`: polling, reconciliation with the catalogue, and how cards are known complete."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    poll_seconds: float = Field(default=10.0, gt=0)  # interval for polled folders
+    reconcile_seconds: float = Field(default=900.0, gt=0)  # full scan against the catalogue
+    max_ingests: int = Field(default=2, ge=1)  # ingests running at once
+    partial_patterns: list[str] = DEFAULT_PARTIAL_PATTERNS
+    done_markers: list[str] = []  # file names (globs) at a card's root that say its copy is over
+    open_file_timeout: float = Field(default=3600.0, gt=0)  # a file written to and never closed
+    incomplete_card_seconds: float = Field(default=3600.0, gt=0)  # waiting on files the card's MHL lists
+    trigger: Literal["direct", "flow"] = "direct"
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
 
@@ -77,7 +99,8 @@ class Settings(BaseSettings):
     hash_algorithm: HashAlgorithm = "xxh128"
     ignore: list[str] = DEFAULT_IGNORE
     decode_check: Literal["none", "tail", "full"] = "tail"
-    settle_seconds: float = 5.0
+    settle_seconds: float = Field(default=5.0, ge=0)
+    watch: WatchSettings = WatchSettings()
     proxy_workers: int | None = Field(default=None, ge=1)  # parallel proxy encodes per host; default cores/4
     notify: NotifySettings = NotifySettings()  # config/servers.py: failure notices
     prefect: PrefectSettings = PrefectSettings()  # config/servers.py: several storage servers
@@ -170,6 +193,7 @@ def _resolve_relative(settings: Settings, base: Path, *, data_dir_from_file: boo
         settings.data_dir = fix(settings.data_dir)
     for prod in settings.productions.values():
         prod.ingest_folders = [fix(p) for p in prod.ingest_folders]
+        prod.poll_folders = [fix(p) for p in prod.poll_folders]
         if prod.output_root is not None:
             prod.output_root = fix(prod.output_root)
         if prod.proxy_root is not None:

@@ -31,6 +31,7 @@ def main() -> None:
         cmd_probe,
         cmd_proxy,
         cmd_qc,
+        cmd_watch,
     )
     from flows.app import app, err
 

@@ -115,8 +115,9 @@ DEMO_STEPS: list[DemoStep] = []
 from flows.demo_conform import conform_step  # noqa: E402
 from flows.demo_proxy import proxy_step  # noqa: E402
 from flows.demo_qc import qc_step  # noqa: E402
+from flows.demo_watch import watch_step  # noqa: E402
 from flows.plan_demo import demo_plan  # noqa: E402
 
-# Order matters: proxies right after the ingest, then the conform check and the PAD QC (which move
-# their stages), and the plan's digest last.
-DEMO_STEPS.extend([proxy_step, conform_step, qc_step, demo_plan])
+# Order matters: the watch folder and the proxies right after the ingest, then the conform check and the
+# PAD QC (which move their stages), and the plan's digest last.
+DEMO_STEPS.extend([watch_step, proxy_step, conform_step, qc_step, demo_plan])

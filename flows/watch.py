@@ -1,0 +1,84 @@
+"""What the watcher does with a complete card: ingest it in-process, or through the Prefect ingest flow.
+
+A trigger is any callable IngestJob -> JobResult; a later deployment can submit to a Prefect server instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.settings import Settings
+from ingest.ingest import CardReport
+from ingest.media import Severity
+from ingest.watch import IngestJob, JobResult, Trigger
+
+
+def result_of(reports: list[CardReport]) -> JobResult:
+    result = JobResult()
+    for r in reports:
+        result.files += r.summary.get("files", 0)
+        result.new += r.summary.get("new", 0)
+        result.unchanged += r.summary.get("unchanged", 0)
+        result.errors += r.summary.get("errors", 0)
+        result.warnings += r.summary.get("warnings", 0)
+        if r.report_json:
+            result.reports.append(r.report_json)
+        for f in r.files:
+            for x in f.all_findings:
+                if x.severity == Severity.ERROR:
+                    result.problems.append(f"{f.relpath}: {x.rule}: {x.message}")
+    return result
+
+
+def direct_trigger(settings: Settings) -> Trigger:
+    """The ingest's plain functions, in this process (no Prefect start-up, no run history)."""
+    from flows.ingest import ingest_card, record_reception
+    from ingest.catalogue import Catalogue
+    from planning.store import PlanningStore
+
+    # Create the tables now: ingests running at once on a fresh database would race to create them.
+    Catalogue(settings.db_url)
+    PlanningStore(settings.db_url)
+
+    def trigger(job: IngestJob) -> JobResult:
+        report = ingest_card(job.source, job.production, settings)
+        record_reception(job.production, [report], settings)
+        return result_of([report])
+
+    return trigger
+
+
+def flow_trigger(config: Path | None) -> Trigger:
+    """The Prefect ingest flow (a run per card in Prefect's history).
+
+    Without PREFECT_API_URL, the first flow run of the process starts Prefect's temporary server: on a busy
+    storage server that can take longer than Prefect's default 20 s, so allow it 2 minutes.
+    """
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from flows.ingest import ingest_flow
+
+    def trigger(job: IngestJob) -> JobResult:
+        raw = ingest_flow([job.source], job.production, str(config) if config else None)
+        return result_of([CardReport.model_validate(r) for r in raw])
+
+    return trigger
+
+
+def server_trigger(settings: Settings) -> Trigger:
+    """Submit each complete card to the shared Prefect server's ingest deployment (docs/deploy.md).
+
+    Used when a Prefect API URL is set: the run happens on whichever storage server's worker takes it.
+    The run is keyed on the card's files, sizes and mtimes, so a card submitted twice is one run; the
+    reconcile pass re-submits what the catalogue still lacks once that run is over.
+    """
+    from flows.deploy import submit_ingest
+
+    def trigger(job: IngestJob) -> JobResult:
+        submission = submit_ingest([job.source], job.production, settings)
+        result = JobResult()
+        result.reports.append(f"prefect flow run {submission.flow_run_name} ({submission.flow_run_id})")
+        return result
+
+    return trigger
