@@ -326,7 +326,11 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
                                                                 webhook) -> None:
     cluster = Cluster(workspace, tmp_path)
     hook_url, hook = webhook
-    with (workspace / "postprod.toml").open("a") as f:
+    config = workspace / "postprod.toml"
+    # The production's watched folder, where the DIT's card lands on this server.
+    config.write_text(config.read_text().replace("handles = 12\n", 'handles = 12\ningest_folders = ["watched"]\n'))
+    (workspace / "watched").mkdir()
+    with config.open("a") as f:
         f.write(f'\n[prefect]\napi_url = "{cluster.url}"\nretries = 2\nretry_delay_seconds = 1\n'
                 f'[notify]\nwebhook_url = "{hook_url}"\n')
     settings = load_settings(workspace / "postprod.toml")
@@ -428,6 +432,24 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
             assert [r.id for r in completed] == [again.id]
             cli = postprod("reconcile", "--json")
             assert cli.returncode == 0 and json.loads(cli.stdout) == [], cli.stderr
+
+            # 5. A card dropped into the watched folder: the watcher submits it to the server, a worker ingests it.
+            dropped = shutil.move(str(_card(workspace, make_media, "E001")), workspace / "watched" / "E001")
+            watch = subprocess.run([sys.executable, "-m", "flows.cli", "watch", "--once", "-p", "test", "--json"],
+                                   capture_output=True, text=True, timeout=300, check=False,
+                                   env={**os.environ, "POSTPROD_SETTLE_SECONDS": "0.5"})
+            assert watch.returncode == 0, watch.stdout + watch.stderr
+
+            def ingested_by_a_worker() -> Any:
+                runs = [r for r in client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=["COMPLETED"]))))
+                    if r.parameters.get("sources") == [str(dropped)]]
+                return runs[0] if runs else None
+
+            run = _wait("the watched card's run", ingested_by_a_worker, 240)
+            assert run.labels["prefect.worker.name"].split(":")[1] in ("w1", "w2")
+            assert [Path(r["path"]).name for r in catalogue.rows("test") if r["card"] == str(dropped)] == [
+                "E001C001.mov"]
     finally:
         left = cluster.stop()
     assert left == [], f"processes left behind: {left}"
