@@ -1,1 +1,1 @@
-"""Conform check: edit lists (EDL, FCP XML, FCPXML, AAF, OTIO) read into one model and matched to the rushes catalogue."""
+"""Conform check: edit lists (EDL, FCP XML, FCPXML, AAF, OTIO) in one model, matched to the rushes catalogue."""

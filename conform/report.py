@@ -79,7 +79,8 @@ production {{ d.production }}, handles {{ d.handles }} frames; checked {{ d.chec
 <th class="tc">record out</th><th>media</th><th>findings</th></tr></thead><tbody>
 {% for e in d.events %}<tr{% if e.findings %} class="bad"{% endif %} data-rec="{{ e.record_in_frames }}">
 <td>{{ e.event }}</td><td>{{ e.line or "" }}</td><td>{{ e.track }}</td><td>{{ e.reel or "" }}</td>
-<td>{{ e.clip_name or e.source_file or "" }}</td><td class="tc">{{ e.source_in }}</td><td class="tc">{{ e.source_out }}</td>
+<td>{{ e.clip_name or e.source_file or "" }}</td>
+<td class="tc">{{ e.source_in }}</td><td class="tc">{{ e.source_out }}</td>
 <td class="tc">{{ e.record_in }}</td><td class="tc">{{ e.record_out }}</td><td>{{ e.media or "" }}</td>
 <td>{% for f in e.findings %}<div class="{{ f.severity }}">{{ f.rule }}: {{ f.message }}</div>{% endfor %}</td>
 </tr>{% endfor %}</tbody></table>

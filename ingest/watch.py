@@ -227,7 +227,8 @@ class _Lock:
             self.fh.seek(0)
             holder = self.fh.read().strip() or "?"
             self.fh.close()
-            raise PostprodError(f"another `postprod watch` (pid {holder}) is watching this production", path=path)
+            raise PostprodError(f"another `postprod watch` (pid {holder}) is watching this production",
+                                path=path) from None
         self.fh.seek(0)
         self.fh.truncate()
         self.fh.write(str(os.getpid()))

@@ -194,7 +194,10 @@ def _rate(c: Context) -> Outcome | None:
     if f.frame_rate is None:
         return None
     got = c.media.video.frame_rate if c.media.video else None
-    fmt = lambda r: f"{r.numerator}/{r.denominator}" if r is not None else "unknown"
+
+    def fmt(r: Fraction | None) -> str:
+        return f"{r.numerator}/{r.denominator}" if r is not None else "unknown"
+
     ok = got == f.frame_rate
     return Outcome(fmt(f.frame_rate), fmt(got), [] if ok else [((f"frame rate {fmt(got)}, expected "
                                                                    f"{fmt(f.frame_rate)}"), None)])
