@@ -6,13 +6,14 @@ import tomllib
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from config.errors import ConfigError, UnknownNameError
 
 SPEC_SCHEMA_VERSION = 1
+M = TypeVar("M", bound=BaseModel)
 
 
 def _exact_rate(value: Any) -> Fraction:
@@ -80,9 +81,14 @@ class TechSpec(BaseModel):
     severity: dict[str, SeverityName] = {}  # per-rule override: {"codec" = "info"}
 
 
-def builtin_specs() -> dict[str, Path]:
-    folder = resources.files("config") / "specs"
+def builtin_files(folder_name: str) -> dict[str, Path]:
+    """The built-in data files of a kind (config/<folder_name>/*.toml), by name."""
+    folder = resources.files("config") / folder_name
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def builtin_specs() -> dict[str, Path]:
+    return builtin_files("specs")
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -121,17 +127,25 @@ def validation_to_config_error(path: Path | str, exc: ValidationError) -> Config
     return ConfigError(path, field, reason)
 
 
-def load_spec(name_or_path: str | Path) -> TechSpec:
-    """A spec by built-in name ("default") or by file path."""
+def load_data_file(name_or_path: str | Path, model: type[M], *, kind: str, folder_name: str) -> M:
+    """A data file (spec, preset, profile...) by built-in name or by TOML path, validated into `model`.
+
+    An unknown name lists the available ones; a bad file names the field and the reason.
+    """
     text = str(name_or_path)
     path = Path(text).expanduser()
     if not path.suffix and not path.exists():
-        specs = builtin_specs()
-        if text not in specs:
-            raise UnknownNameError("technical spec", text, list(specs))
-        path = specs[text]
+        available = builtin_files(folder_name)
+        if text not in available:
+            raise UnknownNameError(kind, text, list(available))
+        path = available[text]
     data = load_toml(path)
     try:
-        return TechSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise validation_to_config_error(path, exc) from exc
+
+
+def load_spec(name_or_path: str | Path) -> TechSpec:
+    """A spec by built-in name ("default") or by file path."""
+    return load_data_file(name_or_path, TechSpec, kind="technical spec", folder_name="specs")

@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.errors import UnknownNameError
-from config.spec import Ratio, load_toml, validation_to_config_error
+from config.spec import Ratio, builtin_files, load_data_file
 
 PRESET_SCHEMA_VERSION = 1
 
@@ -109,21 +107,9 @@ class ProxyPreset(BaseModel):
 
 
 def builtin_presets() -> dict[str, Path]:
-    folder = resources.files("config") / "proxy"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+    return builtin_files("proxy")
 
 
 def load_preset(name_or_path: str | Path) -> ProxyPreset:
     """A preset by built-in name ("h264-review") or by TOML file path; a bad file names the field."""
-    text = str(name_or_path)
-    path = Path(text).expanduser()
-    if not path.suffix and not path.exists():
-        presets = builtin_presets()
-        if text not in presets:
-            raise UnknownNameError("proxy preset", text, list(presets))
-        path = presets[text]
-    data = load_toml(path)
-    try:
-        return ProxyPreset.model_validate(data)
-    except ValidationError as exc:
-        raise validation_to_config_error(path, exc) from exc
+    return load_data_file(name_or_path, ProxyPreset, kind="proxy preset", folder_name="proxy")

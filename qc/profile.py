@@ -8,14 +8,13 @@ turns a check off with "off".
 from __future__ import annotations
 
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.errors import ConfigError, UnknownNameError
-from config.spec import ExactRate, load_toml, validation_to_config_error
+from config.errors import ConfigError
+from config.spec import ExactRate, builtin_files, load_data_file
 
 PROFILE_SCHEMA_VERSION = 1
 SeverityOrOff = Literal["error", "warning", "info", "off"]
@@ -133,24 +132,12 @@ class DeliveryProfile(_Strict):
 
 
 def builtin_profiles() -> dict[str, Path]:
-    folder = resources.files("config") / "delivery"
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+    return builtin_files("delivery")
 
 
 def load_profile(name_or_path: str | Path) -> DeliveryProfile:
     """A profile by built-in name ("fr-pad-hd") or by file path; unknown names list the available ones."""
-    text = str(name_or_path)
-    path = Path(text).expanduser()
-    if not path.suffix and not path.exists():
-        profiles = builtin_profiles()
-        if text not in profiles:
-            raise UnknownNameError("delivery profile", text, list(profiles))
-        path = profiles[text]
-    data = load_toml(path)
-    try:
-        return DeliveryProfile.model_validate(data)
-    except ValidationError as exc:
-        raise validation_to_config_error(path, exc) from exc
+    return load_data_file(name_or_path, DeliveryProfile, kind="delivery profile", folder_name="delivery")
 
 
 __all__ = ["PROFILE_SCHEMA_VERSION", "ConfigError", "DeliveryProfile", "builtin_profiles", "load_profile"]
