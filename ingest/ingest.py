@@ -112,6 +112,9 @@ def scan(source: Path, ignore: list[str]) -> Scan:
             full = here / d
             if (here == source and d == mhl.MHL_FOLDER) or _ignored(d, ignore):
                 continue
+            if not _utf8(d):
+                result.problems.append(_bad_name(full, source, "folder"))
+                continue
             if full.is_symlink():
                 result.problems.append(_problem(full, source, "symlink", "symbolic link to a folder: not followed",
                                                 Severity.WARNING, status="skipped"))
@@ -121,8 +124,33 @@ def scan(source: Path, ignore: list[str]) -> Scan:
         for name in sorted(filenames):
             if _ignored(name, ignore):
                 continue
+            if not _utf8(name):
+                result.problems.append(_bad_name(here / name, source, "file"))
+                continue
             result.files.append(here / name)
     return result
+
+
+def _utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds them as surrogates): it cannot be catalogued."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(path: Path) -> str:
+    """A path fit for a report: undecodable bytes written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _bad_name(path: Path, root: Path, what: str) -> FileResult:
+    rel = os.fsencode(path.relative_to(root)).decode("utf-8", "backslashreplace")
+    return FileResult(path=_shown(path), relpath=rel, status="skipped", findings=[Finding(
+        rule="file_name", severity=Severity.ERROR,
+        message=f"{what} name is not valid UTF-8 (copied from an old volume?): not ingested; rename it "
+                f"(e.g. with convmv) and ingest again")])
 
 
 def _problem(path: Path, root: Path, rule: str, message: str, severity: Severity = Severity.ERROR,

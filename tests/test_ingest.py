@@ -178,3 +178,17 @@ def test_html_report_escapes_names(workspace: Path, make_media, settings) -> Non
     html = Path(report.report_html).read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(1)" in html
     assert "<b>card" not in html and "&lt;b&gt;card&amp;amp" in html
+
+
+def test_name_that_is_not_utf8_is_reported_and_the_rest_ingested(workspace: Path, make_media, settings) -> None:
+    root = workspace / "old_volume"
+    root.mkdir()
+    shutil.copy(make_media("u.mov", small_clip()), root / "good.mov")
+    raw = os.path.join(os.fsencode(root), b"sc\xe8ne 1.mov")  # Latin-1 bytes from an old volume
+    with open(raw, "wb") as fh:
+        fh.write((root / "good.mov").read_bytes())
+    report = ingest_card(str(root), "test", settings)
+    assert statuses(report) == {"good.mov": "new", "sc\\xe8ne 1.mov": "skipped"}
+    assert rules(report)["sc\\xe8ne 1.mov"] == ["file_name"]
+    assert report.summary["errors"] == 1
+    assert "sc\\xe8ne" in Path(report.report_html).read_text()
