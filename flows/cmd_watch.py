@@ -36,6 +36,8 @@ def format_event(e: dict[str, Any]) -> str:
         text = f"{unit}: {e['files']} file(s) complete"
     elif kind == "ingest_started":
         text = f"{unit}"
+    elif kind == "submitted":
+        text = f"{unit}: submitted to the Prefect server, flow run {e['run']}"
     elif kind == "ingested":
         text = (f"{unit}: {e['files']} file(s), {e['new']} new, {e['unchanged']} already catalogued, "
                 f"{e['errors']} error(s), {e['warnings']} warning(s)")

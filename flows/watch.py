@@ -77,8 +77,6 @@ def server_trigger(settings: Settings) -> Trigger:
 
     def trigger(job: IngestJob) -> JobResult:
         submission = submit_ingest([job.source], job.production, settings)
-        result = JobResult()
-        result.reports.append(f"prefect flow run {submission.flow_run_name} ({submission.flow_run_id})")
-        return result
+        return JobResult(submitted_run=f"{submission.flow_run_name} ({submission.flow_run_id})")
 
     return trigger

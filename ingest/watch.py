@@ -136,6 +136,7 @@ class JobResult:
     problems: list[str] = field(default_factory=list)  # "relpath: rule: message" of error findings
     failure: str | None = None  # the ingest could not run at all
     permanent: bool = False  # retrying cannot help until the files change (e.g. a name that is not UTF-8)
+    submitted_run: str | None = None  # handed to a shared Prefect server: the flow run that will ingest it
 
 
 Trigger = Callable[[IngestJob], JobResult]
@@ -674,6 +675,10 @@ class Watcher:
                 unit.hold_until, unit.held_for = now + retry, f"retrying in {retry:g} s after a failed ingest"
                 self.emit("ingest_failed", production=unit.folder.production, unit=unit.name,
                           source=unit.source, message=result.failure, retry_seconds=retry)
+            elif result.submitted_run:
+                unit.failures = 0
+                self.emit("submitted", production=unit.folder.production, unit=unit.name, source=unit.source,
+                          run=result.submitted_run)
             else:
                 unit.failures = 0
                 self.summary.new += result.new

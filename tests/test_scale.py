@@ -439,6 +439,8 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
                                    capture_output=True, text=True, timeout=300, check=False,
                                    env={**os.environ, "POSTPROD_SETTLE_SECONDS": "0.5"})
             assert watch.returncode == 0, watch.stdout + watch.stderr
+            events = [json.loads(line) for line in watch.stdout.splitlines() if line.strip()]
+            assert [e["unit"] for e in events if e["event"] == "submitted"] == ["E001"], events
 
             def ingested_by_a_worker() -> Any:
                 runs = [r for r in client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
