@@ -222,7 +222,8 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
 
     # Duplicate clip names, within this batch and against what the catalogue already holds.
     fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
-    known = [(n, p) for n, p in ctx.catalogue.clip_names(production.name) if p not in {r.path for r in fresh}]
+    # check_duplicates leaves each file's own path out, so the catalogue's rows for this batch need no filter.
+    known = ctx.catalogue.clip_names(production.name)
     checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, known)
     for r, m in zip(fresh, checked, strict=True):
         r.media = m

@@ -16,11 +16,6 @@ Rule = Callable[[MediaFile, TechSpec], list[Finding]]
 RULES: dict[str, Rule] = {}
 DEFAULT_SEVERITY: dict[str, Severity] = {}
 
-RULE_IDS = [
-    "unreadable", "frame_rate", "variable_frame_rate", "resolution", "pixel_aspect", "scan", "codec",
-    "audio_sample_rate", "audio_bit_depth", "audio_codec", "timecode_missing", "duplicate_name",
-]
-
 
 def rule(rule_id: str, severity: Severity) -> Callable[[Rule], Rule]:
     def register(fn: Rule) -> Rule:
