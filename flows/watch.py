@@ -31,8 +31,8 @@ def result_of(reports: list[CardReport]) -> JobResult:
 
 
 def direct_trigger(settings: Settings) -> Trigger:
-    """The ingest's plain functions, in this process (no Prefect start-up, no run history)."""
-    from flows.ingest import ingest_card, record_reception
+    """The ingest flow's steps as plain functions, in this process (no Prefect start-up, no run history)."""
+    from flows.ingest import run_ingest
     from ingest.catalogue import Catalogue
     from planning.store import PlanningStore
 
@@ -41,9 +41,8 @@ def direct_trigger(settings: Settings) -> Trigger:
     PlanningStore(settings.db_url)
 
     def trigger(job: IngestJob) -> JobResult:
-        report = ingest_card(job.source, job.production, settings)
-        record_reception(job.production, [report], settings)
-        return result_of([report])
+        # The same steps as the ingest flow: reception stage, and the production's proxies.
+        return result_of(run_ingest([job.source], job.production, settings))
 
     return trigger
 
