@@ -20,19 +20,30 @@ def _quiet_environment() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+# Which module registers each command. A command loads only its own module (and so only its own
+# dependencies: SQLAlchemy, Prefect, OpenTimelineIO...), so that `postprod qc` or `postprod probe`
+# starts in a fraction of a second; help, completion and anything not listed load them all.
+COMMANDS = {
+    "conform": "cmd_conform", "demo": "cmd_demo", "deploy": "cmd_deploy", "worker": "cmd_deploy",
+    "reconcile": "cmd_deploy", "submit": "cmd_deploy", "ingest": "cmd_ingest", "plan": "cmd_plan",
+    "probe": "cmd_probe", "proxy": "cmd_proxy", "qc": "cmd_qc", "watch": "cmd_watch",
+}
+
+
+def register(argv: list[str]) -> None:
+    """Import the command modules `argv` needs (they register their commands on import)."""
+    import importlib
+
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    first = words[0] if words else None
+    wanted = [COMMANDS[first]] if first in COMMANDS else sorted(set(COMMANDS.values()))
+    for module in wanted:
+        importlib.import_module(f"flows.{module}")
+
+
 def main() -> None:
     _quiet_environment()
-    from flows import (  # noqa: F401  (they register their commands)
-        cmd_conform,
-        cmd_demo,
-        cmd_deploy,
-        cmd_ingest,
-        cmd_plan,
-        cmd_probe,
-        cmd_proxy,
-        cmd_qc,
-        cmd_watch,
-    )
+    register(sys.argv)
     from flows.app import app, err
 
     try:

@@ -1,45 +1,44 @@
 """One ffmpeg decode of a master → per-frame measurements (loudness, peaks, silence, black, freeze, levels, fields).
 
-The file is decoded once; the decoded frames feed three filter graphs, which ffmpeg runs side by side
-(one thread each):
+The file is decoded once. ffmpeg does only what it does best and cheapest beside the decode, and hands
+two small raw streams to numpy (qc/meters.py):
 
-    picture: area downscale (1/4 each way at HD) → blackdetect → freezedetect
-             → area downscale (1/2 more at HD) → signalstats                min/max Y, Cb, Cr per frame
-    fields:  crop (a quarter of the width, every line) → idet               real field order per frame
-    sound:   each channel alone ─┬─ silencedetect (channels that must carry sound)
-                                 ├─ [programme channels] atrim(head) → amerge → ebur128 (true peak)
-                                 └─ [all channels] amerge → 4x oversampling → astats per video frame
+    picture:  area downscale (1/8 each way at HD), 4:4:4  ─→ raw frames on stdout ─→ PictureMeter:
+              levels, chroma, R'G'B' gamut, black, freeze per frame
+    fields:   luma of a full-height strip (1/16 of the width) → idet  ─→ real field order per frame
+    loudness: programme channels → ebur128 (true peak)  ─→ integrated, LRA, momentary and short-term
+    sound:    every channel, 32-bit float  ─→ raw samples on a pipe ─→ SoundMeter:
+              silence and sample peak per channel and frame, BS.1770 true peak where it can be over
 
-Why it is fast: full-resolution signalstats costs about six decodes, and it costs per pixel. EBU R103
-lets excursions over less than 1 % of the picture pass and asks for a spatially filtered measurement;
-an area-average downscale *is* that low-pass filter. At HD each measured pixel averages 8x8 source
-pixels (0.003 % of the picture, about 300 times less than R103's 1 %), so any excursion R103 counts
-still shows in the reduced picture, while ringing and isolated overshoots, which it tells us to ignore,
-do not. A black or frozen picture stays black or frozen when averaged (those two run at 4x4, so that a
-small moving object still shows as motion). idet needs every line (fields are lines) but not every
-column: a full-height crop costs nothing (crop moves a pointer). Per-frame true peak comes from astats
-on 4x-oversampled audio cut into one-video-frame chunks (BS.1770's own true-peak method), so an over
-is located to the frame; ebur128 gives the standard figures. Every measurement is read from per-frame
-metadata written to files, not from the log (ffmpeg prints a bogus first ebur128 summary in
--filter_complex mode).
+Where the time went before (60 s of 1080p ProRes HQ, this kind of machine): a bare decode about 6 s,
+full-resolution signalstats about 42 s; on the reduced picture, signalstats still cost as much as the
+downscale because it computes hue and saturation per pixel; idet on every column costs about a decode;
+4x-oversampling every channel to find true-peak overs frame by frame cost more than ebur128 itself. So:
+the picture is reduced once and measured in numpy (a few array reductions per frame), idet sees only a
+luma strip (fields are lines, not columns), and the true-peak filter runs only on the frames whose sample
+peak could reach the limit. See bench/RESULTS.md for the figures.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import resource
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from config.errors import PostprodError, ToolError
 from ingest.media import MediaFile, MediaKind
+from qc.meters import PictureMeter, SoundMeter, matrix_for
 from qc.profile import DeliveryProfile
 
 Progress = Callable[[float, float], None]  # (seconds analysed, total seconds)
@@ -79,22 +78,27 @@ class Analysis(BaseModel):
     max_momentary: float | None = None
     loudness_series: list[tuple[float, float, float]] = []  # (seconds, momentary, short-term), every 100 ms
     loudness_from: float = 0.0  # seconds where the loudness measurement starts (after the head)
-    frame_peaks_over: list[Interval] = []  # frames whose 4x-oversampled peak (any channel) is over the limit
-    max_frame_peak: float | None = None  # dBTP estimate, all channels
+    frame_peaks_over: list[Interval] = []  # frames whose true peak (BS.1770 Annex 2) is over the limit, per channel
+    max_frame_peak: float | None = None  # dBTP, largest true peak computed (frames that could be over), all channels
+    max_sample_peak: float | None = None  # dBFS, all channels
     silence: list[Interval] = []
     black: list[Interval] = []
     freeze: list[Interval] = []
     luma_out: list[Interval] = []
     chroma_out: list[Interval] = []
+    gamut_out: list[Interval] = []  # value: how far outside, in % of the R'G'B' range
     luma_range: tuple[float, float] | None = None  # min, max over the file (filtered picture)
     chroma_range: tuple[float, float] | None = None
-    field_counts: dict[str, int] = {}  # idet multi-frame classification
+    rgb_range: tuple[float, float] | None = None  # % of the nominal R'G'B' range (filtered picture)
+    colour_matrix: str | None = None  # the matrix the gamut was computed with
+    field_counts: dict[str, int] = {}  # idet single-frame classification
     field_runs: dict[str, list[Interval]] = {}  # runs of frames classified tff / bff / progressive
-    reduction: int = 1  # black and freeze are measured on a picture this many times smaller each way
-    levels_reduction: int = 1  # levels on a picture this many times smaller each way
+    reduction: int = 1  # the picture is measured this many times smaller each way (area average)
+    levels_reduction: int = 1  # same as `reduction` (kept for readers of the earlier shape)
     first_pts: float = 0.0  # seconds: the first video frame's time, frame 0 for picture and sound alike
     elapsed_seconds: float = 0.0
     cpu_seconds: float | None = None  # user + system of the ffmpeg process, all its threads
+    meter_cpu_seconds: float | None = None  # CPU of the numpy meters reading ffmpeg's raw picture and sound
     command: list[str] = []
 
     @field_serializer("rate")
@@ -163,86 +167,100 @@ def _channels(media: MediaFile) -> list[tuple[int, int, int]]:
     return out
 
 
-def build_graph(media: MediaFile, profile: DeliveryProfile, work: Path, rate: Fraction,
-                head_seconds: float, reduction: int) -> tuple[list[str], list[str]]:
-    """The filter graphs and the -map options; one metadata file per measuring branch goes into `work`.
+_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
 
-    Three graphs fed by the one decode (field order, picture, sound): ffmpeg runs each graph in its own
-    thread, so the measurements run side by side instead of one after the other.
+
+def _gather(channels: list[tuple[int, int, int]], wanted: list[int], label: str) -> tuple[list[str], str]:
+    """Filter chains that make one stream of the `wanted` channels (0-based, in order); returns (chains, pad).
+
+    Whole streams are taken as they are (8 mono tracks: amerge; one 8-channel track: itself); a channel
+    taken out of a larger stream goes through pan.
     """
-    v = work
-    bl = profile.black
-    fr = profile.freeze
-    # Shortest events we look for: one frame. Durations are applied by the checks (pure), not here.
-    frame_s = float(1 / rate)
-    fields = ("[0:v:0]crop=w=trunc(iw/8)*2:h=ih:x=trunc(iw*3/16)*2:y=0,idet,"
-              f"metadata=mode=print:key=lavfi.idet.multiple.current_frame:file={v / 'idet.txt'}[vfield]")
-    scale = (f"scale=w=trunc(iw/{reduction}/2)*2:h=trunc(ih/{reduction}/2)*2:flags=area,"
-             if reduction > 1 else "")
-    # Levels on a picture halved again at HD (8x8 source pixels per measured one, 0.003 % of the picture):
-    # signalstats costs per pixel, and R103's 1 % area is still 300 times larger than what is averaged.
-    levels = "scale=w=trunc(iw/4)*2:h=trunc(ih/4)*2:flags=area," if reduction >= 4 else ""
-    picture = (f"[0:v:0]{scale}blackdetect=d={frame_s / 2:.6f}:pic_th={bl.picture_ratio}:pix_th="
-               f"{bl.pixel_threshold},freezedetect=n={fr.noise_db}dB:d={frame_s * 1.5:.6f},{levels}signalstats,"
-               f"metadata=mode=print:file={v / 'video.txt'}[vout]")
-    graphs = [picture, fields]
-    maps = ["-map", "[vout]", "-map", "[vfield]"]
-
-    channels = _channels(media)
-    total = len(channels)
-    if not total:
-        return graphs, maps
-    graph: list[str] = []
-    uses: dict[int, list[str]] = {i: [] for i in range(total)}
-    for i in range(total):
-        if i + 1 in profile.silence.channels:
-            uses[i].append("sil")
-        if i + 1 in profile.loudness.channels:
-            uses[i].append("lud")
-        uses[i].append("pk")
-    # One mono pad per channel, whatever the track layout (8 mono tracks, or one 8-channel track).
     by_stream: dict[int, list[int]] = {}
-    for i, (s, _, _) in enumerate(channels):
-        by_stream.setdefault(s, []).append(i)
-    for s, idx in by_stream.items():
-        n = len(idx)
-        if n == 1:
-            graph.append(f"[0:a:{s}]asplit={len(uses[idx[0]])}" + "".join(f"[c{idx[0]}{u}]" for u in uses[idx[0]]))
+    for i in wanted:
+        by_stream.setdefault(channels[i][0], []).append(channels[i][1])
+    chains: list[str] = []
+    pads: list[str] = []
+    for s, chs in by_stream.items():
+        count = channels[[i for i in wanted if channels[i][0] == s][0]][2]
+        if chs == list(range(count)):
+            pads.append(f"[0:a:{s}]")
         else:
-            graph.append(f"[0:a:{s}]asplit={n}" + "".join(f"[s{s}c{k}]" for k in range(n)))
-            for k, i in enumerate(idx):
-                graph.append(f"[s{s}c{k}]pan=mono|c0=c{k},asplit={len(uses[i])}"
-                             + "".join(f"[c{i}{u}]" for u in uses[i]))
-    sp = profile.silence
-    for i in range(total):
-        if "sil" in uses[i]:
-            graph.append(f"[c{i}sil]silencedetect=n={sp.threshold_db}dB:d={frame_s / 2:.6f},"
-                         f"ametadata=mode=print:file={v / f'silence{i + 1}.txt'},anullsink")
-    lud = [i for i in range(total) if "lud" in uses[i]]
-    if lud:
-        trim = f"atrim=start={head_seconds:.6f}," if head_seconds > 0 else ""
-        if len(lud) == 1:
-            src = f"[c{lud[0]}lud]"
-        else:
-            graph.append("".join(f"[c{i}lud]" for i in lud) + f"amerge=inputs={len(lud)}[lmix]")
-            src = "[lmix]"
-        graph.append(f"{src}{trim}ebur128=peak=true:metadata=1:framelog=quiet,"
-                     f"ametadata=mode=print:file={v / 'r128.txt'}[aout]")
-        maps += ["-map", "[aout]"]
-    pk = "".join(f"[c{i}pk]" for i in range(total))
-    head = f"{pk}amerge=inputs={total}," if total > 1 else f"{pk}"
-    per_frame = max(1, round(48000 * 4 / rate))
-    sink = ",anullsink" if lud else "[apk]"
-    graph.append(f"{head}aresample=192000,asetnsamples=n={per_frame}:p=0,astats=metadata=1:reset=1:"
-                 f"measure_perchannel=none:measure_overall=Peak_level,"
-                 f"ametadata=mode=print:file={v / 'peaks.txt'}{sink}")
-    if not lud:
-        maps += ["-map", "[apk]"]
-    graphs.append(";".join(graph))
-    return graphs, maps
+            layout = _LAYOUTS.get(len(chs), f"{len(chs)}c")
+            chains.append(f"[0:a:{s}]pan={layout}|" + "|".join(f"c{k}=c{c}" for k, c in enumerate(chs))
+                          + f"[{label}s{s}]")
+            pads.append(f"[{label}s{s}]")
+    if len(pads) == 1:
+        return chains, pads[0]
+    chains.append("".join(pads) + f"amerge=inputs={len(pads)}[{label}m]")
+    return chains, f"[{label}m]"
 
 
-_ERROR_LINE = re.compile(r"^\[(?:[^\]]*\] \[)?(error|fatal|panic)\]")
+def reduction_for(width: int) -> int:
+    """How many times smaller each way the picture is measured: 8 at HD and above (8x8 source pixels each)."""
+    return 8 if width >= 1280 else 4 if width >= 640 else 2
+
+
+def raw_format(depth: int) -> str:
+    return "yuv444p" if depth <= 8 else "yuv444p10le" if depth <= 10 else "yuv444p12le" if depth <= 12 \
+        else "yuv444p16le"
+
+
+def _raw_depth(depth: int) -> int:
+    return 8 if depth <= 8 else 10 if depth <= 10 else 12 if depth <= 12 else 16
+
+
+def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg: str, *, head_seconds: float,
+                  size: tuple[int, int], depth: int, audio_fd: int | None, sample_rate: int | None,
+                  threads: int = 0) -> list[str]:
+    """The one ffmpeg command: raw reduced picture on stdout, raw sound on `audio_fd`, the rest into `work`."""
+    w, h = size
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+error",
+           "-threads", str(threads), "-i", str(media.path)]
+    # Picture: one area-average downscale straight to 4:4:4; each frame's time goes to a file (the raw
+    # stream has none), which is how missing frames are found.
+    picture = (f"[0:v:0]scale=w={w}:h={h}:flags=area,format={raw_format(depth)},"
+               f"metadata=mode=add:key=postprod.frame:value=1,"
+               f"metadata=mode=print:file={work / 'frames.txt'}[vpic]")
+    # Fields are lines: idet needs every line but not every column, nor the colour.
+    strip = ("[0:v:0]crop=w='max(min(iw,64),trunc(iw/32)*2)':h=ih:x='trunc((iw-ow)/4)*2':y=0,extractplanes=y,"
+             f"idet,metadata=mode=print:key=lavfi.idet.multiple.current_frame"
+             f":file={work / 'idet.txt'}[vfield]")
+    cmd += ["-filter_complex", picture, "-filter_complex", strip]
+    null_maps = ["-map", "[vfield]"]
+    channels = _channels(media)
+    sound_out: list[str] = []
+    if channels:
+        total = len(channels)
+        lud = [c - 1 for c in profile.loudness.channels if 0 < c <= total]
+        if lud:
+            chains, pad = _gather(channels, lud, "l")
+            trim = f"atrim=start={head_seconds:.6f}," if head_seconds > 0 else ""
+            chains.append(f"{pad}{trim}ebur128=peak=true:metadata=1:framelog=quiet,"
+                          f"ametadata=mode=print:file={work / 'r128.txt'}[aout]")
+            cmd += ["-filter_complex", ";".join(chains)]
+            null_maps += ["-map", "[aout]"]
+        if audio_fd is not None:
+            chains, pad = _gather(channels, list(range(total)), "r")
+            rate = f":sample_rates={sample_rate}" if sample_rate else ""
+            chains.append(f"{pad}aformat=sample_fmts=flt{rate},ametadata=mode=add:key=postprod.audio:value=1,"
+                          f"ametadata=mode=print:file={work / 'audio.txt'}[araw]")
+            cmd += ["-filter_complex", ";".join(chains)]
+            sound_out = ["-map", "[araw]", "-f", "f32le", f"pipe:{audio_fd}"]
+    cmd += ["-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
+    cmd += [*null_maps, "-f", "null", "-"]
+    cmd += sound_out
+    return cmd
+
+
+def _read_exact(fh: IO[bytes], view: memoryview) -> int:
+    n = 0
+    while n < len(view):
+        got = fh.readinto(view[n:])  # type: ignore[attr-defined]
+        if not got:
+            break
+        n += got
+    return n
 
 
 def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
@@ -255,6 +273,8 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     rate = media.video.frame_rate or profile.frame_rate
     if rate is None:
         raise UnusableMaster("frame rate unknown", path=media.path)
+    if not media.video.width or not media.video.height:
+        raise UnusableMaster("picture size unknown", path=media.path)
     start = media.start
     head_frames = 0
     if profile.timecode.programme_start and start is not None:
@@ -263,54 +283,117 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         prog = Timecode.parse(profile.timecode.programme_start, start.rate, start.drop_frame)
         head_frames = max(0, prog.frames - start.frames)
     head_seconds = float(head_frames / rate)
-    width = media.video.width or 0
-    # Reduce HD and above by 4 each way, smaller pictures by 2.
-    reduction = 4 if width >= 1280 else 2
+    width, height = media.video.width, media.video.height
+    red = reduction_for(width)
+    size = (max(2, round(width / red)), max(2, round(height / red)))
+    depth = _raw_depth(media.video.bit_depth or 8)
     declared = media.duration_frames
     if media.error and "truncated" in media.error and media.duration_seconds:
         # MediaInfo counts the frames that are there; the header's duration is what was meant to be.
         declared = max(declared or 0, round(media.duration_seconds * rate))
-    result = Analysis(path=media.path, rate=rate, declared_frames=declared,
-                      loudness_from=head_seconds, reduction=reduction,
-                      levels_reduction=reduction * 2 if reduction >= 4 else reduction)
+    matrix = matrix_for(media.video.matrix, height)
+    result = Analysis(path=media.path, rate=rate, declared_frames=declared, loudness_from=head_seconds,
+                      reduction=red, levels_reduction=red, colour_matrix=matrix)
     total_s = media.duration_seconds or (float(media.duration_frames / rate) if media.duration_frames else 0.0)
+
+    lv, bl = profile.levels, profile.black
+    picture = PictureMeter(
+        size[0], size[1], depth,
+        luma=level_limits(depth, lv.luma_min_pct, lv.luma_max_pct, chroma=False),
+        chroma=level_limits(depth, lv.chroma_min_pct, lv.chroma_max_pct, chroma=True),
+        rgb_pct=(lv.rgb_min_pct, lv.rgb_max_pct), area_pct=lv.area_pct,
+        black_pixel=bl.pixel_threshold, black_ratio=bl.picture_ratio, freeze_noise_db=profile.freeze.noise_db,
+        matrix=matrix)
+    channels = _channels(media)
+    rates = {a.sample_rate for a in media.audio if a.sample_rate}
+    same_rate = len(rates) == 1
+    sample_rate = next(iter(rates)) if same_rate else 48000  # mixed or unknown rates: resampled to 48 kHz
+    sound = SoundMeter(len(channels), sample_rate, rate, silence_channels=profile.silence.channels,
+                       silence_db=profile.silence.threshold_db,
+                       true_peak_max=profile.loudness.true_peak_max) if channels else None
+
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
         work = Path(tmp)
-        graphs, maps = build_graph(media, profile, work, rate, head_seconds, reduction)
-        cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+error",
-               "-threads", str(threads), "-i", str(media.path)]
-        for g in graphs:
-            cmd += ["-filter_complex", g]
-        cmd += [*maps,
-               "-f", "null", "-progress", "pipe:1", "-"]
+        read_fd = write_fd = None
+        if sound is not None:
+            read_fd, write_fd = os.pipe()
+        cmd = build_command(media, profile, work, ffmpeg, head_seconds=head_seconds, size=size, depth=depth,
+                            audio_fd=write_fd, sample_rate=None if same_rate else sample_rate,
+                            threads=threads)
         result.command = cmd
+        failures: list[BaseException] = []
+        meter_cpu: list[float] = []
         t0 = time.monotonic()
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         errlog = work / "stderr.txt"
         with errlog.open("w") as errfh:
             try:
-                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfh, text=True)
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfh,
+                                        pass_fds=(write_fd,) if write_fd is not None else ())
             except OSError as exc:
                 raise ToolError(f"cannot run ffmpeg ({ffmpeg}): {exc}") from exc
+            finally:
+                if write_fd is not None:
+                    os.close(write_fd)
             assert proc.stdout is not None
-            for line in proc.stdout:
-                if progress and line.startswith("out_time_us="):
-                    us = _float(line.split("=", 1)[1])
-                    if us is not None:
-                        progress(us / 1e6, total_s)
+
+            def read_picture() -> None:
+                c0 = time.thread_time()
+                try:
+                    batch = picture.batch_buffer(25)
+                    raw = memoryview(batch.reshape(-1).view("u1"))
+                    while True:
+                        n = _read_exact(proc.stdout, raw)  # type: ignore[arg-type]
+                        frames = n // picture.frame_bytes
+                        if frames:
+                            picture.feed(batch[:frames])
+                            if progress:
+                                progress(float(picture.frames / rate), total_s)
+                        if n < len(raw):
+                            break
+                    picture.finish()
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    failures.append(exc)
+                    proc.kill()
+                meter_cpu.append(time.thread_time() - c0)
+
+            def read_sound() -> None:
+                assert sound is not None and read_fd is not None
+                c0 = time.thread_time()
+                try:
+                    with os.fdopen(read_fd, "rb") as fh:
+                        chunk = sound.sr * sound.ch * 4  # a second of sound at a time
+                        while data := fh.read(chunk):
+                            sound.feed(data)
+                    sound.finish()
+                except BaseException as exc:  # noqa: BLE001
+                    failures.append(exc)
+                    proc.kill()
+                meter_cpu.append(time.thread_time() - c0)
+
+            readers = [threading.Thread(target=read_picture, daemon=True)]
+            if sound is not None:
+                readers.append(threading.Thread(target=read_sound, daemon=True))
+            for t in readers:
+                t.start()
+            for t in readers:
+                t.join()
             rc = proc.wait()
+        if failures:
+            raise failures[0]
         result.elapsed_seconds = time.monotonic() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Exact when nothing else of ours ran meanwhile (the command line); an upper bound otherwise.
         result.cpu_seconds = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+        result.meter_cpu_seconds = round(sum(meter_cpu), 3)
         stderr = errlog.read_text(errors="replace")
         errors = [re.sub(r"^(\[[^\]]*\] )*", "", ln).strip() for ln in stderr.splitlines() if "error" in ln.lower()]
         result.decode_errors = errors[:50]
-        _read_video(result, work, rate, media, profile)
+        _read_video(result, work, rate, picture)
         if not result.frames_decoded:
             tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"ffmpeg exit {rc}"
             raise UnusableMaster(f"no picture could be decoded: {tail}", path=media.path)
-        _read_audio(result, work, rate, media, profile)
+        _read_audio(result, work, rate, sound)
         if progress:
             progress(total_s, total_s)
     return result
@@ -321,63 +404,46 @@ def _frame(t: float, t0: float, rate: Fraction) -> int:
     return math.floor((t - t0) * rate + 1e-3)
 
 
-def _read_video(result: Analysis, work: Path, rate: Fraction, media: MediaFile, profile: DeliveryProfile) -> None:
-    frames = list(_metadata_frames(work / "video.txt"))
-    if not frames:
+def _frame_times(path: Path) -> list[float]:
+    out = []
+    if path.exists():
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("frame:"):
+                    match = re.search(r"pts_time:(\S+)", line)
+                    out.append(float(match.group(1)) if match and match.group(1) != "NOPTS" else math.nan)
+    return out
+
+
+def _read_video(result: Analysis, work: Path, rate: Fraction, picture: PictureMeter) -> None:
+    times = _frame_times(work / "frames.txt")[: picture.frames]
+    if not times:
         return
-    t0 = frames[0][0] if math.isfinite(frames[0][0]) else 0.0
+    t0 = times[0] if math.isfinite(times[0]) else 0.0
     result.first_pts = t0
-    depth = media.video.bit_depth if media.video and media.video.bit_depth else 8
-    lv = profile.levels
-    ylo, yhi = level_limits(depth, lv.luma_min_pct, lv.luma_max_pct, chroma=False)
-    clo, chi = level_limits(depth, lv.chroma_min_pct, lv.chroma_max_pct, chroma=True)
-    seen: list[int] = []
-    luma_bad: list[tuple[int, float | None]] = []
-    chroma_bad: list[tuple[int, float | None]] = []
-    black_start = freeze_start = None
-    ymin = ymax = cmin = cmax = None
-    for t, data in frames:
-        n = _frame(t, t0, rate)
-        seen.append(n)
-        y0, y1 = _float(data.get("lavfi.signalstats.YMIN")), _float(data.get("lavfi.signalstats.YMAX"))
-        cs = [_float(data.get(f"lavfi.signalstats.{k}")) for k in ("UMIN", "UMAX", "VMIN", "VMAX")]
-        if y0 is not None and y1 is not None:
-            ymin = y0 if ymin is None else min(ymin, y0)
-            ymax = y1 if ymax is None else max(ymax, y1)
-            if y0 < ylo or y1 > yhi:
-                # The worst excursion, signed: how far outside, in code values.
-                luma_bad.append((n, max(ylo - y0, y1 - yhi)))
-        if None not in cs:
-            c0, c1 = min(cs[0], cs[2]), max(cs[1], cs[3])  # type: ignore[type-var]
-            cmin = c0 if cmin is None else min(cmin, c0)
-            cmax = c1 if cmax is None else max(cmax, c1)
-            if c0 < clo or c1 > chi:
-                chroma_bad.append((n, max(clo - c0, c1 - chi)))
-        if "lavfi.black_start" in data:
-            black_start = _frame(float(data["lavfi.black_start"]), t0, rate)
-        if "lavfi.black_end" in data and black_start is not None:
-            result.black.append(Interval(start=black_start, end=_frame(float(data["lavfi.black_end"]), t0, rate)))
-            black_start = None
-        if "lavfi.freezedetect.freeze_start" in data:
-            freeze_start = _frame(float(data["lavfi.freezedetect.freeze_start"]), t0, rate)
-        if "lavfi.freezedetect.freeze_end" in data and freeze_start is not None:
-            result.freeze.append(Interval(start=freeze_start,
-                                          end=_frame(float(data["lavfi.freezedetect.freeze_end"]), t0, rate)))
-            freeze_start = None
-    last = seen[-1] + 1
-    # Still black / frozen at the end of the file: the event runs to the last frame.
-    if black_start is not None:
-        result.black.append(Interval(start=black_start, end=last))
-    if freeze_start is not None:
-        result.freeze.append(Interval(start=freeze_start, end=last))
-    result.frames_decoded = len(seen)
+    # Raw frame i is the i-th frame that came out of the graph; its number is where its time puts it.
+    index: list[int] = []
+    for i, t in enumerate(times):
+        index.append(_frame(t, t0, rate) if math.isfinite(t) else (index[-1] + 1 if index else i))
+
+    def at(flags: list[tuple[int, float]]) -> list[tuple[int, float | None]]:
+        return [(index[i], v) for i, v in flags if i < len(index)]
+
+    result.luma_out = _runs(at(picture.luma_bad))
+    result.chroma_out = _runs(at(picture.chroma_bad))
+    result.gamut_out = _runs(at(picture.gamut_bad))
+    result.black = _runs([(index[i], None) for i in picture.black if i < len(index)])
+    result.freeze = [Interval(start=index[a], end=index[b - 1] + 1) for a, b in picture.freeze if b - 1 < len(index)]
+    if picture.ymin is not None:
+        result.luma_range = (picture.ymin, picture.ymax)  # type: ignore[assignment]
+        result.chroma_range = (picture.cmin, picture.cmax)  # type: ignore[assignment]
+    if picture.rgb_min is not None:
+        result.rgb_range = (round(picture.rgb_min * 100, 2), round(picture.rgb_max * 100, 2))  # type: ignore[operator]
+    seen = sorted(set(index))
+    result.frames_decoded = len(index)
     result.last_frame = seen[-1]
-    result.luma_out = _runs(luma_bad)
-    result.chroma_out = _runs(chroma_bad)
-    result.luma_range = (ymin, ymax) if ymin is not None and ymax is not None else None
-    result.chroma_range = (cmin, cmax) if cmin is not None and cmax is not None else None
     present = set(seen)
-    result.missing = _runs([(n, None) for n in range(last) if n not in present])
+    result.missing = _runs([(n, None) for n in range(seen[-1] + 1) if n not in present])
 
     counts: dict[str, int] = {}
     per_kind: dict[str, list[tuple[int, float | None]]] = {}
@@ -393,22 +459,38 @@ def _read_video(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
     result.field_runs = {k: _runs(v) for k, v in per_kind.items()}
 
 
-def _read_audio(result: Analysis, work: Path, rate: Fraction, media: MediaFile, profile: DeliveryProfile) -> None:
-    total = sum(a.channels or 1 for a in media.audio)
+def _first_time(path: Path) -> float | None:
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.startswith("frame:"):
+                match = re.search(r"pts_time:(\S+)", line)
+                return _float(match.group(1)) if match else None
+    return None
+
+
+def _read_audio(result: Analysis, work: Path, rate: Fraction, sound: SoundMeter | None) -> None:
     t0 = result.first_pts
-    for ch in range(1, total + 1):
-        start = None
-        for _, data in _metadata_frames(work / f"silence{ch}.txt"):
-            if "lavfi.silence_start" in data:
-                start = _frame(float(data["lavfi.silence_start"]), t0, rate)
-            if "lavfi.silence_end" in data and start is not None:
-                result.silence.append(Interval(start=max(start, 0), channel=ch,
-                                               end=_frame(float(data["lavfi.silence_end"]), t0, rate)))
-                start = None
-        if start is not None:
-            # Silent to the end (silencedetect reports no end then).
-            end = result.last_frame + 1 if result.last_frame is not None else start
-            result.silence.append(Interval(start=max(start, 0), end=max(end, start), channel=ch))
+    if sound is not None:
+        # The sound meter counts frames on the sound's own clock; shift them onto the picture's.
+        a0 = _first_time(work / "audio.txt")
+        shift = _frame(a0, t0, rate) if a0 is not None else 0
+        end = result.last_frame + 1 if result.last_frame is not None else sound.frames
+        for ch, frames in sound.silent.items():
+            for iv in _runs([(f + shift, None) for f in frames]):
+                s, e = max(iv.start, 0), min(iv.end, end)
+                if e > s:
+                    result.silence.append(Interval(start=s, end=e, channel=ch))
+        by_channel: dict[int, list[tuple[int, float | None]]] = {}
+        for f, ch, value in sound.over:
+            by_channel.setdefault(ch, []).append((f + shift, value))
+        result.frame_peaks_over = sorted((iv.model_copy(update={"channel": ch}) for ch, flags in by_channel.items()
+                                          for iv in _runs(flags)), key=lambda iv: (iv.start, iv.channel))
+        if sound.true_peak is not None:
+            result.max_frame_peak = 20 * math.log10(sound.true_peak) if sound.true_peak > 0 else None
+        peak = float(sound.sample_peak.max()) if len(sound.sample_peak) else 0.0
+        result.max_sample_peak = 20 * math.log10(peak) if peak > 0 else None
 
     series: list[tuple[float, float, float]] = []
     last: dict[str, str] = {}
@@ -422,7 +504,7 @@ def _read_audio(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
     if last:
         result.integrated = _float(last.get("lavfi.r128.I"))
         result.lra = _float(last.get("lavfi.r128.LRA"))
-        tp = _float(last.get("lavfi.r128.true_peak"))
+        tp = _float(last.get("lavfi.r128.true_peak"))  # the running maximum: the last one is the file's
         if tp is not None:
             result.true_peak = 20 * math.log10(tp) if tp > 0 else -math.inf
     # Momentary needs 400 ms and short-term 3 s of signal: ebur128 writes -120.7 before that.
@@ -430,16 +512,3 @@ def _read_audio(result: Analysis, work: Path, rate: Fraction, media: MediaFile, 
     ss = [s for t, _, s in series if s > -120 and t >= result.loudness_from + 3.0]
     result.max_momentary = max(ms) if ms else None
     result.max_short_term = max(ss) if ss else None
-
-    limit = profile.loudness.true_peak_max
-    over: list[tuple[int, float | None]] = []
-    peak = None
-    for t, data in _metadata_frames(work / "peaks.txt"):
-        p = _float(data.get("lavfi.astats.Overall.Peak_level"))
-        if p is None:
-            continue
-        peak = p if peak is None else max(peak, p)
-        if p > limit:
-            over.append((_frame(t, t0, rate), p))
-    result.max_frame_peak = peak
-    result.frame_peaks_over = _runs(over)

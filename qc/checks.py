@@ -506,7 +506,8 @@ def _levels(c: Context, runs: list[Interval], rng: tuple[float, float] | None, c
     lo_pct, hi_pct = (lv.chroma_min_pct, lv.chroma_max_pct) if chroma else (lv.luma_min_pct, lv.luma_max_pct)
     lo, hi = level_limits(depth, lo_pct, hi_pct, chroma)
     what = "chroma" if chroma else "luma"
-    out = [(f"{what} outside {lo:.0f}–{hi:.0f} ({depth}-bit) by up to {iv.value:.0f} code values", iv)
+    out = [(f"{what} outside {lo:.0f}–{hi:.0f} ({depth}-bit) over more than {lv.area_pct:g} % of the picture, "
+            f"by up to {iv.value:.0f} code values", iv)
            for iv in runs if iv.end - iv.start >= lv.min_frames and _in_programme(c, iv)]
     measured = f"{rng[0]:.0f}–{rng[1]:.0f}" if rng else "not measured"
     return Outcome(f"{lo:.0f}–{hi:.0f} ({lo_pct:g} %…{hi_pct:g} %, {depth}-bit, EBU R103)", measured, out)
@@ -522,6 +523,19 @@ def _luma(c: Context) -> Outcome | None:
 def _chromalev(c: Context) -> Outcome | None:
     a = c.analysis
     return _levels(c, a.chroma_out, a.chroma_range, chroma=True) if a else None
+
+
+@check("video.gamut", "R'G'B' within EBU R103 gamut")
+def _gamut(c: Context) -> Outcome | None:
+    a, lv = c.analysis, c.profile.levels
+    if a is None or a.rgb_range is None:
+        return None
+    out = [(f"R'G'B' outside {lv.rgb_min_pct:g} %…{lv.rgb_max_pct:g} % over more than {lv.area_pct:g} % of the "
+            f"picture, by up to {iv.value:.1f} %", iv)
+           for iv in a.gamut_out if iv.end - iv.start >= lv.min_frames and _in_programme(c, iv)]
+    lo, hi = a.rgb_range
+    return Outcome(f"{lv.rgb_min_pct:g} %…{lv.rgb_max_pct:g} % ({a.colour_matrix}, EBU R103)", f"{lo:.1f} %…{hi:.1f} %",
+                   out)
 
 
 @check("video.field_order", "Real field order (measured)")

@@ -86,18 +86,22 @@ class FreezeSpec(_Strict):
 
 
 class LevelsSpec(_Strict):
-    """EBU R103: limits as % of the nominal range (8-bit luma 16-235, chroma 16-240).
+    """EBU R103: limits as % of the nominal range (8-bit luma 16-235, chroma 16-240, R'G'B' 0-1).
 
-    R103 v1 (DOMAIN.md): luma -1 %..103 %; R103 v2 (2016): ±5 % for Y and R, G, B. Excursions over
-    less than 1 % of the picture may be ignored, which is why the measurement is spatially filtered.
+    R103 v1 (DOMAIN.md): luma -1 %..103 %, R'G'B' -5 %..105 %; R103 v2 (2016): ±5 % for Y and R, G, B.
+    Excursions over less than 1 % of the picture are ignored, and the measurement is spatially filtered:
+    a frame is out of range when more than `area_pct` of its low-pass filtered picture is.
     """
 
     luma_min_pct: float = -1.0
     luma_max_pct: float = 103.0
-    # Cb/Cr: R103's R, G, B tolerance (-5 %..105 %) applied to the colour-difference signals, as a proxy
-    # for an RGB gamut check (which this measurement does not do).
+    # Cb/Cr: R103's R, G, B tolerance (-5 %..105 %) applied to the colour-difference signals.
     chroma_min_pct: float = -5.0
     chroma_max_pct: float = 105.0
+    # R'G'B' gamut (R103), from Y'CbCr through the file's colour matrix (BT.709 for HD when undeclared).
+    rgb_min_pct: float = -5.0
+    rgb_max_pct: float = 105.0
+    area_pct: float = Field(default=1.0, ge=0, le=100)  # share of the picture that may be out of range
     min_frames: int = Field(default=1, ge=1)
 
 

@@ -16,7 +16,7 @@ from config.atomic import atomic_path
 from ingest.synth import run_ffmpeg
 from ingest.timecode import format_rate
 
-DefectKind = Literal["black", "freeze", "silence", "peak", "illegal"]
+DefectKind = Literal["black", "freeze", "silence", "peak", "intersample", "illegal", "gamut"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Defect:
     start: int
     frames: int
     channel: int = 1
+    area: float = 1.0  # illegal, gamut: share of the picture (a centred rectangle of the picture's shape)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,13 @@ def make_master(out: Path, spec: MasterSpec, ffmpeg: str) -> Path:
     duration = float(frames / spec.rate)
     interlaced = spec.scan != "progressive"
     src_rate = spec.rate * 2 if interlaced else spec.rate
-    args = ["-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate={format_rate(src_rate)}"]
+    # The pattern is drawn in RGB and converted with the matrix an HD (or SD) master declares, so that a
+    # clean master is in R'G'B' gamut when read back through it.
+    args = ["-f", "lavfi", "-i",
+            f"testsrc2=size={spec.width}x{spec.height}:rate={format_rate(src_rate)},format=rgb24"]
+    hd = spec.height > 576
+    matrix = "bt709" if hd else "bt601"
+    pix_fmt = "yuv422p" if spec.codec == "xdcam" else "yuv422p10le"
     # 1 kHz stereo tone: LUFS = 20*log10(amplitude) (K-weighting is about 0 dB at 1 kHz), so this amplitude.
     amp = 10 ** (spec.programme_lufs / 20)
     for ch in range(spec.audio_channels):
@@ -78,24 +85,42 @@ def make_master(out: Path, spec: MasterSpec, ffmpeg: str) -> Path:
                 # Up to full scale: the tone's true peak becomes about 0 dBTP.
                 gain.append(f"if({_between(d, spec.rate, True)}\\,{0.999 / max(level, 1e-9):.6f}\\,1)")
         expr = "*".join([*gain, f"sin(2*PI*{freq}*t)"])
+        for d in spec.defects:
+            if d.channel == ch + 1 and d.kind == "intersample":
+                # A quarter-rate tone at 45°: its samples peak 3 dB under its true (inter-sample) peak,
+                # which is about -0.1 dBTP. Only a true-peak meter sees the over.
+                expr += f"+if({_between(d, spec.rate, True)}\\,0.99*sin(PI*t*24000+PI/4)\\,0)"
         args += ["-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=48000:d={duration:.6f}"]
 
-    v = []
+    v = [f"scale=out_color_matrix={matrix}:out_range=tv", f"format={pix_fmt}"]
     if interlaced:
         v.append(f"tinterlace=mode={'interleave_top' if spec.scan == 'tff' else 'interleave_bottom'}")
-    graph = [f"[0:v]{','.join(v) or 'null'}[v0]"]
+    graph = [f"[0:v]{','.join(v)}[v0]"]
     last = "v0"
     for i, d in enumerate(x for x in spec.defects if x.kind == "freeze"):
         graph.append(f"[{last}]split[fa{i}][fb{i}]")
         graph.append(f"[fa{i}][fb{i}]freezeframes=first={d.start}:last={d.start + d.frames - 1}:"
                      f"replace={d.start}[fz{i}]")
         last = f"fz{i}"
+    # Illegal: luma at the code maximum (255, 1023); gamut: a light, strongly red picture whose Y', Cb, Cr
+    # are each legal but whose R' is far over 105 %. geq writes code values as they are (lutyuv would clip
+    # them to the legal range of a limited-range picture), on a centred rectangle of `area` of the picture.
+    top = 255 if spec.codec == "xdcam" else 1023
+    q = top / 255
+    values = {"illegal": (f"{top}", None, None), "gamut": (f"{200 * q:.0f}", None, f"{250 * q:.0f}")}
     vf = []
     for d in spec.defects:
         if d.kind == "black":
             vf.append(f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='{_between(d, spec.rate, False)}'")
-        elif d.kind == "illegal":
-            vf.append(f"lutyuv=y=255:enable='{_between(d, spec.rate, False)}'")
+        elif d.kind in values:
+            side = min(d.area, 1.0) ** 0.5
+            lo, hi = f"{(1 - side) / 2:.6f}", f"{(1 + side) / 2:.6f}"
+            inside = f"between(X/W\\,{lo}\\,{hi})*between(Y/H\\,{lo}\\,{hi})"
+            planes = []
+            for name, value in zip(("lum", "cb", "cr"), values[d.kind], strict=True):
+                keep = f"{name}(X\\,Y)"
+                planes.append(f"{name}='if({inside}\\,{value}\\,{keep})'" if value else f"{name}='{keep}'")
+            vf.append(f"geq={':'.join(planes)}:enable='{_between(d, spec.rate, False)}'")
     flagged = spec.flagged or spec.scan
     if flagged != "progressive":
         vf.append(f"setfield={flagged}")
@@ -131,6 +156,8 @@ def make_master(out: Path, spec: MasterSpec, ffmpeg: str) -> Path:
         args += ["-flags", "+ildct+ilme", "-field_order", "tt" if flagged == "tff" else "bb"]
         if spec.codec == "xdcam":
             args += ["-alternate_scan", "1"]
+    tag = "bt709" if hd else "smpte170m"
+    args += ["-colorspace", tag, "-color_primaries", tag, "-color_trc", tag]
     if spec.audio_channels:
         args += ["-c:a", "pcm_s24le", "-ar", "48000"]
     args += ["-frames:v", str(frames), "-t", f"{duration:.6f}", "-timecode", spec.timecode]

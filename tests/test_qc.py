@@ -125,6 +125,35 @@ def test_planted_defect_found_at_its_timecode(masters, profile_path, ffmpeg, che
         assert f.channel == 2
 
 
+def test_levels_follow_r103_area_rule_and_gamut_is_its_own_check(masters, profile_path, ffmpeg):
+    # R103 ignores excursions over less than 1 % of the picture: a 0.4 % patch at the code maximum passes,
+    # a 6 % one is found. A light red whose Y', Cb and Cr are each legal but whose R' is far over 105 %
+    # is a gamut finding, not a levels one (the superwhite patch is out of gamut too: R'G'B' over 105 %).
+    spec = replace(CLEAN, defects=(Defect("illegal", 8, 3, area=0.004), Defect("illegal", 20, 3, area=0.06),
+                                   Defect("gamut", 32, 4, area=0.3)))
+    report = qc(masters("r103.mxf", spec), profile_path, ffmpeg)
+    luma = findings(report, "video.levels_luma")
+    assert [(abs(f.start_frame - 20) <= 1, abs(f.end_frame - 23) <= 1) for f in luma] == [(True, True)], luma
+    gamut = sorted(findings(report, "video.gamut"), key=lambda f: f.start_frame)
+    assert [(f.start_frame, f.end_frame) for f in gamut] == [(20, 23), (32, 36)], gamut
+    assert gamut[1].start_tc == tc(32) and gamut[1].end_tc == tc(35)
+    assert findings(report, "video.levels_chroma") == []
+    assert report.measurements["rgb_range"][1] > 105
+
+
+def test_intersample_over_is_found_by_the_true_peak_meter(masters, profile_path, ffmpeg):
+    # A quarter-rate tone at 45° on channel 3: every sample stays 3 dB under the limit, the signal
+    # between them does not. A sample-peak meter would pass it.
+    d = Defect("intersample", 30, 4, channel=3)
+    report = qc(masters("intersample.mxf", replace(CLEAN, defects=(d,))), profile_path, ffmpeg)
+    found = findings(report, "audio.true_peak")
+    assert len(found) == 1, found
+    assert found[0].channel == 3
+    assert abs(found[0].start_frame - 30) <= 1 and abs(found[0].end_frame - 34) <= 1
+    m = report.measurements
+    assert m["max_sample_peak"] < -2.5 < -1.0 < m["max_frame_peak"] < 0.5
+
+
 def test_loudness_off_and_within_a_tenth_of_plain_ebur128(masters, profile_path, ffmpeg):
     path = masters("loud.mxf", replace(CLEAN, programme_lufs=-19.0))
     report = qc(path, profile_path, ffmpeg)
