@@ -82,7 +82,7 @@ def qc(
                                        "delivery stage (pass: done, fail: blocked).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a master against a delivery profile: format, loudness, peaks, silence, black, freeze, levels, fields.
+    """Check a master against a delivery profile: format, loudness, peaks, silence, black, freeze, levels, gamut.
 
     One ffmpeg decode measures everything; every defect gets a timecode from the file's own start timecode.
     Exit code: 0 pass, 1 fail, 2 unusable input (not a video, audio only, undecodable, unknown profile).
