@@ -126,8 +126,18 @@ def ensure_pool(settings: Settings, client: Any) -> str:
 
 def ensure_server_limit(settings: Settings, client: Any, host: str | None = None) -> str:
     """The per-server transcode limit (a global concurrency limit named after the host)."""
+    from prefect.exceptions import ObjectAlreadyExists
+
     name = transcode_limit_name(host)
-    client.upsert_global_concurrency_limit_by_name(name, settings.prefect.transcode_slots)
+    # Prefect's upsert is a read then a create: two workers starting together on one server race on the
+    # create, and the loser finds the limit made by the other; the second try updates it.
+    for attempt in range(3):
+        try:
+            client.upsert_global_concurrency_limit_by_name(name, settings.prefect.transcode_slots)
+            break
+        except ObjectAlreadyExists:
+            if attempt == 2:
+                raise
     return name
 
 
