@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, field_serializer
 
 from config.errors import PostprodError, ToolError
 from ingest.media import MediaFile, MediaKind
-from qc.meters import PictureMeter, SoundMeter, matrix_for
+from qc.meters import PictureMeter, SoundMeter, db, matrix_for
 from qc.profile import DeliveryProfile
 
 Progress = Callable[[float, float], None]  # (seconds analysed, total seconds)
@@ -179,11 +179,11 @@ def _gather(channels: list[tuple[int, int, int]], wanted: list[int], label: str)
     by_stream: dict[int, list[int]] = {}
     for i in wanted:
         by_stream.setdefault(channels[i][0], []).append(channels[i][1])
+    counts = {s: n for s, _, n in channels}
     chains: list[str] = []
     pads: list[str] = []
     for s, chs in by_stream.items():
-        count = channels[[i for i in wanted if channels[i][0] == s][0]][2]
-        if chs == list(range(count)):
+        if chs == list(range(counts[s])):
             pads.append(f"[0:a:{s}]")
         else:
             layout = _LAYOUTS.get(len(chs), f"{len(chs)}c")
@@ -404,19 +404,8 @@ def _frame(t: float, t0: float, rate: Fraction) -> int:
     return math.floor((t - t0) * rate + 1e-3)
 
 
-def _frame_times(path: Path) -> list[float]:
-    out = []
-    if path.exists():
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("frame:"):
-                    match = re.search(r"pts_time:(\S+)", line)
-                    out.append(float(match.group(1)) if match and match.group(1) != "NOPTS" else math.nan)
-    return out
-
-
 def _read_video(result: Analysis, work: Path, rate: Fraction, picture: PictureMeter) -> None:
-    times = _frame_times(work / "frames.txt")[: picture.frames]
+    times = [t for t, _ in _metadata_frames(work / "frames.txt")][: picture.frames]
     if not times:
         return
     t0 = times[0] if math.isfinite(times[0]) else 0.0
@@ -459,23 +448,12 @@ def _read_video(result: Analysis, work: Path, rate: Fraction, picture: PictureMe
     result.field_runs = {k: _runs(v) for k, v in per_kind.items()}
 
 
-def _first_time(path: Path) -> float | None:
-    if not path.exists():
-        return None
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.startswith("frame:"):
-                match = re.search(r"pts_time:(\S+)", line)
-                return _float(match.group(1)) if match else None
-    return None
-
-
 def _read_audio(result: Analysis, work: Path, rate: Fraction, sound: SoundMeter | None) -> None:
     t0 = result.first_pts
     if sound is not None:
         # The sound meter counts frames on the sound's own clock; shift them onto the picture's.
-        a0 = _first_time(work / "audio.txt")
-        shift = _frame(a0, t0, rate) if a0 is not None else 0
+        first = next(_metadata_frames(work / "audio.txt"), None)
+        shift = _frame(first[0], t0, rate) if first and math.isfinite(first[0]) else 0
         end = result.last_frame + 1 if result.last_frame is not None else sound.frames
         for ch, frames in sound.silent.items():
             for iv in _runs([(f + shift, None) for f in frames]):
@@ -487,10 +465,10 @@ def _read_audio(result: Analysis, work: Path, rate: Fraction, sound: SoundMeter 
             by_channel.setdefault(ch, []).append((f + shift, value))
         result.frame_peaks_over = sorted((iv.model_copy(update={"channel": ch}) for ch, flags in by_channel.items()
                                           for iv in _runs(flags)), key=lambda iv: (iv.start, iv.channel))
-        if sound.true_peak is not None:
-            result.max_frame_peak = 20 * math.log10(sound.true_peak) if sound.true_peak > 0 else None
+        if sound.true_peak:
+            result.max_frame_peak = db(sound.true_peak)
         peak = float(sound.sample_peak.max()) if len(sound.sample_peak) else 0.0
-        result.max_sample_peak = 20 * math.log10(peak) if peak > 0 else None
+        result.max_sample_peak = db(peak) if peak > 0 else None
 
     series: list[tuple[float, float, float]] = []
     last: dict[str, str] = {}

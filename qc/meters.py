@@ -190,14 +190,14 @@ class PictureMeter:
         # the noise floor. Most frames differ from the one before, which a batch difference shows at once;
         # a frame still against the run's first one moved at most twice the floor from its predecessor
         # (triangle inequality), so only those frames are compared with the run's first frame.
+        # A fresh array per batch: the run's first frame can stay a view into it.
         yi = ys.astype(np.int32)
         prev = np.concatenate([self._last[None], yi[:-1]]) if self._last is not None else None
         steps = np.abs(yi - prev).sum(axis=(1, 2)) if prev is not None else None
-        ref_in_batch = -1
         for i in range(len(yi)):
             n = first + i
             if self._ref is None:
-                self._ref, self._ref_frame, self._still_to, ref_in_batch = yi[i], n, n + 1, i
+                self._ref, self._ref_frame, self._still_to = yi[i], n, n + 1
                 continue
             step = steps[i] if steps is not None else np.abs(yi[i] - yi[i - 1]).sum()
             if step <= 2 * self.freeze_sad and np.abs(yi[i] - self._ref).sum() <= self.freeze_sad:
@@ -205,10 +205,8 @@ class PictureMeter:
                 continue
             if self._still_to - self._ref_frame > 1:
                 self.freeze.append((self._ref_frame, self._still_to))
-            self._ref, self._ref_frame, self._still_to, ref_in_batch = yi[i], n, n + 1, i
-        if ref_in_batch >= 0 and self._ref is not None:
-            self._ref = self._ref.copy()
-        self._last = yi[-1].copy()
+            self._ref, self._ref_frame, self._still_to = yi[i], n, n + 1
+        self._last = yi[-1]
 
     def finish(self) -> None:
         if self._ref is not None and self._still_to - self._ref_frame > 1:

@@ -87,3 +87,15 @@ def test_help_lists_commands() -> None:
     assert result.returncode == 0
     for command in ("probe", "ingest", "demo"):
         assert command in result.stdout
+
+
+def test_every_command_is_found_by_the_lazy_loader():
+    # `postprod X` imports only the module COMMANDS names for X: the map must name every command there is.
+    from flows.cli import COMMANDS, register
+
+    register(["postprod"])  # no command named: every module
+    from flows.app import app
+
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}
+    assert names == set(COMMANDS)
