@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.catalogue import Catalogue
-from ingest.timecode import Timecode
+from media.timecode import Timecode
 
 RATE = Fraction(25)
 CLIP_FRAMES = 750  # 30 s clips
@@ -99,7 +99,7 @@ def main() -> None:
         edl = ws / "bench.edl"
         build_edl(edl, clips, args.events)
         env = {**os.environ, "POSTPROD_CONFIG": str(ws / "postprod.toml"), "DO_NOT_TRACK": "1"}
-        ours_s, proc = timed([sys.executable, "-m", "flows.cli", "conform", str(edl), "-p", "bench", "--json"],
+        ours_s, proc = timed([sys.executable, "-m", "cli.main", "conform", str(edl), "-p", "bench", "--json"],
                              env, args.repeat)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"postprod conform failed ({proc.returncode}): {proc.stderr[-2000:]}")

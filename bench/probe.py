@@ -13,8 +13,8 @@ from fractions import Fraction
 from _common import OUT, best_of, machine, run, stamp
 
 from config.tools import find_ffmpeg
-from ingest.probe import probe_file
-from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
+from media.probe import probe_file
+from media.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from config.settings import load_settings
 from config.tools import ffmpeg_version, find_ffmpeg
-from ingest.proxy import default_workers, font_file, plan_batch, run_batch
-from ingest.synth import ClipSpec, make_clip
+from ingest.proxies.make import default_workers, font_file, plan_batch, run_batch
+from media.synth import ClipSpec, make_clip
 
 OUT = ROOT / "bench" / "out" / "proxy"
 
@@ -141,7 +141,7 @@ def main() -> None:
 
     # What postprod adds per clip outside ffmpeg (probe, hashes, re-probe, verification, catalogue):
     # timed around the encode itself, so the machine's load barely touches it.
-    import ingest.proxy as proxy_module
+    import ingest.proxies.make as proxy_module
 
     real_run = proxy_module.run_ffmpeg
     spent: list[float] = []

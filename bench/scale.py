@@ -50,7 +50,7 @@ def main() -> None:
     from config.settings import load_settings
     from config.tools import find_ffmpeg
     from flows.deploy import FlowEntry, _client, deploy_flows, submit, submit_ingest
-    from ingest.synth import ClipSpec, make_clip
+    from media.synth import ClipSpec, make_clip
 
     ffmpeg = find_ffmpeg()
     ws = OUT / "scale"
@@ -109,7 +109,7 @@ def main() -> None:
 
         def batch(n_workers: int) -> float:
             names = [f"n{n_workers}w{i}" for i in range(n_workers)]
-            workers = [start(["-m", "flows.cli", "worker", "--name", names[i], "--limit", "4",
+            workers = [start(["-m", "cli.main", "worker", "--name", names[i], "--limit", "4",
                               "--reconcile-every", "0"], f"worker{n_workers}-{i}.log") for i in range(n_workers)]
             with _client(settings) as client:
                 while len([w for w in client.read_workers_for_work_pool("postprod")
@@ -136,7 +136,7 @@ def main() -> None:
         two = batch(2)
 
         # Submit-to-start delay: a card submitted to an idle worker, three times.
-        worker = start(["-m", "flows.cli", "worker", "--name", "lat", "--reconcile-every", "0"], "worker-lat.log")
+        worker = start(["-m", "cli.main", "worker", "--name", "lat", "--reconcile-every", "0"], "worker-lat.log")
         delays = []
         with _client(settings) as client:
             while not [w for w in client.read_workers_for_work_pool("postprod")

@@ -17,7 +17,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _exact_rate(value: Any) -> Fraction:
-    from ingest.timecode import TimecodeError, parse_rate
+    from media.timecode import TimecodeError, parse_rate
 
     if isinstance(value, float):
         value = repr(value)

@@ -14,8 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from conform.model import ConformFinding, Event, Timeline, TimelineError
-from ingest.media import Severity
-from ingest.timecode import Timecode, TimecodeError, drop_frame_allowed, format_rate, nominal_fps
+from media.model import Severity
+from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_rate, nominal_fps
 
 _TC = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$")
 _FRAMES = re.compile(r"^\d{1,9}$")

@@ -16,8 +16,8 @@ from pathlib import PurePath
 from typing import Any
 
 from conform.model import AUX_REELS, ConformFinding, Event, Timeline
-from ingest.media import Severity
-from ingest.timecode import Timecode, TimecodeError, format_rate, nominal_fps
+from media.model import Severity
+from media.timecode import Timecode, TimecodeError, format_rate, nominal_fps
 
 # ARRI A001C003_230514_R2EC, RED A001_C002_0514XY, Sony/Canon A001C001: camera roll + clip index.
 _CAMERA = re.compile(r"^([A-Z]\d{3})_?(C\d{3})", re.IGNORECASE)

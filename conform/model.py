@@ -7,8 +7,8 @@ from fractions import Fraction
 from typing import Any
 
 from config.errors import PostprodError
-from ingest.media import Severity
-from ingest.timecode import Timecode, format_rate
+from media.model import Severity
+from media.timecode import Timecode, format_rate
 
 # Rules a conform check reports, with their default severity.
 RULES: dict[str, Severity] = {

@@ -12,7 +12,7 @@ from typing import Any
 
 from conform.edl import MAX_EDL_BYTES, read_edl
 from conform.model import ConformFinding, Event, Timeline, TimelineError
-from ingest.timecode import Timecode, TimecodeError, drop_frame_allowed, rate_from_float
+from media.timecode import Timecode, TimecodeError, drop_frame_allowed, rate_from_float
 
 MAX_TIMELINE_BYTES = 256 * 1024 * 1024
 SUFFIX_FORMATS = {".edl": "cmx3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "aaf", ".otio": "otio"}

@@ -17,8 +17,8 @@ from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue, media
-from ingest.media import MediaKind
-from ingest.timecode import TimecodeError, parse_rate
+from media.model import MediaKind
+from media.timecode import TimecodeError, parse_rate
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
 

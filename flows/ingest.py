@@ -8,8 +8,8 @@ from typing import Any
 
 from prefect import flow, task
 
+from config import __version__
 from config.settings import Settings, load_settings
-from flows import __version__
 from ingest.catalogue import Catalogue
 from ingest.ingest import CardReport, IngestContext, ingest_source, report_rows
 from ingest.report import write_reports

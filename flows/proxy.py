@@ -13,13 +13,13 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import Settings, load_settings
-from ingest.proxy import ClipResult, ProxyBatch, ProxyJob, ProxyReport, finish_batch, make_proxy, plan_batch
+from ingest.proxies.make import ClipResult, ProxyBatch, ProxyJob, ProxyReport, finish_batch, make_proxy, plan_batch
 
 
 def run_proxies(paths: list[str], preset: str, production: str, settings: Settings, *, out: str | None = None,
                 workers: int | None = None, strict: bool = True) -> ProxyReport:
     """The same steps as the flow, without Prefect."""
-    from ingest.proxy import run_batch
+    from ingest.proxies.make import run_batch
 
     batch = plan_batch([Path(p) for p in paths], preset, production, settings,
                        out=Path(out) if out else None, workers=workers, strict=strict)

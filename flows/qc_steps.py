@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from config import __version__
 from config.settings import Settings
-from flows import __version__
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
 from qc.analyse import Progress

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from config.settings import Settings
 from ingest.ingest import CardReport
-from ingest.media import Severity
-from ingest.watch import IngestJob, JobResult, Trigger
+from ingest.watch.watcher import IngestJob, JobResult, Trigger
+from media.model import Severity
 
 
 def result_of(reports: list[CardReport]) -> JobResult:

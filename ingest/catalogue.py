@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 
 from config.db import engine_for, unreachable
-from ingest.media import MediaFile, MediaKind
+from media.model import MediaFile, MediaKind
 
 metadata = MetaData()
 

@@ -23,9 +23,9 @@ from config.spec import TechSpec
 from ingest import mhl
 from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file
-from ingest.media import Finding, MediaFile, MediaKind, Severity
-from ingest.probe import probe_file
 from ingest.rules import check_duplicates, check_file
+from media.model import Finding, MediaFile, MediaKind, Severity
+from media.probe import probe_file
 
 REPORT_SCHEMA_VERSION = 1
 

@@ -26,7 +26,7 @@ def report_json(report: CardReport) -> str:
 
 
 def report_html(report: CardReport) -> str:
-    from flows import __version__
+    from config import __version__
 
     return _env.get_template("ingest_report.html.j2").render(r=report, fps=_fps, version=__version__)
 

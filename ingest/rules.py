@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 from config.spec import TechSpec
-from ingest.media import Finding, MediaFile, MediaKind, Severity
-from ingest.timecode import format_rate
+from media.model import Finding, MediaFile, MediaKind, Severity
+from media.timecode import format_rate
 
 Rule = Callable[[MediaFile, TechSpec], list[Finding]]
 RULES: dict[str, Rule] = {}

@@ -37,7 +37,7 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from config.errors import PostprodError, ToolError
-from ingest.media import MediaFile, MediaKind
+from media.model import MediaFile, MediaKind
 from qc.meters import PictureMeter, SoundMeter, db, matrix_for
 from qc.profile import DeliveryProfile
 
@@ -278,7 +278,7 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     start = media.start
     head_frames = 0
     if profile.timecode.programme_start and start is not None:
-        from ingest.timecode import Timecode
+        from media.timecode import Timecode
 
         prog = Timecode.parse(profile.timecode.programme_start, start.rate, start.drop_frame)
         head_frames = max(0, prog.frames - start.frames)

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ingest.media import MediaFile, Severity
-from ingest.timecode import Timecode, TimecodeError
+from media.model import MediaFile, Severity
+from media.timecode import Timecode, TimecodeError
 from qc.analyse import Analysis, Interval, level_limits
 from qc.profile import DeliveryProfile
 

@@ -59,7 +59,7 @@ def _tc_at(report: QcReport, seconds: float) -> str:
     """The timecode at `seconds` from the file's first frame, or seconds when the file has no timecode."""
     from fractions import Fraction
 
-    from ingest.timecode import Timecode
+    from media.timecode import Timecode
 
     rate = Fraction((report.measurements or {}).get("rate", "25/1"))
     if report.start_timecode:

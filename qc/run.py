@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from config.errors import PostprodError
-from ingest.media import MediaKind, Severity
-from ingest.probe import probe_file
+from media.model import MediaKind, Severity
+from media.probe import probe_file
 from qc.analyse import Analysis, Progress, UnusableMaster, analyse
 from qc.checks import CheckResult, Context, run_checks
 from qc.profile import DeliveryProfile

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from config.atomic import atomic_path
-from ingest.synth import run_ffmpeg
-from ingest.timecode import format_rate
+from media.synth import run_ffmpeg
+from media.timecode import format_rate
 
 DefectKind = Literal["black", "freeze", "silence", "peak", "intersample", "illegal", "gamut"]
 

@@ -16,7 +16,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "150")
 
 from config.settings import Settings, load_settings
 from config.tools import find_ffmpeg
-from ingest.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
+from media.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
 
 SMALL_SPEC = """schema_version = 1
 name = "small"

@@ -10,7 +10,7 @@ import pytest
 
 
 def postprod(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    from flows.cli import main
+    from cli.main import main
 
     monkeypatch.setattr(sys, "argv", ["postprod", *args])
     code = 0

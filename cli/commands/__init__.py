@@ -1,0 +1,1 @@
+"""The commands of `postprod`; each module registers its commands on import."""

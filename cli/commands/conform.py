@@ -1,0 +1,79 @@
+"""`postprod conform`: check an edit list against the rushes catalogue before the online (no Prefect wait)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+@app.command()
+def conform(
+    timeline: Annotated[Path, typer.Argument(help="Edit list: .edl (CMX3600), .xml (FCP7/Premiere/Resolve), "
+                                             ".fcpxml, .aaf or .otio.")],
+    production: ProductionOpt = "default",
+    rate: Annotated[str | None, typer.Option("--rate", help="Timeline frame rate (25, 29.97, 24000/1001). "
+                                             "Default: the file's, else the production spec's.")] = None,
+    handles: Annotated[int | None, typer.Option("--handles", min=0, help="Frames needed beyond each event "
+                                                "for the online. Default: the production's (12).")] = None,
+    relink: Annotated[Path | None, typer.Option("--relink", help="Write a timeline whose clips point at the "
+                                                "camera originals (.otio; also .xml, .fcpxml).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Folder for the JSON and HTML reports. "
+                                                "Default: <data_dir>/reports/conform.")] = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Move the production's conform stage "
+                                         "(in progress when clean, blocked on errors).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check that every event can be rebuilt from the camera originals: media found, in range, with handles.
+
+    Exit code: 0 when no error-level finding, 1 when there is one, 2 when the input cannot be used.
+    """
+    from flows.conform_check import check_conform, record_conform
+
+    cfg = settings()
+    outcome = check_conform(timeline, production, cfg, rate=rate, handles=handles, relink=relink,
+                            report_dir=report)
+    if record:
+        record_conform(cfg.production(production).name, outcome, cfg)
+    data = outcome.data
+    if as_json:
+        emit_json(data)
+    else:
+        _print(data)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _print(data: dict) -> None:
+    tl, s = data["timeline"], data["summary"]
+    out.print(f"[bold]{tl['path']}[/] ({tl['format']}, {tl['events']} events, rate {tl['rate']} "
+              f"from {tl['rate_source']}{', DF' if tl['drop_frame'] else ''})")
+    table = Table(show_lines=False)
+    for col in ("event", "line", "track", "reel / clip", "record in", "finding"):
+        table.add_column(col)
+    for f in data["findings"]:
+        table.add_row("", str(f["line"] or ""), "", "", "", f"[{STYLE[f['severity']]}]{f['rule']}[/] {f['message']}")
+    shown = 0
+    for e in sorted(data["events"], key=lambda e: e["record_in_frames"]):
+        for f in e["findings"]:
+            if shown < 200:
+                table.add_row(str(e["event"] or ""), str(e["line"] or ""), e["track"],
+                              e["reel"] or e["clip_name"] or "", e["record_in"],
+                              f"[{STYLE[f['severity']]}]{f['rule']}[/] {f['message']}")
+            shown += 1
+    if table.row_count:
+        out.print(table)
+    if shown > 200:
+        out.print(f"… {shown - 200} more in the report")
+    rules = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items() if v)
+    out.print(f"{s['events']} events, {s['matched']} matched; [bold red]{s['errors']} errors[/], "
+              f"[yellow]{s['warnings']} warnings[/], {s['info']} info" + (f" ({rules})" if rules else ""))
+    if data.get("relinked"):
+        out.print(f"relinked: {data['relinked']}")
+    if data.get("report_html"):
+        out.print(f"report: {data['report_html']}")

@@ -1,0 +1,88 @@
+"""`postprod ingest`: verified ingest of cards and folders, as a Prefect flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings, state
+from config.errors import PostprodError
+from ingest.ingest import CardReport, scan
+
+
+def _total_bytes(paths: list[Path], ignore: list[str]) -> int:
+    total = 0
+    for p in paths:
+        for f in scan(p, ignore).files:
+            try:
+                total += f.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_progress: bool) -> list[CardReport]:
+    """Run the ingest (flow or direct) with a progress bar over the bytes to hash."""
+    import flows.ingest as ingest_flows
+
+    cfg = settings()
+    cfg.production(production).tech_spec()  # unknown names and bad spec files fail here, before any work
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise PostprodError("no such file or folder", path=missing[0])
+    sources = [str(p.absolute()) for p in paths]
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                        TimeRemainingColumn(), console=err, disable=not show_progress, transient=True)
+    with progress:
+        task_id = progress.add_task("hashing", total=_total_bytes(paths, cfg.ignore) or None)
+
+        def hook(card: str, rel: str, n: int) -> None:
+            progress.update(task_id, advance=n, description=f"{card}/{rel}"[-48:])
+
+        ingest_flows.progress_hook = hook
+        try:
+            if direct:
+                return ingest_flows.run_ingest(sources, production, cfg)
+            config = str(state.config) if state.config else None
+            raw = ingest_flows.ingest_flow(sources, production, config)
+            return [CardReport.model_validate(r) for r in raw]
+        finally:
+            ingest_flows.progress_hook = None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Cards (folders) or files, already completely copied.")],
+    production: ProductionOpt = "default",
+    direct: Annotated[bool, typer.Option("--direct", help="Run the steps without Prefect (no run history, "
+                                         "no server start-up).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hash every file (verifying the card's MHL from set), probe, check the spec, catalogue, report.
+
+    Writes an ASC MHL generation into the card's ascmhl/ folder (or the data directory when the card is
+    read-only) and JSON and HTML reports. Re-running does nothing for files already ingested.
+    Exit code: 0 when no error-level finding, 1 when there is one, 2 when a path cannot be used.
+    """
+    reports = run_ingest_cli(paths, production, direct=direct, show_progress=not as_json)
+    if as_json:
+        emit_json([r.model_dump(mode="json") for r in reports])
+    else:
+        from cli.render import ingest_table
+
+        for r in reports:
+            out.print(ingest_table(r))
+            out.print(f"  report: {r.report_html}")
+            if r.mhl_path:
+                out.print(f"  MHL:    {r.mhl_path}")
+    raise typer.Exit(exit_code_for(sum(r.summary["errors"] for r in reports)))

@@ -1,0 +1,288 @@
+"""`postprod plan ...`: plans from templates, session reports, stage states by hand, the coordinator's digest."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from cli.app import JsonOpt, app, emit_json, err, out, settings
+from config.atomic import write_text_atomic
+from config.errors import PostprodError
+from planning.stages import StageState
+
+plan_app = typer.Typer(help="The production plans: stages, session reports, lateness and the coordinator's digest.",
+                       no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+PlanProduction = Annotated[str, typer.Option("--production", "-p", help="Production name.")]
+TodayOpt = Annotated[str | None, typer.Option("--today", help="Judge lateness on this day (YYYY-MM-DD); "
+                                                              "default: today.")]
+STATE_STYLE = {"planned": "dim", "in_progress": "blue", "done": "green", "late": "bold yellow", "blocked": "bold red"}
+
+
+class UsageError(PostprodError):
+    """A bad option value."""
+
+
+def _date(value: str | None, option: str) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from planning.store import PlanningStore
+
+    return PlanningStore(settings().db_url)
+
+
+@plan_app.command("templates")
+def templates(json_out: JsonOpt = False) -> None:
+    """List the built-in plan templates and their stages."""
+    from planning.templates import builtin_templates, load_template
+
+    items = []
+    for name in builtin_templates():
+        t = load_template(name)
+        items.append({"name": t.name, "description": t.description, "hours_per_day": t.hours_per_day,
+                      "stages": [s.key for s in t.stages], "path": str(t.path)})
+    if json_out:
+        emit_json({"templates": items})
+        return
+    for t in items:
+        out.print(f"[bold]{t['name']}[/]: {t['description']}\n  {', '.join(t['stages'])}")
+
+
+@plan_app.command("create")
+def create(
+    production: PlanProduction,
+    template: Annotated[str, typer.Option("--template", "-t", help="Built-in template name or TOML file.")] = "fiction",
+    start: Annotated[str | None, typer.Option("--start", help="First day of the plan (YYYY-MM-DD); default: today.")]
+    = None,
+    delivery_profile: Annotated[str | None, typer.Option("--delivery-profile", help="The PAD delivery profile; "
+                                                         "default: the production's in the settings.")] = None,
+    responsible: Annotated[list[str] | None, typer.Option("--responsible", "-r", help="STAGE=NAME, repeatable: "
+                                                          "who does a stage (else the template's).")] = None,
+    today: TodayOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Plan a production from a template (stages, dates, dependencies, responsible, planned hours)."""
+    from planning import plan, schedule
+
+    who: dict[str, str] = {}
+    for item in responsible or []:
+        stage, sep, name = item.partition("=")
+        if not sep or not stage.strip() or not name.strip():
+            raise UsageError(f"--responsible '{item}' is not STAGE=NAME")
+        who[stage.strip()] = name.strip()
+    cfg = settings()
+    if delivery_profile is None and production in cfg.productions:
+        delivery_profile = cfg.productions[production].delivery_profile
+    store = _store()
+    plan.create(store, production, template, _date(start, "--start"), delivery_profile=delivery_profile,
+                responsible=who)
+    status = schedule.status(store, production, _date(today, "--today"))
+    if json_out:
+        emit_json(status.to_json())
+        return
+    out.print(f"Planned [bold]{production}[/] from template '{template}': {len(status.stages)} stages, "
+              f"delivery {status.planned_end}.")
+    out.print(status_table(status))
+
+
+@plan_app.command("status")
+def status(
+    production: Annotated[str | None, typer.Option("--production", "-p", help="One production; default: all.")]
+    = None,
+    today: TodayOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Each stage's dates, state, hours planned/spent and lateness, with re-planned dates."""
+    from planning import schedule
+
+    store = _store()
+    day = _date(today, "--today")
+    if production is not None:
+        if store.production(production) is None:
+            store.require_plan(production)  # names the planned productions
+        statuses = [schedule.status(store, production, day)]
+    else:
+        statuses = [s for s in schedule.all_statuses(store, day) if s.stages]
+    if json_out:
+        emit_json({"today": day.isoformat(), "productions": [s.to_json() for s in statuses]})
+        return
+    if not statuses:
+        out.print("No production has a plan yet: `postprod plan create -p NAME --template fiction`.")
+    for s in statuses:
+        out.print(status_table(s))
+
+
+def _short(d: date | None, year: int | None) -> str:
+    if d is None:
+        return "—"
+    return d.strftime("%m-%d") if d.year == year else d.isoformat()
+
+
+def status_table(s) -> Group:  # type: ignore[no-untyped-def]
+    """The stage table of one production, then why each late or blocked stage is so."""
+    year = s.planned_end.year if s.planned_end else None
+    late = f", [bold yellow]{s.late_by_days} day(s) late[/]" if s.late_by_days else ""
+    head = Text.from_markup(f"[bold]{s.production}[/] ({s.template or 'no template'}) · hours {s.spent_hours:g}/"
+                            f"{s.planned_hours:g} · delivery {s.planned_end or '—'} → forecast "
+                            f"{s.forecast_end or '—'}{late}")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    widths = {"stage": 15, "planned": 11, "re-planned": 11, "state": 11, "hours": 7, "late": 4, "responsible": 8}
+    for col, width in widths.items():
+        table.add_column(col, justify="right" if col in ("hours", "late") else "left", min_width=width,
+                         overflow="ellipsis", no_wrap=True)
+    for st in s.stages:
+        planned = f"{_short(st.planned_start, year)}→{_short(st.planned_end, year)}" if st.planned_end else "—"
+        replanned = (f"{_short(st.forecast_start, year)}→{_short(st.forecast_end, year)}"
+                     if st.forecast_end and st.planned_end and st.forecast_end != st.planned_end else "")
+        hours = f"{st.spent_hours:g}/{st.planned_hours:g}" if st.planned_hours is not None else f"{st.spent_hours:g}/—"
+        table.add_row(st.label, planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]), hours,
+                      f"{st.late_by_days} d" if st.late_by_days else "", st.responsible or "")
+    notes = [Text.assemble((f"{st.label} ({st.state.value}): ", STATE_STYLE[st.state.value]), "; ".join(st.reasons))
+             for st in s.stages if st.state in (StageState.LATE, StageState.BLOCKED) and st.reasons]
+    return Group(head, table, *notes)
+
+
+@plan_app.command("report")
+def report(
+    production: PlanProduction,
+    stage: Annotated[str, typer.Option("--stage", "-s", help="Stage key or name.")],
+    technician: Annotated[str, typer.Option("--technician", "-t", help="Who worked.")],
+    hours: Annotated[str, typer.Option("--hours", help="Hours worked: 7.5, 7,5 or 7h30.")],
+    done: Annotated[str, typer.Option("--done", help="What was done.")],
+    day: Annotated[str | None, typer.Option("--date", help="Day worked (YYYY-MM-DD); default: today.")] = None,
+    incidents: Annotated[str | None, typer.Option("--incidents", help="Incidents, if any.")] = None,
+    today: TodayOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add one session report (bon de séance)."""
+    from planning import plan
+    from planning.reports import parse_date, parse_hours
+    from planning.store import SessionReport
+
+    store = _store()
+    store.require_plan(production)
+    key = plan.stage_key(store, production, stage)
+    try:
+        minutes = parse_hours(hours)
+        work_date = parse_date(day) if day else date.today()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not technician.strip() or not done.strip():
+        raise UsageError("--technician and --done must not be empty")
+    rep = SessionReport(production=production, stage=key, technician=technician.strip(), work_date=work_date,
+                        minutes=minutes, done=done.strip(), incidents=(incidents or "").strip() or None, source="cli")
+    became = plan.add_report(store, rep, _date(today, "--today"))
+    if json_out:
+        emit_json({"production": production, "stage": key, "hours": minutes / 60, "became_late": became})
+        return
+    out.print(f"Session report added: {production} / {key}, {technician}, {work_date}, {minutes / 60:g} h.")
+    for b in became:
+        out.print(f"[bold yellow]{b} is now late[/]")
+
+
+@plan_app.command("import")
+def import_reports(
+    csv_file: Annotated[Path, typer.Argument(help="CSV file (or a spreadsheet's CSV export) of session reports.")],
+    production: Annotated[str | None, typer.Option("--production", "-p", help="The production, when the file "
+                                                   "has no production column.")] = None,
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Import nothing if any row is bad.")]
+    = False,
+    today: TodayOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import session reports: each bad row is named with its reason; the good ones are kept.
+
+    Columns: date, technician, stage, hours, done (what was done); optional: incidents, production.
+    French headers (technicien, étape, heures, travail) and ';' separators are read too.
+    """
+    from planning import plan
+
+    store = _store()
+    result = plan.import_csv(store, csv_file, production=production, all_or_nothing=all_or_nothing,
+                             today=_date(today, "--today"))
+    if json_out:
+        emit_json(result.to_json())
+    else:
+        for b in result.bad:
+            err.print(f"[red]{csv_file}:{b.line}[/]: {b.reason}")
+        if result.imported:
+            out.print(f"{csv_file}: {result.added} report(s) added, {result.already} already there, "
+                      f"{len(result.bad)} bad row(s) left out.")
+        else:
+            out.print(f"{csv_file}: nothing imported (--all-or-nothing): {len(result.bad)} bad row(s).")
+        for prod, stages in result.late.items():
+            out.print(f"[bold yellow]{prod}: now late: {', '.join(stages)}[/]")
+    raise typer.Exit(1 if result.bad else 0)
+
+
+@plan_app.command("mark")
+def mark(
+    production: PlanProduction,
+    stage: Annotated[str, typer.Argument(help="Stage key or name.")],
+    state: Annotated[StageState, typer.Argument(help="New state.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept as evidence).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Set a stage's state by hand, with a reason."""
+    from planning import plan
+
+    store = _store()
+    key = plan.mark(store, production, stage, state, reason)
+    if json_out:
+        emit_json({"production": production, "stage": key, "state": state.value, "reason": reason})
+        return
+    out.print(f"{production} / {key}: {state.value} ({reason})")
+
+
+@plan_app.command("digest")
+def digest(
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write; default: "
+                                                "<data_dir>/reports/digest/digest-<date>.html.")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Send it by e-mail ([smtp] settings).")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="'Finished since' this time (ISO); default: the "
+                                              "last digest.")] = None,
+    today: TodayOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The coordinator's digest over all productions: late, blocked and why, finished, plan against actual."""
+    from planning import digest as dg
+
+    cfg = settings()
+    if send and cfg.smtp is None:
+        raise UsageError("--send needs an [smtp] section in the settings (host, port, from, to)")
+    store = _store()
+    since_at = None
+    if since is not None:
+        try:
+            since_at = datetime.fromisoformat(since).astimezone()
+        except ValueError:
+            raise UsageError(f"--since '{since}' is not an ISO date or time") from None
+    day = _date(today, "--today")
+    d = dg.build(store, day, since=since_at)
+    path = output or (cfg.reports_dir / "digest" / f"digest-{day.isoformat()}.html")
+    write_text_atomic(path, d.html)
+    sent: list[str] = []
+    if send:
+        sent = dg.send(d, cfg.smtp)
+    store.record_digest(d.generated_at, str(path), sent)
+    if json_out:
+        emit_json({**d.summary(), "html": str(path), "sent_to": sent})
+        return
+    out.print(f"{d.subject()}\nDigest: {path}")
+    if sent:
+        out.print(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}")

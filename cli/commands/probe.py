@@ -1,0 +1,57 @@
+"""`postprod probe`: describe files and flag what does not fit the production's technical spec."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, settings
+from config.spec import load_spec
+from ingest.ingest import scan
+from ingest.rules import check_duplicates, check_file
+from media.model import MediaFile, Severity
+from media.probe import probe_file
+
+
+def probe_paths(paths: list[Path], spec_name: str | None, production: str | None) -> list[MediaFile]:
+    """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
+    cfg = settings()
+    spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
+    ffmpeg = cfg.ffmpeg_exe()
+    files: list[Path] = []
+    for p in paths:
+        files.extend(scan(p, cfg.ignore).files if p.is_dir() else [p])
+
+    def one(path: Path) -> MediaFile:
+        return check_file(probe_file(path, ffmpeg=ffmpeg, decode_check=cfg.decode_check,
+                                     default_rate=spec.video.frame_rate), spec)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        items = list(pool.map(one, files))
+    return check_duplicates(items, spec)
+
+
+@app.command()
+def probe(
+    files: Annotated[list[Path], typer.Argument(help="Media files or folders to describe.")],
+    spec: Annotated[str | None, typer.Option("--spec", help="Technical spec: a built-in name or a TOML file. "
+                                             "Default: the production's.")] = None,
+    production: ProductionOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Describe each file (format, frame rate, scan, timecode, reel, audio) and flag what breaks the spec.
+
+    Exit code: 0 when no error-level finding, 1 when there is one.
+    """
+    items = probe_paths(files, spec, production)
+    if as_json:
+        emit_json([m.model_dump(mode="json") for m in items])
+    else:
+        from cli.render import probe_table
+
+        out.print(probe_table(items))
+    errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)
+    raise typer.Exit(exit_code_for(errors))

@@ -1,0 +1,98 @@
+"""`postprod qc`: the final master against the broadcaster's delivery profile, in one decode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.app import JsonOpt, app, emit_json, err, out, settings, state
+from config.errors import PostprodError
+from qc.run import QcReport
+
+
+def run_qc_cli(master: Path, profile: str | None, production: str | None, *, report_dir: Path | None,
+               expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
+    """Run the QC (direct, or as the Prefect flow) with a progress bar over the seconds decoded."""
+    import flows.qc_steps as qc_flows
+    from qc.profile import load_profile
+
+    cfg = settings()
+    name = qc_flows.profile_name(production, profile, cfg)
+    load_profile(name)  # an unknown profile fails here, before any decode
+    if not master.exists():
+        raise PostprodError("no such file", path=master)
+    if master.is_dir():
+        raise PostprodError("is a folder, not a master file", path=master)
+    progress = Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeRemainingColumn(), console=err, disable=not show_progress, transient=True)
+    with progress:
+        task_id = progress.add_task("qc", total=None)
+
+        def hook(done: float, total: float) -> None:
+            progress.update(task_id, completed=done, total=total or None)
+
+        qc_flows.progress_hook = hook
+        try:
+            if flow:
+                config = str(state.config) if state.config else None
+                from flows.qc import qc_flow
+
+                raw = qc_flow(str(master.absolute()), name, production or "default", config,
+                                       str(report_dir) if report_dir else None, expected_duration)
+                return QcReport.model_validate(raw)
+            return qc_flows.run_qc(str(master.absolute()), name, cfg, str(report_dir) if report_dir else None,
+                                   expected_duration)
+        finally:
+            qc_flows.progress_hook = None
+
+
+def print_report(report: QcReport) -> None:
+    colour = {"pass": "green", "fail": "red", "unusable": "magenta"}[report.verdict]
+    out.print(f"[bold {colour}]{report.verdict.upper()}[/]  {escape(report.master)}  "
+              f"(profile {escape(report.profile)}, start {escape(report.start_timecode or 'none')})")
+    if report.error:
+        out.print(f"  [red]unusable:[/] {escape(report.error)}")
+    for c in report.checks:
+        mark = "[green]ok[/]  " if c.status == "pass" else f"[red]{c.severity.value[:4]}[/]"
+        out.print(f"  {mark} {escape(c.check_id):28} {escape(c.measured or '')}")
+        for f in c.findings:
+            where = f"{f.start_tc}–{f.end_tc}  " if f.start_tc else ""
+            out.print(f"         [dim]{escape(where)}[/]{escape(f.message)}")
+    if report.report_html:
+        out.print(f"report: {escape(report.report_html)}")
+
+
+@app.command()
+def qc(
+    master: Annotated[Path, typer.Argument(help="The PAD master file.")],
+    profile: Annotated[str | None, typer.Option("--profile", help="Delivery profile: built-in name (fr-pad-hd, "
+                                                "arte-hd, dpp-as11-hd, ebu-r128-hd25, netflix-hd) or a TOML file. "
+                                                "Default: the production's delivery_profile.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Folder for the JSON and HTML reports. "
+                                                "Default: <data_dir>/reports/qc.")] = None,
+    duration: Annotated[str | None, typer.Option("--duration", help="Expected programme duration, "
+                                                 "HH:MM:SS:FF.")] = None,
+    production: Annotated[str | None, typer.Option("--production", "-p", help="Production whose PAD delivery "
+                                                   "stage the result moves (with --flow).")] = None,
+    flow: Annotated[bool, typer.Option("--flow", help="Run as the Prefect flow and move the production's PAD "
+                                       "delivery stage (pass: done, fail: blocked).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a master against a delivery profile: format, loudness, peaks, silence, black, freeze, levels, gamut.
+
+    One ffmpeg decode measures everything; every defect gets a timecode from the file's own start timecode.
+    Exit code: 0 pass, 1 fail, 2 unusable input (not a video, audio only, undecodable, unknown profile).
+    """
+    result = run_qc_cli(master, profile, production, report_dir=report, expected_duration=duration, flow=flow,
+                        show_progress=not as_json)
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        print_report(result)
+    if result.verdict == "unusable" and not as_json:
+        err.print(f"[bold red]error:[/] {escape(result.master)}: {escape(result.error or 'unusable')}")
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,127 @@
+"""`postprod watch`: ingest each card once its copy into an ingest folder has ended."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from cli.app import JsonOpt, app, settings, state
+
+_UNIT_EVENTS = {"arrived", "settling", "waiting", "ready", "ingest_started", "ingested", "ingest_failed",
+                "vanished", "left"}
+
+
+def format_event(e: dict[str, Any]) -> str:
+    """One line of the foreground log for an event (the --json shape is in docs/watch.md)."""
+    t = datetime.fromisoformat(e["time"]).astimezone().strftime("%H:%M:%S")
+    kind = e["event"]
+    unit = e.get("unit", "")
+    if kind == "watching":
+        how = f"polling every {e['poll_seconds']:g} s ({e['why']})" if e["mode"] == "poll" else "inotify"
+        text = f"{e['folder']} [{e['production']}]: {how}"
+    elif kind == "reconciled":
+        text = f"{e['folder']}: {e['files']} file(s) on disk, {e['to_ingest']} not in the catalogue " \
+               f"as they are ({e['seconds']:.2f} s)"
+    elif kind == "arrived":
+        text = f"{unit}{'/' if e.get('card') else ''} [{e['production']}]"
+    elif kind in ("settling", "waiting", "left"):
+        text = f"{unit}: {e['reason']}" + (f" — {e['message']}" if e.get("message") else "")
+    elif kind == "ready":
+        text = f"{unit}: {e['files']} file(s) complete"
+    elif kind == "ingest_started":
+        text = f"{unit}"
+    elif kind == "submitted":
+        text = f"{unit}: submitted to the Prefect server, flow run {e['run']}"
+    elif kind == "ingested":
+        text = (f"{unit}: {e['files']} file(s), {e['new']} new, {e['unchanged']} already catalogued, "
+                f"{e['errors']} error(s), {e['warnings']} warning(s)")
+        if e.get("reports"):
+            text += f"\n{'':20}report: {e['reports'][0]}"
+        for p in e.get("problems", [])[:10]:
+            text += f"\n{'':20}! {p}"
+    elif kind in ("ingest_failed", "vanished", "problem", "folder_unavailable"):
+        where = unit or e.get("path") or e.get("folder") or ""
+        text = f"{where}: {e.get('message', '')}"
+    elif kind == "folder_back":
+        text = f"{e['folder']}" + (f" ({e['message']})" if e.get("message") else "")
+    elif kind == "stopping":
+        text = f"{', '.join(e['running'])}: {e['message']}"
+    elif kind == "abandoned":
+        text = f"{', '.join(e['units'])}: {e['message']}"
+    elif kind == "signal":
+        text = f"{e['signal']}: {e['message']}"
+    elif kind == "stopped":
+        text = f"{e['ingests']} ingest(s), {e['new']} new file(s), {e['errors']} error(s), {e['failures']} failed"
+    else:
+        text = json.dumps({k: v for k, v in e.items() if k not in ("time", "event")}, ensure_ascii=False)
+    label = {"ingest_started": "ingesting"}.get(kind, kind.replace("_", " "))
+    return f"{t}  {label:<17} {text}"
+
+
+@app.command()
+def watch(
+    production: Annotated[str | None, typer.Option("--production", "-p", help="Watch this production's "
+                          "ingest folders only (default: every production that has some).")] = None,
+    poll: Annotated[float | None, typer.Option("--poll", min=0.05, help="Poll every folder every SECONDS "
+                    "(NFS/SMB shares send no inotify events); default: inotify, polling for the folders in "
+                    "a production's poll_folders and for network mounts.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="One reconciliation pass: ingest what is complete "
+                    "and not catalogued, leave what is still arriving, and exit (for cron).")] = False,
+    flow: Annotated[bool | None, typer.Option("--flow/--direct", help="Run each ingest as a Prefect flow "
+                    "run, or in-process (default: the watch.trigger setting, 'direct').")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Watch the ingest folders and ingest each card or loose file once its copy has ended.
+
+    A file is complete when its writer closed it and its size and mtime have not changed for
+    settle_seconds; a card when all its files are and nothing new came for as long. On start (and every
+    watch.reconcile_seconds) whatever the catalogue does not hold is ingested. Stop with Ctrl-C or
+    SIGTERM: the ingests under way finish (a second signal abandons them).
+    Exit code: 0, or 1 when an ingest found an error-level finding or failed (with --once).
+    """
+    from flows.deploy import api_url
+    from flows.watch import direct_trigger, flow_trigger, server_trigger
+    from ingest.watch.watcher import Watcher, folders_to_watch
+
+    cfg = settings()
+    folders = folders_to_watch(cfg, production, poll)
+    use_flow = flow if flow is not None else cfg.watch.trigger == "flow"
+    if api_url(cfg):  # several storage servers: runs go to the shared Prefect server's workers
+        trigger = server_trigger(cfg)
+    else:
+        trigger = flow_trigger(state.config) if use_flow else direct_trigger(cfg)
+
+    def emit(event: dict[str, Any]) -> None:
+        if as_json:
+            line = json.dumps(event, ensure_ascii=False, default=str)
+        else:
+            line = format_event(event)
+        # File names that are not UTF-8 (copied from old volumes) come as surrogates: show them escaped.
+        sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+        sys.stdout.flush()
+
+    watcher = Watcher(cfg, folders, trigger, emit)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        emit({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": "signal",
+              "signal": name, "message": "abandoning the ingests under way" if watcher.stop_requested.is_set()
+              else "stopping: no new ingest starts"})
+        watcher.request_stop()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summary = watcher.run(once=once)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if summary.abandoned:
+        sys.stdout.flush()
+        os._exit(130)  # the abandoned ingest threads cannot be joined; SQLite rolls their work back
+    raise typer.Exit(1 if (summary.errors or summary.failures) and once else 0)

@@ -1,0 +1,68 @@
+"""Terminal rendering of media and reports (rich tables); JSON goes through the models instead."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from rich.table import Table
+from rich.text import Text
+
+from ingest.ingest import CardReport
+from media.model import Finding, MediaFile, Severity
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+
+
+def fps(rate: Fraction | None) -> str:
+    if rate is None:
+        return "-"
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+def findings_text(findings: list[Finding]) -> Text:
+    text = Text()
+    for i, f in enumerate(findings):
+        if i:
+            text.append("\n")
+        text.append(f"{f.severity.value}: ", style=STYLE[f.severity])
+        text.append(f"{f.rule} · {f.message}")
+    return text
+
+
+def media_summary(m: MediaFile) -> tuple[str, str, str, str, str]:
+    if m.error and m.video is None and not m.audio:
+        return ("-", "-", "-", "-", "-")
+    v = m.video
+    picture = f"{v.codec} {v.width}x{v.height} {fps(v.frame_rate)}{'' if not v.scan else ' ' + v.scan[0]}" if v else "-"
+    if v and v.variable_frame_rate:
+        picture += " VFR"
+    sound = ", ".join(f"{a.channels}ch {a.sample_rate / 1000 if a.sample_rate else '?':g}k/{a.bit_depth or '?'}"
+                      for a in m.audio) or "-"
+    return (m.container or "-", picture, sound, m.start_timecode or "-", m.reel or "-")
+
+
+def probe_table(items: list[MediaFile]) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("File", "Container", "Picture", "Sound", "Start TC", "Reel", "Findings"):
+        table.add_column(col, overflow="fold")
+    for m in items:
+        findings = list(m.findings)
+        table.add_row(m.path, *media_summary(m), findings_text(findings) if findings else Text("ok", style="green"))
+    return table
+
+
+def ingest_table(report: CardReport) -> Table:
+    s = report.summary
+    table = Table(title=f"{report.card}: {s['files']} files, {s['new']} new, {s['unchanged']} unchanged, "
+                  f"{s['verified']} verified, {s['errors']} errors, {s['warnings']} warnings",
+                  title_justify="left", header_style="bold")
+    for col in ("File", "Status", "Picture", "Start TC", "Reel", "Findings"):
+        table.add_column(col, overflow="fold")
+    for f in report.files:
+        m = f.media
+        picture = media_summary(m)[1] if m else "-"
+        found = f.all_findings
+        table.add_row(f.relpath, f.status, picture, (m.start_timecode if m else None) or "-",
+                      (m.reel if m else None) or "-",
+                      findings_text(found) if found else Text("ok", style="green"))
+    return table

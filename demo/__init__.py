@@ -1,0 +1,1 @@
+"""`postprod demo`: builds a small production and runs the whole pipeline on it."""

@@ -1,0 +1,51 @@
+"""Demo step: a small XDCAM HD422-like PAD master with a planted defect, QC'd against fr-pad-hd."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from config.settings import load_settings
+from qc.synth import Defect, MasterSpec, make_master
+
+if TYPE_CHECKING:
+    from demo.run import DemoContext
+
+# 1080i25 TFF, MPEG-2 4:2:2 50 Mb/s in MXF OP1a, 8 mono PCM tracks, programme at 10:00:00:00 and -23 LUFS;
+# Planted: 15 frames of black at 10:00:03:00, channel 2 silent for 2.5 s from 10:00:05:00, and 5 frames
+# of luma above EBU R103's 103 % at 10:00:08:00. fr-pad-hd's 5 s tail window is where black is allowed.
+DEMO_MASTER = MasterSpec(width=1920, height=1080, seconds=14.0, codec="xdcam", video_bit_rate="50M", scan="tff",
+                         timecode="10:00:00:00", audio_channels=8,
+                         defects=(Defect("black", 75, 15), Defect("silence", 125, 63, channel=2),
+                                  Defect("illegal", 200, 5)))
+
+
+def qc_step(ctx: DemoContext) -> None:
+    """QC of the PAD master (fr-pad-hd, one decode): a 14 s XDCAM HD422 1080i25 master with planted defects"""
+    import flows.qc_steps as qc_flows
+
+    cfg = load_settings(ctx.config)
+    master = ctx.workspace / "out" / "PAD" / "DEMO_PAD_v1.mxf"
+    if not master.exists():
+        master.parent.mkdir(parents=True, exist_ok=True)
+        make_master(master, DEMO_MASTER, cfg.ffmpeg_exe())
+    if ctx.direct:
+        report = qc_flows.run_qc(str(master), "fr-pad-hd", cfg)
+        state = qc_flows.record_delivery("demo", report, cfg)
+    else:
+        from flows.qc import qc_flow
+        from qc.run import QcReport
+
+        report = QcReport.model_validate(qc_flow(str(master), "fr-pad-hd", "demo", str(ctx.config)))
+        from planning.stages import Stage
+        from planning.store import PlanningStore
+
+        state = PlanningStore(cfg.db_url).state("demo", Stage.PAD_DELIVERY)
+    ctx.say(f"  {Path(report.master).name}: [bold]{report.verdict.upper()}[/] "
+            f"({report.summary.get('errors', 0)} error(s), {report.summary.get('warnings', 0)} warning(s)), "
+            f"decoded once in {report.analysis_seconds:.1f} s")
+    for c in report.failed:
+        for f in c.findings:
+            where = f"{f.start_tc}–{f.end_tc} " if f.start_tc else ""
+            ctx.say(f"    {c.check_id}: {where}{f.message}")
+    ctx.say(f"  PAD delivery stage: {state.value if state else 'unchanged'}\n  report: {report.report_html}")

@@ -1,0 +1,1 @@
+"""Proxies for the offline edit: presets, encode, verify, ALE, the proxy store."""

@@ -1,0 +1,313 @@
+"""Probe a file into the media model: MediaInfo first, our BWF reader and ffmpeg where MediaInfo is blind."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pymediainfo import MediaInfo
+
+from media.bwf import BwfInfo, NotWave, read_bwf
+from media.model import AudioStream, MediaFile, MediaKind, VideoStream
+from media.timecode import Timecode, TimecodeError, rate_from_float
+
+# Card metadata that travels with the clips: hashed and kept, not probed as media.
+SIDECAR_EXTENSIONS = {
+    ".xml", ".rmd", ".ale", ".txt", ".pdf", ".json", ".cdl", ".cube", ".mhl", ".smi", ".bim", ".ppn",
+    ".csv", ".md5", ".xxhash", ".sha1", ".log", ".html", ".edl", ".cpf", ".ind", ".dat", ".bin", ".ccx",
+    ".thm", ".lrv",
+}
+
+# Camera naming conventions that encode the reel (camera roll / card).
+_REEL_PATTERNS = [
+    re.compile(r"^(?P<reel>[A-Z]\d{3})C\d{3}(?:_|$)"),  # ARRI A001C003_230514_R2EC
+    re.compile(r"^(?P<reel>[A-Z]\d{3})_C\d{3}(?:_|$)"),  # RED A001_C002_0514XY
+    re.compile(r"^(?P<reel>[A-Z]\d{3})_\d{8}_C\d{3}"),  # Blackmagic A001_08241517_C012
+]
+
+# Names some tools give the tmcd track: not a reel.
+_GENERIC_TC_NAMES = {"timecode", "time code", "timecode track", "tc", "tc1", "tmcd", "timecode1"}
+
+_PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
+_FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(float(str(value).split("/")[0].split(" ")[0]))
+    except ValueError:
+        return None
+
+
+def _pixel_aspect(value: Any) -> Fraction | None:
+    """MediaInfo prints 1.000, 1.333, 2.000: back to the ratio it stands for (4/3, 12/11...)."""
+    if value in (None, ""):
+        return None
+    try:
+        return Fraction(str(value)).limit_denominator(100)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _video_rate(track: Any) -> Fraction | None:
+    num, den = _int(track.framerate_num), _int(track.framerate_den)
+    if num and den:
+        return Fraction(num, den)
+    for attr in ("frame_rate", "frame_rate_original", "frame_rate_nominal"):
+        value = getattr(track, attr, None)
+        if value:
+            try:
+                return rate_from_float(float(str(value).split(" ")[0]))
+            except ValueError:
+                continue
+    return None
+
+
+def _scan(track: Any) -> str | None:
+    scan_type = (track.scan_type or "").lower()
+    if not scan_type:
+        return None
+    if scan_type == "progressive":
+        return "progressive"
+    order = (track.scan_order or "").upper()
+    if order.startswith("TFF") or order == "2:3 PULLDOWN":
+        return "tff"
+    if order.startswith("BFF"):
+        return "bff"
+    return "interlaced"
+
+
+def _pix_fmt_depth(pix_fmt: str) -> tuple[int | None, str | None]:
+    match = re.search(r"(\d{3})?p(\d{1,2})?(le|be)?$", pix_fmt)
+    depth = int(match.group(2)) if match and match.group(2) else 8
+    chroma = None
+    for key, value in (("420", "4:2:0"), ("422", "4:2:2"), ("444", "4:4:4"), ("411", "4:1:1")):
+        if key in pix_fmt:
+            chroma = value
+    if pix_fmt.startswith(("gbr", "rgb", "bgr")):
+        chroma = "4:4:4"
+    return depth, chroma
+
+
+def clip_reel(clip_name: str) -> str | None:
+    for pattern in _REEL_PATTERNS:
+        match = pattern.match(clip_name.upper())
+        if match:
+            return match.group("reel")
+    return None
+
+
+def ffmpeg_check(path: Path, ffmpeg: str, mode: str, duration: float | None) -> tuple[list[str], str | None]:
+    """Decode the file's end (or all of it) with ffmpeg: the errors it printed, and the video pix_fmt.
+
+    A truncated copy often still has a readable header; decoding its last seconds is what shows it.
+    """
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "level+info"]
+    if mode == "tail" and duration and duration > 3:
+        cmd += ["-sseof", "-2"]
+    cmd += ["-i", str(path), "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
+    except subprocess.TimeoutExpired:
+        return ["decode timed out"], None
+    pix_fmt = None
+    match = _PIXFMT_RE.search(proc.stderr)
+    if match:
+        pix_fmt = match.group(1)
+    errors = [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if _FFMPEG_ERROR_RE.match(line)]
+    if proc.returncode != 0 and not errors:
+        errors = [proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"ffmpeg exit {proc.returncode}"]
+    return errors, pix_fmt
+
+
+def probe_file(
+    path: Path,
+    *,
+    ffmpeg: str | None = None,
+    decode_check: str = "tail",
+    default_rate: Fraction | None = None,
+) -> MediaFile:
+    """Describe one file. Never raises for a bad file: the reason goes into `error`."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return MediaFile(path=shown, kind=MediaKind.UNREADABLE, error="file not found (vanished?)")
+    except PermissionError:
+        return MediaFile(path=shown, kind=MediaKind.UNREADABLE, error="permission denied")
+    except OSError as exc:
+        return MediaFile(path=shown, kind=MediaKind.UNREADABLE, error=f"cannot read: {exc.strerror or exc}")
+    base = {"path": shown, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "clip_name": path.stem}
+    if not path.is_file():
+        return MediaFile(**base, kind=MediaKind.UNREADABLE, error="not a regular file")
+    if st.st_size == 0:
+        return MediaFile(**base, kind=MediaKind.UNREADABLE, error="zero-byte file")
+    if path.suffix.lower() in SIDECAR_EXTENSIONS:
+        return MediaFile(**base, kind=MediaKind.SIDECAR)
+    if not os.access(path, os.R_OK):
+        return MediaFile(**base, kind=MediaKind.UNREADABLE, error="permission denied")
+    try:
+        info = MediaInfo.parse(path)
+    except (OSError, RuntimeError) as exc:
+        return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"MediaInfo could not read it: {exc}")
+    return _from_mediainfo(path, info, base, ffmpeg=ffmpeg, decode_check=decode_check,
+                           default_rate=default_rate)
+
+
+def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg: str | None,
+                    decode_check: str, default_rate: Fraction | None) -> MediaFile:
+    general = info.general_tracks[0] if info.general_tracks else None
+    videos, audios = info.video_tracks, info.audio_tracks
+    if general is None or (not videos and not audios):
+        if info.image_tracks:
+            return MediaFile(**base, kind=MediaKind.SIDECAR, container=general.format if general else None)
+        if general is not None and general.format:
+            # The container is recognised but its index is not there: a copy stopped before the end.
+            reason = f"{general.format} file with no readable picture or sound: cut short or corrupt"
+        else:
+            reason = "not a media file: no picture or sound found"
+        return MediaFile(**base, kind=MediaKind.UNREADABLE, error=reason)
+
+    container = general.format
+    container_profile = general.format_profile
+    fields: dict[str, Any] = {"container": container, "container_profile": container_profile}
+    errors: list[str] = []
+    if (general.istruncated or "").lower() == "yes":
+        errors.append("the file is cut short (MediaInfo: truncated)")
+
+    bwf: BwfInfo | None = None
+    if container == "Wave":
+        try:
+            bwf = read_bwf(path)
+        except (NotWave, OSError, ValueError):
+            bwf = None
+
+    video = None
+    if videos:
+        v = videos[0]
+        rate = _video_rate(v)
+        width, height, par = _int(v.width), _int(v.height), _pixel_aspect(v.pixel_aspect_ratio)
+        dar = Fraction(width, height) * par if width and height and par else None
+        vfr = (v.frame_rate_mode or "").upper() == "VFR"
+        video = VideoStream(
+            codec=v.format,
+            codec_profile=v.format_profile,
+            width=width,
+            height=height,
+            pixel_aspect=par,
+            display_aspect=dar,
+            frame_rate=rate,
+            scan=_scan(v),  # type: ignore[arg-type]
+            variable_frame_rate=vfr,
+            bit_depth=_int(v.bit_depth),
+            chroma_subsampling=v.chroma_subsampling,
+            color_primaries=v.color_primaries,
+            transfer=v.transfer_characteristics,
+            matrix=v.matrix_coefficients,
+            color_range=v.color_range,
+            bit_rate=_int(v.bit_rate),
+            frame_count=_int(v.frame_count),
+        )
+
+    audio = [
+        AudioStream(
+            codec=a.format,
+            channels=_int(a.channel_s),
+            sample_rate=_int(a.sampling_rate),
+            bit_depth=_int(a.bit_depth) or (bwf.bit_depth if bwf and a.format == "PCM" else None),
+            channel_layout=a.channel_layout,
+            duration_samples=_int(a.samples_count),
+        )
+        for a in audios
+    ]
+
+    # Timecode: QuickTime/MP4 tmcd and MXF timecode components show as "Time code" tracks.
+    tc_tracks = [t for t in info.other_tracks if (t.type or "") == "Time code" and t.time_code_of_first_frame]
+    tc_tracks.sort(key=lambda t: 0 if "Material" in (t.time_code_settings or "") else 1)
+    tc_rate = video.frame_rate if video else None
+    start: Timecode | None = None
+    if tc_tracks:
+        t = tc_tracks[0]
+        rate = _video_rate(t) or tc_rate
+        if rate is not None:
+            drop = (t.timecode_dropframe or "").lower() == "yes" or ";" in t.time_code_of_first_frame
+            try:
+                start = Timecode.parse(t.time_code_of_first_frame, rate, drop)
+                tc_rate = rate
+                fields["timecode_source"] = "mxf" if container == "MXF" else "tmcd"
+            except TimecodeError as exc:
+                errors.append(f"unreadable start timecode {t.time_code_of_first_frame!r}: {exc}")
+        title = (t.title or "").strip()
+        if title and title.casefold() not in _GENERIC_TC_NAMES and not fields.get("reel"):
+            fields.update(reel=title, reel_source="tmcd-name")
+    elif video is not None and videos[0].time_code_of_first_frame and tc_rate is not None:
+        raw = videos[0].time_code_of_first_frame
+        try:
+            start = Timecode.parse(raw, tc_rate, ";" in raw)
+            fields["timecode_source"] = "stream"
+        except TimecodeError as exc:
+            errors.append(f"unreadable start timecode {raw!r}: {exc}")
+
+    if bwf is not None:
+        tc_rate = bwf.ixml_rate or default_rate
+        if bwf.tape:
+            fields.update(reel=bwf.tape, reel_source="ixml-tape")
+        if bwf.time_reference is not None and bwf.sample_rate and tc_rate is not None:
+            drop = bool(bwf.ixml_drop_frame) and tc_rate.denominator == 1001 and round(tc_rate) % 30 == 0
+            seconds = Fraction(bwf.time_reference, bwf.sample_rate)
+            start = Timecode.from_seconds(seconds, tc_rate, drop)
+            fields["timecode_source"] = "bext+ixml" if bwf.ixml_rate else "bext"
+
+    package = str(general.package_name or "").strip()
+    if container == "MXF" and not fields.get("reel") and package:
+        # Cameras often name the MXF package after the clip: the camera roll then comes from the name.
+        if not (package == path.stem and clip_reel(package)):
+            fields.update(reel=package, reel_source="mxf-package")
+    if not fields.get("reel") and getattr(general, "reel_name", None):
+        # MP4 has no named tmcd track: postprod's proxies carry the reel as an mdta "reel_name" tag.
+        fields.update(reel=str(general.reel_name).strip(), reel_source="mp4-metadata")
+    if not fields.get("reel"):
+        reel = clip_reel(path.stem)
+        if reel:
+            fields.update(reel=reel, reel_source="clip-name")
+
+    if start is not None:
+        fields.update(start_timecode=start.format(), drop_frame=start.drop_frame)
+    fields["timecode_rate"] = tc_rate
+
+    duration_ms = _int(general.duration)
+    fields["duration_seconds"] = duration_ms / 1000 if duration_ms is not None else None
+    if video is not None and video.frame_count is not None:
+        fields["duration_frames"] = video.frame_count
+    elif audio and tc_rate is not None and audio[0].duration_samples and audio[0].sample_rate:
+        fields["duration_frames"] = int(Fraction(audio[0].duration_samples, audio[0].sample_rate) * tc_rate)
+    elif bwf is not None and bwf.duration_samples and bwf.sample_rate and tc_rate is not None:
+        fields["duration_frames"] = int(Fraction(bwf.duration_samples, bwf.sample_rate) * tc_rate)
+
+    # ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, and files that do not decode.
+    needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
+    if ffmpeg and (decode_check != "none" or needs_pixfmt):
+        mode = decode_check if decode_check != "none" else "tail"
+        decode_errors, pix_fmt = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+        if decode_check != "none" and decode_errors:
+            first = decode_errors[0]
+            more = f" (and {len(decode_errors) - 1} more errors)" if len(decode_errors) > 1 else ""
+            errors.append(f"does not decode to the end: {first}{more}")
+        if pix_fmt and video is not None and needs_pixfmt:
+            depth, chroma = _pix_fmt_depth(pix_fmt)
+            video = video.model_copy(update={
+                "bit_depth": video.bit_depth or depth,
+                "chroma_subsampling": video.chroma_subsampling or chroma,
+            })
+
+    kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
+    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio,
+                     error="; ".join(errors) if errors else None)
+
