@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,8 @@ def _date(value: str | None, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
         raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
 
 
