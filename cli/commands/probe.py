@@ -10,7 +10,7 @@ import typer
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, settings
 from config.spec import load_spec
-from ingest.ingest import scan
+from ingest.ingest import not_regular, scan
 from ingest.rules import check_duplicates, check_file
 from media.model import MediaFile, Severity
 from media.probe import probe_file
@@ -22,8 +22,15 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
     ffmpeg = cfg.ffmpeg_exe()
     files: list[Path] = []
+    unread: list[MediaFile] = []  # what a folder holds that cannot be probed: named, not left out
     for p in paths:
-        files.extend(scan(p, cfg.ignore).files if p.is_dir() else [p])
+        if p.is_dir() or not_regular(p):
+            found = scan(p, cfg.ignore)
+            files.extend(found.files)
+            unread.extend(MediaFile(path=r.path, error=r.findings[0].message if r.findings else r.status,
+                                    findings=r.findings) for r in found.problems)
+        else:
+            files.append(p)
 
     def one(path: Path) -> MediaFile:
         return check_file(probe_file(path, ffmpeg=ffmpeg, decode_check=cfg.decode_check,
@@ -31,7 +38,7 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         items = list(pool.map(one, files))
-    return check_duplicates(items, spec)
+    return check_duplicates(items, spec) + unread
 
 
 @app.command()
