@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
+from cli.text import escape
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 

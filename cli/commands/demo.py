@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import app, out, state
+from cli.text import escape
 from config.settings import load_settings
 from config.tools import ffmpeg_version, find_ffmpeg
 
@@ -29,7 +29,7 @@ def demo(
 
     ws = workspace.absolute()
     ffmpeg = find_ffmpeg(load_settings(state.config).ffmpeg if state.config else None)
-    out.print("[bold]postprod demo[/] " + escape(f"in {ws}\nffmpeg: {ffmpeg_version(ffmpeg)} ({ffmpeg})"))
+    out.print("[bold]postprod demo[/] " + escape(f"in {ws}\nffmpeg: {ffmpeg_version(ffmpeg)} ({ffmpeg})", lines=True))
     out.print("1. Building the production: camera cards A001 and B001, sound card D01, a phone folder…")
     config, cards = build_workspace(ws, ffmpeg)
     state.config = config
@@ -52,4 +52,4 @@ def demo(
         out.print(f"\n{number}. {(step.__doc__ or step.__name__).strip().splitlines()[0]}")
         step(ctx)
     cfg = load_settings(config)
-    out.print(escape(f"Catalogue: {cfg.db_url}\nSettings:  {config}"))
+    out.print(escape(f"Catalogue: {cfg.db_url}\nSettings:  {config}", lines=True))

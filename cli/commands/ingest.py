@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -17,6 +16,7 @@ from rich.progress import (
 )
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings, state
+from cli.text import escape
 from config.errors import PostprodError
 from ingest.ingest import CardReport, scan
 

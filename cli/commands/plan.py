@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.console import Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings
+from cli.text import escape, visible
 from config.atomic import write_text_atomic
 from config.errors import PostprodError
 from planning.stages import StageState
@@ -64,7 +64,7 @@ def templates(json_out: JsonOpt = False) -> None:
         emit_json({"templates": items})
         return
     for t in items:
-        out.print(f"[bold]{escape(t['name'])}[/]: " + escape(f"{t['description']}\n  {', '.join(t['stages'])}"))
+        out.print(f"[bold]{escape(t['name'])}[/]: {escape(t['description'])}\n  {escape(', '.join(t['stages']))}")
 
 
 @plan_app.command("create")
@@ -155,9 +155,11 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
         replanned = (f"{_short(st.forecast_start, year)}→{_short(st.forecast_end, year)}"
                      if st.forecast_end and st.planned_end and st.forecast_end != st.planned_end else "")
         hours = f"{st.spent_hours:g}/{st.planned_hours:g}" if st.planned_hours is not None else f"{st.spent_hours:g}/—"
-        table.add_row(Text(st.label), planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]),
-                      hours, f"{st.late_by_days} d" if st.late_by_days else "", Text(st.responsible or ""))
-    notes = [Text.assemble((f"{st.label} ({st.state.value}): ", STATE_STYLE[st.state.value]), "; ".join(st.reasons))
+        state = Text(st.state.value, style=STATE_STYLE[st.state.value])
+        table.add_row(Text(visible(st.label)), planned, replanned, state, hours,
+                      f"{st.late_by_days} d" if st.late_by_days else "", Text(visible(st.responsible or "")))
+    notes = [Text.assemble((visible(f"{st.label} ({st.state.value}): "), STATE_STYLE[st.state.value]),
+                           visible("; ".join(st.reasons)))
              for st in s.stages if st.state in (StageState.LATE, StageState.BLOCKED) and st.reasons]
     return Group(head, table, *notes)
 
@@ -288,7 +290,7 @@ def digest(
     if json_out:
         emit_json({**d.summary(), "html": str(path), "sent_to": sent})
         return
-    out.print(escape(f"{d.subject()}\nDigest: {path}"))
+    out.print(escape(f"{d.subject()}\nDigest: {path}", lines=True))
     if sent:
         out.print(escape(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}"))
 from cli.commands import money as _money  # noqa: E402,F401  (registers quote, costs, overrun, invoice, pay)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings, state
+from cli.text import escape
 from config.errors import PostprodError
 from qc.run import QcReport
 

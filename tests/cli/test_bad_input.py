@@ -11,6 +11,7 @@ failed. A bug that reaches the entry point's last resort exits 70 ("internal err
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import pytest
 from conftest import small_clip
 from postprod_inproc import Result, postprod
 
+from cli.text import visible
 from media.synth import TakeSpec
 
 CLIP = small_clip(timecode="10:00:00:00", reel="A001")
@@ -44,6 +46,7 @@ class Env:
         folder = folder or self.src
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)  # "A001[/b]take.mov": a folder "A001[" and its file
         shutil.copyfile(media or self.clip, path)
         return path
 
@@ -106,7 +109,7 @@ NAMES = {
     "markup-bold": "[bold]take.mov",
     "markup-brackets": "clip [final].mov",
     "markup-close-tag": "A001[/b]take.mov",
-    "markup-link": "[link=http://x]c[/link].mov",
+    "markup-link": "[link=https:x]c[/link].mov",
     "markup-escape-end": "ends with a backslash\\.mov",
     "newline": "take\nnewline.mov",
     "tab": "tab\tname.mov",
@@ -121,17 +124,12 @@ NAMES = {
 }
 
 
-def _printable(name: str) -> str:
-    return "".join(ch for ch in name if ch.isprintable() or ch in "\n\t").replace("\x1b", "")
-
-
 for key, name in NAMES.items():
-    shown = _printable(name).replace("[31m", "") if key == "ansi-escape" else name
-    shown = shown.strip()
+    shown = visible(name).strip()  # control characters are shown as escapes (\x1b, \n), never obeyed
     add(f"probe-name-{key}", 0, lambda env, name=name, shown=shown: (
         ["probe", str(env.copy_clip(name)), "-p", "test"], [shown]))
-    add(f"probe-json-name-{key}", 0, lambda env, name=name, shown=shown: (
-        ["probe", str(env.copy_clip(name)), "-p", "test", "--json"], [shown]))
+    add(f"probe-json-name-{key}", 0, lambda env, name=name: (  # JSON holds the name as it is
+        ["probe", str(env.copy_clip(name)), "-p", "test", "--json"], [name.strip()]))
     add(f"ingest-name-{key}", 0, lambda env, name=name, shown=shown: (
         ["ingest", str(env.card(name)), "-p", "test", "--direct"], [shown, "1 files, 1 new"]))
 
@@ -551,9 +549,35 @@ def check(case: Case, result: Result, says: list[str], before: tuple) -> None:
     assert result.code in case.codes, f"exit {result.code}, expected {case.codes}:\n{text}"
     if result.code:
         assert text.strip(), "a failure must say why"
-    squashed = _squash(text)
+    squashed = _squash(text + "\n".join(_strings(result.out)))
     for expected in says:
-        assert _squash(expected) in squashed, f"{expected!r} not in:\n{text}"
+        for part in expected.split("\n"):  # a name with a newline spans two lines of its table cell
+            assert _squash(part) in squashed, f"{expected!r} not in:\n{text}"
+
+
+def _strings(out: str) -> list[str]:
+    """The string values of JSON output, decoded (a name's backslashes and quotes as the user wrote them)."""
+    try:
+        data = json.loads(out)
+    except ValueError:
+        try:
+            data = [json.loads(line) for line in out.splitlines() if line.strip()]
+        except ValueError:
+            return []
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(data)
+    return found
 
 
 @pytest.fixture()
