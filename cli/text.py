@@ -10,13 +10,22 @@ import re
 
 from rich.markup import escape as _escape_markup
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def visible(text: str) -> str:
-    """Control characters as escapes (a newline as \\n, ESC as \\x1b): a name stays on its line."""
-    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+    """Control characters as escapes (a newline as \\n, ESC as \\x1b), and the bytes of a name that is not
+    UTF-8 (held by Python as surrogates) as \\xNN: a name stays on its line and reads as it is on disk."""
+    return _CONTROL.sub(_shown, text)
+
+
+def _shown(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code - 0xDC00 if code >= 0xDC80 else code:02x}"  # a byte of a non-UTF-8 name as \xNN
 
 
 def escape(text: str, *, lines: bool = False) -> str:

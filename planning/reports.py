@@ -28,6 +28,7 @@ ALIASES: dict[str, list[str]] = {
 }
 REQUIRED = ["date", "technician", "stage", "hours", "done"]
 MAX_MINUTES_A_DAY = 24 * 60
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ReportFileError(PostprodError):
@@ -136,6 +137,8 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], 
     reason); ',' ';' or tab separated, UTF-8 (BOM) or Latin-1. Memory is bounded whatever the file."""
     if path.is_dir():
         raise ReportFileError("is a folder, not a CSV file", path=path)
+    if path.exists() and not path.is_file():  # opening a FIFO would wait for a writer forever
+        raise ReportFileError("not a regular file (a named pipe or a device)", path=path)
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed below)
     except FileNotFoundError as exc:
@@ -209,6 +212,9 @@ def parse_file(path: Path, *, production: str | None, stages_of: dict[str, dict[
         try:
             if row.get(""):
                 raise ValueError(f"more cells than columns ({row['']})")
+            for name, value in row.items():
+                if _CONTROL.search(value):
+                    raise ValueError(f"control character (a NUL byte?) in {name or 'a cell'}: not a text export")
             prod = get("production") or production
             if not prod:
                 raise ValueError("no production")

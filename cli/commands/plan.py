@@ -186,9 +186,12 @@ def report(
     key = plan.stage_key(store, production, stage)
     try:
         minutes = parse_hours(hours)
+    except ValueError as exc:
+        raise UsageError(f"--hours '{hours}': {exc}") from None
+    try:
         work_date = parse_date(day) if day else date.today()
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--date: {exc}") from None
     if not technician.strip() or not done.strip():
         raise UsageError("--technician and --done must not be empty")
     rep = SessionReport(production=production, stage=key, technician=technician.strip(), work_date=work_date,

@@ -243,12 +243,13 @@ add("proxy-missing", 2, lambda env: (["proxy", str(env.src / "nope"), "--preset"
 
 # ---- settings and other files the commands read --------------------------------------------------------
 
-def _with_config(text: str | bytes, says: list[str], args: Callable[[Env], list[str]] | None = None):  # type: ignore[no-untyped-def]
+def _with_config(text: str | bytes, says: list[str], args: Callable[[Env], list[str]] | None = None,  # type: ignore[no-untyped-def]
+                 names_config: bool = True):
     def make(env: Env) -> tuple[list[str], list[str]]:
         path = env.ws / "broken.toml"
         path.write_bytes(text.encode() if isinstance(text, str) else text)
         rest = args(env) if args else ["probe", str(env.copy_clip("ok.mov"))]
-        return ["--config", str(path), *rest], ["broken.toml", *says]
+        return ["--config", str(path), *rest], (["broken.toml"] if names_config else []) + says
     return make
 
 
@@ -262,7 +263,7 @@ add("settings-binary", 2, _with_config(hashlib.sha512(b"x").digest() * 4, []))
 add("settings-productions-not-table", 2, _with_config('productions = 5\n', ["productions"]))
 add("settings-handles-negative", 2, _with_config(SMALL + "handles = -4\n", ["handles"]))
 add("settings-spec-missing", 2, _with_config('[productions.test]\nspec = "missing-spec.toml"\n',
-                                             ["missing-spec.toml"], lambda env: ["probe", "x.mov", "-p", "test"]))
+                                             ["missing-spec.toml"], lambda env: ["probe", "x.mov", "-p", "test"], names_config=False))
 add("settings-data-dir-is-file", 2, lambda env: (
     ["--config", str(env.config(f'data_dir = "{env.write("datafile", "x")}"\n' + SMALL, "broken.toml")),
      "ingest", str(env.card("a.mov")), "-p", "test", "--direct"], ["data_dir", "datafile", "is a file, not a folder"]))
@@ -343,7 +344,8 @@ add("proxy-lut-missing", 2, _proxy("--preset", "h264-review", "--lut", "/nonexis
 add("proxy-lut-garbage", (1, 2), lambda env: (
     ["proxy", str(env.card("a.mov")), "-p", "test", "--preset", "h264-review", "--out", str(env.ws / "px"),
      "--lut", str(env.write("look.cube", "LUT_3D_SIZE banana\n1 2\n"))], ["look.cube"]))
-add("proxy-workers-zero", 2, _proxy("--preset", "h264-review", "--workers", "0", says=["--workers", "0"]))
+add("proxy-workers-zero", 2, _proxy("--preset", "h264-review", "--workers", "0",
+                                    says=["--workers", "greater than or equal to 1"]))
 add("proxy-out-is-file", (1, 2), lambda env: (
     ["proxy", str(env.card("a.mov")), "-p", "test", "--preset", "h264-review", "--out", str(env.write("px", "x"))],
     ["px"]))
@@ -495,7 +497,7 @@ add("plan-import-nul", (1, 2), _import(CSV_HEAD + "test,2026-01-06,L\0a,grading,
 add("plan-import-field-too-big", 1, _import(CSV_HEAD + 'test,2026-01-06,Lea,grading,2,"' + "x" * 200_000 + '"\n',
                                             ["reports.csv:2", "64 KiB"]))
 add("plan-import-gigabyte-line", 1, _import(_gigabyte_line, ["huge.csv:2", "longer than 64 KiB"]))
-add("plan-import-unclosed-quote", 1, _import(CSV_HEAD + 'test,2026-01-06,Lea,grading,2,"x\n' + "y" * 1000 + "\n" * 80,
+add("plan-import-unclosed-quote", 1, _import(CSV_HEAD + 'test,2026-01-06,Lea,grading,2,"x\n' + ("y" * 1000 + "\n") * 80,
                                              ["reports.csv:2"]))
 add("plan-import-markup-rows", 1, _import(CSV_HEAD + "test,31/02/2026,[red]Léa,grading,2,[/b]x\n"
                                           "test,2026-01-06,Léa,[bold]grading,2,x\n",
