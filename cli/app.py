@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from config.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 app = typer.Typer(
     name="postprod",
@@ -45,6 +46,8 @@ def _global(
 
 
 def settings() -> Settings:
+    from config.settings import load_settings
+
     return load_settings(state.config)
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
 
@@ -50,6 +49,8 @@ def conform(
 
 
 def _print(data: dict) -> None:
+    from rich.table import Table
+
     tl, s = data["timeline"], data["summary"]
     out.print(f"[bold]{tl['path']}[/] ({tl['format']}, {tl['events']} events, rate {tl['rate']} "
               f"from {tl['rate_source']}{', DF' if tl['drop_frame'] else ''})")
