@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +48,7 @@ class Production(BaseModel):
     expected_cards: int | None = Field(default=None, ge=1)
     # Ingest folders on NFS/SMB shares (no inotify events there): `postprod watch` polls them.
     poll_folders: list[Path] = []
+    rates: str | None = None  # a rates file (built-in name or TOML path) for this production; default: [money]
 
     def tech_spec(self) -> TechSpec:
         return load_spec(self.spec)
@@ -88,6 +90,16 @@ class WatchSettings(BaseModel):
     trigger: Literal["direct", "flow"] = "direct"
 
 
+class MoneySettings(BaseModel):
+    """Quotes, costs and overruns (docs/money.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rates: str = "house"  # the house rates: a built-in name (config/rates/) or a TOML path
+    contingency_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)  # added to a new quote
+    overrun_threshold_percent: Decimal = Field(default=Decimal(5), ge=0, le=1000)  # forecast over quote: alert
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
 
@@ -107,6 +119,7 @@ class Settings(BaseSettings):
     analytics: bool = False
     productions: dict[str, Production] = {}
     smtp: SmtpSettings | None = None
+    money: MoneySettings = MoneySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -286,3 +286,4 @@ def digest(
     out.print(f"{d.subject()}\nDigest: {path}")
     if sent:
         out.print(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}")
+from cli.commands import money as _money  # noqa: E402,F401  (registers quote, costs, overrun, invoice, pay)
