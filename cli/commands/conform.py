@@ -84,7 +84,7 @@ def _print(data: dict) -> None:
     for e in sorted(data["events"], key=lambda e: e["record_in_frames"]):
         for f in e["findings"]:
             if shown < 200:
-                table.add_row(str(e["event"] or ""), str(e["line"] or ""), e["track"],
+                table.add_row(str(e["event"] or ""), str(e["line"] or ""), escape(str(e["track"] or "")),
                               escape(e["reel"] or e["clip_name"] or ""), e["record_in"],
                               f"[{STYLE[f['severity']]}]{f['rule']}[/] {escape(f['message'])}")
             shown += 1
@@ -96,6 +96,6 @@ def _print(data: dict) -> None:
     out.print(f"{s['events']} events, {s['matched']} matched; [bold red]{s['errors']} errors[/], "
               f"[yellow]{s['warnings']} warnings[/], {s['info']} info" + (f" ({rules})" if rules else ""))
     if data.get("relinked"):
-        out.print(f"relinked: {data['relinked']}")
+        out.print(f"relinked: {escape(str(data['relinked']))}")
     if data.get("report_html"):
-        out.print(f"report: {data['report_html']}")
+        out.print(f"report: {escape(str(data['report_html']))}")
