@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,8 @@ def _date(value: str | None, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
         raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
 
 
@@ -61,7 +64,7 @@ def templates(json_out: JsonOpt = False) -> None:
         emit_json({"templates": items})
         return
     for t in items:
-        out.print(f"[bold]{t['name']}[/]: {t['description']}\n  {', '.join(t['stages'])}")
+        out.print(f"[bold]{escape(t['name'])}[/]: " + escape(f"{t['description']}\n  {', '.join(t['stages'])}"))
 
 
 @plan_app.command("create")
@@ -96,7 +99,7 @@ def create(
     if json_out:
         emit_json(status.to_json())
         return
-    out.print(f"Planned [bold]{production}[/] from template '{template}': {len(status.stages)} stages, "
+    out.print(f"Planned [bold]{escape(production)}[/] from template '{escape(template)}': {len(status.stages)} stages, "
               f"delivery {status.planned_end}.")
     out.print(status_table(status))
 
@@ -145,7 +148,8 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
     """The stage table of one production, then why each late or blocked stage is so."""
     year = s.planned_end.year if s.planned_end else None
     late = f", [bold yellow]{s.late_by_days} day(s) late[/]" if s.late_by_days else ""
-    head = Text.from_markup(f"[bold]{s.production}[/] ({s.template or 'no template'}) · hours {s.spent_hours:g}/"
+    template = escape(s.template or "no template")
+    head = Text.from_markup(f"[bold]{escape(s.production)}[/] ({template}) · hours {s.spent_hours:g}/"
                             f"{s.planned_hours:g} · delivery {s.planned_end or '—'} → forecast "
                             f"{s.forecast_end or '—'}{late}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -158,8 +162,8 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
         replanned = (f"{_short(st.forecast_start, year)}→{_short(st.forecast_end, year)}"
                      if st.forecast_end and st.planned_end and st.forecast_end != st.planned_end else "")
         hours = f"{st.spent_hours:g}/{st.planned_hours:g}" if st.planned_hours is not None else f"{st.spent_hours:g}/—"
-        table.add_row(st.label, planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]), hours,
-                      f"{st.late_by_days} d" if st.late_by_days else "", st.responsible or "")
+        table.add_row(Text(st.label), planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]),
+                      hours, f"{st.late_by_days} d" if st.late_by_days else "", Text(st.responsible or ""))
     notes = [Text.assemble((f"{st.label} ({st.state.value}): ", STATE_STYLE[st.state.value]), "; ".join(st.reasons))
              for st in s.stages if st.state in (StageState.LATE, StageState.BLOCKED) and st.reasons]
     return Group(head, table, *notes)
@@ -215,9 +219,9 @@ def report(
         emit_json({"production": production, "stage": key, "hours": minutes / 60, "became_late": became,
                    "overruns": [a.to_json() for a in alerts]})
         return
-    out.print(f"Session report added: {production} / {key}, {technician}, {work_date}, {minutes / 60:g} h.")
+    out.print(escape(f"Session report added: {production} / {key}, {technician}, {work_date}, {minutes / 60:g} h."))
     for b in became:
-        out.print(f"[bold yellow]{b} is now late[/]")
+        out.print(f"[bold yellow]{escape(b)} is now late[/]")
 
 
 @plan_app.command("import")
@@ -246,14 +250,14 @@ def import_reports(
         emit_json({**result.to_json(), "overruns": [a.to_json() for a in alerts]})
     else:
         for b in result.bad:
-            err.print(f"[red]{csv_file}:{b.line}[/]: {b.reason}")
+            err.print(f"[red]{escape(f'{csv_file}:{b.line}')}[/]: {escape(b.reason)}")
         if result.imported:
-            out.print(f"{csv_file}: {result.added} report(s) added, {result.already} already there, "
-                      f"{len(result.bad)} bad row(s) left out.")
+            out.print(escape(f"{csv_file}: {result.added} report(s) added, {result.already} already there, "
+                      f"{len(result.bad)} bad row(s) left out."))
         else:
-            out.print(f"{csv_file}: nothing imported (--all-or-nothing): {len(result.bad)} bad row(s).")
+            out.print(escape(f"{csv_file}: nothing imported (--all-or-nothing): {len(result.bad)} bad row(s)."))
         for prod, stages in result.late.items():
-            out.print(f"[bold yellow]{prod}: now late: {', '.join(stages)}[/]")
+            out.print(f"[bold yellow]{escape(prod)}: now late: {escape(', '.join(stages))}[/]")
     raise typer.Exit(1 if result.bad else 0)
 
 
@@ -288,7 +292,7 @@ def mark(
     if json_out:
         emit_json({"production": production, "stage": key, "state": state.value, "reason": reason})
         return
-    out.print(f"{production} / {key}: {state.value} ({reason})")
+    out.print(escape(f"{production} / {key}: {state.value} ({reason})"))
 
 
 @plan_app.command("digest")
@@ -330,11 +334,11 @@ def digest(
     if json_out:
         emit_json({**d.summary(), "html": str(path), "sent_to": sent, "alert_sent_to": money.sent_to})
         return
-    out.print(f"{d.subject()}\nDigest: {path}")
+    out.print(escape(f"{d.subject()}\nDigest: {path}"))
     for a in money.alerts:
         out.print(f"[bold red]overrun{' (new)' if a.new else ''}:[/] {escape(a.text())}")
     if money.sent_to:
-        out.print(f"Overrun alert sent to {', '.join(money.sent_to)}")
+        out.print(escape(f"Overrun alert sent to {', '.join(money.sent_to)}"))
     if sent:
-        out.print(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}")
+        out.print(escape(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}"))
 from cli.commands import money as _money  # noqa: E402,F401  (registers quote, costs, overrun, invoice, pay)
