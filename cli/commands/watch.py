@@ -88,7 +88,7 @@ def watch(
     """
     from flows.deploy import api_url
     from flows.watch import direct_trigger, flow_trigger, server_trigger
-    from ingest.watch.watcher import Watcher, folders_to_watch
+    from ingest.watch import Watcher, folders_to_watch
 
     cfg = settings()
     folders = folders_to_watch(cfg, production, poll)
