@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
 
@@ -70,6 +69,8 @@ def _print_accounting(tl: dict) -> None:
 
 
 def _print(data: dict) -> None:
+    from rich.table import Table
+
     tl, s = data["timeline"], data["summary"]
     out.print(f"[bold]{escape(tl['path'])}[/] ({tl['format']}, {tl['events']} events, rate {tl['rate']} "
               f"from {tl['rate_source']}{', DF' if tl['drop_frame'] else ''})")
