@@ -4,15 +4,15 @@ Until this revision the catalogue and the proxy store made their tables with cre
 database they made already holds them, and they are kept as they are, with their rows. A database without
 them gets them here, with the same columns, keys and indexes.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
