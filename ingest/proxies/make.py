@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import math
 import os
 import re
 import signal
@@ -286,8 +287,15 @@ def video_filter(media: MediaFile, preset: ProxyPreset, lut: Path | None,
     return ",".join(chain), width, height
 
 
-def audio_plan(media: MediaFile, preset: ProxyPreset) -> tuple[list[str], list[str], int]:
-    """Filtergraph parts and -map arguments for the audio; and the channel count the proxy must have."""
+def audio_plan(media: MediaFile, preset: ProxyPreset,
+               pad_to: Fraction | None = None) -> tuple[list[str], list[str], int]:
+    """Filtergraph parts and -map arguments for the audio; and the channel count the proxy must have.
+
+    `pad_to` (seconds): every sound track is padded with silence to at least the picture's duration. MXF
+    OP1a's muxer stops at its shortest track, so a clip whose sound ends a few frames before its picture
+    would lose those frames.
+    """
+    pad = f",apad=whole_dur={math.ceil(pad_to * 1_000_000) / 1_000_000:.6f}" if pad_to else ""
     streams = [a.channels or 0 for a in media.audio]
     total = sum(streams)
     where = [(s, c) for s, n in enumerate(streams) for c in range(n)]  # global channel → (stream, channel)
@@ -299,6 +307,9 @@ def audio_plan(media: MediaFile, preset: ProxyPreset) -> tuple[list[str], list[s
         picks = [where[c - 1] for c in wanted]
     elif preset.audio.layout == "mono":
         picks = where
+    elif pad:
+        parts = [f"[0:a:{s}]anull{pad}[ap{s}]" for s in range(len(streams))]
+        return parts, [arg for s in range(len(streams)) for arg in ("-map", f"[ap{s}]")], total
     else:
         return [], [arg for s in range(len(streams)) for arg in ("-map", f"0:a:{s}")], total
     parts, maps = [], []
@@ -312,7 +323,7 @@ def audio_plan(media: MediaFile, preset: ProxyPreset) -> tuple[list[str], list[s
                      else f"[0:a:{s}]anull[{splits[0]}]")
         for split, c in zip(splits, channels, strict=True):
             label = f"am{s}_{c}"
-            parts.append(f"[{split}]pan=mono|c0=c{c}[{label}]")
+            parts.append(f"[{split}]pan=mono|c0=c{c}{pad}[{label}]")
             labels[(s, c)] = label
     for key in picks:
         maps += ["-map", f"[{labels[key]}]"]
@@ -335,7 +346,10 @@ def ffmpeg_command(batch: ProxyBatch, media: MediaFile, output: Path) -> tuple[l
     args = batch.encoder_args
     pix_fmt = args[args.index("-pix_fmt") + 1] if "-pix_fmt" in args[:-1] else None
     vchain, width, height = video_filter(media, preset, batch.lut, pix_fmt)
-    aparts, amaps, channels = audio_plan(media, preset)
+    video = media.video
+    pad_to = (Fraction(media.duration_frames) / video.frame_rate if preset.container == "mxf" and video
+              and video.frame_rate and media.duration_frames else None)
+    aparts, amaps, channels = audio_plan(media, preset, pad_to)
     graph = ";".join([f"[0:v:0]{vchain}[v]", *aparts])
     # Several encodes at once share the cores; a single one uses ffmpeg's own thread count.
     threads = ["-threads", str(batch.threads)] if batch.workers > 1 else []
