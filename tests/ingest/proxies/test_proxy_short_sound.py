@@ -19,7 +19,7 @@ def test_sound_shorter_than_picture_is_padded_so_every_frame_is_made(preset, set
     clip = make_media("A001C007.mov", small_clip(seconds=2.0, audio_seconds=1.88, reel="A001", audio_channels=2))
     source = probe_file(clip, decode_check="none")
     assert source.duration_frames == 50
-    assert source.audio[0].duration_samples == round(1.88 * 48000)
+    assert source.audio[0].duration_samples <= 48000 * (2.0 - 2 / 25)  # two frames short, at least
     card = workspace / "A001"
     card.mkdir()
     shutil.copy2(clip, card / clip.name)
