@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.errors import UnknownNameError
+from config.errors import ConfigError, UnknownNameError
 from config.servers import NotifySettings, PrefectSettings
 from config.spec import TechSpec, load_spec, load_toml, validation_to_config_error
 
@@ -191,9 +191,21 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         raise validation_to_config_error(file or "environment", exc) from exc
     if file is not None:
         _resolve_relative(settings, file.parent, data_dir_from_file="data_dir" in data)
+    _check_data_dir(settings, file)
     if not settings.analytics:
         os.environ.setdefault("DO_NOT_TRACK", "1")
     return settings
+
+
+def _check_data_dir(settings: Settings, file: Path | None) -> None:
+    """The data directory (or the first part of its path that exists) must be a folder, not a file."""
+    where = settings.data_dir.expanduser().absolute()
+    for part in (where, *where.parents):
+        if part.exists():
+            if not part.is_dir():
+                what = "is" if part == where else f"is under {part}, which is"
+                raise ConfigError(file or "environment", "data_dir", f"'{where}' {what} a file, not a folder")
+            return
 
 
 def _resolve_relative(settings: Settings, base: Path, *, data_dir_from_file: bool) -> None:
