@@ -12,6 +12,8 @@ from typing import Any
 from pymediainfo import MediaInfo
 
 from media.bwf import BwfInfo, NotWave, read_bwf
+from media.ffmpeg.commands import decode_check_command
+from media.ffmpeg.errors import first_error
 from media.model import AudioStream, Finding, MediaFile, MediaKind, Severity, VideoStream
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
@@ -109,10 +111,7 @@ def ffmpeg_check(path: Path, ffmpeg: str, mode: str, duration: float | None) -> 
 
     A truncated copy often still has a readable header; decoding its last seconds is what shows it.
     """
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "level+info"]
-    if mode == "tail" and duration and duration > 3:
-        cmd += ["-sseof", "-2"]
-    cmd += ["-i", str(path), "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
+    cmd = decode_check_command(ffmpeg, path, tail_seconds=2 if mode == "tail" and duration and duration > 3 else None)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
     except subprocess.TimeoutExpired:
@@ -123,7 +122,7 @@ def ffmpeg_check(path: Path, ffmpeg: str, mode: str, duration: float | None) -> 
         pix_fmt = match.group(1)
     errors = [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if _FFMPEG_ERROR_RE.match(line)]
     if proc.returncode != 0 and not errors:
-        errors = [proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"ffmpeg exit {proc.returncode}"]
+        errors = [first_error(proc.stderr, proc.returncode)]
     return errors, pix_fmt
 
 

@@ -42,6 +42,7 @@ class ClipSpec:
     interlaced: str | None = None  # "tff" | "bff"
     vfr: bool = False
     pixel_aspect: Fraction | None = None
+    audio_seconds: float | None = None  # sound that ends before the picture (a camera stopping its sound first)
 
 
 def run_ffmpeg(ffmpeg: str, args: list[str]) -> None:
@@ -58,7 +59,8 @@ def make_clip(out: Path, spec: ClipSpec, ffmpeg: str) -> Path:
     video_src = f"testsrc2=size={spec.width}x{spec.height}:rate={rate}"
     args = ["-f", "lavfi", "-i", video_src]
     for i in range(spec.audio_channels):
-        args += ["-f", "lavfi", "-i", f"sine=frequency={440 * (i + 1)}:sample_rate={spec.sample_rate}"]
+        short = f":duration={spec.audio_seconds}" if spec.audio_seconds is not None else ""
+        args += ["-f", "lavfi", "-i", f"sine=frequency={440 * (i + 1)}:sample_rate={spec.sample_rate}{short}"]
     filters = []
     if spec.vfr:
         # A phone: frames arrive at uneven times.

@@ -325,3 +325,11 @@ def test_an_otio_nested_100000_deep_is_refused_before_parsing(tmp_path: Path) ->
                           text=True, env=env, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]  # a segfault is -11
     assert "deep.otio: OTIO nested 200001 levels deep" in proc.stdout
+
+
+def test_a_clip_otio_cannot_place_is_named_not_a_traceback() -> None:
+    tl = read_timeline(OTHER / "otio/clip_without_range.otio", rate=None, default_rate=Fraction(25))
+    assert tl.events == []
+    (entry,) = tl.accounting.not_taken
+    assert entry.item == "noRange" and entry.count == 1
+    assert any(f.rule == "not_checked" and "'noRange'" in f.message and f.severity == "error" for f in tl.findings)
