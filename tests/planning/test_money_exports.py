@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import jsonschema
 import db_fixtures
+import jsonschema
 import pytest
 from money_helpers import check_line, csv_rows, make_cli, pdf_text
 
@@ -60,6 +60,11 @@ def test_overrun_statement_invoice_and_pay_reconcile(cli, workspace: Path, db_ur
     bons.write_text(CSV, encoding="utf-8")
     code, res = cli.json("plan", "import", str(bons), "--today", "2026-12-08")
     assert code == 0 and res["added"] == 6
+
+    # Malik on two productions the same day is a finding of both (plan status), and of the pay export below.
+    code, status = cli.json("plan", "status", "--today", "2026-12-08")
+    for prod in status["productions"]:
+        assert [f["rule"] for f in prod["money"]["findings"]] == ["double_booking"]
 
     # The overrun statement.
     code, st = cli.json("plan", "overrun", "-p", "test", "--today", "2026-12-08")

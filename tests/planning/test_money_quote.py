@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import jsonschema
 import db_fixtures
+import jsonschema
 import pytest
 from money_helpers import check_line, csv_rows, make_cli, pdf_text
 
