@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from conform.model import ConformFinding, Event, NotTaken, Timeline, TimelineError
+from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from conform.otio_meta import REEL_KEYS, aaf_drop_frame, find_key, tape_name, target_url
 from media.model import Severity
 from media.timecode import Timecode, drop_frame_allowed, format_rate, rate_from_float
@@ -109,8 +109,11 @@ def _rate_of(otl: Any, rate: Fraction | None, default_rate: Fraction) -> tuple[F
         file_rate = rate_from_float(float(otl.global_start_time.rate))
     if file_rate is None:
         for clip in otl.find_clips():
-            file_rate = rate_from_float(float(clip.range_in_parent().duration.rate))
-            break
+            try:
+                file_rate = rate_from_float(float(clip.range_in_parent().duration.rate))
+                break
+            except Exception:  # noqa: BLE001 - a clip without a range: reported when flattened
+                continue
     if rate is not None:
         return rate, "option", f"--rate {format_rate(rate)}"
     if file_rate is not None and file_rate > 1:
@@ -131,7 +134,7 @@ def from_otio(otls: list[Any] | Any, path: Path, fmt: str, *, rate: Fraction | N
     timeline = Timeline(name=first.name or None, path=str(path), format=fmt, rate=tl_rate, drop_frame=drop,
                         rate_source=source, rate_reason=reason)
     timeline.accounting.unit = "clip"
-    timeline.findings.append(ConformFinding(
+    timeline.findings.append(conform_finding(
         "timeline_rate", f"read at {format_rate(tl_rate)} fps{' drop-frame' if drop else ''} from the {source}: "
         f"{reason}", measured=format_rate(tl_rate)))
     flattener = _Flattener(timeline)
@@ -139,10 +142,10 @@ def from_otio(otls: list[Any] | Any, path: Path, fmt: str, *, rate: Fraction | N
         flattener.timeline(otl, f"P{index}." if len(otls) > 1 else "")
     if len(otls) > 1:
         names = "; ".join(f"P{i}: {otl.name or '(unnamed)'!r}" for i, otl in enumerate(otls, start=1))
-        timeline.findings.append(ConformFinding(
+        timeline.findings.append(conform_finding(
             "edl_note", f"{len(otls)} timelines in this file, all read (their tracks are prefixed): {names}"))
     if not timeline.events and not timeline.accounting.not_taken:
-        timeline.findings.append(ConformFinding("unparsed_line", "the timeline holds no clip"))
+        timeline.findings.append(conform_finding("unparsed_line", "the timeline holds no clip"))
     return timeline
 
 
@@ -192,13 +195,22 @@ class _Flattener:
             if isinstance(item, otio.schema.Clip):
                 self.tl.accounting.read += 1
                 self.tl.accounting.event_lines += 1
-                previous = self.clip(item, name, item.trimmed_range(), item.range_in_parent())
-                if pending:
+                previous = self.timed_clip(item, name)
+                if pending and previous is not None:
                     previous.transition, previous.transition_frames = pending
             elif isinstance(item, otio.schema.Stack | otio.schema.Track):
                 self.nested(item, name)
                 previous = None
             pending = None
+
+    def timed_clip(self, item: Any, track: str) -> Event | None:
+        """A clip of a top-level track; one OTIO cannot place (no range, no media range) is reported."""
+        try:
+            src, rec = item.trimmed_range(), item.range_in_parent()
+        except Exception as exc:  # noqa: BLE001 - OTIO's range errors are the file's, said in a finding
+            self.not_taken(item.name or "(unnamed clip)", 1, f"OTIO cannot place it: {exc}", Severity.ERROR)
+            return None
+        return self.clip(item, track, src, rec)
 
     def clip(self, item: Any, track: str, src: Any, rec: Any) -> Event:
         import opentimelineio as otio
@@ -242,7 +254,11 @@ class _Flattener:
             return
         hidden = 0
         for clip in clips:
-            placed = self.place(clip)
+            try:
+                placed = self.place(clip)
+            except Exception as exc:  # noqa: BLE001 - OTIO's range errors are the file's, said in a finding
+                self.not_taken(clip.name or label, 1, f"OTIO cannot place it in {label!r}: {exc}", Severity.ERROR)
+                continue
             if placed is None:
                 hidden += 1
                 continue
@@ -251,7 +267,7 @@ class _Flattener:
         if hidden:
             self.not_taken(label, hidden, "clips of a nested sequence outside the part it shows (not in the cut)",
                            Severity.INFO)
-        self.tl.findings.append(ConformFinding(
+        self.tl.findings.append(conform_finding(
             "edl_note", f"nested sequence {label!r} on track {track}: {len(clips) - hidden} clips flattened onto "
             "the track at their record place"))
 
@@ -275,7 +291,7 @@ class _Flattener:
     def not_taken(self, label: str, count: int, why: str, severity: Severity) -> None:
         self.tl.accounting.not_taken.append(NotTaken(None, why, event_line=True, count=count, item=label))
         rule = "edl_note" if severity == Severity.INFO else "not_checked"
-        self.tl.findings.append(ConformFinding(rule, f"{label!r}: {count} clips not taken: {why}", severity=severity))
+        self.tl.findings.append(conform_finding(rule, f"{label!r}: {count} clips not taken: {why}", severity=severity))
 
 
 def _ancestors_inside(item: Any, root: Any) -> list[Any]:
