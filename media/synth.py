@@ -14,6 +14,7 @@ from pathlib import Path
 from config.atomic import atomic_path, write_bytes_atomic
 from config.errors import ToolError
 from media.bwf import bext_chunk, ixml_document, write_bwf
+from media.ffmpeg.commands import synth_command
 from media.timecode import Timecode, format_rate
 
 VIDEO_CODECS: dict[str, list[str]] = {
@@ -46,8 +47,7 @@ class ClipSpec:
 
 
 def run_ffmpeg(ffmpeg: str, args: list[str]) -> None:
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(synth_command(ffmpeg, args), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ToolError(f"ffmpeg failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
 

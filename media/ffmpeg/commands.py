@@ -83,6 +83,19 @@ def encoder_test_command(ffmpeg: str, encoder: str) -> list[str]:
     return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
 
 
+def thumbnail_command(ffmpeg: str, source: Path | str, seconds: float, width: int) -> list[str]:
+    """One JPEG on stdout of the frame at `seconds` (a frame-accurate seek: decoded from the key frame before)."""
+    inp = ffpy.input(str(source), ss=f"{seconds:.4f}")
+    picture = inp["v:0"].filter("scale", w=width, h=-2)
+    out = ffpy.output(picture, "-", format="image2pipe", **{"frames:v": 1, "c:v": "mjpeg", "q:v": 5})
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
+
+
+def synth_command(ffmpeg: str, args: Sequence[str]) -> list[str]:
+    """A test-media maker's command (media/synth.py, qc/synth.py build its arguments: see the module's note)."""
+    return [ffmpeg, *QUIET, "-loglevel", "error", "-y", *args]
+
+
 # -- proxies --------------------------------------------------------------------------------------
 
 
