@@ -138,7 +138,7 @@ def stage_money(st: StageStatus, today: date, costed: Costed, production: str, q
     spent_minutes = sum(ln.minutes for ln in costed.lines if ln.production == production and ln.stage == st.stage)
     uncosted = costed.uncosted_minutes.get((production, st.stage), 0)
     spent_hours = hours_of(spent_minutes + uncosted)
-    plan_amount, plan_hours = planned.get(st.stage, (ZERO, Decimal(st.planned_hours or 0)))
+    plan_amount, plan_hours = planned.get(st.stage, (ZERO, Decimal(str(st.planned_hours or 0))))
     if st.recorded_state == StageState.DONE:
         forecast, forecast_hours, basis = spent, spent_hours, "done: spent"
     elif st.reports:
@@ -148,7 +148,7 @@ def stage_money(st: StageStatus, today: date, costed: Costed, production: str, q
             basis = "no planned dates: the larger of spent and planned"
         else:
             forecast, forecast_hours = cents(spent / frac), q4(spent_hours / frac)
-            basis = (f"burn: spent over {frac * 100:.0f} % of its planned days" if frac < 1
+            basis = (f"burn so far carried to its end ({frac * 100:.0f} % of its planned days elapsed)" if frac < 1
                      else "past its planned end: spent so far")
     else:
         forecast, forecast_hours, basis = plan_amount, plan_hours, "not started: planned work at the rates"
