@@ -9,8 +9,6 @@ import typer
 
 from cli.app import JsonOpt, app, emit_json, err, out, state
 from cli.text import escape
-from config.settings import load_settings
-from config.tools import ffmpeg_version, find_ffmpeg
 
 
 @app.command()
@@ -27,6 +25,8 @@ def demo(
     """
     from cli.commands.ingest import run_ingest_cli
     from cli.render import ingest_table
+    from config.settings import load_settings
+    from config.tools import ffmpeg_version, find_ffmpeg
     from demo.run import build_workspace
 
     say = err.print if as_json else out.print
@@ -36,7 +36,11 @@ def demo(
     say("1. Building the production: camera cards A001 and B001, sound card D01, a phone folder…")
     config, cards = build_workspace(ws, ffmpeg)
     state.config = config
-    say(f"2. Ingesting {len(cards)} cards ({'direct' if direct else 'Prefect flow'})…")
+    from flows.steps import use_prefect
+
+    how = "direct" if direct else "Prefect flow" if use_prefect(load_settings(config)) else \
+        "the flow's steps in this process: no Prefect server configured"
+    say(f"2. Ingesting {len(cards)} cards ({how})…")
     reports = run_ingest_cli(cards, "demo", direct=direct, show_progress=not as_json)
     for r in reports:
         say(ingest_table(r))
