@@ -100,6 +100,7 @@ def parse_hours(value: str) -> int:
 # them whole (a 1 GB line) would cost gigabytes; reading stops at these bounds and names the line.
 MAX_LINE_BYTES = 64 * 1024
 MAX_ROWS = 100_000
+MAX_SKIP_BYTES = 16 * 1024 * 1024  # past this much of one line, the rest of the file is not read at all
 
 
 def _decode(raw: bytes) -> str:
@@ -122,9 +123,14 @@ def _lines(fh: io.BufferedReader, too_long: list[tuple[int, str]]) -> Iterator[s
             raw = raw[3:]
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             size = len(raw)
-            while raw and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n") and size < MAX_SKIP_BYTES:
                 raw = fh.readline(MAX_LINE_BYTES)
                 size += len(raw)
+            if raw and not raw.endswith(b"\n"):
+                total = os.fstat(fh.fileno()).st_size
+                too_long.append((number, f"line longer than {MAX_SKIP_BYTES >> 20} MiB: not a session report row; "
+                                         f"the rest of the file ({total} bytes in all) is not read"))
+                return
             too_long.append((number, f"line longer than {MAX_LINE_BYTES // 1024} KiB ({size} bytes): "
                                      "not a session report row, left out"))
             yield "\n"
