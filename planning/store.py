@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    or_,
     select,
     text,
     update,
@@ -111,6 +112,10 @@ session_reports = Table(
     Column("source", Text),
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("review", String(20)),  # None (pending), accepted, corrected, rejected: the coordinator's
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("original_minutes", Integer),  # the hours the technician gave, kept when corrected
     UniqueConstraint("production", "fingerprint", name="uq_session_report"),
 )
 
@@ -419,6 +424,24 @@ class PlanningStore:
             return [dict(r._mapping) for r in conn.execute(
                 query.order_by(session_reports.c.work_date, session_reports.c.id))]
 
+    def review_report(self, production: str, report_id: int, review: str, *, by: str, minutes: int | None = None,
+                      done: str | None = None) -> bool:
+        """The coordinator's verdict on a report: accepted, corrected (new hours, the technician's kept) or
+        rejected (kept, but no longer counted). False when the production has no such report."""
+        with self._write(production) as conn:
+            row = conn.execute(select(session_reports).where(session_reports.c.id == report_id,
+                                                             session_reports.c.production == production)).first()
+            if row is None:
+                return False
+            values: dict[str, Any] = {"review": review, "reviewed_by": by, "reviewed_at": _now()}
+            if review == "corrected" and minutes is not None:
+                values["minutes"] = minutes
+                values["original_minutes"] = row.original_minutes if row.original_minutes is not None else row.minutes
+                if done:
+                    values["done"] = done
+            conn.execute(update(session_reports).where(session_reports.c.id == report_id).values(**values))
+        return True
+
     def incidents(self, last: int = 3) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """The latest reported incidents per (production, stage), oldest first."""
         query = (select(session_reports.c.production, session_reports.c.stage, session_reports.c.work_date,
@@ -438,7 +461,8 @@ class PlanningStore:
             func.sum(session_reports.c.minutes).label("minutes"), func.count().label("reports"),
             func.min(session_reports.c.work_date).label("first"), func.max(session_reports.c.work_date).label("last"),
             func.count(session_reports.c.incidents).label("incidents"),
-        ).group_by(session_reports.c.production, session_reports.c.stage)
+        ).where(or_(session_reports.c.review.is_(None), session_reports.c.review != "rejected")
+                ).group_by(session_reports.c.production, session_reports.c.stage)
         if production is not None:
             query = query.where(session_reports.c.production == production)
         with self._read() as conn:
