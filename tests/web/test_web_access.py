@@ -4,7 +4,6 @@ form reaching the plan, the coordinator's review, reports served from the produc
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
