@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 
 from ingest.ingest import CardReport
 from media.model import MediaFile
+from planning.money import schemas as money
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
 
@@ -20,6 +21,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
 SCHEMAS: dict[str, tuple[str, Any]] = {
     "probe": ("probe.schema.json", TypeAdapter(list[MediaFile])),
     "ingest": ("ingest.schema.json", TypeAdapter(list[CardReport])),
+    "plan quote": ("plan-quote.schema.json", TypeAdapter(money.QuoteJson)),
 }
 
 

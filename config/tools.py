@@ -16,7 +16,10 @@ def find_ffmpeg(configured: str | None = None) -> str:
 
     A path in settings wins, then an ffmpeg on PATH, then the static build that the
     imageio-ffmpeg wheel carries (installed with postprod, so ffmpeg is always there).
+    The setting `bundled` names that static build even when another ffmpeg is on PATH.
     """
+    if configured == "bundled":
+        return bundled_ffmpeg()
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
@@ -28,6 +31,12 @@ def find_ffmpeg(configured: str | None = None) -> str:
     on_path = shutil.which("ffmpeg")
     if on_path:
         return on_path
+    return bundled_ffmpeg()
+
+
+@lru_cache(maxsize=1)
+def bundled_ffmpeg() -> str:
+    """The static ffmpeg of the imageio-ffmpeg wheel, a dependency of postprod."""
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - the dependency is declared

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -149,6 +150,15 @@ class CatalogueIndex:
                 found.append(c)
         return found
 
+    def rates_of(self, reels: Iterable[str]) -> Counter:
+        """How many originals of these reels (or files) run at each rate: evidence for an EDL's rate."""
+        seen: dict[int, Fraction | None] = {}
+        for reel in reels:
+            key = reel.strip().upper()
+            for c in self.by_reel.get(key) or self.by_name.get(key) or []:
+                seen[c.id] = c.rate
+        return Counter(r for r in seen.values() if r is not None)
+
     def names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
         return _lookup(event, self.by_reel, self.by_name)
 
@@ -234,6 +244,11 @@ def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bo
         result.add("speed_effect", f"speed {float(event.speed):g} fps "
                    f"({float(event.speed / event.rate) * 100:.1f} % of {float(event.rate):g})",
                    measured=f"{float(event.speed):g}")
+    if (event.source_out.frames < event.source_in.frames and not event.freeze
+            and (event.speed is None or event.speed > 0)):
+        result.add("source_reversed", f"source out {event.source_out} is before source in {event.source_in}: "
+                   "the list is corrupt here; the source range cannot be checked",
+                   expected=f"source out after {event.source_in}", measured=str(event.source_out))
     first, end = event.used_source()
     zero_length = event.source_out.frames == event.source_in.frames and not event.tail_frames and not event.freeze
     rate = event.rate
@@ -266,7 +281,12 @@ def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bo
 
     if not chosen:
         if zero_length:
-            return result  # an audio leader or a zero-length source: nothing to fetch
+            if event.record_frames > 0:  # a placeholder, a leader: an event with nothing to fetch for it
+                result.add("missing_media", f"{label}: zero-length source ({event.source_in}) over "
+                           f"{event.record_frames} record frames ({event.record_in}-{event.record_out}): no "
+                           "media plays here (a placeholder or leader?)", expected=f"{event.record_frames} frames",
+                           measured="0 frames")
+            return result
         proxies = [c for _, cs in index.proxy_names(event) for c in cs
                    if (r := c.range_at(rate, df)) is None or (r[0] < max(end, first + 1) and first < r[1])]
         if proxies:
@@ -310,6 +330,10 @@ def _check_media(result: EventResult, media: CatalogueClip, handles: int, first:
                    measured="DF" if media.drop_frame else "NDF")
     span = media.range_at(rate, df if labels else None)
     result.media_range = span
+    if zero_length and event.record_frames > 0:
+        result.add("zero_length_source", f"zero-length source ({event.source_in}) over {event.record_frames} "
+                   f"record frames ({event.record_in}-{event.record_out}) of {PurePath(media.path).name}",
+                   expected=f"{event.record_frames} frames", measured="0 frames")
     if span is None or zero_length and not event.tail_frames:
         return
     m_first, m_end = span

@@ -6,11 +6,13 @@ adapter plugins, XML being checked with defusedxml first (no entity expansion, n
 
 from __future__ import annotations
 
+import stat
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from conform.edl import MAX_EDL_BYTES, read_edl
+from conform.edl_rate import CatalogueRates
 from conform.model import ConformFinding, Event, Timeline, TimelineError
 from media.timecode import Timecode, TimecodeError, drop_frame_allowed, rate_from_float
 
@@ -45,14 +47,35 @@ def sniff(path: Path, head: bytes) -> str:
     return "unknown"
 
 
-def read_timeline(path: Path, *, rate: Fraction | None, default_rate: Fraction) -> Timeline:
-    """Read a timeline file. The rate comes from `rate` (the option), else the file, else `default_rate`."""
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _regular_file(path: Path) -> Path:
+    """The file to read, from its stat alone: nothing that is not a regular file is ever opened."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise TimelineError("no such file", path=path) from None
+    except OSError as exc:
+        raise TimelineError(f"cannot read it ({exc.strerror})", path=path) from exc
+    if stat.S_ISDIR(mode):
+        info = path / "Info.fcpxml"
+        if not info.is_file():
+            raise TimelineError("a folder, not a timeline file", path=path)
+        return _regular_file(info)
+    for test, what in _NOT_REGULAR:
+        if test(mode):
+            raise TimelineError(f"not a regular file but {what}: an edit list must be a file", path=path)
+    return path
+
+
+def read_timeline(path: Path, *, rate: Fraction | None, default_rate: Fraction,
+                  catalogue: CatalogueRates | None = None) -> Timeline:
+    """Read a timeline file. The rate comes from `rate` (the option), else the file, else `default_rate`
+    (for an EDL also from the catalogued media of its reels, through `catalogue`)."""
     path = Path(path)
-    if not path.exists():
-        raise TimelineError("no such file", path=path)
-    if path.is_dir() and not (path / "Info.fcpxml").is_file():
-        raise TimelineError("a folder, not a timeline file", path=path)
-    file = path / "Info.fcpxml" if path.is_dir() else path
+    file = _regular_file(path)
     size = file.stat().st_size
     if size == 0:
         raise TimelineError("empty file", path=path)
@@ -69,7 +92,8 @@ def read_timeline(path: Path, *, rate: Fraction | None, default_rate: Fraction) 
         if fmt == "cmx3600":
             if size > MAX_EDL_BYTES:
                 raise TimelineError(f"file too large for an EDL ({size:,} bytes)", path=path)
-            return read_edl(path, rate or default_rate, "option" if rate else "production", data=file.read_bytes())
+            return read_edl(path, rate or default_rate, "option" if rate else "production", data=file.read_bytes(),
+                            production_rate=default_rate, catalogue=catalogue)
         return read_with_otio(path, file, fmt, rate=rate, default_rate=default_rate)
     except (TimecodeError, ValueError, OverflowError, RecursionError) as exc:
         # A value no reader step expected: still the file's fault, still a message, not a traceback.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from config.atomic import write_text_atomic
 from config.settings import load_settings
 from planning import digest as dg
@@ -59,10 +61,10 @@ def demo_plan(ctx: DemoContext) -> None:
     result = plan.import_csv(store, csv, production="demo", all_or_nothing=False, today=today)
     ctx.say(f"   {csv.name}: {result.added} session report(s) added, {result.already} already there")
     for bad in result.bad:
-        ctx.say(f"   {csv.name}:{bad.line}: {bad.reason} (row left out)")
+        ctx.say(escape(f"   {csv.name}:{bad.line}: {bad.reason} (row left out)"))
     ctx.say(status_table(schedule.status(store, "demo", today)))  # type: ignore[arg-type]
     d = dg.build(store, today)
     page = settings.reports_dir / "digest" / f"digest-{today.isoformat()}.html"
     write_text_atomic(page, d.html)
     store.record_digest(d.generated_at, str(page))
-    ctx.say(f"   {d.subject()}\n   Digest (open it in a browser): {page}")
+    ctx.say(escape(f"   {d.subject()}\n   Digest (open it in a browser): {page}"))

@@ -63,13 +63,16 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
     prod = settings.production(production)
     try:
         exact = parse_rate(rate) if rate is not None else None
-    except TimecodeError as exc:
-        raise PostprodError(f"--rate: {exc}; for example 25, 29.97, 24000/1001") from exc
+    except (TimecodeError, ValueError, OverflowError, ZeroDivisionError) as exc:  # nan, inf: ValueError, Overflow
+        raise PostprodError(f"--rate: not a frame rate: {rate!r}; for example 25, 29.97, 24000/1001") from exc
+    if exact is not None and not 1 <= exact <= 1000:
+        raise PostprodError(f"--rate: {rate!r} is not a frame rate between 1 and 1000 fps; for example 25, 29.97")
     if relink is not None and relink.suffix.lower() not in WRITE_ADAPTERS:
         raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
                             path=relink)
-    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate)
     index = load_index(settings, prod.name)
+    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
+                             catalogue=index.rates_of)
     result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
     relinked = None
     if relink is not None:

@@ -119,6 +119,13 @@ class Catalogue:
             row = conn.execute(select(media).where(media.c.production == production, media.c.path == path)).first()
             return dict(row._mapping) if row else None
 
+    def originals_state(self, production: str) -> dict[str, tuple[int, int, str]]:
+        """path -> (size, mtime_ns, status) of every original catalogued for the production."""
+        query = select(media.c.path, media.c.size, media.c.mtime_ns, media.c.status).where(
+            media.c.production == production, media.c.role == "original")
+        with self.engine.connect() as conn:
+            return {r.path: (r.size, r.mtime_ns, r.status) for r in conn.execute(query)}
+
     def clip_names(self, production: str, role: str = "original") -> list[tuple[str, str]]:
         query = select(media.c.clip_name, media.c.path).where(
             media.c.production == production, media.c.role == role, media.c.kind == MediaKind.MEDIA.value)

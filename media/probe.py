@@ -12,7 +12,8 @@ from typing import Any
 from pymediainfo import MediaInfo
 
 from media.bwf import BwfInfo, NotWave, read_bwf
-from media.model import AudioStream, MediaFile, MediaKind, VideoStream
+from media.model import AudioStream, Finding, MediaFile, MediaKind, Severity, VideoStream
+from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 
 # Card metadata that travels with the clips: hashed and kept, not probed as media.
@@ -255,6 +256,10 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         except TimecodeError as exc:
             errors.append(f"unreadable start timecode {raw!r}: {exc}")
 
+    findings: list[Finding] = []
+    if container in ("MPEG-4", "QuickTime"):
+        start, tc_rate = _trust_tmcd(path, start, tc_rate, fields, findings)
+
     if bwf is not None:
         tc_rate = bwf.ixml_rate or default_rate
         if bwf.tape:
@@ -308,6 +313,29 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
             })
 
     kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
-    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio,
+    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,
                      error="; ".join(errors) if errors else None)
+
+
+def _trust_tmcd(path: Path, start: Timecode | None, rate: Fraction | None, fields: dict[str, Any],
+                findings: list[Finding]) -> tuple[Timecode | None, Fraction | None]:
+    """The tmcd sample's start, read from the file as ffmpeg reads it, over MediaInfo's; an info finding if they differ.
+
+    Some cameras' MP4s give MediaInfo a wrong start (it counts at the description's frames-per-second
+    byte, not at the track's rate).
+    """
+    sample = tmcd_start(path)
+    if sample is None:
+        return start, rate
+    if start is not None and (start.frames, start.drop_frame) == (sample.frames, sample.drop_frame) \
+            and start.format() == sample.format():
+        return start, rate
+    if start is not None:
+        findings.append(Finding(
+            rule="timecode.source", severity=Severity.INFO,
+            message=f"start timecode: the tmcd sample says {sample.format()}, MediaInfo reads {start.format()}; "
+                    "the file's value is kept (ffmpeg reads it the same)",
+            expected=sample.format(), measured=start.format()))
+    fields["timecode_source"] = "tmcd"
+    return sample, sample.rate
 

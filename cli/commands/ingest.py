@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -47,7 +48,7 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
         task_id = progress.add_task("hashing", total=_total_bytes(paths, cfg.ignore) or None)
 
         def hook(card: str, rel: str, n: int) -> None:
-            progress.update(task_id, advance=n, description=f"{card}/{rel}"[-48:])
+            progress.update(task_id, advance=n, description=escape(f"{card}/{rel}"[-48:]))
 
         ingest_flows.progress_hook = hook
         try:
@@ -82,7 +83,7 @@ def ingest(
 
         for r in reports:
             out.print(ingest_table(r))
-            out.print(f"  report: {r.report_html}")
+            out.print(f"  report: {escape(str(r.report_html))}")
             if r.mhl_path:
-                out.print(f"  MHL:    {r.mhl_path}")
+                out.print(f"  MHL:    {escape(str(r.mhl_path))}")
     raise typer.Exit(exit_code_for(sum(r.summary["errors"] for r in reports)))

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings
 from config.errors import PostprodError
@@ -25,10 +27,10 @@ def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: P
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
                         TimeElapsedColumn(), console=err, disable=not show_progress, transient=True)
     with progress:
-        task_id = progress.add_task(f"{batch.preset.name} ({batch.encoder})", total=None)
+        task_id = progress.add_task(escape(f"{batch.preset.name} ({batch.encoder})"), total=None)
 
         def hook(source: str, n: int) -> None:
-            progress.update(task_id, advance=n, description=Path(source).name[-40:])
+            progress.update(task_id, advance=n, description=escape(Path(source).name[-40:]))
 
         batch.progress = hook
         return run_batch(batch)
@@ -42,15 +44,15 @@ def _short(path: str | None, root: str) -> str:
 
 
 def proxy_table(report: ProxyReport) -> Table:
-    table = Table(title=f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)",
+    table = Table(title=Text(f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)"),
                   title_justify="left")
     for col in ("clip", "status", "frames", "start TC", "reel", "proxy / error"):
         table.add_column(col, overflow="fold")
     colours = {"made": "green", "skipped": "dim", "error": "red", "ignored": "dim"}
     for c in report.clips:
         detail = c.error if c.status in ("error", "ignored") else _short(c.proxy, report.root)
-        table.add_row(f"{c.card}/{c.relpath}", f"[{colours[c.status]}]{c.status}[/]", str(c.frames or ""),
-                      c.start_timecode or "", c.reel or "", detail)
+        table.add_row(Text(f"{c.card}/{c.relpath}"), Text(c.status, style=colours[c.status]),
+                      str(c.frames or ""), Text(c.start_timecode or ""), Text(c.reel or ""), Text(detail or ""))
     return table
 
 
@@ -84,5 +86,5 @@ def proxy(
         out.print(f"{s['made']} made, {s['skipped']} already there, {s['errors']} failed"
                   + (f", {len(report.cleaned)} leftover(s) of an interrupted run removed" if report.cleaned else ""))
         for ale in report.ale:
-            out.print(f"  ALE: {ale}")
+            out.print(f"  ALE: {escape(str(ale))}")
     raise typer.Exit(exit_code_for(report.summary["errors"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,8 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
     cfg = settings()
     name = qc_flows.profile_name(production, profile, cfg)
     load_profile(name)  # an unknown profile fails here, before any decode
+    if expected_duration is not None:
+        check_duration(expected_duration)
     if not master.exists():
         raise PostprodError("no such file", path=master)
     if master.is_dir():
@@ -48,6 +51,18 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
                                    expected_duration)
         finally:
             qc_flows.progress_hook = None
+
+
+def check_duration(value: str) -> None:
+    """--duration must be a timecode (the rate is the master's, unknown yet: frames are checked later)."""
+    from media.timecode import Timecode, TimecodeError
+
+    try:
+        Timecode.parse(value, Fraction(120))
+        if value.strip().startswith("-"):
+            raise TimecodeError("a duration is not negative")
+    except TimecodeError as exc:
+        raise PostprodError(f"--duration '{value}' is not a duration HH:MM:SS:FF ({exc})") from None
 
 
 def print_report(report: QcReport) -> None:

@@ -124,7 +124,13 @@ def test_findings_on_each_event_and_nothing_else(cws: Path) -> None:
     assert by_event[8]["findings"][0]["severity"] == "error"  # 24 vs 25: the timecode counts differ
     # Findings carry event number and line.
     assert by_event[4]["findings"][0]["line"] == 9 and by_event[4]["findings"][0]["event"] == 4
-    assert [(f["rule"], f["line"]) for f in data["findings"]] == [("unparsed_line", EDL.splitlines().index("this is not an edit") + 1)]
+    assert [(f["rule"], f["line"]) for f in data["findings"]] == [
+        ("timeline_rate", None), ("unparsed_line", EDL.splitlines().index("this is not an edit") + 1)]
+    # The catalogued media of the list's reels say 25; the list alone would leave 24 possible.
+    assert data["timeline"]["rate_source"] == "catalogue" and data["findings"][0]["severity"] == "info"
+    acc = data["timeline"]["accounting"]
+    assert (acc["read"], acc["event_lines"], acc["events_in_report"], acc["event_lines_not_taken"]) == (21, 12, 12, 0)
+    assert [(n["line"], n["event_line"]) for n in acc["not_taken"]] == [(21, False)]
     assert data["summary"]["by_rule"]["missing_media"] == 1
     assert data["summary"]["events"] == 12 and data["summary"]["errors"] == 4
     assert Path(data["report_json"]).is_file() and Path(data["report_html"]).is_file()
@@ -195,14 +201,19 @@ BOMB = """<?xml version="1.0"?>
     ("bomb.xml", BOMB.encode(), "XML refused"),
     ("broken.xml", b"<xmeml><sequence>", "not well-formed XML"),
     ("cut.aaf", b"\xd0\xcf\x11\xe0not really an aaf" * 10, "aaf reader could not read it"),
-    ("at30.edl", (Path(__file__).parent / "data/edl/wrong_rate_30fps_list_read_at_25.edl").read_bytes(),
-     "fps allows"),
 ])
 def test_bad_inputs_exit_2_with_a_clear_message(cws: Path, name: str, content: bytes, message: str) -> None:
     (cws / name).write_bytes(content)
     result = run_cli("conform", name, "-p", "test")
     assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
     assert message in str(result.exception) and name in str(result.exception)
+
+
+def test_a_rate_option_that_the_frame_fields_contradict_exits_2(cws: Path) -> None:
+    (cws / "at30.edl").write_bytes((Path(__file__).parent / "data/edl/wrong_rate_30fps_list_read_at_25.edl").read_bytes())
+    result = run_cli("conform", "at30.edl", "-p", "test", "--rate", "25")
+    assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
+    assert "fps allows" in str(result.exception) and "at30.edl" in str(result.exception)
 
 
 def test_real_command_exit_code_and_message_without_traceback(cws: Path) -> None:
@@ -325,11 +336,19 @@ def test_json_shape_is_stable(cws: Path) -> None:
     assert data["schema_version"] == 1 and data["kind"] == "conform"
     assert set(data["timeline"]) == {"name", "path", "format", "rate", "drop_frame", "rate_source", "encoding",
                                      "line_endings", "events", "event_lines", "record_in", "record_out",
-                                     "duration_frames"}
-    assert set(data["summary"]) == {"events", "event_lines", "matched", "errors", "warnings", "info", "by_rule"}
+                                     "duration_frames", "rate_reason", "accounting"}
+    assert set(data["timeline"]["accounting"]) == {"unit", "read", "blank", "event_lines", "events_in_report",
+                                                   "event_lines_not_taken", "not_taken_entries", "kinds", "padding",
+                                                   "not_taken"}
+    assert set(data["timeline"]["accounting"]["not_taken"][0]) == {"line", "last_line", "count", "event_line",
+                                                                   "reason", "item"}
+    assert set(data["summary"]) == {"events", "event_lines", "matched", "errors", "warnings", "info", "by_rule",
+                                    "lines_read", "event_lines_in_list", "event_lines_not_taken", "lines_not_taken"}
     assert set(data["summary"]["by_rule"]) == {
         "missing_media", "ambiguous_match", "source_out_of_range", "insufficient_handles", "frame_rate_mismatch",
-        "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line"}
+        "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line",
+        "unreadable_event", "duplicate_event", "zero_length_source", "source_reversed", "not_checked",
+        "timeline_rate", "edl_note", "production_hint"}
     assert set(data["events"][0]) == {
         "event", "line", "track", "reel", "clip_name", "source_file", "source_in", "source_out", "record_in",
         "record_out", "record_in_frames", "duration_frames", "transition", "transition_frames", "speed", "freeze",
@@ -366,6 +385,10 @@ def test_fcp_xml_in_latin1_follows_its_encoding_declaration(cws: Path) -> None:
 
 @pytest.mark.parametrize("args,message", [
     (["--rate", "abc"], "--rate: not a frame rate"),
+    (["--rate", "nan"], "--rate: not a frame rate"),
+    (["--rate", "inf"], "--rate: not a frame rate"),
+    (["--rate", "-inf"], "--rate: not a frame rate"),
+    (["--rate", "1e9"], "between 1 and 1000"),
     (["--relink", "out.mp4"], "cannot write '.mp4'; available: .otio, .xml, .fcpxml"),
     (["-p", "nope"], "unknown production 'nope'; available: default, test"),
 ])

@@ -64,7 +64,7 @@ def test_create_import_status_mark(cli, workspace: Path) -> None:
     [prod] = st["productions"]
     # The documented shape (docs/planning.md), kept stable.
     assert set(prod) == {"production", "template", "delivery_profile", "today", "planned_hours", "spent_hours",
-                         "planned_end", "forecast_end", "late_by_days", "late", "blocked", "done", "stages"}
+                         "planned_end", "forecast_end", "late_by_days", "late", "blocked", "done", "stages", "money"}
     assert set(prod["stages"][0]) == {
         "stage", "label", "state", "recorded_state", "responsible", "depends_on", "planned_start", "planned_end",
         "forecast_start", "forecast_end", "actual_start", "actual_end", "planned_hours", "spent_hours", "reports",
