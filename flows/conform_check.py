@@ -8,11 +8,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
+from conform.model import ConformFinding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
@@ -56,6 +57,37 @@ def load_index(settings: Settings, production: str) -> CatalogueIndex:
     return CatalogueIndex(clips)
 
 
+def _catalogued_productions(settings: Settings) -> dict[str, int]:
+    """Originals per production in the catalogue (for the hint when nothing matched)."""
+    catalogue = Catalogue(settings.db_url)
+    query = (select(media.c.production, func.count()).where(media.c.kind == MediaKind.MEDIA.value,
+                                                          media.c.status != "missing", media.c.role == "original")
+             .group_by(media.c.production))
+    with catalogue.engine.connect() as conn:
+        return {row[0]: row[1] for row in conn.execute(query)}
+
+
+def production_hint(settings: Settings, production: str, result: ConformResult,
+                    originals: int) -> ConformFinding | None:
+    """Every event that needs media is missing: the production checked may be the wrong one (no -p)."""
+    needing = [r for r in result.results if not r.event.is_generator and r.event.record_frames > 0]
+    if not needing or any(r.media is not None for r in result.results):
+        return None
+    others = {name: n for name, n in _catalogued_productions(settings).items() if name != production and n}
+    default = " (the default: no -p given)" if production == "default" else ""
+    said = f"none of the {len(needing)} events that need media matched in production '{production}'{default}, " \
+           f"which has {originals} catalogued originals"
+    if others:
+        listed = ", ".join(f"'{name}' ({n} files)" for name, n in sorted(others.items(), key=lambda x: -x[1])[:5])
+        likeliest = max(others, key=lambda k: others[k])
+        return ConformFinding("production_hint", f"{said}; the catalogue holds {listed}: is this the right "
+                              "production? Give it with -p NAME", expected=f"-p {likeliest}", measured=production)
+    if not originals:
+        return ConformFinding("production_hint", f"{said}: the catalogue holds no original media at all; ingest "
+                              "the rushes first (postprod ingest), then check again", measured=production)
+    return None
+
+
 def check_conform(timeline_path: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
                   handles: int | None = None, relink: Path | None = None,
                   report_dir: Path | None = None, write_report: bool = True) -> ConformOutcome:
@@ -74,6 +106,9 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
     timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
                              catalogue=index.rates_of)
     result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
+    hint = production_hint(settings, prod.name, result, len(index.originals))
+    if hint is not None:
+        result.findings.append(hint)
     relinked = None
     if relink is not None:
         from conform.relink import write_relinked

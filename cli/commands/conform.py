@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
 
@@ -57,8 +56,10 @@ def _print_accounting(tl: dict) -> None:
         return
     unit = a["unit"]
     padding = f"; padding ignored: {a['padding']}" if a["padding"] else ""
+    others = sum(n["count"] for n in a["not_taken"] if not n["event_line"])
     out.print(f"{a['read']} {unit}s read: {a['event_lines']} event {unit}s, {a['events_in_report']} in the report, "
-              f"{a['event_lines_not_taken']} not taken{padding}")
+              f"{a['event_lines_not_taken']} not taken" + (f"; {others} other lines not taken" if others else "")
+              + padding)
     for n in a["not_taken"][:20]:
         where = (f"{unit} {n['line']}" + (f"-{n['last_line']}" if n["last_line"] != n["line"] else "")
                  if n["line"] is not None else escape(n["item"] or ""))
@@ -68,6 +69,8 @@ def _print_accounting(tl: dict) -> None:
 
 
 def _print(data: dict) -> None:
+    from rich.table import Table
+
     tl, s = data["timeline"], data["summary"]
     out.print(f"[bold]{escape(tl['path'])}[/] ({tl['format']}, {tl['events']} events, rate {tl['rate']} "
               f"from {tl['rate_source']}{', DF' if tl['drop_frame'] else ''})")

@@ -9,8 +9,6 @@ import typer
 from rich.markup import escape
 
 from cli.app import app, out, state
-from config.settings import load_settings
-from config.tools import ffmpeg_version, find_ffmpeg
 
 
 @app.command()
@@ -25,6 +23,8 @@ def demo(
     """
     from cli.commands.ingest import run_ingest_cli
     from cli.render import ingest_table
+    from config.settings import load_settings
+    from config.tools import ffmpeg_version, find_ffmpeg
     from demo.run import build_workspace
 
     ws = workspace.absolute()

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings
 from config.errors import PostprodError
-from ingest.proxies.make import ProxyReport, plan_batch, run_batch
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from rich.table import Table
+
+    from ingest.proxies.make import ProxyReport
 
 
 def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: Path | None = None,
                   workers: int | None = None, lut: Path | None = None, show_progress: bool = True) -> ProxyReport:
     """Plan and run a batch of proxies directly (no Prefect server to wait for), with a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.proxies.make import plan_batch, run_batch
+
     cfg = settings()
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -44,6 +49,9 @@ def _short(path: str | None, root: str) -> str:
 
 
 def proxy_table(report: ProxyReport) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)"),
                   title_justify="left")
     for col in ("clip", "status", "frames", "start TC", "reel", "proxy / error"):

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings, state
 from config.errors import PostprodError
-from qc.run import QcReport
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from qc.run import QcReport
 
 
 def run_qc_cli(master: Path, profile: str | None, production: str | None, *, report_dir: Path | None,
                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
     """Run the QC (direct, or as the Prefect flow) with a progress bar over the seconds decoded."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     import flows.qc_steps as qc_flows
     from qc.profile import load_profile
+    from qc.run import QcReport
 
     cfg = settings()
     name = qc_flows.profile_name(production, profile, cfg)

@@ -237,3 +237,72 @@ def test_a_fifo_named_edl_is_never_opened(tmp_path: Path) -> None:
     with pytest.raises(TimelineError, match="FIFO") as info:
         read_timeline(fifo, rate=None, default_rate=Fraction(25))  # would block forever if opened
     assert "cut.edl" in str(info.value)
+
+
+# 6 -------------------------------------------------------------------------------------------------------
+OTHER = Path(__file__).parent / "data"
+# The same cut in three formats: A001C001 22 frames, then a nested sequence (shown from its frame 25 for 50
+# frames: 15 frames of B001C001 from its 25th frame, then 35 of A001C002), then D001C001 10 frames.
+NESTED_CUT = [("A001C001_261123_R1AB", "10:00:00:13", 22), ("B001C001_261123_K7QX", "14:30:01:00", 15),
+              ("A001C002_261123_R1AB", "10:00:10:00", 35), ("D001C001_261124_AAAA", "11:00:00:00", 10)]
+
+
+@pytest.mark.parametrize("name", ["otio/nested_stack_in_track.otio", "xml/nested_sequence.xml",
+                                  "fcpxml/compound_clip.fcpxml"])
+def test_nested_sequences_and_compound_clips_are_flattened_frame_exact(name: str) -> None:
+    tl = read_timeline(OTHER / name, rate=None, default_rate=Fraction(25))
+    assert [(e.clip_name, str(e.source_in), e.record_frames) for e in tl.events] == NESTED_CUT
+    records = [e.record_in.frames - tl.events[0].record_in.frames for e in tl.events]
+    assert records == [0, 22, 37, 72] and {e.track for e in tl.events} == {"V"}
+    assert any(f.rule == "edl_note" and "SCENE 12 NEST" in f.message for f in tl.findings)
+    assert tl.accounting.unit == "clip" and tl.accounting.event_lines == 4 and not tl.accounting.not_taken
+
+
+def test_a_nested_sequence_that_cannot_be_placed_is_reported_clip_by_clip() -> None:
+    tl = read_timeline(OTHER / "otio/nested_with_speed_effect.otio", rate=None, default_rate=Fraction(25))
+    assert [e.clip_name for e in tl.events] == ["A001C001_261123_R1AB", "D001C001_261124_AAAA"]
+    (entry,) = tl.accounting.not_taken
+    assert (entry.item, entry.count) == ("SCENE 12 NEST", 2)
+    finding = next(f for f in tl.findings if f.rule == "not_checked")
+    assert finding.severity == "error" and "SCENE 12 NEST" in finding.message and "2 clips" in finding.message
+
+
+def test_every_project_of_an_fcpxml_is_read() -> None:
+    tl = read_timeline(OTHER / "fcpxml/two_projects.fcpxml", rate=None, default_rate=Fraction(25))
+    assert [(e.clip_name, e.track, str(e.source_in), e.record_frames) for e in tl.events] == [
+        ("A001C001_261123_R1AB", "P1.V", "10:00:00:13", 20), ("B001C001_261123_K7QX", "P2.V", "14:30:00:15", 21)]
+    note = next(f for f in tl.findings if "2 timelines" in f.message)
+    assert "PROJECT 1" in note.message and "PROJECT 2" in note.message
+
+
+def test_aaf_drop_frame_timeline_stays_drop_frame() -> None:
+    """An AAF made with pyaaf2 (what otio-aaf-adapter reads with): composition timecode 05:00:00;00 DF at
+    29.97; the adapter loses the drop flag (it would read 04:59:42:00); we read it from the composition."""
+    tl = read_timeline(OTHER / "aaf/df_2997_start_05h.aaf", rate=None, default_rate=Fraction(25))
+    assert tl.rate == NTSC and tl.drop_frame and tl.header()["record_in"] == "05:00:00;00"
+    first, second = tl.events
+    assert (str(first.source_in), first.record_frames, first.reel) == ("10:01:00;12", 4, "C001")
+    assert str(second.record_in) == "05:00:00;04" and second.record_frames == 30
+
+
+# 7 (OTIO) -------------------------------------------------------------------------------------------------
+def test_a_stack_straight_in_the_tracks_is_read_not_a_traceback() -> None:
+    tl = read_timeline(OTHER / "otio/stack_in_tracks.otio", rate=None, default_rate=Fraction(25))
+    assert [(e.clip_name, e.track, str(e.record_in)) for e in tl.events] == [
+        ("A001C001_261123_R1AB", "V", "01:00:00:00"), ("B001C001_261123_K7QX", "V2", "01:00:00:10")]
+
+
+def test_an_otio_nested_100000_deep_is_refused_before_parsing(tmp_path: Path) -> None:
+    depth = 100_000
+    text = ('{"OTIO_SCHEMA": "Timeline.1", "name": "deep", "tracks": ' + '{"OTIO_SCHEMA": "Stack.1", "children": ['
+            * depth + "]}" * depth + "}")
+    (tmp_path / "deep.otio").write_text(text)
+    script = ("import sys\nfrom fractions import Fraction\nfrom pathlib import Path\n"
+              "from conform.model import TimelineError\nfrom conform.timeline import read_timeline\n"
+              "try:\n    read_timeline(Path(sys.argv[1]), rate=None, default_rate=Fraction(25))\n"
+              "except TimelineError as exc:\n    print(exc)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "deep.otio")], capture_output=True,
+                          text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]  # a segfault is -11
+    assert "deep.otio: OTIO nested 200001 levels deep" in proc.stdout
