@@ -6,11 +6,12 @@ request can reach a file the production does not name.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from planning.links import report_id
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,6 @@ class ReportFile:
     @property
     def name(self) -> str:
         return self.path.name
-
-
-def report_id(path: Path) -> str:
-    return hashlib.sha256(str(path).encode()).hexdigest()[:20]
 
 
 def _paths(value: Any) -> list[str]:

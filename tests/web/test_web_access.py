@@ -84,7 +84,7 @@ def test_a_report_file_is_served_only_to_its_production(client: TestClient, worl
     assert report.status_code == 200 and "QC FAIL" in report.text
     assert "default-src 'none'" in report.headers["content-security-policy"]
     # The other production's report, by its id, from this production's URL or its own: not for marie.
-    from web.evidence import report_id
+    from planning.links import report_id
 
     other = report_id(world.other_qc_html)
     assert client.get(f"/p/test/files/{other}").status_code == 404
@@ -188,3 +188,16 @@ def test_markup_in_names_is_escaped(client: TestClient, world: World) -> None:
     log_in(client, "coord")
     page = client.get("/")
     assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_the_digest_links_open_the_server_pages(client: TestClient, world: World) -> None:
+    from planning import digest
+
+    d = digest.build(world.store, TODAY, public_url="http://testserver/")
+    blocked = {i.production: i for i in d.blocked}
+    hrefs = [link.href for link in blocked["test"].links]
+    assert hrefs and all(h.startswith("http://testserver/p/test/files/") for h in hrefs)
+    assert "file://" not in d.html and 'href="http://testserver/p/test"' in d.html
+    log_in(client, "prod")
+    response = client.get(hrefs[0].removeprefix("http://testserver"))
+    assert response.status_code == 200 and "QC FAIL" in response.text
