@@ -22,6 +22,9 @@ SCHEMAS: dict[str, tuple[str, Any]] = {
     "probe": ("probe.schema.json", TypeAdapter(list[MediaFile])),
     "ingest": ("ingest.schema.json", TypeAdapter(list[CardReport])),
     "plan quote": ("plan-quote.schema.json", TypeAdapter(money.QuoteJson)),
+    "plan overrun": ("plan-overrun.schema.json", TypeAdapter(money.OverrunJson)),
+    "plan invoice": ("plan-invoice.schema.json", TypeAdapter(money.InvoiceJson)),
+    "plan pay": ("plan-pay.schema.json", TypeAdapter(money.PayJson)),
 }
 
 
