@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from web_fixtures import PASSWORD, TODAY, World, make_world
+from web_fixtures import PASSWORD, TODAY, make_world
 
 from planning import schedule
 from web.app import create_app
