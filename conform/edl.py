@@ -32,7 +32,7 @@ from conform.edl_syntax import (
     timecode,
 )
 from conform.edl_text import decode, split_lines
-from conform.model import ConformFinding, Event, NotTaken, Timeline, TimelineError
+from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from media.model import Severity
 from media.timecode import TimecodeError, drop_frame_allowed, format_rate
 
@@ -52,13 +52,13 @@ def read_edl(path: Path, rate: Fraction | None, rate_source: str = "production",
     timeline = Timeline(name=None, path=str(path), format="cmx3600", rate=decision.rate, drop_frame=False,
                         rate_source=decision.source, encoding=decoded.encoding, line_endings=decoded.line_endings,
                         rate_reason=decision.reason)
-    timeline.findings.append(ConformFinding(
+    timeline.findings.append(conform_finding(
         "timeline_rate", f"read at {format_rate(decision.rate)} fps from the {decision.source}: {decision.reason}",
         severity=decision.severity, measured=format_rate(decision.rate)))
     reader = _Reader(path, timeline)
     timeline.accounting.padding = decoded.padding
     if decoded.padding:
-        timeline.findings.append(ConformFinding(
+        timeline.findings.append(conform_finding(
             "edl_note", f"DOS end-of-file padding at the end ({decoded.padding}) ignored", line=len(lines)))
     for line_no, raw in enumerate(lines, start=1):
         reader.line(line_no, raw)
@@ -85,7 +85,7 @@ class _Reader:
 
     def finding(self, rule: str, message: str, line: int | None, severity: Severity | None = None) -> None:
         event = self.group[-1].number if self.group else None
-        self.tl.findings.append(ConformFinding(rule, message, severity=severity, line=line, event=event))
+        self.tl.findings.append(conform_finding(rule, message, severity=severity, line=line, event=event))
 
     def not_taken(self, line_no: int, raw: str, why: str, *, event_line: bool) -> None:
         """A line the events do not hold: counted, and a finding names it on its line."""
@@ -199,7 +199,7 @@ class _Reader:
         run = NotTaken(line_no, f"repeats line {first} exactly", event_line=True)
         self.repeats = run
         self.acc.not_taken.append(run)
-        self.tl.findings.append(ConformFinding(
+        self.tl.findings.append(conform_finding(
             "duplicate_event", f"event line {line_no} repeats line {first} exactly: not taken twice (a run of "
             "repeats that follows is counted in this entry)", line=line_no))
 
@@ -263,7 +263,7 @@ class _Reader:
         if self.frame_counts:
             first = self.frame_counts[0]
             event = next(e for e in tl.events if e.line == first)
-            tl.findings.append(ConformFinding(
+            tl.findings.append(conform_finding(
                 "edl_note", f"{len(self.frame_counts)} event lines write timecodes as frame counts (first: line "
                 f"{first}, source in {event.source_in} at {format_rate(self.rate)} fps); read as frames since "
                 "00:00:00:00", line=first))

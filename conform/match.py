@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from conform.index import CatalogueClip, CatalogueIndex, rate_of_text
-from conform.model import AUX_REELS, ConformFinding, Event, Timeline
+from conform.model import AUX_REELS, Event, Finding, Timeline, conform_finding
 from media.model import Severity
 from media.timecode import Timecode, format_rate, nominal_fps
 
@@ -24,11 +24,11 @@ class EventResult:
     media: CatalogueClip | None = None
     matched_by: str | None = None
     media_range: tuple[int, int] | None = None
-    findings: list[ConformFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def add(self, rule: str, message: str, *, severity: Severity | None = None, expected: str | None = None,
             measured: str | None = None) -> None:
-        self.findings.append(ConformFinding(rule, message, severity=severity, event=self.event.number,
+        self.findings.append(conform_finding(rule, message, severity=severity, event=self.event.number,
                                             line=self.event.line, expected=expected, measured=measured))
 
 
@@ -174,13 +174,13 @@ def _check_media(result: EventResult, media: CatalogueClip, handles: int, first:
                    measured=f"head {head}, tail {tail}")
 
 
-def record_overlaps(events: list[Event]) -> list[ConformFinding]:
+def record_overlaps(events: list[Event]) -> list[Finding]:
     """Events whose record ranges overlap on the same track (dissolve partners excepted), or run backwards."""
     findings = []
     by_track: dict[str, list[Event]] = defaultdict(list)
     for e in events:
         if e.record_out.frames < e.record_in.frames:
-            findings.append(ConformFinding("record_overlap", f"record out {e.record_out} is before record in "
+            findings.append(conform_finding("record_overlap", f"record out {e.record_out} is before record in "
                                            f"{e.record_in}", event=e.number, line=e.line))
             continue
         if e.record_frames > 0:
@@ -194,7 +194,7 @@ def record_overlaps(events: list[Event]) -> list[ConformFinding]:
                                                        last.record_out.frames - e.record_in.frames
                                                        <= e.transition_frames)
                 if not dissolve:
-                    findings.append(ConformFinding(
+                    findings.append(conform_finding(
                         "record_overlap", f"record {e.record_in}-{e.record_out} overlaps event {last.number} "
                         f"({last.record_in}-{last.record_out}) on track {e.track}", event=e.number, line=e.line))
             if last is None or e.record_out.frames > last.record_out.frames:
@@ -206,10 +206,10 @@ def record_overlaps(events: list[Event]) -> list[ConformFinding]:
 class ConformResult:
     timeline: Timeline
     results: list[EventResult]
-    findings: list[ConformFinding]  # timeline-level: unreadable lines, overlaps
+    findings: list[Finding]  # timeline-level: unreadable lines, overlaps
     handles: int
 
-    def all_findings(self) -> list[ConformFinding]:
+    def all_findings(self) -> list[Finding]:
         return [*self.findings, *(f for r in self.results for f in r.findings)]
 
     def counts(self) -> dict[str, int]:
@@ -224,7 +224,7 @@ def conform(timeline: Timeline, index: CatalogueIndex, handles: int) -> ConformR
     labels = timeline.format == "cmx3600"
     results = [match_event(e, index, handles, labels=labels) for e in timeline.events]
     findings = [*timeline.findings, *record_overlaps(timeline.events)]
-    overlap_by_event: dict[int | None, list[ConformFinding]] = defaultdict(list)
+    overlap_by_event: dict[int | None, list[Finding]] = defaultdict(list)
     kept = []
     for f in findings:
         if f.rule == "record_overlap" and f.event is not None:

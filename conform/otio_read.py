@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from conform.model import ConformFinding, Event, NotTaken, Timeline, TimelineError
+from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from conform.otio_meta import REEL_KEYS, aaf_drop_frame, find_key, tape_name, target_url
 from media.model import Severity
 from media.timecode import Timecode, drop_frame_allowed, format_rate, rate_from_float
@@ -131,7 +131,7 @@ def from_otio(otls: list[Any] | Any, path: Path, fmt: str, *, rate: Fraction | N
     timeline = Timeline(name=first.name or None, path=str(path), format=fmt, rate=tl_rate, drop_frame=drop,
                         rate_source=source, rate_reason=reason)
     timeline.accounting.unit = "clip"
-    timeline.findings.append(ConformFinding(
+    timeline.findings.append(conform_finding(
         "timeline_rate", f"read at {format_rate(tl_rate)} fps{' drop-frame' if drop else ''} from the {source}: "
         f"{reason}", measured=format_rate(tl_rate)))
     flattener = _Flattener(timeline)
@@ -139,10 +139,10 @@ def from_otio(otls: list[Any] | Any, path: Path, fmt: str, *, rate: Fraction | N
         flattener.timeline(otl, f"P{index}." if len(otls) > 1 else "")
     if len(otls) > 1:
         names = "; ".join(f"P{i}: {otl.name or '(unnamed)'!r}" for i, otl in enumerate(otls, start=1))
-        timeline.findings.append(ConformFinding(
+        timeline.findings.append(conform_finding(
             "edl_note", f"{len(otls)} timelines in this file, all read (their tracks are prefixed): {names}"))
     if not timeline.events and not timeline.accounting.not_taken:
-        timeline.findings.append(ConformFinding("unparsed_line", "the timeline holds no clip"))
+        timeline.findings.append(conform_finding("unparsed_line", "the timeline holds no clip"))
     return timeline
 
 
@@ -251,7 +251,7 @@ class _Flattener:
         if hidden:
             self.not_taken(label, hidden, "clips of a nested sequence outside the part it shows (not in the cut)",
                            Severity.INFO)
-        self.tl.findings.append(ConformFinding(
+        self.tl.findings.append(conform_finding(
             "edl_note", f"nested sequence {label!r} on track {track}: {len(clips) - hidden} clips flattened onto "
             "the track at their record place"))
 
@@ -275,7 +275,7 @@ class _Flattener:
     def not_taken(self, label: str, count: int, why: str, severity: Severity) -> None:
         self.tl.accounting.not_taken.append(NotTaken(None, why, event_line=True, count=count, item=label))
         rule = "edl_note" if severity == Severity.INFO else "not_checked"
-        self.tl.findings.append(ConformFinding(rule, f"{label!r}: {count} clips not taken: {why}", severity=severity))
+        self.tl.findings.append(conform_finding(rule, f"{label!r}: {count} clips not taken: {why}", severity=severity))
 
 
 def _ancestors_inside(item: Any, root: Any) -> list[Any]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
-from conform.model import ConformFinding
+from conform.model import Finding, conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
@@ -68,7 +68,7 @@ def _catalogued_productions(settings: Settings) -> dict[str, int]:
 
 
 def production_hint(settings: Settings, production: str, result: ConformResult,
-                    originals: int) -> ConformFinding | None:
+                    originals: int) -> Finding | None:
     """Every event that needs media is missing: the production checked may be the wrong one (no -p)."""
     needing = [r for r in result.results if not r.event.is_generator and r.event.record_frames > 0]
     if not needing or any(r.media is not None for r in result.results):
@@ -80,10 +80,10 @@ def production_hint(settings: Settings, production: str, result: ConformResult,
     if others:
         listed = ", ".join(f"'{name}' ({n} files)" for name, n in sorted(others.items(), key=lambda x: -x[1])[:5])
         likeliest = max(others, key=lambda k: others[k])
-        return ConformFinding("production_hint", f"{said}; the catalogue holds {listed}: is this the right "
+        return conform_finding("production_hint", f"{said}; the catalogue holds {listed}: is this the right "
                               "production? Give it with -p NAME", expected=f"-p {likeliest}", measured=production)
     if not originals:
-        return ConformFinding("production_hint", f"{said}: the catalogue holds no original media at all; ingest "
+        return conform_finding("production_hint", f"{said}: the catalogue holds no original media at all; ingest "
                               "the rushes first (postprod ingest), then check again", measured=production)
     return None
 

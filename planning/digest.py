@@ -172,7 +172,8 @@ def build(store: PlanningStore, today: date, *, since: datetime | None = None, n
                          for r in incidents_of.get((ps.production, st.stage), [])]
             item = Item(production=ps.production, stage=st.stage, label=st.label, state=st.state.value,
                         why=st.reasons or ([st.note] if st.note else ["marked late"]),
-                        links=evidence_links(st.evidence, ps.production, public_url), incidents=incidents, late_by_days=st.late_by_days)
+                        links=evidence_links(st.evidence, ps.production, public_url), incidents=incidents,
+                        late_by_days=st.late_by_days)
             (late if st.state == StageState.LATE else blocked).append(item)
     finished = store.finished_since(since)
     for f in finished:

@@ -19,9 +19,9 @@ from starlette.staticfiles import StaticFiles
 
 from config import __version__
 from config.settings import Settings
-from ingest.catalogue import Catalogue
 from planning import digest, schedule
 from planning.store import PlanningStore
+from store import Store
 from web import catalogue_search, sessions
 from web.evidence import ReportFile, report_files
 from web.i18n import HERE, environment, gettext_for
@@ -45,8 +45,7 @@ class Web:
 
     def __init__(self, settings: Settings, today: Callable[[], date] = date.today) -> None:
         self.settings = settings
-        self.store = PlanningStore(settings.db_url)
-        Catalogue(settings.db_url)  # the catalogue's tables, for a database that has had no ingest yet
+        self.store = PlanningStore(Store(settings.db_url))  # one store: its schema made or migrated once
         self.users = Users(self.store.engine)
         self.today = today
 

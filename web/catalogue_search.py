@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from ingest.catalogue import ingests, media
 from media.timecode import Timecode, TimecodeError
+from store.tables import ingests, media
 
 LIMIT = 200
 TC_SYNTAX = re.compile(r"\d{1,2}:\d{2}:\d{2}[:;.]\d{2}")

@@ -18,7 +18,7 @@ MAX_TEXT = 4000
 
 def visible_reports(store: PlanningStore, production: str, user: User) -> list[dict[str, Any]]:
     """A technician sees their own reports; the coordinator and the producer see all of the production's."""
-    rows = store.reports(production)
+    rows = store.reports(production, include_rejected=True)
     if user.role is Role.TECHNICIAN:
         me = user.name.strip().casefold()
         rows = [r for r in rows if r["technician"].strip().casefold() == me]

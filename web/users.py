@@ -13,24 +13,11 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from config.errors import PostprodError
-
-metadata = MetaData()
-
-web_users = Table(
-    "web_users",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("password_hash", Text, nullable=False),
-    Column("role", String(20), nullable=False),
-    Column("language", String(5), nullable=False, server_default="fr"),
-    Column("productions", Text, nullable=False, server_default="[]"),  # JSON list; ignored for coordinators
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+from store.tables import web_users
 
 LANGUAGES = ("fr", "en")
 _hasher = PasswordHasher()

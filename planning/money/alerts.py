@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from planning.money.actuals import ProductionMoney, over_percent
-from planning.money.tables import overrun_alerts
 from planning.store import PlanningStore
+from store.tables import overrun_alerts
 
 
 @dataclass

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from planning.money.amounts import cents, plain, total
 from planning.money.costing import q4
 from planning.money.rates import Rates
-from planning.money.tables import quotes
 from planning.store import PlanError, PlanningStore
+from store.tables import quotes
 
 KEY = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 

@@ -27,6 +27,7 @@ ISSUE_15_CASES = {
     "rate_in_title_23976.edl": "4: the title says the rate",
     "fcm_drop_frame_late_on_line_13.edl": "4: the only FCM (drop-frame) on line 13",
     "flame_starless_comments_and_tags.edl": "5: star-less comments, DLEDL tags, REM, M2 MSTR offsets, frames",
+    "resolve_marker_lines.edl": "5: Resolve's marker lines after an event",
     "source_out_before_in.edl": "7: source out before source in",
     "impossible_timecode_99.edl": "7: 99:99:99:99 on an event line, with an M2 after it",
     "repeated_event_lines.edl": "7: one event repeated",
@@ -177,6 +178,24 @@ def test_flame_forms_are_read_as_comments_and_tags() -> None:
     data = report_data(conform(tl, CatalogueIndex([]), 0), production="test")
     second_event = next(e for e in data["events"] if e["line"] == 8)
     assert "freeze_frame" in rules(second_event)
+
+
+def test_resolve_marker_lines_are_comments() -> None:
+    tl = read("resolve_marker_lines.edl")
+    assert [e.clip_name for e in tl.events] == ["A001C001_261123_R1AB.mov", "B001C001_261123_K7QX.mov"]
+    assert tl.accounting.kinds["tag"] == 1 and not tl.accounting.not_taken
+    assert tl.events[0].comments == ["|C:ResolveColorBlue |M:Marker 1 |D:1"]
+
+
+def test_semicolons_yield_to_a_title_that_states_a_rate(tmp_path: Path) -> None:
+    (tmp_path / "semi.edl").write_text("TITLE: PROMO 25P\n"
+                                       "001  A001 V C 10:00:01;00 10:00:03;00 01:00:00:00 01:00:02:00\n")
+    tl = read_timeline(tmp_path / "semi.edl", rate=None, default_rate=Fraction(25))
+    assert tl.rate == 25 and not tl.events[0].source_in.drop_frame and "title" in tl.rate_reason
+    (tmp_path / "semi.edl").write_text("TITLE: PROMO\n"
+                                       "001  A001 V C 10:00:01;00 10:00:03;00 01:00:00:00 01:00:02:00\n")
+    tl = read_timeline(tmp_path / "semi.edl", rate=None, default_rate=Fraction(25))
+    assert tl.rate == NTSC and tl.events[0].source_in.drop_frame and "';'" in tl.rate_reason
 
 
 # 7 -------------------------------------------------------------------------------------------------------

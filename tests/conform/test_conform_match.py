@@ -9,6 +9,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import opentimelineio as otio
 import pytest
 from conftest import SMALL_SPEC, small_clip
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 import cli.commands.conform  # noqa: F401  (registers the command)
 from cli.app import app
+from cli.schemas import SCHEMA_DIR
 from config.errors import PostprodError
 from config.settings import load_settings
 from flows.conform_check import check_conform
@@ -331,6 +333,7 @@ def test_avid_aaf(cws: Path) -> None:
 def test_json_shape_is_stable(cws: Path) -> None:
     """The documented keys (docs/conform.md), no more, no less: other tools read this."""
     data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
+    jsonschema.validate(data, json.loads((SCHEMA_DIR / "conform.schema.json").read_text()))
     assert set(data) == {"schema_version", "kind", "checked_at", "production", "handles", "timeline", "summary",
                          "findings", "events", "relinked", "report_json", "report_html"}
     assert data["schema_version"] == 1 and data["kind"] == "conform"

@@ -7,7 +7,7 @@ import email
 from decimal import Decimal
 from pathlib import Path
 
-import plan_fixtures
+import db_fixtures
 import pytest
 from aiosmtpd.controller import Controller
 from money_helpers import check_line, make_cli
@@ -16,8 +16,8 @@ from test_plan_digest import Inbox, free_port
 from planning.money.costing import cost_reports, double_bookings
 from planning.money.rates import load_rates
 
-db_url = plan_fixtures.db_url
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url
+pg_server = db_fixtures.pg_server
 
 D = Decimal
 

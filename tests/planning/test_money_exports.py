@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import db_fixtures
 import jsonschema
-import plan_fixtures
 import pytest
 from money_helpers import check_line, csv_rows, make_cli, pdf_text
 
@@ -14,8 +14,8 @@ from cli.schemas import schema_of
 from planning.stages import StageState
 from planning.store import PlanningStore
 
-db_url = plan_fixtures.db_url
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url
+pg_server = db_fixtures.pg_server
 
 D = Decimal
 

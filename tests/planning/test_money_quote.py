@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import db_fixtures
 import jsonschema
-import plan_fixtures
 import pytest
 from money_helpers import check_line, csv_rows, make_cli, pdf_text
 
@@ -15,8 +15,8 @@ from config.errors import ConfigError
 from planning.money.amounts import cents, total
 from planning.money.rates import load_rates
 
-db_url = plan_fixtures.db_url
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url
+pg_server = db_fixtures.pg_server
 
 
 @pytest.fixture()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import plan_fixtures
+import db_fixtures
 import pytest
 from cli_helpers import postprod, postprod_json
 
-db_url = plan_fixtures.db_url  # fixtures: SQLite and PostgreSQL
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url  # fixtures: SQLite and PostgreSQL
+pg_server = db_fixtures.pg_server
 
 GOOD_AND_BAD = """date;technicien;étape;heures;travail;incidents
 2026-01-05;Ana;Rushes reception;6;cards A001-A003;

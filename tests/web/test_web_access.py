@@ -146,7 +146,8 @@ def test_coordinator_reviews_and_a_rejected_report_no_longer_counts(client: Test
     assert corrected.status_code == 200 and f'id="report-{rid}"' in corrected.text
     assert spent()["offline_edit"] == 6 and world.store.reports("test")[0]["original_minutes"] == 480
     client.post(f"/p/test/reports/{rid}/review", data={"csrf": token, "action": "rejected"})
-    assert spent()["offline_edit"] == 0 and world.store.reports("test")[0]["review"] == "rejected"
+    assert spent()["offline_edit"] == 0 and world.store.reports("test") == []
+    assert world.store.reports("test", include_rejected=True)[0]["review"] == "rejected"
 
 
 def test_the_producer_reads_but_writes_no_report(client: TestClient) -> None:
