@@ -192,7 +192,9 @@ def test_catalogue_made_by_create_all_on_postgresql_is_upgraded_in_place(db_url:
 def copy_rows(source_url: str, engine, old: MetaData) -> None:
     """Every row of the v0 database into the PostgreSQL schema, ids kept (sequences moved past them)."""
     source = create_engine(source_url)
-    planning = [metadata.tables[name] for name in PLANNING_TABLES]  # unchanged since 0002
+    as_then = MetaData()  # the planning tables as 0002 made them (later migrations add columns)
+    as_then.reflect(source, only=list(PLANNING_TABLES))
+    planning = [as_then.tables[name] for name in PLANNING_TABLES]
     with source.connect() as src, engine.begin() as dst:
         for table in [*old.sorted_tables, *planning]:
             rows = [dict(r._mapping) for r in src.execute(select(table))]
