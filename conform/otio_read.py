@@ -109,8 +109,11 @@ def _rate_of(otl: Any, rate: Fraction | None, default_rate: Fraction) -> tuple[F
         file_rate = rate_from_float(float(otl.global_start_time.rate))
     if file_rate is None:
         for clip in otl.find_clips():
-            file_rate = rate_from_float(float(clip.range_in_parent().duration.rate))
-            break
+            try:
+                file_rate = rate_from_float(float(clip.range_in_parent().duration.rate))
+                break
+            except Exception:  # noqa: BLE001 - a clip without a range: reported when flattened
+                continue
     if rate is not None:
         return rate, "option", f"--rate {format_rate(rate)}"
     if file_rate is not None and file_rate > 1:
@@ -192,13 +195,22 @@ class _Flattener:
             if isinstance(item, otio.schema.Clip):
                 self.tl.accounting.read += 1
                 self.tl.accounting.event_lines += 1
-                previous = self.clip(item, name, item.trimmed_range(), item.range_in_parent())
-                if pending:
+                previous = self.timed_clip(item, name)
+                if pending and previous is not None:
                     previous.transition, previous.transition_frames = pending
             elif isinstance(item, otio.schema.Stack | otio.schema.Track):
                 self.nested(item, name)
                 previous = None
             pending = None
+
+    def timed_clip(self, item: Any, track: str) -> Event | None:
+        """A clip of a top-level track; one OTIO cannot place (no range, no media range) is reported."""
+        try:
+            src, rec = item.trimmed_range(), item.range_in_parent()
+        except Exception as exc:  # noqa: BLE001 - OTIO's range errors are the file's, said in a finding
+            self.not_taken(item.name or "(unnamed clip)", 1, f"OTIO cannot place it: {exc}", Severity.ERROR)
+            return None
+        return self.clip(item, track, src, rec)
 
     def clip(self, item: Any, track: str, src: Any, rec: Any) -> Event:
         import opentimelineio as otio
@@ -242,7 +254,11 @@ class _Flattener:
             return
         hidden = 0
         for clip in clips:
-            placed = self.place(clip)
+            try:
+                placed = self.place(clip)
+            except Exception as exc:  # noqa: BLE001 - OTIO's range errors are the file's, said in a finding
+                self.not_taken(clip.name or label, 1, f"OTIO cannot place it in {label!r}: {exc}", Severity.ERROR)
+                continue
             if placed is None:
                 hidden += 1
                 continue

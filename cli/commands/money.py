@@ -1,4 +1,4 @@
-"""`postprod plan quote|costs|overrun|invoice|pay`: the money side of the plans (docs/money.md)."""
+"""`postprod plan quote|overrun|invoice|pay`: the money side of the plans (docs/money.md)."""
 
 from __future__ import annotations
 

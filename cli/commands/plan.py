@@ -181,6 +181,8 @@ def money_lines(pm) -> Text:  # type: ignore[no-untyped-def]
         if st.overrun:
             text.append(f"\n  {st.label}: forecast {st.forecast} {cur} over its quoted {st.quoted} {cur} "
                         f"(+{st.over_percent} %; {st.basis})", style="bold red")
+    for f in [*pm.costed.findings, *pm.findings]:
+        text.append(f"\n  {f.rule}: {f.message}", style="yellow")
     return text
 
 
@@ -341,4 +343,4 @@ def digest(
         out.print(escape(f"Overrun alert sent to {', '.join(money.sent_to)}"))
     if sent:
         out.print(escape(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}"))
-from cli.commands import money as _money  # noqa: E402,F401  (registers quote, costs, overrun, invoice, pay)
+from cli.commands import money as _money  # noqa: E402,F401  (registers quote, overrun, invoice, pay)

@@ -146,15 +146,15 @@ def cost_reports(reports: list[dict[str, Any]], rates_for: Callable[[str], Rates
     return out
 
 
-def double_bookings(reports: list[dict[str, Any]]) -> list[Finding]:
-    """A technician with session reports on two productions the same day."""
+def double_bookings(reports: list[dict[str, Any]], production: str | None = None) -> list[Finding]:
+    """A technician with session reports on two productions the same day (those involving `production`)."""
     seen: dict[tuple[str, date], dict[str, str]] = {}
     for r in reports:
         key = (r["technician"].strip().casefold(), r["work_date"])
         seen.setdefault(key, {})[r["production"]] = r["technician"]
     findings = []
     for (_, day), prods in sorted(seen.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if len(prods) > 1:
+        if len(prods) > 1 and (production is None or production in prods):
             who = next(iter(prods.values()))
             findings.append(Finding("double_booking", "warning",
                                     f"{who} has session reports on {len(prods)} productions on {day}: "

@@ -9,7 +9,7 @@ from typing import Any
 from planning import schedule
 from planning.money import alerts as al
 from planning.money.actuals import ProductionMoney, production_money
-from planning.money.costing import cost_reports
+from planning.money.costing import cost_reports, double_bookings
 from planning.money.rates import rates_resolver
 from planning.schedule import ProductionStatus
 from planning.store import PlanningStore
@@ -31,11 +31,15 @@ def money_of(store: PlanningStore, statuses: list[ProductionStatus], settings: A
     rates_for = rates_resolver(settings)
     threshold = settings.money.overrun_threshold_percent
     result = {}
+    reports = {p["name"]: store.reports(p["name"]) for p in store.productions() if p["template"]}
+    everyone = [r for rows in reports.values() for r in rows]
     for st in statuses:
         if not st.template:
             continue
-        costed = cost_reports(store.reports(st.production), rates_for)
-        result[st.production] = production_money(store, st, rates_for, threshold, costed)
+        costed = cost_reports(reports.get(st.production, []), rates_for)
+        pm = production_money(store, st, rates_for, threshold, costed)
+        pm.findings = double_bookings(everyone, st.production)
+        result[st.production] = pm
     return result
 
 

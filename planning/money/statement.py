@@ -85,7 +85,7 @@ def proposed_line(s: StageMoney) -> QuoteLine | None:
         return QuoteLine.priced(f"{s.stage}.additional", s.stage, "extra",
                                 f"{s.label}: additional work to completion", hours, "h",
                                 s.spent / s.spent_hours, hours,
-                                note=f"forecast {s.forecast_hours:f} h against {s.quoted_hours:f} h quoted")
+                                note=f"forecast {plain(s.forecast_hours)} h against {plain(s.quoted_hours)} h quoted")
     return QuoteLine.priced(f"{s.stage}.additional", s.stage, "extra", f"{s.label}: additional work to completion",
                             Decimal(1), "lump", cents(extra), None, note=f"forecast {s.forecast} against {s.quoted}")
 

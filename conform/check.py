@@ -1,5 +1,8 @@
-"""The conform check as plain functions: read, match, report, relink, move the plan (no Prefect here,
-so the CLI starts fast; flows/conform.py wraps these as a Prefect flow)."""
+"""The conform check of an edit list against the catalogue: read, match, report, relink.
+
+The step that `postprod conform` and the conform flow (flows/conform.py) run; what its result does to the
+conform stage is planning/transitions.py's rule.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +23,6 @@ from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue, media
 from media.model import MediaKind
 from media.timecode import TimecodeError, parse_rate
-from planning.stages import Stage, StageState
-from planning.store import PlanningStore
 
 
 @dataclass
@@ -120,18 +121,3 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
         json_path, html_path = write_reports(data, report_dir or settings.reports_dir / "conform")
         data["report_json"], data["report_html"] = str(json_path), str(html_path)
     return ConformOutcome(data, json_path, html_path)
-
-
-def record_conform(production: str, outcome: ConformOutcome, settings: Settings) -> StageState:
-    """Clean check: conform stage in progress (ready for the online); errors: blocked, report as evidence."""
-    s = outcome.data["summary"]
-    state = StageState.BLOCKED if s["errors"] else StageState.IN_PROGRESS
-    note = (f"conform check of {Path(outcome.data['timeline']['path']).name}: {s['events']} events, "
-            f"{s['errors']} errors, {s['warnings']} warnings" + ("" if s["errors"] else "; ready for the online"))
-    PlanningStore(settings.db_url).set_state(
-        production, Stage.CONFORM, state, note=note,
-        evidence={"timeline": outcome.data["timeline"]["path"], "report_json": str(outcome.report_json),
-                  "report_html": str(outcome.report_html), "summary": s})
-    return state
-
-
