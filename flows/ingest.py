@@ -13,6 +13,7 @@ from config.settings import Settings, load_settings
 from ingest.catalogue import Catalogue
 from ingest.ingest import CardReport, IngestContext, ingest_source, report_rows
 from ingest.report import write_reports
+from media.ffmpeg.caps import Job, ffmpeg_for
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
 
@@ -31,7 +32,7 @@ def ingest_card(source: str, production: str, settings: Settings) -> CardReport:
         production=prod,
         spec=prod.tech_spec(),
         catalogue=Catalogue(settings.db_url),
-        ffmpeg=settings.ffmpeg_exe(),
+        ffmpeg=ffmpeg_for(Job.DECODE_CHECK, settings.ffmpeg).path,
         tool_version=__version__,
         progress=(lambda rel, n: hook(card, rel, n)) if hook else None,
     )
