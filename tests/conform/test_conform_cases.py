@@ -222,7 +222,20 @@ def test_a_repeated_event_is_counted_once_and_the_repeats_named() -> None:
     assert acc["event_lines"] == 6 and acc["events_in_report"] == 2 and acc["event_lines_not_taken"] == 4
     runs = [(n["line"], n["last_line"], n["count"]) for n in acc["not_taken"]]
     assert runs == [(6, 10, 3), (13, 13, 1)]
-    assert [f["line"] for f in data["findings"] if f["rule"] == "duplicate_event"] == [6, 13]
+    duplicates = [f for f in data["findings"] if f["rule"] == "duplicate_event"]
+    assert [f["line"] for f in duplicates] == [6, 13]
+    assert "lines 6-10: 3 event lines repeating" in duplicates[0]["message"]
+
+
+def test_a_run_of_unreadable_lines_is_one_entry_and_one_finding(tmp_path: Path) -> None:
+    body = (DATA / "basic_cmx3600.edl").read_text() + "Lorem ipsum dolor\n" * 5000 + "\n" + "sit amet\n"
+    (tmp_path / "prose.edl").write_text(body)
+    tl = read_timeline(tmp_path / "prose.edl", rate=None, default_rate=Fraction(25))
+    first = len((DATA / "basic_cmx3600.edl").read_text().splitlines()) + 1
+    assert [(n.line, n.last_line, n.count, n.event_line) for n in tl.accounting.not_taken] == [
+        (first, first + 5001, 5001, False)]
+    (finding,) = [f for f in tl.findings if f.rule == "unparsed_line"]
+    assert finding.line == first and f"lines {first}-{first + 5001} (5001 lines)" in finding.message
 
 
 def test_a_10_mb_list_of_one_repeated_event_stays_small(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from cli.app import app
 from cli.schemas import SCHEMA_DIR
 from config.errors import PostprodError
 from config.settings import load_settings
-from flows.conform_check import check_conform
+from conform.check import check_conform
 from flows.ingest import run_ingest
 from ingest.catalogue import Catalogue
 from media.probe import probe_file
