@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from planning.money.amounts import plain, total
+from planning.money.amounts import plain, price, total
 from planning.money.costing import CostLine, Finding, cost_reports, double_bookings, hours_of
 from planning.money.document import Document, Section
 from planning.money.rates import Rates
@@ -54,7 +54,7 @@ class Invoice:
     def document(self) -> Document:
         cur = self.currency
         rows = [[ln.work_date.isoformat(), ln.stage, ln.technician or "suite", ln.label, plain(ln.quantity), ln.unit,
-                 plain(ln.unit_price), f"{ln.amount:f}", ln.source or ""] for ln in self.lines]
+                 price(ln.unit_price), f"{ln.amount:f}", ln.source or ""] for ln in self.lines]
         lines = Section(f"Invoice lines ({cur})", ["date", "stage", "who", "label", "quantity", "unit",
                                                    f"unit price ({cur})", f"amount ({cur})", "session report"],
                         rows, [["", "", "", "Total", "", "", "", f"{self.total:f}", ""]], numeric={4, 6, 7})
