@@ -11,8 +11,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
@@ -20,8 +18,7 @@ from conform.model import Finding, conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
-from ingest.catalogue import Catalogue, media
-from media.model import MediaKind
+from ingest.catalogue import Catalogue
 from media.timecode import TimecodeError, parse_rate
 
 
@@ -38,34 +35,15 @@ class ConformOutcome:
 
 def load_index(settings: Settings, production: str) -> CatalogueIndex:
     """The production's catalogue rows that matching needs (one query, no JSON decoding)."""
-    catalogue = Catalogue(settings.db_url)
-    cols = [media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name, media.c.start_frames,
-            media.c.duration_frames, media.c.rate, media.c.drop_frame, media.c.role, media.c.source_id,
-            media.c.hash]
-    query = select(*cols).where(media.c.production == production, media.c.kind == MediaKind.MEDIA.value,
-                                media.c.status != "missing")
-    # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
-    sql = str(query.compile(dialect=catalogue.engine.dialect, compile_kwargs={"literal_binds": True}))
-    raw = catalogue.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        raw.close()
-    clips = [CatalogueClip(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], rate_of_text(r[7]) if r[7] else None, r[8],
-                           r[9] or "original", r[10], r[11]) for r in rows]
+    clips = [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
+                           rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
+                           r.hash) for r in Catalogue(settings.db_url).index_rows(production)]
     return CatalogueIndex(clips)
 
 
 def _catalogued_productions(settings: Settings) -> dict[str, int]:
     """Originals per production in the catalogue (for the hint when nothing matched)."""
-    catalogue = Catalogue(settings.db_url)
-    query = (select(media.c.production, func.count()).where(media.c.kind == MediaKind.MEDIA.value,
-                                                          media.c.status != "missing", media.c.role == "original")
-             .group_by(media.c.production))
-    with catalogue.engine.connect() as conn:
-        return {row[0]: row[1] for row in conn.execute(query)}
+    return Catalogue(settings.db_url).originals_per_production()
 
 
 def production_hint(settings: Settings, production: str, result: ConformResult,
