@@ -13,6 +13,7 @@ from config.settings import Settings
 from ingest.catalogue import Catalogue
 from ingest.ingest import CardReport, IngestContext, ingest_source
 from ingest.report import write_reports
+from media.ffmpeg.caps import Job, ffmpeg_for
 from store import Store
 
 # (card, relpath, bytes hashed since the last call): the command line's progress bar.
@@ -29,7 +30,7 @@ def ingest_card(source: str, production: str, settings: Settings, *,
         production=prod,
         spec=prod.tech_spec(),
         catalogue=Catalogue(store or settings.db_url),
-        ffmpeg=settings.ffmpeg_exe(),
+        ffmpeg=ffmpeg_for(Job.DECODE_CHECK, settings.ffmpeg).path,
         tool_version=__version__,
         progress=(lambda rel, n: progress(card, rel, n)) if progress else None,
     )
