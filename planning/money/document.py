@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -149,3 +150,8 @@ def _widths(s: Section) -> tuple[int, ...]:
 
 def table_json(s: Section) -> dict[str, Any]:
     return {"title": s.title, "columns": s.columns, "rows": s.rows, "totals": s.totals}
+
+
+def folder_name(production: str) -> str:
+    """The production's folder under <reports>/money/ (its quotes, overrun statements, invoices)."""
+    return re.sub(r"[^\w.-]+", "_", production).strip("._") or "production"
