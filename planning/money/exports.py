@@ -15,11 +15,12 @@ from planning.money.amounts import plain, price, total
 from planning.money.costing import CostLine, Finding, cost_reports, double_bookings, hours_of
 from planning.money.document import Document, Section
 from planning.money.rates import Rates
-from planning.store import PlanningStore, session_reports
+from planning.store import COUNTED, PlanningStore, session_reports
 
 
 def reports_between(store: PlanningStore, start: date, end: date, production: str | None = None) -> list[dict]:
-    query = select(session_reports).where(session_reports.c.work_date >= start, session_reports.c.work_date <= end)
+    query = select(session_reports).where(session_reports.c.work_date >= start, session_reports.c.work_date <= end,
+                                          COUNTED)
     if production is not None:
         query = query.where(session_reports.c.production == production)
     with store._read() as conn:
