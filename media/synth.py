@@ -14,7 +14,7 @@ from pathlib import Path
 from config.atomic import atomic_path, write_bytes_atomic
 from config.errors import ToolError
 from media.bwf import bext_chunk, ixml_document, write_bwf
-from media.ffmpeg.commands import ClipMaking, Filter, clip_command, synth_command, take_command
+from media.ffmpeg.commands import ClipMaking, Filter, clip_command, take_command
 from media.timecode import Timecode, format_rate
 
 VIDEO_CODECS: dict[str, list[str]] = {
@@ -46,11 +46,8 @@ class ClipSpec:
     audio_seconds: float | None = None  # sound that ends before the picture (a camera stopping its sound first)
 
 
-def run_ffmpeg(ffmpeg: str, args: list[str]) -> None:
-    _run(synth_command(ffmpeg, args))
-
-
-def _run(cmd: list[str]) -> None:
+def run_command(cmd: list[str]) -> None:
+    """Run a test-media command built by media/ffmpeg/commands.py; a failure is a ToolError with its stderr."""
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ToolError(f"ffmpeg failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
@@ -80,7 +77,7 @@ def make_clip(out: Path, spec: ClipSpec, ffmpeg: str) -> Path:
             audio_channels=spec.audio_channels, sample_rate=spec.sample_rate, audio_codec=spec.audio_codec,
             audio_seconds=spec.audio_seconds, output_options=tuple(options), timecode=spec.timecode,
             reel=spec.reel, container={".mxf": "mxf", ".mov": "mov", ".mp4": "mp4"}.get(out.suffix.lower()))
-        _run(clip_command(ffmpeg, making))
+        run_command(clip_command(ffmpeg, making))
     return out
 
 
@@ -110,7 +107,7 @@ def make_bwf_take(out: Path, take: TakeSpec, ffmpeg: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
         raw = Path(scratch) / "pcm.wav"
-        _run(take_command(ffmpeg, str(raw), channels=take.channels, sample_rate=take.sample_rate,
+        run_command(take_command(ffmpeg, str(raw), channels=take.channels, sample_rate=take.sample_rate,
                           seconds=take.seconds, codec=codec))
         with atomic_path(out, suffix=".wav") as tmp:
             names = ["MixL", "MixR", "Boom", "Lav1", "Lav2", "Lav3", "Lav4", "Lav5"][:take.channels]

@@ -9,10 +9,6 @@ Built as plain argument lists, each for the reason given beside it:
 - the QC analysis (`qc_command`): three independent graphs, one of whose outputs is a raw pipe on an
   inherited file descriptor (`pipe:N`, passed with Popen's pass_fds); ffmpeg-python merges everything
   into one graph and its runner wires stdin, stdout and stderr only;
-- the PAD master maker (`synth_command`, qc/synth.py): its sound is aevalsrc sources whose sample-exact
-  gates and its picture's geq/drawbox `enable=` windows are written as ffmpeg's expression text, escaped
-  for the graph and proved by tests/qc's planted-defect tests; re-expressing them through ffmpeg-python's
-  own escaping is left for later. Its arguments pass here finished, so that its argv starts here too.
 bench/ keeps its raw reference commands: they are what the figures compare against.
 """
 
@@ -91,9 +87,32 @@ def thumbnail_command(ffmpeg: str, source: Path | str, seconds: float, width: in
     return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
 
 
-def synth_command(ffmpeg: str, args: Sequence[str]) -> list[str]:
-    """The PAD master maker's command (qc/synth.py builds its arguments: see the module's note)."""
-    return [ffmpeg, *QUIET, "-loglevel", "error", "-y", *args]
+@dataclass(frozen=True)
+class MasterMaking:
+    """A synthetic PAD master (qc/synth.py): a picture source and chain with freezes, one tone source per channel."""
+
+    output: str
+    picture_source: str  # a lavfi source (testsrc2=...)
+    sound_sources: tuple[str, ...]  # lavfi sources (aevalsrc=...), one per channel
+    before_freezes: tuple[Filter, ...]
+    freezes: tuple[tuple[int, int], ...]  # (first, last) frames shown as the first
+    after: tuple[Filter, ...]
+    one_track: bool  # the channels in one stream; else one mono track each
+    options: tuple[tuple[str, str], ...]
+    container: str
+
+
+def master_command(ffmpeg: str, master: MasterMaking) -> list[str]:
+    picture = apply(ffpy.input(master.picture_source, format="lavfi"), master.before_freezes)
+    for first, last in master.freezes:
+        split = picture.split()
+        picture = ffpy.filter([split[0], split[1]], "freezeframes", first=first, last=last, replace=first)
+    picture = apply(picture, master.after)
+    sound = [ffpy.input(source, format="lavfi") for source in master.sound_sources]
+    if master.one_track and len(sound) > 1:
+        sound = [ffpy.filter(sound, "amerge", inputs=len(sound))]
+    out = ffpy.output(picture, *sound, master.output, format=master.container, **dict(master.options))
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error", "-y"])
 
 
 # -- test media (media/synth.py) -------------------------------------------------------------------
