@@ -346,3 +346,14 @@ def test_a_clip_otio_cannot_place_is_named_not_a_traceback() -> None:
     (entry,) = tl.accounting.not_taken
     assert entry.item == "noRange" and entry.count == 1
     assert any(f.rule == "not_checked" and "'noRange'" in f.message and f.severity == "error" for f in tl.findings)
+
+
+def test_an_xml_nested_too_deep_is_refused_before_the_adapter_recurses(tmp_path: Path) -> None:
+    nest = 2000
+    text = ('<?xml version="1.0"?><xmeml version="4"><sequence><name>s</name><media><video><track>'
+            + "<clipitem><name>c</name><sequence><media><video><track>" * nest
+            + "</track></video></media></sequence></clipitem>" * nest + "</track></video></media></sequence></xmeml>")
+    (tmp_path / "deep.xml").write_text(text)
+    with pytest.raises(TimelineError, match="XML nested 10005 levels deep") as info:
+        read_timeline(tmp_path / "deep.xml", rate=None, default_rate=Fraction(25))
+    assert "deep.xml" in str(info.value)
