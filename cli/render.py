@@ -8,7 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ingest.ingest import CardReport
-from media.model import Finding, MediaFile, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 

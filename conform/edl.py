@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from conform.model import ConformFinding, Event, Timeline, TimelineError
-from media.model import Severity
+from conform.model import Event, Timeline, TimelineError, conform_finding
+from media.findings import Severity
 from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_rate, nominal_fps
 
 _TC = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$")
@@ -136,7 +136,7 @@ def read_edl(path: Path, rate: Fraction, rate_source: str, data: bytes | None = 
     wrong_rate: list[_WrongRate] = []
 
     def unparsed(line_no: int, text: str, why: str) -> None:
-        timeline.findings.append(ConformFinding(
+        timeline.findings.append(conform_finding(
             "unparsed_line", f"line {line_no} cannot be read ({why}): {text.strip()[:120]!r}", line=line_no,
             event=group[-1].number if group else None))
 
@@ -204,7 +204,7 @@ def read_edl(path: Path, rate: Fraction, rate_source: str, data: bytes | None = 
             continue
         if not timeline.events and _HEADER.match(line):
             # Non-standard headers (music and mixing tools): "PROJECT: x", "DATE: y". Noted, not an error.
-            timeline.findings.append(ConformFinding(
+            timeline.findings.append(conform_finding(
                 "unparsed_line", f"line {line_no}: non-standard header ignored: {line[:80]!r}",
                 severity=Severity.INFO, line=line_no))
             continue

@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
-from conform.model import AUX_REELS, ConformFinding, Event, Timeline
-from media.model import Severity
+from conform.model import AUX_REELS, Event, Timeline, conform_finding
+from media.findings import Finding, Severity
 from media.timecode import Timecode, TimecodeError, format_rate, nominal_fps
 
 # ARRI A001C003_230514_R2EC, RED A001_C002_0514XY, Sony/Canon A001C001: camera roll + clip index.
@@ -198,12 +198,12 @@ class EventResult:
     media: CatalogueClip | None = None
     matched_by: str | None = None
     media_range: tuple[int, int] | None = None
-    findings: list[ConformFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def add(self, rule: str, message: str, *, severity: Severity | None = None, expected: str | None = None,
             measured: str | None = None) -> None:
-        self.findings.append(ConformFinding(rule, message, severity=severity, event=self.event.number,
-                                            line=self.event.line, expected=expected, measured=measured))
+        self.findings.append(conform_finding(rule, message, severity=severity, event=self.event.number,
+                                             line=self.event.line, expected=expected, measured=measured))
 
 
 def _distinct(clips: list[CatalogueClip]) -> list[CatalogueClip]:
@@ -326,14 +326,14 @@ def _check_media(result: EventResult, media: CatalogueClip, handles: int, first:
                    measured=f"head {head}, tail {tail}")
 
 
-def record_overlaps(events: list[Event]) -> list[ConformFinding]:
+def record_overlaps(events: list[Event]) -> list[Finding]:
     """Events whose record ranges overlap on the same track (dissolve partners excepted), or run backwards."""
     findings = []
     by_track: dict[str, list[Event]] = defaultdict(list)
     for e in events:
         if e.record_out.frames < e.record_in.frames:
-            findings.append(ConformFinding("record_overlap", f"record out {e.record_out} is before record in "
-                                           f"{e.record_in}", event=e.number, line=e.line))
+            findings.append(conform_finding("record_overlap", f"record out {e.record_out} is before record in "
+                                            f"{e.record_in}", event=e.number, line=e.line))
             continue
         if e.record_frames > 0:
             by_track[e.track].append(e)
@@ -346,7 +346,7 @@ def record_overlaps(events: list[Event]) -> list[ConformFinding]:
                                                        last.record_out.frames - e.record_in.frames
                                                        <= e.transition_frames)
                 if not dissolve:
-                    findings.append(ConformFinding(
+                    findings.append(conform_finding(
                         "record_overlap", f"record {e.record_in}-{e.record_out} overlaps event {last.number} "
                         f"({last.record_in}-{last.record_out}) on track {e.track}", event=e.number, line=e.line))
             if last is None or e.record_out.frames > last.record_out.frames:
@@ -358,10 +358,10 @@ def record_overlaps(events: list[Event]) -> list[ConformFinding]:
 class ConformResult:
     timeline: Timeline
     results: list[EventResult]
-    findings: list[ConformFinding]  # timeline-level: unreadable lines, overlaps
+    findings: list[Finding]  # timeline-level: unreadable lines, overlaps
     handles: int
 
-    def all_findings(self) -> list[ConformFinding]:
+    def all_findings(self) -> list[Finding]:
         return [*self.findings, *(f for r in self.results for f in r.findings)]
 
     def counts(self) -> dict[str, int]:
@@ -376,7 +376,7 @@ def conform(timeline: Timeline, index: CatalogueIndex, handles: int) -> ConformR
     labels = timeline.format == "cmx3600"
     results = [match_event(e, index, handles, labels=labels) for e in timeline.events]
     findings = [*timeline.findings, *record_overlaps(timeline.events)]
-    overlap_by_event: dict[int | None, list[ConformFinding]] = defaultdict(list)
+    overlap_by_event: dict[int | None, list[Finding]] = defaultdict(list)
     kept = []
     for f in findings:
         if f.rule == "record_overlap" and f.event is not None:

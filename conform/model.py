@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from config.errors import PostprodError
-from media.model import Severity
+from media.findings import Finding, Severity
 from media.timecode import Timecode, format_rate
 
 # Rules a conform check reports, with their default severity.
@@ -34,25 +34,11 @@ class TimelineError(PostprodError):
     """A timeline file that cannot be used at all (exit code 2)."""
 
 
-@dataclass
-class ConformFinding:
-    """One problem, on one event (number and line) or on one unreadable line."""
-
-    rule: str
-    message: str
-    severity: Severity | None = None
-    event: int | None = None
-    line: int | None = None
-    expected: str | None = None
-    measured: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.severity is None:
-            self.severity = RULES[self.rule]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": str(self.severity), "message": self.message, "event": self.event,
-                "line": self.line, "expected": self.expected, "measured": self.measured}
+def conform_finding(rule: str, message: str, *, severity: Severity | None = None, event: int | None = None,
+                    line: int | None = None, expected: str | None = None, measured: str | None = None) -> Finding:
+    """One problem, on one event (number and line) or on one unreadable line; the rule's severity by default."""
+    return Finding(rule=rule, severity=severity or RULES[rule], message=message, event=event, line=line,
+                   expected=expected, measured=measured)
 
 
 @dataclass
@@ -128,7 +114,7 @@ class Timeline:
     drop_frame: bool
     rate_source: str  # option, file, production
     events: list[Event] = field(default_factory=list)
-    findings: list[ConformFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     encoding: str | None = None
     line_endings: str | None = None
 

@@ -26,7 +26,7 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
         row = r.event.as_dict()
         row["media"] = r.media.path if r.media else None
         row["matched_by"] = r.matched_by
-        row["findings"] = [f.as_dict() for f in r.findings]
+        row["findings"] = [f.conform_dict() for f in r.findings]
         events.append(row)
     counts = result.counts()
     return {
@@ -45,7 +45,7 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
             "info": counts["info"],
             "by_rule": {rule: by_rule.get(rule, 0) for rule in RULES},
         },
-        "findings": [f.as_dict() for f in result.findings],
+        "findings": [f.conform_dict() for f in result.findings],
         "events": events,
         "relinked": relinked,
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conform.edl import MAX_EDL_BYTES, read_edl
-from conform.model import ConformFinding, Event, Timeline, TimelineError
+from conform.model import Event, Timeline, TimelineError, conform_finding
 from media.timecode import Timecode, TimecodeError, drop_frame_allowed, rate_from_float
 
 MAX_TIMELINE_BYTES = 256 * 1024 * 1024
@@ -254,5 +254,5 @@ def from_otio(otl: Any, path: Path, fmt: str, *, rate: Fraction | None, default_
             timeline.events.append(event)
             previous = event
     if not timeline.events:
-        timeline.findings.append(ConformFinding("unparsed_line", "the timeline holds no clip"))
+        timeline.findings.append(conform_finding("unparsed_line", "the timeline holds no clip"))
     return timeline

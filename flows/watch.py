@@ -10,7 +10,7 @@ from pathlib import Path
 from config.settings import Settings
 from ingest.ingest import CardReport
 from ingest.watch.watcher import IngestJob, JobResult, Trigger
-from media.model import Severity
+from media.findings import Severity
 
 
 def result_of(reports: list[CardReport]) -> JobResult:

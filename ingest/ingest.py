@@ -24,7 +24,8 @@ from ingest import mhl
 from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file
 from ingest.rules import check_duplicates, check_file
-from media.model import Finding, MediaFile, MediaKind, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 
 REPORT_SCHEMA_VERSION = 1

@@ -12,7 +12,8 @@ from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, 
 from config.spec import load_spec
 from ingest.ingest import scan
 from ingest.rules import check_duplicates, check_file
-from media.model import MediaFile, Severity
+from media.findings import Severity
+from media.model import MediaFile
 from media.probe import probe_file
 
 
