@@ -35,6 +35,24 @@ def machine() -> str:
     return f"{platform.node()}: {cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
+def load() -> str:
+    """The 1-minute load average, to note beside a figure: ratios hold under load, absolute speeds do not."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+
+
+def alternated(n: int, ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[float, float, float]:
+    """Run the two `n` times in turn; return the median time of each and the median of the paired ratios."""
+    pairs = []
+    for _ in range(n):
+        a = time.perf_counter()
+        ours()
+        b = time.perf_counter()
+        theirs()
+        pairs.append((b - a, time.perf_counter() - b))
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    return med([p[0] for p in pairs]), med([p[1] for p in pairs]), med([p[1] / p[0] for p in pairs])
+
+
 def stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 

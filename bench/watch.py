@@ -60,7 +60,7 @@ def latency(settles: list[float], poll: float, files: int) -> list[dict]:
 
     from config.settings import load_settings
     from flows.watch import direct_trigger
-    from ingest.watch.watcher import Watcher, folders_to_watch
+    from ingest.watch import Watcher, folders_to_watch
 
     payload = os.urandom(256 * 1024)
     rows = []
@@ -158,7 +158,7 @@ def catalogue_tree(cfg: Path, root: Path) -> float:
 def full_scan(cfg: Path, root: Path) -> dict:
     """The reconciliation (full scan against the catalogue) in-process, against a bare os.walk + stat."""
     from config.settings import load_settings
-    from ingest.watch.watcher import Watcher, folders_to_watch
+    from ingest.watch import Watcher, folders_to_watch
 
     settings = load_settings(cfg)
     events: list[dict] = []
@@ -243,7 +243,7 @@ def idle(n_files: int, per_dir: int, poll: float, seconds: float) -> dict:
         raw = [sys.executable, "-c", RAW]
         result = {"files": n_files, "folders": n_files // per_dir, "poll_seconds": poll, "idle_seconds": seconds,
                   "tree_creation_s": round(made, 1), "catalogue_fill_s": round(catalogued, 1), "full_scan": full}
-        baseline = [sys.executable, "-c", ("import flows.ingest, ingest.watch.watcher, time; print('ready', flush=True); "
+        baseline = [sys.executable, "-c", ("import flows.ingest, ingest.watch, time; print('ready', flush=True); "
                     "time.sleep(3600)")]
         result["imports_only"] = measure(baseline, env, "ready", seconds)
         result["postprod_inotify"] = measure(watch, env, '"reconciled"', seconds)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.main
 from rich.console import Console
+from typer import _click as click
+from typer.core import TyperArgument
 
-from config.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 app = typer.Typer(
     name="postprod",
@@ -20,13 +24,51 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Plain help: rich markup would eat "[smtp]" and "[OPTIONS]" from the help texts.
+    rich_markup_mode=None,
     add_completion=False,
 )
 
 # Piped into a file or a mail, tables keep a readable width instead of 80 columns.
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
+
+
+# Metavars shown in --help instead of Python types (<str>, <list[Path]>): by option name, else by type.
+METAVARS = {"production": "NAME", "today": "DATE", "start": "DATE", "day": "DATE", "since": "TIME",
+            "hours": "HOURS", "rate": "RATE", "duration": "TIMECODE", "stage": "STAGE", "preset": "PRESET",
+            "profile": "PROFILE", "spec": "SPEC", "template": "TEMPLATE", "responsible": "STAGE=NAME",
+            "technician": "NAME", "done": "TEXT", "incidents": "TEXT", "reason": "TEXT", "name": "NAME",
+            "dead_host": "HOST"}
+BY_TYPE = {"int": "N", "float": "SECONDS", "path": "PATH"}
+
+
+def _readable_metavars(cmd: click.Command) -> None:
+    for param in cmd.params:
+        if param.metavar is not None or getattr(param, "is_flag", False):
+            continue
+        name = param.name or ""
+        if isinstance(param, TyperArgument):
+            param.metavar = name.upper()
+            if not param.type_descriptor.is_choice:
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+            continue
+        kind = param.bare_type().lower()
+        param.metavar = METAVARS.get(name) or next((v for k, v in BY_TYPE.items() if k in kind), name.upper())
+    for sub in getattr(cmd, "commands", {}).values():
+        _readable_metavars(sub)
+
+
+_command: click.Command | None = None
+
+
+def command() -> click.Command:
+    """The click command of the application, its --help readable (built once the commands are registered)."""
+    global _command
+    if _command is None:
+        _command = typer.main.get_command(app)
+        _readable_metavars(_command)
+    return _command
 
 
 class State:
@@ -45,6 +87,8 @@ def _global(
 
 
 def settings() -> Settings:
+    from config.settings import load_settings
+
     return load_settings(state.config)
 
 

@@ -1,13 +1,27 @@
-"""Entry point of the `postprod` command: user errors become a message and an exit code, never a traceback."""
+"""Entry point of the `postprod` command: user errors become a message and an exit code, never a traceback.
+
+`run()` is the one place where every exception of a command ends: a PostprodError is the user's input
+(its message, exit 2), an OSError on a named path is the user's file system (the path and the cause,
+exit 2), anything else is a bug: one line naming the command and its input, the traceback written to a
+log file whose path is printed, and exit code 70 (EX_SOFTWARE) so that tests and scripts still see it.
+POSTPROD_DEBUG=1 lets such an exception through with its traceback, for developers.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.markup import escape
 
 from config.errors import PostprodError
+
+INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in postprod, not a fault of the input
 
 
 def _quiet_environment() -> None:
@@ -41,19 +55,94 @@ def register(argv: list[str]) -> None:
         importlib.import_module(f"cli.commands.{module}")
 
 
-def main() -> None:
+def _tolerant_streams() -> None:
+    # File names that are not UTF-8 (copied from old volumes) reach the output as surrogates: show them
+    # escaped instead of failing on the terminal's encoding.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def log_dir() -> Path:
+    """Where crash logs go: $POSTPROD_LOG_DIR, else $XDG_STATE_HOME/postprod, else ~/.local/state/postprod."""
+    if os.environ.get("POSTPROD_LOG_DIR"):
+        return Path(os.environ["POSTPROD_LOG_DIR"])
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "postprod"
+
+
+def write_crash_log(args: list[str], exc: BaseException) -> Path | None:
+    """Write the command line and the traceback to a new log file; returns its path (None if nowhere)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    text = (f"postprod {shlex.join(args)}\n{datetime.now(UTC).isoformat()}  python {sys.version.split()[0]}\n\n"
+            + "".join(traceback.format_exception(exc)))
+    for folder in (log_dir(), Path(tempfile.gettempdir())):
+        path = folder / f"postprod-crash-{stamp}-{os.getpid()}.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", errors="backslashreplace")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _command_name(args: list[str]) -> str:
+    words = [a for a in args if not a.startswith("-")]
+    if words and words[0] == "plan" and len(words) > 1:
+        return f"plan {words[1]}"
+    return words[0] if words else ""
+
+
+def _report_bug(args: list[str], exc: BaseException) -> int:
+    from cli.app import err
+
+    log = write_crash_log(args, exc)
+    name = f"postprod {_command_name(args)}".strip()
+    where = f"the traceback is in {log}" if log else "no log could be written"
+    err.print(f"[bold red]internal error[/] in `{escape(name)}` "
+              f"(input: {escape(shlex.join(args))}): {escape(type(exc).__name__)}: {escape(str(exc))} — "
+              f"a bug in postprod, not your input's fault; {escape(where)}: please send it with the command line.",
+              soft_wrap=True)
+    return INTERNAL_ERROR
+
+
+def _report_os_error(exc: OSError) -> int:
+    from cli.app import err
+
+    path = exc.filename if exc.filename2 is None else f"{exc.filename} → {exc.filename2}"
+    err.print("[bold red]error:[/] " + escape(f"{path}: {exc.strerror or exc}"), soft_wrap=True)
+    return 2
+
+
+def run(args: list[str]) -> int:
+    """Run `postprod ARGS`; returns the exit code. Prints messages, never a traceback (see the module doc)."""
     _quiet_environment()
-    register(sys.argv)
-    from cli.app import app, err
+    _tolerant_streams()
+    register(["postprod", *args])
+    from cli.app import command, err
 
     try:
-        app()
+        command().main(args=args, prog_name="postprod", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except PostprodError as exc:
-        err.print("[bold red]error:[/] " + escape(str(exc)))
-        sys.exit(exc.exit_code)
+        err.print("[bold red]error:[/] " + escape(str(exc)), soft_wrap=True)
+        return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
-        sys.exit(130)
+        return 130
+    except Exception as exc:
+        if os.environ.get("POSTPROD_DEBUG"):
+            raise
+        if isinstance(exc, OSError) and exc.filename is not None:
+            return _report_os_error(exc)
+        return _report_bug(args, exc)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

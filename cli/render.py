@@ -1,4 +1,8 @@
-"""Terminal rendering of media and reports (rich tables); JSON goes through the models instead."""
+"""Terminal rendering of media and reports (rich tables); JSON goes through the models instead.
+
+Every string from a file, a name or a message goes in as `Text` (or through `escape`): rich reads
+`[bold]take.mov` as markup, and `A001[/b]take.mov` as a closing tag it cannot match.
+"""
 
 from __future__ import annotations
 
@@ -42,20 +46,26 @@ def media_summary(m: MediaFile) -> tuple[str, str, str, str, str]:
     return (m.container or "-", picture, sound, m.start_timecode or "-", m.reel or "-")
 
 
+def cells(*values: str) -> list[Text]:
+    """Table cells shown as written (no markup)."""
+    return [Text(v) for v in values]
+
+
 def probe_table(items: list[MediaFile]) -> Table:
     table = Table(show_lines=False, header_style="bold")
     for col in ("File", "Container", "Picture", "Sound", "Start TC", "Reel", "Findings"):
         table.add_column(col, overflow="fold")
     for m in items:
         findings = list(m.findings)
-        table.add_row(m.path, *media_summary(m), findings_text(findings) if findings else Text("ok", style="green"))
+        table.add_row(*cells(m.path, *media_summary(m)),
+                      findings_text(findings) if findings else Text("ok", style="green"))
     return table
 
 
 def ingest_table(report: CardReport) -> Table:
     s = report.summary
-    table = Table(title=f"{report.card}: {s['files']} files, {s['new']} new, {s['unchanged']} unchanged, "
-                  f"{s['verified']} verified, {s['errors']} errors, {s['warnings']} warnings",
+    table = Table(title=Text(f"{report.card}: {s['files']} files, {s['new']} new, {s['unchanged']} unchanged, "
+                  f"{s['verified']} verified, {s['errors']} errors, {s['warnings']} warnings"),
                   title_justify="left", header_style="bold")
     for col in ("File", "Status", "Picture", "Start TC", "Reel", "Findings"):
         table.add_column(col, overflow="fold")
@@ -63,7 +73,7 @@ def ingest_table(report: CardReport) -> Table:
         m = f.media
         picture = media_summary(m)[1] if m else "-"
         found = f.all_findings
-        table.add_row(f.relpath, f.status, picture, (m.start_timecode if m else None) or "-",
-                      (m.reel if m else None) or "-",
+        table.add_row(*cells(f.relpath, f.status, picture, (m.start_timecode if m else None) or "-",
+                             (m.reel if m else None) or "-"),
                       findings_text(found) if found else Text("ok", style="green"))
     return table

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.errors import UnknownNameError
+from config.errors import ConfigError, UnknownNameError
 from config.servers import NotifySettings, PrefectSettings
 from config.spec import TechSpec, load_spec, load_toml, validation_to_config_error
 
@@ -47,6 +48,7 @@ class Production(BaseModel):
     expected_cards: int | None = Field(default=None, ge=1)
     # Ingest folders on NFS/SMB shares (no inotify events there): `postprod watch` polls them.
     poll_folders: list[Path] = []
+    rates: str | None = None  # a rates file (built-in name or TOML path) for this production; default: [money]
 
     def tech_spec(self) -> TechSpec:
         return load_spec(self.spec)
@@ -88,6 +90,16 @@ class WatchSettings(BaseModel):
     trigger: Literal["direct", "flow"] = "direct"
 
 
+class MoneySettings(BaseModel):
+    """Quotes, costs and overruns (docs/money.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rates: str = "house"  # the house rates: a built-in name (config/rates/) or a TOML path
+    contingency_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)  # added to a new quote
+    overrun_threshold_percent: Decimal = Field(default=Decimal(5), ge=0, le=1000)  # forecast over quote: alert
+
+
 class Settings(BaseSettings):
     """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
 
@@ -107,6 +119,7 @@ class Settings(BaseSettings):
     analytics: bool = False
     productions: dict[str, Production] = {}
     smtp: SmtpSettings | None = None
+    money: MoneySettings = MoneySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -178,9 +191,21 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         raise validation_to_config_error(file or "environment", exc) from exc
     if file is not None:
         _resolve_relative(settings, file.parent, data_dir_from_file="data_dir" in data)
+    _check_data_dir(settings, file)
     if not settings.analytics:
         os.environ.setdefault("DO_NOT_TRACK", "1")
     return settings
+
+
+def _check_data_dir(settings: Settings, file: Path | None) -> None:
+    """The data directory (or the first part of its path that exists) must be a folder, not a file."""
+    where = settings.data_dir.expanduser().absolute()
+    for part in (where, *where.parents):
+        if part.exists():
+            if not part.is_dir():
+                what = "is" if part == where else f"is under {part}, which is"
+                raise ConfigError(file or "environment", "data_dir", f"'{where}' {what} a file, not a folder")
+            return
 
 
 def _resolve_relative(settings: Settings, base: Path, *, data_dir_from_file: bool) -> None:

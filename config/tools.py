@@ -16,7 +16,10 @@ def find_ffmpeg(configured: str | None = None) -> str:
 
     A path in settings wins, then an ffmpeg on PATH, then the static build that the
     imageio-ffmpeg wheel carries (installed with postprod, so ffmpeg is always there).
+    The setting `bundled` names that static build even when another ffmpeg is on PATH.
     """
+    if configured == "bundled":
+        return bundled_ffmpeg()
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
@@ -28,6 +31,12 @@ def find_ffmpeg(configured: str | None = None) -> str:
     on_path = shutil.which("ffmpeg")
     if on_path:
         return on_path
+    return bundled_ffmpeg()
+
+
+@lru_cache(maxsize=1)
+def bundled_ffmpeg() -> str:
+    """The static ffmpeg of the imageio-ffmpeg wheel, a dependency of postprod."""
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - the dependency is declared
@@ -41,8 +50,3 @@ def ffmpeg_version(ffmpeg: str) -> str:
     first = (out.stdout or out.stderr).splitlines()[:1]
     return first[0].split(" Copyright")[0] if first else "unknown"
 
-
-@lru_cache(maxsize=8)
-def ffmpeg_has_encoder(ffmpeg: str, encoder: str) -> bool:
-    out = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False)
-    return any(line.split()[1:2] == [encoder] for line in out.stdout.splitlines() if line.strip())

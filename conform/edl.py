@@ -1,293 +1,296 @@
-"""A forgiving CMX3600 EDL reader: every line kept with its number, unreadable lines become findings.
+"""A forgiving CMX3600 EDL reader: every statement kept with its line, unknown lines become findings.
 
 It covers what OpenTimelineIO's reader does not (DOMAIN.md §5): FCM DROP/NON-DROP (also switching per
-event), byte-order marks, CR-only line endings, Latin-1/Windows text, long reels and file names as reels,
-6-digit event numbers, a dissolve on a first event, semicolon timecodes, frame numbers in place of
-timecode, zero-length sources, M2 speed changes and freezes.
+event), byte-order marks, CR-only line endings, Latin-1/Windows text, DOS end-of-file padding, long reels
+and file names as reels, 6-digit event numbers, a dissolve on a first event, semicolon timecodes, frame
+numbers in place of timecode, zero-length sources, M2 speed changes and freezes, star-less comments and
+Flame's tags. Two passes: the rate is decided over the whole list first (conform/edl_rate.py), so no event
+is judged at one rate and the next at another. Every line is counted: an event line is either an event
+or named by a finding on its line (Timeline.accounting).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from conform.model import Event, Timeline, TimelineError, conform_finding
+from conform.edl_rate import CatalogueRates, decide, gather
+from conform.edl_syntax import (
+    COMMENT_KEYS,
+    EVENT_NO,
+    FRAMES,
+    HEADER,
+    IGNORED_PREFIXES,
+    STARLESS_COMMENTS,
+    TAGS,
+    SpeedLine,
+    WrongRate,
+    frames_of,
+    make_event,
+    split_event,
+    split_m2,
+    timecode,
+)
+from conform.edl_text import decode, split_lines
+from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from media.findings import Severity
-from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_rate, nominal_fps
+from media.timecode import TimecodeError, drop_frame_allowed, format_rate
 
-_TC = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$")
-_FRAMES = re.compile(r"^\d{1,9}$")
-_TRACK = re.compile(r"^(V\d*|A\d*|AA|B|NONE|A\d*/V|AA/V|V/A\d*|V/AA)$", re.IGNORECASE)
-_TRANS = re.compile(r"^(C|D|W\d{0,3}|K|KB|KO)$", re.IGNORECASE)
-_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]{0,30}:")
-_EVENT_NO = re.compile(r"^\d{1,6}$")
-_M2 = re.compile(r"^M2\s+(.+?)\s+(-?\d+(?:\.\d+)?)\s+(\S+)\s*$", re.IGNORECASE)
-_COMMENT_KEYS = {
-    "FROM CLIP NAME": "from_clip",
-    "TO CLIP NAME": "to_clip",
-    "CLIP NAME": "from_clip",
-    "SOURCE FILE": "source_file",
-    "FROM FILE": "source_file",
-    "TO FILE": "to_file",
-}
-# Statements we understand and do not need: they are not "unreadable".
-_IGNORED_PREFIXES = ("SPLIT:", "AUD ", "AUD\t", ">>>", "EFFECTS NAME IS", "SWAP", "R1 ", "R2 ", "FCM=",
-                     "TITLE=", "NOTE", "LOC:", "%")
 MAX_EDL_BYTES = 64 * 1024 * 1024
 
 
-@dataclass
-class Decoded:
-    text: str
-    encoding: str
-    line_endings: str
-
-
-def decode(data: bytes, path: Path) -> Decoded:
-    """Bytes to text: BOMs (UTF-8/16), UTF-8, else Windows-1252/Latin-1; binary data is refused."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        text, encoding = data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text, encoding = data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise TimelineError(f"not a text EDL: bad UTF-16 text ({exc.reason})", path=path) from exc
-    else:
-        if b"\x00" in data[:65536]:
-            raise TimelineError("not a text EDL: binary data (NUL bytes)", path=path)
-        try:
-            text, encoding = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = data.decode("cp1252"), "cp1252"
-            except UnicodeDecodeError:
-                text, encoding = data.decode("latin-1"), "latin-1"
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t\f\x1a")
-    if controls > max(8, len(text[:65536]) // 50):
-        raise TimelineError("not a text EDL: binary data (control characters)", path=path)
-    if "\r\n" in text:
-        endings = "crlf"
-    elif "\r" in text:
-        endings = "cr"
-    else:
-        endings = "lf"
-    return Decoded(text, encoding, endings)
-
-
-def split_lines(text: str) -> list[str]:
-    return re.split(r"\r\n|\r|\n", text)
-
-
-class _WrongRate(Exception):
-    def __init__(self, token: str, line: int) -> None:
-        self.token, self.line = token, line
-
-
-def _timecode(token: str, rate: Fraction, drop_frame: bool, fcm_stated: bool, line: int) -> Timecode:
-    """A timecode, or a bare frame count; ';' means drop-frame only when no FCM says otherwise."""
-    if _FRAMES.match(token):
-        return Timecode(int(token), rate, drop_frame)
-    match = _TC.match(token)
-    if not match:
-        raise TimecodeError(f"not a timecode: {token!r}")
-    ff = int(match.group(5))
-    if ff >= nominal_fps(rate) and int(match.group(3)) < 60:
-        raise _WrongRate(token, line)
-    df = drop_frame if fcm_stated else (match.group(4) in ";." and drop_frame_allowed(rate))
-    if df and not drop_frame_allowed(rate):
-        df = False
-    return Timecode.parse(token, rate, df)
-
-
-def _is_tc(token: str) -> bool:
-    return bool(_TC.match(token) or _FRAMES.match(token))
-
-
-def _track(token: str) -> str:
-    """Normalise the CMX channel field: V, A -> A1, AA -> A1A2, B -> A1V, AA/V -> A1A2V."""
-    t = token.upper()
-    if t in ("B", "A/V", "V/A"):
-        return "A1V"
-    if t in ("AA/V", "V/AA"):
-        return "A1A2V"
-    if t == "AA":
-        return "A1A2"
-    if t == "A":
-        return "A1"
-    if t.startswith("A") and "/V" in t:
-        return t.replace("/V", "") + "V"
-    return t
-
-
-def read_edl(path: Path, rate: Fraction, rate_source: str, data: bytes | None = None) -> Timeline:
-    """Read a CMX3600 EDL at a given rate. Raises TimelineError only when nothing can be used."""
+def read_edl(path: Path, rate: Fraction | None, rate_source: str = "production", data: bytes | None = None, *,
+             production_rate: Fraction | None = None, catalogue: CatalogueRates | None = None) -> Timeline:
+    """Read a CMX3600 EDL. `rate` is --rate (None: inferred from the list, the catalogue, the production).
+    Raises TimelineError only when nothing can be used."""
     if data is None:
         data = path.read_bytes()
     decoded = decode(data, path)
     lines = split_lines(decoded.text)
-    timeline = Timeline(name=None, path=str(path), format="cmx3600", rate=rate, drop_frame=False,
-                        rate_source=rate_source, encoding=decoded.encoding, line_endings=decoded.line_endings)
-    source_df = False  # the FCM in force for the next events' sources
-    record_df: bool | None = None  # the first FCM: the record timeline's
-    fcm_stated = False
-    group: list[Event] = []  # the lines of the current event number (two for a dissolve)
-    wrong_rate: list[_WrongRate] = []
-
-    def unparsed(line_no: int, text: str, why: str) -> None:
+    option = rate if rate_source == "option" else None
+    decision = decide(gather(lines), option, production_rate or rate or Fraction(25), catalogue)
+    timeline = Timeline(name=None, path=str(path), format="cmx3600", rate=decision.rate, drop_frame=False,
+                        rate_source=decision.source, encoding=decoded.encoding, line_endings=decoded.line_endings,
+                        rate_reason=decision.reason)
+    timeline.findings.append(conform_finding(
+        "timeline_rate", f"read at {format_rate(decision.rate)} fps from the {decision.source}: {decision.reason}",
+        severity=decision.severity, measured=format_rate(decision.rate)))
+    reader = _Reader(path, timeline)
+    timeline.accounting.padding = decoded.padding
+    if decoded.padding:
         timeline.findings.append(conform_finding(
-            "unparsed_line", f"line {line_no} cannot be read ({why}): {text.strip()[:120]!r}", line=line_no,
-            event=group[-1].number if group else None))
-
+            "edl_note", f"DOS end-of-file padding at the end ({decoded.padding}) ignored", line=len(lines)))
     for line_no, raw in enumerate(lines, start=1):
-        line = raw.strip().lstrip("\ufeff")
-        if not line or line == "\x1a":
-            continue
-        upper = line.upper()
-        if upper.startswith("TITLE:"):
-            timeline.name = line[6:].strip() or None
-            continue
-        if upper.startswith(("FCM:", "FCM ")):
-            value = upper[4:].strip().replace("-", " ").replace("_", " ")
-            if value.startswith("DROP"):
-                if not drop_frame_allowed(rate) and rate_source == "production" and not timeline.events:
-                    # The list says drop-frame, so it runs at 29.97 (59.94 where the production is 50/60p):
-                    # the file's own statement wins over the production's rate.
-                    rate = Fraction(60000, 1001) if nominal_fps(rate) >= 48 else Fraction(30000, 1001)
-                    rate_source = "file"
-                    timeline.rate, timeline.rate_source = rate, rate_source
-                if not drop_frame_allowed(rate):
-                    raise TimelineError(
-                        f"line {line_no}: FCM: DROP FRAME, but drop-frame exists only at 29.97 and 59.94 fps "
-                        f"and the rate is {format_rate(rate)} ({rate_source}); give the EDL's rate with --rate",
-                        path=path)
-                source_df = True
-            elif value.startswith(("NON DROP", "NDF")):
-                source_df = False
-            else:
-                unparsed(line_no, raw, "unknown FCM value")
-                continue
-            fcm_stated = True
-            if record_df is None:
-                record_df = source_df
-            continue
-        if line.startswith(("*", ";")):
-            _comment(line.lstrip("*; ").strip(), group)
-            continue
-        m2 = _M2.match(line)
-        if m2:
-            _speed(m2, group, line_no, rate, source_df, fcm_stated, unparsed, raw)
-            continue
-        tokens = line.split()
-        if _EVENT_NO.match(tokens[0]) and len(tokens) >= 6:
-            try:
-                event = _event(tokens, line_no, rate, source_df, bool(record_df) if record_df is not None
-                               else source_df, fcm_stated)
-            except _WrongRate as exc:
-                wrong_rate.append(exc)
-                unparsed(line_no, raw, f"timecode {exc.token} has more frames than {format_rate(rate)} fps allows")
-                continue
-            except (TimecodeError, ValueError) as exc:
-                unparsed(line_no, raw, str(exc))
-                continue
-            if group and group[-1].number == event.number:
-                if event.transition != "C":
-                    # The outgoing clip of a dissolve plays on under the transition.
-                    group[-1].tail_frames = event.transition_frames
-                group.append(event)
-            else:
-                group = [event]
-            timeline.events.append(event)
-            continue
-        if upper.startswith(_IGNORED_PREFIXES):
-            continue
-        if not timeline.events and _HEADER.match(line):
-            # Non-standard headers (music and mixing tools): "PROJECT: x", "DATE: y". Noted, not an error.
-            timeline.findings.append(conform_finding(
-                "unparsed_line", f"line {line_no}: non-standard header ignored: {line[:80]!r}",
-                severity=Severity.INFO, line=line_no))
-            continue
-        unparsed(line_no, raw, "not an event, comment or header")
-    timeline.drop_frame = bool(record_df)
-    if wrong_rate and len(wrong_rate) * 2 >= len(timeline.events) + len(wrong_rate):
-        first = wrong_rate[0]
-        raise TimelineError(
-            f"line {first.line}: timecode {first.token} counts more frames than {format_rate(rate)} fps allows "
-            f"(rate from {rate_source}): this EDL is at another rate; give it with --rate", path=path)
-    if not timeline.events:
-        bad = next((f.line for f in timeline.findings), None)
-        why = f"; first unreadable line: {bad}" if bad else ""
-        raise TimelineError(f"no edit event could be read from this EDL{why}", path=path)
+        reader.line(line_no, raw)
+    reader.finish()
     return timeline
 
 
-def _event(tokens: list[str], line_no: int, rate: Fraction, source_df: bool, record_df: bool,
-           fcm_stated: bool) -> Event:
-    number = int(tokens[0])
-    tcs = tokens[-4:]
-    if not all(_is_tc(t) for t in tcs):
-        raise ValueError("expected four timecodes at the end of the event line")
-    middle = tokens[1:-4]
-    for i in range(len(middle) - 1, 1, -1):  # a key written "K B" or "K O": one code
-        if middle[i - 1].upper() == "K" and middle[i].upper() in ("B", "O"):
-            middle[i - 1:i + 1] = ["K" + middle[i].upper()]
-            break
-    transition, frames = "C", 0
-    if len(middle) >= 3 and _FRAMES.match(middle[-1]) and _TRANS.match(middle[-2]) and middle[-2].upper() != "C":
-        transition, frames = middle[-2].upper(), int(middle[-1])
-        middle = middle[:-2]
-    elif middle and _TRANS.match(middle[-1]):
-        transition = middle[-1].upper()
-        middle = middle[:-1]
-    else:
-        raise ValueError("no transition code (C, D, W, K)")
-    if len(middle) < 2 or not _TRACK.match(middle[-1]):
-        raise ValueError("no track (V, A, A2, AA, B...)")
-    track = _track(middle[-1])
-    reel = " ".join(middle[:-1])
-    src_in = _timecode(tcs[0], rate, source_df, fcm_stated, line_no)
-    src_out = _timecode(tcs[1], rate, source_df, fcm_stated, line_no)
-    rec_in = _timecode(tcs[2], rate, record_df, fcm_stated, line_no)
-    rec_out = _timecode(tcs[3], rate, record_df, fcm_stated, line_no)
-    return Event(number=number, line=line_no, reel=reel, track=track, source_in=src_in, source_out=src_out,
-                 record_in=rec_in, record_out=rec_out, transition=transition[0], transition_frames=frames)
+class _Reader:
+    """Pass 2: one statement per line, in order, at the rate already decided."""
+
+    def __init__(self, path: Path, timeline: Timeline) -> None:
+        self.path, self.tl, self.rate = path, timeline, timeline.rate
+        self.acc = timeline.accounting
+        self.source_df = False  # the FCM in force for the next events' sources
+        self.record_df: bool | None = None  # the first FCM: the record timeline's
+        self.fcm_stated = False
+        self.group: list[Event] = []  # the lines of the current event (two for a dissolve)
+        self.orphan: str | None = None  # why M2 lines here attach to nothing: their event line was not taken
+        self.seen: dict[str, int] = {}  # an event line's fields -> the line that first had them
+        self.repeats: NotTaken | None = None  # the open run of repeated event lines
+        self.wrong_rate: list[tuple[int, WrongRate]] = []
+        self.frame_counts: list[int] = []
+        self.groups = 0
+
+    def finding(self, rule: str, message: str, line: int | None, severity: Severity | None = None) -> None:
+        event = self.group[-1].number if self.group else None
+        self.tl.findings.append(conform_finding(rule, message, severity=severity, line=line, event=event))
+
+    def not_taken(self, line_no: int, raw: str, why: str, *, event_line: bool) -> None:
+        """A line the events do not hold: counted, and a finding names it on its line."""
+        self.acc.not_taken.append(NotTaken(line_no, why, event_line=event_line))
+        rule = "unreadable_event" if event_line else "unparsed_line"
+        what = "event line" if event_line else "line"
+        self.finding(rule, f"{what} {line_no} not taken ({why}): {raw.strip()[:120]!r}", line_no)
+
+    def line(self, line_no: int, raw: str) -> None:
+        self.acc.read += 1
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line == "\x1a":
+            self.acc.blank += 1
+            return
+        upper = line.upper()
+        tokens = line.split()
+        if EVENT_NO.match(tokens[0]) and len(tokens) >= 2 and not upper.startswith(("FCM", "TITLE")):
+            self.acc.event_lines += 1
+            self.event(line_no, raw, tokens)
+        elif upper.startswith("TITLE:"):
+            self.acc.kinds["title"] += 1
+            self.tl.name = line[6:].strip() or None
+        elif upper.startswith(("FCM:", "FCM ")):
+            self.fcm(line_no, raw, upper)
+        elif line.startswith(("*", ";")):
+            self.comment(line.lstrip("*; ").strip())
+        elif upper.startswith("M2") and upper[2:3] in (" ", "\t"):
+            self.speed(line_no, raw, line)
+        elif upper.startswith(STARLESS_COMMENTS) or upper.startswith(TAGS):
+            self.acc.kinds["tag" if upper.startswith(TAGS) else "comment"] += 1
+            self._comment_text(line)
+        elif upper.startswith(IGNORED_PREFIXES):
+            self.acc.kinds["known"] += 1
+        elif not self.tl.events and HEADER.match(line):
+            # Non-standard headers (music and mixing tools): "PROJECT: x", "DATE: y". Noted, not an error.
+            self.acc.kinds["header"] += 1
+            self.finding("edl_note", f"line {line_no}: non-standard header ignored: {line[:80]!r}", line_no)
+        else:
+            self.not_taken(line_no, raw, "not an event, comment or header", event_line=False)
+
+    def fcm(self, line_no: int, raw: str, upper: str) -> None:
+        value = upper[4:].strip().replace("-", " ").replace("_", " ")
+        if value.startswith("DROP"):
+            if not drop_frame_allowed(self.rate):
+                raise TimelineError(
+                    f"line {line_no}: FCM: DROP FRAME, but drop-frame exists only at 29.97 and 59.94 fps and "
+                    f"the rate is {format_rate(self.rate)} ({self.tl.rate_source}); give the EDL's rate with --rate",
+                    path=self.path)
+            self.source_df = True
+        elif value.startswith(("NON DROP", "NDF")):
+            self.source_df = False
+        else:
+            self.not_taken(line_no, raw, "unknown FCM value", event_line=False)
+            return
+        self.acc.kinds["fcm"] += 1
+        self.fcm_stated = True
+        if self.record_df is None:
+            self.record_df = self.source_df
+            if self.tl.events and self.source_df:
+                self.finding("edl_note", f"line {line_no}: the first FCM comes after {len(self.tl.events)} event "
+                             "lines; those were read as non-drop, the CMX default", line_no, Severity.WARNING)
+
+    def event(self, line_no: int, raw: str, tokens: list[str]) -> None:
+        key = " ".join(tokens[1:]).upper()
+        first = self.seen.get(key)
+        if first is not None:
+            self.repeat(line_no, first)
+            return
+        try:
+            fields = split_event(tokens) if len(tokens) >= 6 else None
+            if fields is None:
+                raise ValueError("too few fields for an event line")
+            record_df = self.record_df if self.record_df is not None else self.source_df
+            event = make_event(fields, line_no, self.rate, self.source_df, record_df, self.fcm_stated)
+        except WrongRate as exc:
+            self.wrong_rate.append((line_no, exc))
+            self._lost(line_no, raw, f"timecode {exc.token}: frame {exc.frame} does not exist at "
+                       f"{format_rate(self.rate)} fps")
+            return
+        except (TimecodeError, ValueError) as exc:
+            self._lost(line_no, raw, str(exc))
+            return
+        self.seen[key] = line_no
+        self.repeats, self.orphan = None, None
+        for note in fields.notes:
+            self.finding("edl_note", f"line {line_no}: {note}", line_no, Severity.WARNING)
+        if any(FRAMES.match(t) for t in fields.timecodes):
+            self.frame_counts.append(line_no)
+        if self.group and len(self.group) == 1 and self.group[-1].number == event.number and event.transition != "C":
+            # The outgoing clip of a dissolve plays on under the transition.
+            self.group[-1].tail_frames = event.transition_frames
+            self.group.append(event)
+        else:
+            self.group = [event]
+            self.groups += 1
+        self.tl.events.append(event)
+
+    def _lost(self, line_no: int, raw: str, why: str) -> None:
+        """An event line that could not be read: its M2 and comments must not fall on a neighbour."""
+        self.group, self.orphan, self.repeats = [], f"event line {line_no} was not read", None
+        self.not_taken(line_no, raw, why, event_line=True)
+
+    def repeat(self, line_no: int, first: int) -> None:
+        """An event line that repeats an earlier one exactly: one entry and one finding per run."""
+        self.group, self.orphan = [], f"it follows event line {line_no}, a repeat"
+        run = self.repeats
+        if run is not None:
+            run.last_line, run.count = line_no, run.count + 1
+            run.reason = f"{run.count} event lines that repeat earlier ones exactly (the first repeats line {first})"
+            return
+        run = NotTaken(line_no, f"repeats line {first} exactly", event_line=True)
+        self.repeats = run
+        self.acc.not_taken.append(run)
+        self.tl.findings.append(conform_finding(
+            "duplicate_event", f"event line {line_no} repeats line {first} exactly: not taken twice (a run of "
+            "repeats that follows is counted in this entry)", line=line_no))
+
+    def comment(self, text: str) -> None:
+        self.acc.kinds["comment"] += 1
+        self._comment_text(text)
+
+    def _comment_text(self, text: str) -> None:
+        group = self.group
+        if not group:
+            return
+        key, sep, value = text.partition(":")
+        field = COMMENT_KEYS.get(key.strip().upper()) if sep else None
+        value = value.strip()
+        if field == "from_clip":
+            target = group[0] if len(group) > 1 else group[-1]
+            if target.clip_name is None:
+                target.clip_name = value
+        elif field == "to_clip":
+            group[-1].clip_name = value
+        elif field in ("source_file", "to_file"):
+            target = group[-1] if field == "to_file" else next((e for e in group if e.source_file is None), group[-1])
+            target.source_file = value
+        else:
+            group[-1].comments.append(text)
+
+    def speed(self, line_no: int, raw: str, line: str) -> None:
+        m2 = split_m2(line)
+        if m2 is None:
+            self.not_taken(line_no, raw, "an M2 line without reel, speed and timecode", event_line=False)
+            return
+        if not self.group:
+            why = self.orphan or "M2 speed change before any event"
+            self.not_taken(line_no, raw, f"M2 of no event: {why}", event_line=False)
+            return
+        target = _speed_target(self.group, m2)
+        if target is None:
+            reels = ", ".join(repr(e.reel) for e in self.group)
+            if len(self.group) > 1:
+                self.not_taken(line_no, raw, f"M2 names reel {m2.reel!r}, not one of the event's ({reels})",
+                               event_line=False)
+                return
+            target = self.group[-1]
+            self.finding("edl_note", f"line {line_no}: M2 names reel {m2.reel!r}, the event's is {reels}: applied "
+                         f"to event {target.number} (line {target.line})", line_no, Severity.WARNING)
+        self.acc.kinds["speed"] += 1
+        target.speed, target.freeze = m2.speed, m2.speed == 0
+        try:
+            start = _speed_start(m2, target, self.rate, self.source_df, self.fcm_stated)
+        except (TimecodeError, WrongRate):
+            self.finding("edl_note", f"line {line_no}: M2 timecode {m2.tc!r} not read; the event's source in is "
+                         "kept", line_no, Severity.WARNING)
+            return
+        if target.freeze or m2.speed < 0 or m2.relative:
+            target.source_in = start
+
+    def finish(self) -> None:
+        tl = self.tl
+        tl.drop_frame = bool(self.record_df)
+        tl.groups = self.groups
+        if self.frame_counts:
+            first = self.frame_counts[0]
+            event = next(e for e in tl.events if e.line == first)
+            tl.findings.append(conform_finding(
+                "edl_note", f"{len(self.frame_counts)} event lines write timecodes as frame counts (first: line "
+                f"{first}, source in {event.source_in} at {format_rate(self.rate)} fps); read as frames since "
+                "00:00:00:00", line=first))
+        if self.wrong_rate and len(self.wrong_rate) * 2 >= len(tl.events) + len(self.wrong_rate):
+            line_no, first = self.wrong_rate[0]
+            raise TimelineError(
+                f"line {line_no}: timecode {first.token} counts more frames than {format_rate(self.rate)} fps allows "
+                f"(rate from {tl.rate_source}): this EDL is at another rate; give it with --rate", path=self.path)
+        if not tl.events:
+            bad = next((n.line for n in self.acc.not_taken), None)
+            why = f"; first unreadable line: {bad}" if bad else ""
+            raise TimelineError(f"no edit event could be read from this EDL{why}", path=self.path)
 
 
-def _comment(text: str, group: list[Event]) -> None:
-    if not group:
-        return
-    key, sep, value = text.partition(":")
-    field = _COMMENT_KEYS.get(key.strip().upper()) if sep else None
-    value = value.strip()
-    if field == "from_clip":
-        target = group[0] if len(group) > 1 else group[-1]
-        if target.clip_name is None:
-            target.clip_name = value
-        return
-    if field == "to_clip":
-        group[-1].clip_name = value
-        return
-    if field in ("source_file", "to_file"):
-        target = group[-1] if field == "to_file" else next((e for e in group if e.source_file is None), group[-1])
-        target.source_file = value
-        return
-    group[-1].comments.append(text)
+def _speed_target(group: list[Event], m2: SpeedLine) -> Event | None:
+    """The event of the group whose reel the M2 names (MSTR: the event itself); None when none is."""
+    reel = m2.reel.upper()
+    if reel in ("MSTR", "MASTER") or len(group) == 1 and not reel:
+        return group[-1]
+    for e in reversed(group):
+        own = (e.reel or "").upper()
+        if own == reel or (own and reel and (own.startswith(reel) or reel.startswith(own))):
+            return e
+    return None
 
 
-def _speed(m2: re.Match[str], group: list[Event], line_no: int, rate: Fraction, source_df: bool,
-           fcm_stated: bool, unparsed, raw: str) -> None:
-    reel, speed_text, tc = m2.group(1).strip(), m2.group(2), m2.group(3)
-    if not group:
-        unparsed(line_no, raw, "M2 speed change before any event")
-        return
-    target = next((e for e in reversed(group) if (e.reel or "") == reel), group[-1])
-    speed = Fraction(speed_text).limit_denominator(1001)
-    target.speed = speed
-    target.freeze = speed == 0
-    try:
-        start = _timecode(tc, rate, source_df, fcm_stated, line_no)
-    except (TimecodeError, _WrongRate):
-        return
-    if target.freeze or speed < 0:
-        target.source_in = start
+def _speed_start(m2: SpeedLine, target: Event, rate: Fraction, source_df: bool, fcm_stated: bool):
+    if m2.relative:
+        return target.source_in + m2.relative * frames_of(m2.tc, rate)
+    return timecode(m2.tc, rate, source_df, fcm_stated)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -23,6 +24,14 @@ RULES: dict[str, Severity] = {
     "proxy_only": Severity.ERROR,
     "record_overlap": Severity.WARNING,
     "unparsed_line": Severity.WARNING,
+    "unreadable_event": Severity.ERROR,
+    "duplicate_event": Severity.WARNING,
+    "zero_length_source": Severity.WARNING,
+    "source_reversed": Severity.ERROR,
+    "not_checked": Severity.ERROR,
+    "timeline_rate": Severity.INFO,
+    "edl_note": Severity.INFO,
+    "production_hint": Severity.WARNING,
 }
 
 # Reels that name no media: black, colour bars, and Avid's "auxiliary" source (its file is in a comment).
@@ -104,6 +113,46 @@ class Event:
 
 
 @dataclass
+class NotTaken:
+    """Lines (or, for XML/AAF/OTIO, items) the reader did not take into the events, and why.
+    A run of repeated lines is one entry: `line` to `last_line`, `count` event lines among them."""
+
+    line: int | None
+    reason: str
+    event_line: bool = True
+    last_line: int | None = None
+    count: int = 1
+    item: str | None = None
+
+    def covers(self, line: int) -> bool:
+        return self.line is not None and self.line <= line <= (self.last_line or self.line)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "last_line": self.last_line or self.line, "count": self.count,
+                "event_line": self.event_line, "reason": self.reason, "item": self.item}
+
+
+@dataclass
+class Accounting:
+    """A count a user can check against the file: lines read, event lines, what was not taken and why."""
+
+    unit: str = "line"  # "line" for an EDL; "clip" for XML, FCPXML, AAF, OTIO
+    read: int = 0  # lines read (EDL), clips met (other formats)
+    blank: int = 0
+    event_lines: int = 0  # EDL lines that start with an event number (other formats: clips met)
+    kinds: Counter[str] = field(default_factory=Counter)  # title, fcm, comment, tag, speed, header...
+    not_taken: list[NotTaken] = field(default_factory=list)
+    padding: str | None = None  # DOS end-of-file padding removed
+
+    def as_dict(self, events_in_report: int) -> dict[str, Any]:
+        return {"unit": self.unit, "read": self.read, "blank": self.blank, "event_lines": self.event_lines,
+                "events_in_report": events_in_report,
+                "event_lines_not_taken": sum(n.count for n in self.not_taken if n.event_line),
+                "not_taken_entries": len(self.not_taken), "kinds": dict(sorted(self.kinds.items())),
+                "padding": self.padding, "not_taken": [n.as_dict() for n in self.not_taken]}
+
+
+@dataclass
 class Timeline:
     """A whole edit list: its events in file order, its rate, and what could not be read."""
 
@@ -117,9 +166,14 @@ class Timeline:
     findings: list[Finding] = field(default_factory=list)
     encoding: str | None = None
     line_endings: str | None = None
+    rate_reason: str | None = None
+    accounting: Accounting = field(default_factory=Accounting)
+    groups: int | None = None  # EDL: events as an editor counts them (a dissolve's two lines are one)
 
     def event_count(self) -> int:
-        """Distinct event numbers (a dissolve's two lines are one event), as an editor counts them."""
+        """Events as an editor counts them: a dissolve's two lines are one event."""
+        if self.groups is not None:
+            return self.groups
         return len({(e.number if e.number is not None else -i) for i, e in enumerate(self.events)})
 
     def record_span(self) -> tuple[Timecode, Timecode] | None:
@@ -135,4 +189,5 @@ class Timeline:
                 "drop_frame": self.drop_frame, "rate_source": self.rate_source, "encoding": self.encoding,
                 "line_endings": self.line_endings, "events": self.event_count(), "event_lines": len(self.events),
                 "record_in": str(span[0]) if span else None, "record_out": str(span[1]) if span else None,
-                "duration_frames": span[1].frames - span[0].frames if span else 0}
+                "duration_frames": span[1].frames - span[0].frames if span else 0,
+                "rate_reason": self.rate_reason, "accounting": self.accounting.as_dict(len(self.events))}

@@ -29,6 +29,7 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
         row["findings"] = [f.conform_dict() for f in r.findings]
         events.append(row)
     counts = result.counts()
+    acc = result.timeline.accounting
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "conform",
@@ -44,6 +45,10 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
             "warnings": counts["warning"],
             "info": counts["info"],
             "by_rule": {rule: by_rule.get(rule, 0) for rule in RULES},
+            "lines_read": acc.read,
+            "event_lines_in_list": acc.event_lines,
+            "event_lines_not_taken": sum(n.count for n in acc.not_taken if n.event_line),
+            "lines_not_taken": sum(n.count for n in acc.not_taken),
         },
         "findings": [f.conform_dict() for f in result.findings],
         "events": events,
@@ -69,6 +74,14 @@ production {{ d.production }}, handles {{ d.handles }} frames; checked {{ d.chec
 <td class="warning">{{ s.warnings }}</td><td class="info">{{ s.info }}</td></tr></table>
 <table><tr><th>rule</th><th>count</th></tr>{% for rule, n in s.by_rule.items() if n %}
 <tr><td>{{ rule }}</td><td>{{ n }}</td></tr>{% endfor %}</table>
+<h2>Accounting</h2>{% set a = d.timeline.accounting %}
+<p>{{ a.read }} {{ a.unit }}s read{% if a.unit == "line" %} ({{ a.blank }} blank){% endif %}: {{ a.event_lines }}
+event {{ a.unit }}s, {{ a.events_in_report }} in the report below, {{ a.event_lines_not_taken }} not taken;
+rate: {{ d.timeline.rate_reason or d.timeline.rate_source }}.{% if a.padding %} End-of-file padding ignored:
+{{ a.padding }}.{% endif %}</p>
+{% if a.not_taken %}<table><tr><th>{{ a.unit }}</th><th>to</th><th>count</th><th>reason</th></tr>
+{% for n in a.not_taken %}<tr><td>{{ n.line or n.item or "" }}</td><td>{{ n.last_line or "" }}</td>
+<td>{{ n.count }}</td><td>{{ n.reason }}</td></tr>{% endfor %}</table>{% endif %}
 {% if d.relinked %}<p>Relinked timeline: <code>{{ d.relinked }}</code></p>{% endif %}
 {% if d.findings %}<h2>Timeline findings</h2><table><tr><th>line</th><th>rule</th><th>message</th></tr>
 {% for f in d.findings %}<tr><td>{{ f.line or "" }}</td><td class="{{ f.severity }}">{{ f.rule }}</td>

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from config.settings import load_settings
 from qc.synth import Defect, MasterSpec, make_master
 
@@ -41,11 +43,11 @@ def qc_step(ctx: DemoContext) -> None:
         from planning.store import PlanningStore
 
         state = PlanningStore(cfg.db_url).state("demo", Stage.PAD_DELIVERY)
-    ctx.say(f"  {Path(report.master).name}: [bold]{report.verdict.upper()}[/] "
+    ctx.say(f"  {escape(Path(report.master).name)}: [bold]{report.verdict.upper()}[/] "
             f"({report.summary.get('errors', 0)} error(s), {report.summary.get('warnings', 0)} warning(s)), "
             f"decoded once in {report.analysis_seconds:.1f} s")
     for c in report.failed:
         for f in c.findings:
             where = f"{f.start_tc}–{f.end_tc} " if f.start_tc else ""
-            ctx.say(f"    {c.check_id}: {where}{f.message}")
-    ctx.say(f"  PAD delivery stage: {state.value if state else 'unchanged'}\n  report: {report.report_html}")
+            ctx.say(escape(f"    {c.check_id}: {where}{f.message}"))
+    ctx.say(escape(f"  PAD delivery stage: {state.value if state else 'unchanged'}\n  report: {report.report_html}"))

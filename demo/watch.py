@@ -19,7 +19,7 @@ def watch_step(ctx: DemoContext) -> None:
     """Watch folder: a card copied slowly into the ingest folder is ingested once its copy has ended"""
     from cli.commands.watch import format_event
     from flows.watch import direct_trigger, flow_trigger
-    from ingest.watch.watcher import Watcher, folders_to_watch
+    from ingest.watch import Watcher, folders_to_watch
 
     settings = load_settings(ctx.config, settle_seconds=SETTLE)
     card = ctx.workspace / "ingest" / "DAY02_A002"

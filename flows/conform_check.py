@@ -8,15 +8,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
+from conform.model import conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue, media
+from media.findings import Finding
 from media.model import MediaKind
 from media.timecode import TimecodeError, parse_rate
 from planning.stages import Stage, StageState
@@ -56,6 +58,37 @@ def load_index(settings: Settings, production: str) -> CatalogueIndex:
     return CatalogueIndex(clips)
 
 
+def _catalogued_productions(settings: Settings) -> dict[str, int]:
+    """Originals per production in the catalogue (for the hint when nothing matched)."""
+    catalogue = Catalogue(settings.db_url)
+    query = (select(media.c.production, func.count()).where(media.c.kind == MediaKind.MEDIA.value,
+                                                          media.c.status != "missing", media.c.role == "original")
+             .group_by(media.c.production))
+    with catalogue.engine.connect() as conn:
+        return {row[0]: row[1] for row in conn.execute(query)}
+
+
+def production_hint(settings: Settings, production: str, result: ConformResult,
+                    originals: int) -> Finding | None:
+    """Every event that needs media is missing: the production checked may be the wrong one (no -p)."""
+    needing = [r for r in result.results if not r.event.is_generator and r.event.record_frames > 0]
+    if not needing or any(r.media is not None for r in result.results):
+        return None
+    others = {name: n for name, n in _catalogued_productions(settings).items() if name != production and n}
+    default = " (the default: no -p given)" if production == "default" else ""
+    said = f"none of the {len(needing)} events that need media matched in production '{production}'{default}, " \
+           f"which has {originals} catalogued originals"
+    if others:
+        listed = ", ".join(f"'{name}' ({n} files)" for name, n in sorted(others.items(), key=lambda x: -x[1])[:5])
+        likeliest = max(others, key=lambda k: others[k])
+        return conform_finding("production_hint", f"{said}; the catalogue holds {listed}: is this the right "
+                              "production? Give it with -p NAME", expected=f"-p {likeliest}", measured=production)
+    if not originals:
+        return conform_finding("production_hint", f"{said}: the catalogue holds no original media at all; ingest "
+                              "the rushes first (postprod ingest), then check again", measured=production)
+    return None
+
+
 def check_conform(timeline_path: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
                   handles: int | None = None, relink: Path | None = None,
                   report_dir: Path | None = None, write_report: bool = True) -> ConformOutcome:
@@ -63,14 +96,20 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
     prod = settings.production(production)
     try:
         exact = parse_rate(rate) if rate is not None else None
-    except TimecodeError as exc:
-        raise PostprodError(f"--rate: {exc}; for example 25, 29.97, 24000/1001") from exc
+    except (TimecodeError, ValueError, OverflowError, ZeroDivisionError) as exc:  # nan, inf: ValueError, Overflow
+        raise PostprodError(f"--rate: not a frame rate: {rate!r}; for example 25, 29.97, 24000/1001") from exc
+    if exact is not None and not 1 <= exact <= 1000:
+        raise PostprodError(f"--rate: {rate!r} is not a frame rate between 1 and 1000 fps; for example 25, 29.97")
     if relink is not None and relink.suffix.lower() not in WRITE_ADAPTERS:
         raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
                             path=relink)
-    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate)
     index = load_index(settings, prod.name)
+    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
+                             catalogue=index.rates_of)
     result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
+    hint = production_hint(settings, prod.name, result, len(index.originals))
+    if hint is not None:
+        result.findings.append(hint)
     relinked = None
     if relink is not None:
         from conform.relink import write_relinked

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from config import __version__
 from config.settings import Settings
+from media.ffmpeg.caps import Job, ffmpeg_for
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
 from qc.analyse import Progress
@@ -35,7 +36,7 @@ def run_qc(master: str, profile: str, settings: Settings, report_dir: str | None
            expected_duration: str | None = None) -> QcReport:
     """QC one master and write its reports (a plain function; the flow runs it as a task)."""
     prof = load_profile(profile)
-    ffmpeg = settings.ffmpeg_exe()
+    ffmpeg = ffmpeg_for(Job.QC_ANALYSIS, settings.ffmpeg).path
     report = qc_master(Path(master), prof, ffmpeg, progress=progress_hook, expected_duration=expected_duration,
                        tool_version=__version__)
     folder = Path(report_dir) if report_dir else settings.reports_dir / "qc"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from ingest.ingest import CardReport
-from ingest.watch.watcher import IngestJob, JobResult, Trigger
+from ingest.watch import IngestJob, JobResult, Trigger
 from media.findings import Severity
 
 

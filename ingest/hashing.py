@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -51,20 +52,19 @@ ALGORITHMS: dict[str, Callable[[], _Hasher]] = {
 
 
 def hash_file(path: Path, algorithms: Iterable[str], progress: Callable[[int], None] | None = None) -> dict[str, str]:
-    """Hash a file once with each algorithm; reads it a single time, in large chunks, into one buffer."""
+    """Hash a file once with each algorithm; reads it a single time, in large chunks, into one buffer.
+
+    The buffer is an anonymous mapping, so it is page-aligned: the kernel's copy into an unaligned
+    `bytearray` cost most of the time on some CPUs (bench/hashing.py; issue 17).
+    """
     hashers = {name: ALGORITHMS[name]() for name in dict.fromkeys(algorithms)}
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
+    with open(path, "rb", buffering=0) as fh, mmap.mmap(-1, CHUNK) as buf, memoryview(buf) as view:
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        while True:
-            n = fh.readinto(buf)
-            if not n:
-                break
-            chunk = view[:n]
-            for h in hashers.values():
-                h.update(chunk)
+        while n := fh.readinto(view):
+            with view[:n] as chunk:
+                for h in hashers.values():
+                    h.update(chunk)
             if progress is not None:
                 progress(n)
     return {name: h.hexdigest() for name, h in hashers.items()}

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,12 +21,14 @@ from config.errors import PostprodError
 from config.settings import Production, Settings
 from config.spec import TechSpec
 from ingest import mhl
-from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file
 from ingest.rules import check_duplicates, check_file
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
+
+if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
+    from ingest.catalogue import Catalogue
 
 REPORT_SCHEMA_VERSION = 1
 

@@ -5,6 +5,7 @@ temporary file that looks alive. Proxies use them two ways:
 
 - `Slots(folder, n)`: at most n encodes at once on this data directory, across threads, CLI runs and
   Prefect flows alike (each encode holds one of n lock files while ffmpeg runs). No server is needed.
+- `PidLock`: one holder of a named lock at a time (one watcher per production), its pid written in it.
 - `LockedTemp`: the temporary output of an encode is locked while it is written; a cleaner that can lock
   one finds a leftover of a killed run and removes it.
 """
@@ -17,6 +18,8 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from config.errors import PostprodError
 
 
 class Slots:
@@ -72,3 +75,29 @@ def remove_if_stale(path: Path) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+class PidLock:
+    """Held for a process's life; a second taker fails at once with the holder's pid in the message."""
+
+    def __init__(self, path: Path, busy: str) -> None:
+        """busy: the message when it is taken, with {pid} for the holder's pid."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115  (held until release)
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "?"
+            self.fh.close()
+            raise PostprodError(busy.format(pid=holder), path=path) from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(str(os.getpid()))
+        self.fh.flush()
+
+    def release(self) -> None:
+        if not self.fh.closed:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()

@@ -12,7 +12,11 @@ from typing import Any
 from pymediainfo import MediaInfo
 
 from media.bwf import BwfInfo, NotWave, read_bwf
+from media.ffmpeg.commands import decode_check_command
+from media.ffmpeg.errors import first_error
+from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
+from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 
 # Card metadata that travels with the clips: hashed and kept, not probed as media.
@@ -33,6 +37,7 @@ _REEL_PATTERNS = [
 _GENERIC_TC_NAMES = {"timecode", "time code", "timecode track", "tc", "tc1", "tmcd", "timecode1"}
 
 _PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
+_FFMPEG_TC_RE = re.compile(r"^\s+timecode\s+: (\d\d:\d\d:\d\d[:;.]\d\d)\s*$", re.MULTILINE)
 _FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
 
 
@@ -103,27 +108,27 @@ def clip_reel(clip_name: str) -> str | None:
     return None
 
 
-def ffmpeg_check(path: Path, ffmpeg: str, mode: str, duration: float | None) -> tuple[list[str], str | None]:
-    """Decode the file's end (or all of it) with ffmpeg: the errors it printed, and the video pix_fmt.
+def ffmpeg_check(path: Path, ffmpeg: str, mode: str,
+                 duration: float | None) -> tuple[list[str], str | None, str | None]:
+    """Decode the file's end (or all of it) with ffmpeg: the errors it printed, the video pix_fmt, and the
+    start timecode as ffmpeg reads it from the file (MXF's timecode component, QuickTime's tmcd).
 
     A truncated copy often still has a readable header; decoding its last seconds is what shows it.
     """
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "level+info"]
-    if mode == "tail" and duration and duration > 3:
-        cmd += ["-sseof", "-2"]
-    cmd += ["-i", str(path), "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
+    cmd = decode_check_command(ffmpeg, path, tail_seconds=2 if mode == "tail" and duration and duration > 3 else None)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
     except subprocess.TimeoutExpired:
-        return ["decode timed out"], None
+        return ["decode timed out"], None, None
     pix_fmt = None
     match = _PIXFMT_RE.search(proc.stderr)
     if match:
         pix_fmt = match.group(1)
     errors = [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if _FFMPEG_ERROR_RE.match(line)]
     if proc.returncode != 0 and not errors:
-        errors = [proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"ffmpeg exit {proc.returncode}"]
-    return errors, pix_fmt
+        errors = [first_error(proc.stderr, proc.returncode)]
+    tc = _FFMPEG_TC_RE.search(proc.stderr)
+    return errors, pix_fmt, tc.group(1) if tc else None
 
 
 def probe_file(
@@ -183,6 +188,7 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         errors.append("the file is cut short (MediaInfo: truncated)")
 
     bwf: BwfInfo | None = None
+    findings: list[Finding] = []
     if container == "Wave":
         try:
             bwf = read_bwf(path)
@@ -255,6 +261,9 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         except TimecodeError as exc:
             errors.append(f"unreadable start timecode {raw!r}: {exc}")
 
+    if container in ("MPEG-4", "QuickTime"):
+        start, tc_rate = _trust_tmcd(path, start, tc_rate, fields, findings)
+
     if bwf is not None:
         tc_rate = bwf.ixml_rate or default_rate
         if bwf.tape:
@@ -295,7 +304,9 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
     if ffmpeg and (decode_check != "none" or needs_pixfmt):
         mode = decode_check if decode_check != "none" else "tail"
-        decode_errors, pix_fmt = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+        decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+        if container == "MXF" and ffmpeg_tc and start is not None:
+            _trust_ffmpeg_timecode(ffmpeg_tc, start, fields, findings)
         if decode_check != "none" and decode_errors:
             first = decode_errors[0]
             more = f" (and {len(decode_errors) - 1} more errors)" if len(decode_errors) > 1 else ""
@@ -308,6 +319,45 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
             })
 
     kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
-    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio,
+    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,
                      error="; ".join(errors) if errors else None)
 
+
+def _trust_tmcd(path: Path, start: Timecode | None, rate: Fraction | None, fields: dict[str, Any],
+                findings: list[Finding]) -> tuple[Timecode | None, Fraction | None]:
+    """The tmcd sample's start, read from the file as ffmpeg reads it, over MediaInfo's; an info finding if they differ.
+
+    Some cameras' MP4s give MediaInfo a wrong start (it counts at the description's frames-per-second
+    byte, not at the track's rate).
+    """
+    sample = tmcd_start(path)
+    if sample is None:
+        return start, rate
+    if start is not None and (start.frames, start.drop_frame) == (sample.frames, sample.drop_frame) \
+            and start.format() == sample.format():
+        return start, rate
+    if start is not None:
+        findings.append(Finding(
+            rule="timecode.source", severity=Severity.INFO,
+            message=f"start timecode: the tmcd sample says {sample.format()}, MediaInfo reads {start.format()}; "
+                    "the file's value is kept (ffmpeg reads it the same)",
+            expected=sample.format(), measured=start.format()))
+    fields["timecode_source"] = "tmcd"
+    return sample, sample.rate
+
+
+
+def _trust_ffmpeg_timecode(read: str, start: Timecode, fields: dict[str, Any], findings: list[Finding]) -> None:
+    """MXF: ffmpeg's reading of the timecode component over MediaInfo's where they differ, with an info finding."""
+    try:
+        theirs = Timecode.parse(read, start.rate, ";" in read or None)
+    except TimecodeError:
+        return
+    if theirs.format() == start.format():
+        return
+    findings.append(Finding(
+        rule="timecode.source", severity=Severity.INFO,
+        message=f"start timecode: ffmpeg reads {theirs.format()} from the MXF timecode component, MediaInfo "
+                f"reads {start.format()}; ffmpeg's reading of the file is kept",
+        expected=theirs.format(), measured=start.format()))
+    fields.update(start_timecode=theirs.format(), drop_frame=theirs.drop_frame)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -54,13 +57,17 @@ def _fold(name: str) -> str:
 
 
 def parse_date(value: str) -> date:
-    """ISO (2026-11-20) or French day-first (20/11/2026); anything else is refused, not guessed."""
+    """ISO (2026-11-20) or French day-first (20/11/2026); anything else is refused, not guessed.
+
+    A date in the right format whose day does not exist (31/02/2026) is told apart from a wrong format.
+    """
     value = value.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
+    for fmt, shape in (("%Y-%m-%d", r"\d{4}-\d{1,2}-\d{1,2}"), ("%d/%m/%Y", r"\d{1,2}/\d{1,2}/\d{4}")):
+        if re.fullmatch(shape, value):
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                raise ValueError(f"date '{value}' is not a real date (no such day or month)") from None
     raise ValueError(f"date '{value}' is not YYYY-MM-DD or DD/MM/YYYY")
 
 
@@ -88,44 +95,98 @@ def parse_hours(value: str) -> int:
     return total
 
 
-def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and the rows with their line numbers; ',' ';' or tab separated, UTF-8 (BOM) or Latin-1."""
+# A session report row is a few hundred bytes: far longer lines are not session reports, and reading
+# them whole (a 1 GB line) would cost gigabytes; reading stops at these bounds and names the line.
+MAX_LINE_BYTES = 64 * 1024
+MAX_ROWS = 100_000
+
+
+def _decode(raw: bytes) -> str:
     try:
-        raw = path.read_bytes()
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")  # a French spreadsheet's export
+
+
+def _lines(fh: io.BufferedReader, too_long: list[tuple[int, str]]) -> Iterator[str]:
+    """The file's lines decoded, each read with a bounded buffer; an over-long line is skipped (in
+    bounded chunks) and given as an empty line, its number noted in `too_long`."""
+    number = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            size = len(raw)
+            while raw and not raw.endswith(b"\n"):
+                raw = fh.readline(MAX_LINE_BYTES)
+                size += len(raw)
+            too_long.append((number, f"line longer than {MAX_LINE_BYTES // 1024} KiB ({size} bytes): "
+                                     "not a session report row, left out"))
+            yield "\n"
+            continue
+        yield _decode(raw)
+
+
+def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """The header, the rows with their line numbers and the lines that could not be read (number,
+    reason); ',' ';' or tab separated, UTF-8 (BOM) or Latin-1. Memory is bounded whatever the file."""
+    if path.is_dir():
+        raise ReportFileError("is a folder, not a CSV file", path=path)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (closed below)
     except FileNotFoundError as exc:
         raise ReportFileError("file not found", path=path) from exc
-    except IsADirectoryError as exc:
-        raise ReportFileError("is a folder, not a CSV file", path=path) from exc
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = raw.decode("cp1252", errors="replace")
-    sample = content[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(content, newline=""), dialect)
+    except OSError as exc:
+        raise ReportFileError(f"cannot be read: {exc.strerror}", path=path) from exc
+    problems: list[tuple[int, str]] = []
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if header is None:
-            header = cells
-            continue
-        rows.append((line, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
-                     | ({"": ", ".join(cells[len(header):])} if len(cells) > len(header) else {})))
+    limit = csv.field_size_limit()
+    with fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ReportFileError("not a regular file", path=path)
+        sample = _decode(fh.peek(4096)[:4096]).lstrip("\ufeff")
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        lines = _lines(fh, problems)
+        reader = csv.reader(lines, dialect)
+        csv.field_size_limit(MAX_LINE_BYTES)
+        try:
+            while True:
+                start = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:  # a field past the limit (an unclosed quote), a NUL byte
+                    problems.append((start, f"not readable as CSV ({exc}): left out"))
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
+                if header is None:
+                    header = cells
+                    continue
+                if len(rows) >= MAX_ROWS:
+                    raise ReportFileError(f"more than {MAX_ROWS} rows: not a session-report file", path=path)
+                rows.append((reader.line_num, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header)}
+                             | ({"": ", ".join(cells[len(header):])} if len(cells) > len(header) else {})))
+        finally:
+            csv.field_size_limit(limit)
     if header is None:
         raise ReportFileError("empty file: expected a header row with "
                               + ", ".join(REQUIRED), path=path)
-    return header, rows
+    return header, rows, problems
 
 
 def parse_file(path: Path, *, production: str | None, stages_of: dict[str, dict[str, str]]) -> ParsedFile:
     """Check every row; `stages_of` maps each planned production to its stages (key -> label)."""
-    header, rows = read_rows(path)
+    header, rows, unreadable = read_rows(path)
     columns: dict[str, str] = {}
     for name in header:
         folded = _fold(name)
@@ -140,6 +201,7 @@ def parse_file(path: Path, *, production: str | None, stages_of: dict[str, dict[
     if "production" not in columns and production is None:
         raise ReportFileError("no production column: name the production with --production", path=path)
     parsed = ParsedFile(path=str(path))
+    parsed.bad.extend(BadRow(line=line, reason=reason, row={}) for line, reason in unreadable)
     for line, row in rows:
         def get(field_name: str, row: dict[str, str] = row) -> str:
             return (row.get(columns[field_name]) or "").strip() if field_name in columns else ""

@@ -37,6 +37,9 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from config.errors import PostprodError, ToolError
+from media.ffmpeg.caps import Job, capabilities
+from media.ffmpeg.commands import qc_command
+from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
 from qc.meters import PictureMeter, SoundMeter, db, matrix_for
 from qc.profile import DeliveryProfile
@@ -212,11 +215,9 @@ def _raw_depth(depth: int) -> int:
 
 def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg: str, *, head_seconds: float,
                   size: tuple[int, int], depth: int, audio_fd: int | None, sample_rate: int | None,
-                  threads: int = 0) -> list[str]:
+                  threads: int = 0, framelog_quiet: bool = True) -> list[str]:
     """The one ffmpeg command: raw reduced picture on stdout, raw sound on `audio_fd`, the rest into `work`."""
     w, h = size
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+error",
-           "-threads", str(threads), "-i", str(media.path)]
     # Picture: one area-average downscale straight to 4:4:4; each frame's time goes to a file (the raw
     # stream has none), which is how missing frames are found.
     picture = (f"[0:v:0]scale=w={w}:h={h}:flags=area,format={raw_format(depth)},"
@@ -226,31 +227,31 @@ def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg
     strip = ("[0:v:0]crop=w='max(min(iw,64),trunc(iw/32)*2)':h=ih:x='trunc((iw-ow)/4)*2':y=0,extractplanes=y,"
              f"idet,metadata=mode=print:key=lavfi.idet.multiple.current_frame"
              f":file={work / 'idet.txt'}[vfield]")
-    cmd += ["-filter_complex", picture, "-filter_complex", strip]
-    null_maps = ["-map", "[vfield]"]
+    graphs, measured = [picture, strip], ["[vfield]"]
     channels = _channels(media)
-    sound_out: list[str] = []
+    sound: tuple[str, int] | None = None
     if channels:
         total = len(channels)
         lud = [c - 1 for c in profile.loudness.channels if 0 < c <= total]
         if lud:
             chains, pad = _gather(channels, lud, "l")
             trim = f"atrim=start={head_seconds:.6f}," if head_seconds > 0 else ""
-            chains.append(f"{pad}{trim}ebur128=peak=true:metadata=1:framelog=quiet,"
+            # framelog=quiet (ffmpeg 6.0 on) only silences the per-frame log, which metadata=1 already sends to
+            # the verbose level that -loglevel error hides: 5.1 measures the same without it.
+            quiet = ":framelog=quiet" if framelog_quiet else ""
+            chains.append(f"{pad}{trim}ebur128=peak=true:metadata=1{quiet},"
                           f"ametadata=mode=print:file={work / 'r128.txt'}[aout]")
-            cmd += ["-filter_complex", ";".join(chains)]
-            null_maps += ["-map", "[aout]"]
+            graphs.append(";".join(chains))
+            measured.append("[aout]")
         if audio_fd is not None:
             chains, pad = _gather(channels, list(range(total)), "r")
             rate = f":sample_rates={sample_rate}" if sample_rate else ""
             chains.append(f"{pad}aformat=sample_fmts=flt{rate},ametadata=mode=add:key=postprod.audio:value=1,"
                           f"ametadata=mode=print:file={work / 'audio.txt'}[araw]")
-            cmd += ["-filter_complex", ";".join(chains)]
-            sound_out = ["-map", "[araw]", "-f", "f32le", f"pipe:{audio_fd}"]
-    cmd += ["-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
-    cmd += [*null_maps, "-f", "null", "-"]
-    cmd += sound_out
-    return cmd
+            graphs.append(";".join(chains))
+            sound = ("[araw]", audio_fd)
+    return qc_command(ffmpeg, media.path, graphs=graphs, picture="[vpic]", measured=measured, sound=sound,
+                      threads=threads)
 
 
 def _read_exact(fh: IO[bytes], view: memoryview) -> int:
@@ -270,6 +271,9 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         raise UnusableMaster(media.error or "not a video file", path=media.path)
     if media.video is None:
         raise UnusableMaster("audio only: a PAD master needs a picture", path=media.path)
+    missing = capabilities(ffmpeg).lacks(Job.QC_ANALYSIS)
+    if missing:
+        raise ToolError(f"{capabilities(ffmpeg).describe()} cannot do the QC analysis: it lacks {', '.join(missing)}")
     rate = media.video.frame_rate or profile.frame_rate
     if rate is None:
         raise UnusableMaster("frame rate unknown", path=media.path)
@@ -319,7 +323,7 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
             read_fd, write_fd = os.pipe()
         cmd = build_command(media, profile, work, ffmpeg, head_seconds=head_seconds, size=size, depth=depth,
                             audio_fd=write_fd, sample_rate=None if same_rate else sample_rate,
-                            threads=threads)
+                            threads=threads, framelog_quiet=capabilities(ffmpeg).ebur128_framelog_quiet)
         result.command = cmd
         failures: list[BaseException] = []
         meter_cpu: list[float] = []
@@ -391,8 +395,8 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         result.decode_errors = errors[:50]
         _read_video(result, work, rate, picture)
         if not result.frames_decoded:
-            tail = stderr.strip().splitlines()[-1] if stderr.strip() else f"ffmpeg exit {rc}"
-            raise UnusableMaster(f"no picture could be decoded: {tail}", path=media.path)
+            why = failure(Job.QC_ANALYSIS, media.path, stderr, rc, capabilities(ffmpeg).version)
+            raise UnusableMaster(f"no picture could be decoded: {why}", path=media.path)
         _read_audio(result, work, rate, sound)
         if progress:
             progress(total_s, total_s)

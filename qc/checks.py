@@ -266,10 +266,13 @@ def _abits(c: Context) -> Outcome | None:
     f = c.profile.format
     if not f.audio_bit_depth:
         return None
-    got = sorted({a.bit_depth for a in c.media.audio if a.bit_depth}) or [None]
+    got = sorted({a.bit_depth for a in c.media.audio if a.bit_depth})
+    exp = " or ".join(str(b) for b in f.audio_bit_depth)
+    if not got:  # a stream that declares no depth (a master too short to tell): say so, do not guess
+        what = "the file declares no audio bit depth" if c.media.audio else "the file has no audio stream"
+        return Outcome(f"{exp} bit", "unknown", [(what, None)])
     ok = all(g in f.audio_bit_depth for g in got)
     shown = ", ".join(str(g) for g in got)
-    exp = " or ".join(str(b) for b in f.audio_bit_depth)
     return Outcome(f"{exp} bit", f"{shown} bit", [] if ok else [(f"audio bit depth {shown}, expected {exp}", None)])
 
 

@@ -160,7 +160,8 @@ def make_master(out: Path, spec: MasterSpec, ffmpeg: str) -> Path:
     args += ["-colorspace", tag, "-color_primaries", tag, "-color_trc", tag]
     if spec.audio_channels:
         args += ["-c:a", "pcm_s24le", "-ar", "48000"]
-    args += ["-frames:v", str(frames), "-t", f"{duration:.6f}", "-timecode", spec.timecode]
+    # -t alone: ffmpeg 5.1's -frames:v counts B-frames out of order with MPEG-2 and stops one frame short.
+    args += ["-t", f"{duration:.6f}", "-timecode", spec.timecode]
     with atomic_path(out, suffix=out.suffix) as tmp:
         run_ffmpeg(ffmpeg, [*args, "-f", fmt, str(tmp)])
     return out

@@ -36,9 +36,23 @@ required = true
 """
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--ffmpeg", default=None,
+                     help="the ffmpeg every test runs (fixtures, settings, the command line): 'bundled' (the "
+                          "default, the build installed with postprod), 'path' (the one on PATH) or a path; "
+                          "POSTPROD_FFMPEG gives the same choice")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One ffmpeg for the whole run, whatever else the machine has on PATH: settings read POSTPROD_FFMPEG,
+    # so the command lines the tests run, and their subprocesses, use it too.
+    choice = config.getoption("--ffmpeg") or os.environ.get("POSTPROD_FFMPEG") or "bundled"
+    os.environ["POSTPROD_FFMPEG"] = find_ffmpeg(None if choice == "path" else choice)
+
+
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
-    return find_ffmpeg()
+    return os.environ["POSTPROD_FFMPEG"]
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.app import app, out, state
-from config.settings import load_settings
-from config.tools import ffmpeg_version, find_ffmpeg
 
 
 @app.command()
@@ -24,11 +23,13 @@ def demo(
     """
     from cli.commands.ingest import run_ingest_cli
     from cli.render import ingest_table
+    from config.settings import load_settings
+    from config.tools import ffmpeg_version, find_ffmpeg
     from demo.run import build_workspace
 
     ws = workspace.absolute()
     ffmpeg = find_ffmpeg(load_settings(state.config).ffmpeg if state.config else None)
-    out.print(f"[bold]postprod demo[/] in {ws}\nffmpeg: {ffmpeg_version(ffmpeg)} ({ffmpeg})")
+    out.print("[bold]postprod demo[/] " + escape(f"in {ws}\nffmpeg: {ffmpeg_version(ffmpeg)} ({ffmpeg})"))
     out.print("1. Building the production: camera cards A001 and B001, sound card D01, a phone folder…")
     config, cards = build_workspace(ws, ffmpeg)
     state.config = config
@@ -43,7 +44,7 @@ def demo(
               f"{errors} errors and {warnings} warnings found (the demo plants them on purpose).")
     out.print("Reports:")
     for r in reports:
-        out.print(f"  {r.report_html}")
+        out.print(f"  {escape(str(r.report_html))}")
     from demo.run import DEMO_STEPS, DemoContext
 
     ctx = DemoContext(workspace=ws, config=config, reports=reports, direct=direct, say=out.print)
@@ -51,4 +52,4 @@ def demo(
         out.print(f"\n{number}. {(step.__doc__ or step.__name__).strip().splitlines()[0]}")
         step(ctx)
     cfg = load_settings(config)
-    out.print(f"Catalogue: {cfg.db_url}\nSettings:  {config}")
+    out.print(escape(f"Catalogue: {cfg.db_url}\nSettings:  {config}"))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, out, settings, state
 from config.errors import PostprodError
@@ -39,10 +40,10 @@ def deploy(as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(data)
         return
-    out.print(f"work pool [bold]{cfg.prefect.work_pool}[/] (process)")
+    out.print(f"work pool [bold]{escape(cfg.prefect.work_pool)}[/] (process)")
     for d in deployed:
         limit = f", at most {d.concurrency_limit} at once" if d.concurrency_limit else ""
-        out.print(f"  deployment [bold]{d.name}[/] ({d.flow}{limit})")
+        out.print(f"  deployment [bold]{escape(d.name)}[/] " + escape(f"({d.flow}{limit})"))
     out.print("next, on each storage server: postprod worker")
 
 
@@ -86,8 +87,8 @@ def worker(
            "--type", "process", "--name", full_name]
     if limit:
         cmd += ["--limit", str(limit)]
-    err.print(f"worker {full_name} on pool {cfg.prefect.work_pool} at {url}; "
-              f"{cfg.prefect.transcode_slots} transcode slot(s) here ({limit_name})")
+    err.print(escape(f"worker {full_name} on pool {cfg.prefect.work_pool} at {url}; "
+              f"{cfg.prefect.transcode_slots} transcode slot(s) here ({limit_name})"))
     _report(reconcile(cfg))
     proc = subprocess.Popen(cmd, env=env)
 
@@ -112,7 +113,7 @@ def worker(
             try:
                 _report(reconcile(cfg))
             except PostprodError as exc:  # the server blipped: try again at the next round
-                err.print(f"reconcile: {exc}")
+                err.print(escape(f"reconcile: {exc}"))
     proc.wait()
     raise typer.Exit(proc.returncode if proc.returncode >= 0 else 0)
 
@@ -120,7 +121,7 @@ def worker(
 def _report(items: list) -> None:
     for r in items:
         again = f"submitted again as {r.resubmitted_as}" if r.resubmitted_as else "attempts spent, not submitted"
-        err.print(f"run {r.flow_run_name} ({r.flow_run_id}) on {r.worker}: {r.reason}; {again}")
+        err.print(escape(f"run {r.flow_run_name} ({r.flow_run_id}) on {r.worker}: {r.reason}; {again}"))
 
 
 @app.command(name="reconcile")
@@ -164,6 +165,6 @@ def submit(
         emit_json(data)
         return
     if sub.mode == "deployment":
-        out.print(f"submitted {sub.deployment} run {sub.flow_run_name} ({sub.flow_run_id})")
+        out.print(escape(f"submitted {sub.deployment} run {sub.flow_run_name} ({sub.flow_run_id})"))
     else:
         out.print(f"ran here (no Prefect server configured): {len(sub.result or [])} card(s)")

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from rich.markup import escape
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings, state
 from config.errors import PostprodError
-from ingest.ingest import CardReport, scan
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from ingest.ingest import CardReport
 
 
 def _total_bytes(paths: list[Path], ignore: list[str]) -> int:
+    from ingest.ingest import scan
+
     total = 0
     for p in paths:
         for f in scan(p, ignore).files:
@@ -33,7 +30,17 @@ def _total_bytes(paths: list[Path], ignore: list[str]) -> int:
 
 def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_progress: bool) -> list[CardReport]:
     """Run the ingest (flow or direct) with a progress bar over the bytes to hash."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     import flows.ingest as ingest_flows
+    from ingest.ingest import CardReport
 
     cfg = settings()
     cfg.production(production).tech_spec()  # unknown names and bad spec files fail here, before any work
@@ -47,7 +54,7 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
         task_id = progress.add_task("hashing", total=_total_bytes(paths, cfg.ignore) or None)
 
         def hook(card: str, rel: str, n: int) -> None:
-            progress.update(task_id, advance=n, description=f"{card}/{rel}"[-48:])
+            progress.update(task_id, advance=n, description=escape(f"{card}/{rel}"[-48:]))
 
         ingest_flows.progress_hook = hook
         try:
@@ -82,7 +89,7 @@ def ingest(
 
         for r in reports:
             out.print(ingest_table(r))
-            out.print(f"  report: {r.report_html}")
+            out.print(f"  report: {escape(str(r.report_html))}")
             if r.mhl_path:
-                out.print(f"  MHL:    {r.mhl_path}")
+                out.print(f"  MHL:    {escape(str(r.mhl_path))}")
     raise typer.Exit(exit_code_for(sum(r.summary["errors"] for r in reports)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -37,6 +39,8 @@ def _date(value: str | None, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
         raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
 
 
@@ -60,7 +64,7 @@ def templates(json_out: JsonOpt = False) -> None:
         emit_json({"templates": items})
         return
     for t in items:
-        out.print(f"[bold]{t['name']}[/]: {t['description']}\n  {', '.join(t['stages'])}")
+        out.print(f"[bold]{escape(t['name'])}[/]: " + escape(f"{t['description']}\n  {', '.join(t['stages'])}"))
 
 
 @plan_app.command("create")
@@ -95,7 +99,7 @@ def create(
     if json_out:
         emit_json(status.to_json())
         return
-    out.print(f"Planned [bold]{production}[/] from template '{template}': {len(status.stages)} stages, "
+    out.print(f"Planned [bold]{escape(production)}[/] from template '{escape(template)}': {len(status.stages)} stages, "
               f"delivery {status.planned_end}.")
     out.print(status_table(status))
 
@@ -118,13 +122,20 @@ def status(
         statuses = [schedule.status(store, production, day)]
     else:
         statuses = [s for s in schedule.all_statuses(store, day) if s.stages]
+    from planning.money.service import money_of
+
+    money = money_of(store, statuses, settings())
     if json_out:
-        emit_json({"today": day.isoformat(), "productions": [s.to_json() for s in statuses]})
+        emit_json({"today": day.isoformat(), "productions": [
+            {**s.to_json(), "money": money[s.production].to_json() if s.production in money else None}
+            for s in statuses]})
         return
     if not statuses:
         out.print("No production has a plan yet: `postprod plan create -p NAME --template fiction`.")
     for s in statuses:
         out.print(status_table(s))
+        if s.production in money:
+            out.print(money_lines(money[s.production]))
 
 
 def _short(d: date | None, year: int | None) -> str:
@@ -137,7 +148,8 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
     """The stage table of one production, then why each late or blocked stage is so."""
     year = s.planned_end.year if s.planned_end else None
     late = f", [bold yellow]{s.late_by_days} day(s) late[/]" if s.late_by_days else ""
-    head = Text.from_markup(f"[bold]{s.production}[/] ({s.template or 'no template'}) · hours {s.spent_hours:g}/"
+    template = escape(s.template or "no template")
+    head = Text.from_markup(f"[bold]{escape(s.production)}[/] ({template}) · hours {s.spent_hours:g}/"
                             f"{s.planned_hours:g} · delivery {s.planned_end or '—'} → forecast "
                             f"{s.forecast_end or '—'}{late}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -150,11 +162,28 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
         replanned = (f"{_short(st.forecast_start, year)}→{_short(st.forecast_end, year)}"
                      if st.forecast_end and st.planned_end and st.forecast_end != st.planned_end else "")
         hours = f"{st.spent_hours:g}/{st.planned_hours:g}" if st.planned_hours is not None else f"{st.spent_hours:g}/—"
-        table.add_row(st.label, planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]), hours,
-                      f"{st.late_by_days} d" if st.late_by_days else "", st.responsible or "")
+        table.add_row(Text(st.label), planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]),
+                      hours, f"{st.late_by_days} d" if st.late_by_days else "", Text(st.responsible or ""))
     notes = [Text.assemble((f"{st.label} ({st.state.value}): ", STATE_STYLE[st.state.value]), "; ".join(st.reasons))
              for st in s.stages if st.state in (StageState.LATE, StageState.BLOCKED) and st.reasons]
     return Group(head, table, *notes)
+
+
+def money_lines(pm) -> Text:  # type: ignore[no-untyped-def]
+    """Quoted, spent and forecast of a production, then each stage whose forecast passes its quote."""
+    cur = pm.currency
+    quoted = f"quote v{pm.quote.version} {pm.quoted} {cur}" if pm.quote else "no quote yet (`postprod plan quote`)"
+    pct = f" ({pm.forecast - pm.quoted:+f} {cur} against the quote)" if pm.quote else ""
+    style = "bold red" if pm.overrun else ""
+    text = Text.assemble("money: ", quoted, f" · spent {pm.spent} {cur} · forecast ", (f"{pm.forecast} {cur}", style),
+                         pct)
+    for st in pm.stages:
+        if st.overrun:
+            text.append(f"\n  {st.label}: forecast {st.forecast} {cur} over its quoted {st.quoted} {cur} "
+                        f"(+{st.over_percent} %; {st.basis})", style="bold red")
+    for f in [*pm.costed.findings, *pm.findings]:
+        text.append(f"\n  {f.rule}: {f.message}", style="yellow")
+    return text
 
 
 @plan_app.command("report")
@@ -187,12 +216,14 @@ def report(
     rep = SessionReport(production=production, stage=key, technician=technician.strip(), work_date=work_date,
                         minutes=minutes, done=done.strip(), incidents=(incidents or "").strip() or None, source="cli")
     became = plan.add_report(store, rep, _date(today, "--today"))
+    alerts = _overruns(store, [production], _date(today, "--today"))
     if json_out:
-        emit_json({"production": production, "stage": key, "hours": minutes / 60, "became_late": became})
+        emit_json({"production": production, "stage": key, "hours": minutes / 60, "became_late": became,
+                   "overruns": [a.to_json() for a in alerts]})
         return
-    out.print(f"Session report added: {production} / {key}, {technician}, {work_date}, {minutes / 60:g} h.")
+    out.print(escape(f"Session report added: {production} / {key}, {technician}, {work_date}, {minutes / 60:g} h."))
     for b in became:
-        out.print(f"[bold yellow]{b} is now late[/]")
+        out.print(f"[bold yellow]{escape(b)} is now late[/]")
 
 
 @plan_app.command("import")
@@ -215,19 +246,36 @@ def import_reports(
     store = _store()
     result = plan.import_csv(store, csv_file, production=production, all_or_nothing=all_or_nothing,
                              today=_date(today, "--today"))
+    alerts = _overruns(store, sorted({*result.late, *([production] if production else [])} |
+                                     result.productions), _date(today, "--today"))
     if json_out:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "overruns": [a.to_json() for a in alerts]})
     else:
         for b in result.bad:
-            err.print(f"[red]{csv_file}:{b.line}[/]: {b.reason}")
+            err.print(f"[red]{escape(f'{csv_file}:{b.line}')}[/]: {escape(b.reason)}")
         if result.imported:
-            out.print(f"{csv_file}: {result.added} report(s) added, {result.already} already there, "
-                      f"{len(result.bad)} bad row(s) left out.")
+            out.print(escape(f"{csv_file}: {result.added} report(s) added, {result.already} already there, "
+                      f"{len(result.bad)} bad row(s) left out."))
         else:
-            out.print(f"{csv_file}: nothing imported (--all-or-nothing): {len(result.bad)} bad row(s).")
+            out.print(escape(f"{csv_file}: nothing imported (--all-or-nothing): {len(result.bad)} bad row(s)."))
         for prod, stages in result.late.items():
-            out.print(f"[bold yellow]{prod}: now late: {', '.join(stages)}[/]")
+            out.print(f"[bold yellow]{escape(prod)}: now late: {escape(', '.join(stages))}[/]")
     raise typer.Exit(1 if result.bad else 0)
+
+
+def _overruns(store, productions: list[str], day: date) -> list:  # type: ignore[no-untyped-def]
+    """Check the money of these productions after new reports: record and mail new overruns, print them."""
+    from planning.money.service import check
+
+    planned = [p for p in productions if (store.production(p) or {}).get("template")]
+    if not planned:
+        return []
+    money = check(store, settings(), day, productions=planned)
+    if money.send_error:
+        err.print(f"[yellow]{escape(money.send_error)}[/]")
+    for a in money.new:
+        err.print(f"[bold red]overrun:[/] {escape(a.text())}")
+    return money.alerts
 
 
 @plan_app.command("mark")
@@ -246,7 +294,7 @@ def mark(
     if json_out:
         emit_json({"production": production, "stage": key, "state": state.value, "reason": reason})
         return
-    out.print(f"{production} / {key}: {state.value} ({reason})")
+    out.print(escape(f"{production} / {key}: {state.value} ({reason})"))
 
 
 @plan_app.command("digest")
@@ -273,7 +321,12 @@ def digest(
         except ValueError:
             raise UsageError(f"--since '{since}' is not an ISO date or time") from None
     day = _date(today, "--today")
-    d = dg.build(store, day, since=since_at)
+    from planning.money.service import check
+
+    money = check(store, cfg, day)
+    if money.send_error:
+        err.print(f"[yellow]{escape(money.send_error)}[/]")
+    d = dg.build(store, day, since=since_at, money=money)
     path = output or (cfg.reports_dir / "digest" / f"digest-{day.isoformat()}.html")
     write_text_atomic(path, d.html)
     sent: list[str] = []
@@ -281,8 +334,13 @@ def digest(
         sent = dg.send(d, cfg.smtp)
     store.record_digest(d.generated_at, str(path), sent)
     if json_out:
-        emit_json({**d.summary(), "html": str(path), "sent_to": sent})
+        emit_json({**d.summary(), "html": str(path), "sent_to": sent, "alert_sent_to": money.sent_to})
         return
-    out.print(f"{d.subject()}\nDigest: {path}")
+    out.print(escape(f"{d.subject()}\nDigest: {path}"))
+    for a in money.alerts:
+        out.print(f"[bold red]overrun{' (new)' if a.new else ''}:[/] {escape(a.text())}")
+    if money.sent_to:
+        out.print(escape(f"Overrun alert sent to {', '.join(money.sent_to)}"))
     if sent:
-        out.print(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}")
+        out.print(escape(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}"))
+from cli.commands import money as _money  # noqa: E402,F401  (registers quote, overrun, invoice, pay)

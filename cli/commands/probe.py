@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, settings
-from config.spec import load_spec
-from ingest.ingest import scan
-from ingest.rules import check_duplicates, check_file
-from media.findings import Severity
-from media.model import MediaFile
-from media.probe import probe_file
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from media.model import MediaFile
 
 
 def probe_paths(paths: list[Path], spec_name: str | None, production: str | None) -> list[MediaFile]:
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
+    from config.spec import load_spec
+    from ingest.ingest import scan
+    from ingest.rules import check_duplicates, check_file
+    from media.probe import probe_file
+
     cfg = settings()
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
     ffmpeg = cfg.ffmpeg_exe()
@@ -54,5 +56,7 @@ def probe(
         from cli.render import probe_table
 
         out.print(probe_table(items))
+    from media.findings import Severity
+
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)
     raise typer.Exit(exit_code_for(errors))

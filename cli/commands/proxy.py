@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.markup import escape
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings
 from config.errors import PostprodError
-from ingest.proxies.make import ProxyReport, plan_batch, run_batch
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from rich.table import Table
+
+    from ingest.proxies.make import ProxyReport
 
 
 def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: Path | None = None,
                   workers: int | None = None, lut: Path | None = None, show_progress: bool = True) -> ProxyReport:
     """Plan and run a batch of proxies directly (no Prefect server to wait for), with a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.proxies.make import plan_batch, run_batch
+
     cfg = settings()
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -25,10 +32,10 @@ def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: P
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
                         TimeElapsedColumn(), console=err, disable=not show_progress, transient=True)
     with progress:
-        task_id = progress.add_task(f"{batch.preset.name} ({batch.encoder})", total=None)
+        task_id = progress.add_task(escape(f"{batch.preset.name} ({batch.encoder})"), total=None)
 
         def hook(source: str, n: int) -> None:
-            progress.update(task_id, advance=n, description=Path(source).name[-40:])
+            progress.update(task_id, advance=n, description=escape(Path(source).name[-40:]))
 
         batch.progress = hook
         return run_batch(batch)
@@ -42,15 +49,18 @@ def _short(path: str | None, root: str) -> str:
 
 
 def proxy_table(report: ProxyReport) -> Table:
-    table = Table(title=f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)",
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)"),
                   title_justify="left")
     for col in ("clip", "status", "frames", "start TC", "reel", "proxy / error"):
         table.add_column(col, overflow="fold")
     colours = {"made": "green", "skipped": "dim", "error": "red", "ignored": "dim"}
     for c in report.clips:
         detail = c.error if c.status in ("error", "ignored") else _short(c.proxy, report.root)
-        table.add_row(f"{c.card}/{c.relpath}", f"[{colours[c.status]}]{c.status}[/]", str(c.frames or ""),
-                      c.start_timecode or "", c.reel or "", detail)
+        table.add_row(Text(f"{c.card}/{c.relpath}"), Text(c.status, style=colours[c.status]),
+                      str(c.frames or ""), Text(c.start_timecode or ""), Text(c.reel or ""), Text(detail or ""))
     return table
 
 
@@ -84,5 +94,5 @@ def proxy(
         out.print(f"{s['made']} made, {s['skipped']} already there, {s['errors']} failed"
                   + (f", {len(report.cleaned)} leftover(s) of an interrupted run removed" if report.cleaned else ""))
         for ale in report.ale:
-            out.print(f"  ALE: {ale}")
+            out.print(f"  ALE: {escape(str(ale))}")
     raise typer.Exit(exit_code_for(report.summary["errors"]))

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings, state
 from config.errors import PostprodError
-from qc.run import QcReport
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from qc.run import QcReport
 
 
 def run_qc_cli(master: Path, profile: str | None, production: str | None, *, report_dir: Path | None,
                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
     """Run the QC (direct, or as the Prefect flow) with a progress bar over the seconds decoded."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     import flows.qc_steps as qc_flows
     from qc.profile import load_profile
+    from qc.run import QcReport
 
     cfg = settings()
     name = qc_flows.profile_name(production, profile, cfg)
     load_profile(name)  # an unknown profile fails here, before any decode
+    if expected_duration is not None:
+        check_duration(expected_duration)
     if not master.exists():
         raise PostprodError("no such file", path=master)
     if master.is_dir():
@@ -48,6 +55,18 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
                                    expected_duration)
         finally:
             qc_flows.progress_hook = None
+
+
+def check_duration(value: str) -> None:
+    """--duration must be a timecode (the rate is the master's, unknown yet: frames are checked later)."""
+    from media.timecode import Timecode, TimecodeError
+
+    try:
+        Timecode.parse(value, Fraction(120))
+        if value.strip().startswith("-"):
+            raise TimecodeError("a duration is not negative")
+    except TimecodeError as exc:
+        raise PostprodError(f"--duration '{value}' is not a duration HH:MM:SS:FF ({exc})") from None
 
 
 def print_report(report: QcReport) -> None:

@@ -41,8 +41,9 @@ def format_event(e: dict[str, Any]) -> str:
     elif kind == "ingested":
         text = (f"{unit}: {e['files']} file(s), {e['new']} new, {e['unchanged']} already catalogued, "
                 f"{e['errors']} error(s), {e['warnings']} warning(s)")
-        if e.get("reports"):
-            text += f"\n{'':20}report: {e['reports'][0]}"
+        if e.get("reports"):  # a person opens the HTML report written next to the JSON one
+            html = os.path.splitext(e["reports"][0])[0] + ".html"
+            text += f"\n{'':20}report: {html if os.path.exists(html) else e['reports'][0]}"
         for p in e.get("problems", [])[:10]:
             text += f"\n{'':20}! {p}"
     elif kind in ("ingest_failed", "vanished", "problem", "folder_unavailable"):
@@ -87,7 +88,7 @@ def watch(
     """
     from flows.deploy import api_url
     from flows.watch import direct_trigger, flow_trigger, server_trigger
-    from ingest.watch.watcher import Watcher, folders_to_watch
+    from ingest.watch import Watcher, folders_to_watch
 
     cfg = settings()
     folders = folders_to_watch(cfg, production, poll)

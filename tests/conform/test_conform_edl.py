@@ -57,10 +57,13 @@ CASES: dict[str, tuple[Fraction | None, int, list[int], object]] = {
     "m2_speed_change_half.edl": (None, 1, [50], lambda tl: tl.events[0].speed == Fraction(25, 2)
                                  and tl.events[0].used_source()[1] - tl.events[0].used_source()[0] == 25),
     "unreadable_lines_reported.edl": (None, 2, [50, 25],
-                                      lambda tl: [(f.rule, f.line) for f in tl.findings]
-                                      == [("unparsed_line", 5), ("unparsed_line", 6)]),
-    "music_tool_nonstandard_headers.edl": (None, 2, [50, 50], lambda tl: all(f.severity == "info"
-                                                                              for f in tl.findings)),
+                                      lambda tl: [(f.rule, f.line) for f in tl.findings if f.line]
+                                      == [("unparsed_line", 5), ("unreadable_event", 6)]),
+    "music_tool_nonstandard_headers.edl": (None, 2, [50, 50], lambda tl: all(f.severity == "info" for f in tl.findings
+                                                                              if f.rule != "timeline_rate")),
+    # A 30 fps list in a 25 fps production: its title says 30 and its frame fields reach 29.
+    "wrong_rate_30fps_list_read_at_25.edl": (None, 2, [62, 58], lambda tl: tl.rate == 30 and tl.rate_source == "file"
+                                             and tl.findings[0].rule == "timeline_rate"),
     "overlapping_and_reversed_record.edl": (None, 3, [50, 25, -25], lambda tl: True),
     "key_with_background_and_wipe.edl": (None, 5, [50, 0, 25, 25, 25],
                                          lambda tl: [e.transition for e in tl.events] == ["C", "C", "W", "K", "K"]
@@ -73,12 +76,13 @@ CASES: dict[str, tuple[Fraction | None, int, list[int], object]] = {
 UNUSABLE = {
     "binary_garbage.edl": "binary data",
     "empty_titles_only_no_events.edl": "no edit event",
-    "wrong_rate_30fps_list_read_at_25.edl": "fps allows",
 }
 
 
 def test_every_sample_has_a_case() -> None:
-    assert {p.name for p in DATA.glob("*.edl")} == set(CASES) | set(UNUSABLE)
+    from test_conform_cases import ISSUE_15_CASES
+
+    assert {p.name for p in DATA.glob("*.edl")} == set(CASES) | set(UNUSABLE) | set(ISSUE_15_CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -96,6 +100,11 @@ def test_unusable_edl_is_a_clear_error(name: str) -> None:
     with pytest.raises(TimelineError, match=UNUSABLE[name]) as info:
         read_timeline(DATA / name, rate=None, default_rate=Fraction(25))
     assert name in str(info.value)
+
+
+def test_a_rate_option_that_the_frame_fields_contradict_is_an_error() -> None:
+    with pytest.raises(TimelineError, match="fps allows"):
+        read_timeline(DATA / "wrong_rate_30fps_list_read_at_25.edl", rate=Fraction(25), default_rate=Fraction(25))
 
 
 def test_drop_frame_fcm_at_25_fps_given_as_option_is_refused() -> None:

@@ -9,6 +9,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import opentimelineio as otio
 import pytest
 from conftest import SMALL_SPEC, small_clip
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 import cli.commands.conform  # noqa: F401  (registers the command)
 from cli.app import app
+from cli.schemas import SCHEMA_DIR
 from config.errors import PostprodError
 from config.settings import load_settings
 from flows.conform_check import check_conform
@@ -124,7 +126,13 @@ def test_findings_on_each_event_and_nothing_else(cws: Path) -> None:
     assert by_event[8]["findings"][0]["severity"] == "error"  # 24 vs 25: the timecode counts differ
     # Findings carry event number and line.
     assert by_event[4]["findings"][0]["line"] == 9 and by_event[4]["findings"][0]["event"] == 4
-    assert [(f["rule"], f["line"]) for f in data["findings"]] == [("unparsed_line", EDL.splitlines().index("this is not an edit") + 1)]
+    assert [(f["rule"], f["line"]) for f in data["findings"]] == [
+        ("timeline_rate", None), ("unparsed_line", EDL.splitlines().index("this is not an edit") + 1)]
+    # The catalogued media of the list's reels say 25; the list alone would leave 24 possible.
+    assert data["timeline"]["rate_source"] == "catalogue" and data["findings"][0]["severity"] == "info"
+    acc = data["timeline"]["accounting"]
+    assert (acc["read"], acc["event_lines"], acc["events_in_report"], acc["event_lines_not_taken"]) == (21, 12, 12, 0)
+    assert [(n["line"], n["event_line"]) for n in acc["not_taken"]] == [(21, False)]
     assert data["summary"]["by_rule"]["missing_media"] == 1
     assert data["summary"]["events"] == 12 and data["summary"]["errors"] == 4
     assert Path(data["report_json"]).is_file() and Path(data["report_html"]).is_file()
@@ -195,14 +203,19 @@ BOMB = """<?xml version="1.0"?>
     ("bomb.xml", BOMB.encode(), "XML refused"),
     ("broken.xml", b"<xmeml><sequence>", "not well-formed XML"),
     ("cut.aaf", b"\xd0\xcf\x11\xe0not really an aaf" * 10, "aaf reader could not read it"),
-    ("at30.edl", (Path(__file__).parent / "data/edl/wrong_rate_30fps_list_read_at_25.edl").read_bytes(),
-     "fps allows"),
 ])
 def test_bad_inputs_exit_2_with_a_clear_message(cws: Path, name: str, content: bytes, message: str) -> None:
     (cws / name).write_bytes(content)
     result = run_cli("conform", name, "-p", "test")
     assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
     assert message in str(result.exception) and name in str(result.exception)
+
+
+def test_a_rate_option_that_the_frame_fields_contradict_exits_2(cws: Path) -> None:
+    (cws / "at30.edl").write_bytes((Path(__file__).parent / "data/edl/wrong_rate_30fps_list_read_at_25.edl").read_bytes())
+    result = run_cli("conform", "at30.edl", "-p", "test", "--rate", "25")
+    assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
+    assert "fps allows" in str(result.exception) and "at30.edl" in str(result.exception)
 
 
 def test_real_command_exit_code_and_message_without_traceback(cws: Path) -> None:
@@ -320,16 +333,25 @@ def test_avid_aaf(cws: Path) -> None:
 def test_json_shape_is_stable(cws: Path) -> None:
     """The documented keys (docs/conform.md), no more, no less: other tools read this."""
     data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
+    jsonschema.validate(data, json.loads((SCHEMA_DIR / "conform.schema.json").read_text()))
     assert set(data) == {"schema_version", "kind", "checked_at", "production", "handles", "timeline", "summary",
                          "findings", "events", "relinked", "report_json", "report_html"}
     assert data["schema_version"] == 1 and data["kind"] == "conform"
     assert set(data["timeline"]) == {"name", "path", "format", "rate", "drop_frame", "rate_source", "encoding",
                                      "line_endings", "events", "event_lines", "record_in", "record_out",
-                                     "duration_frames"}
-    assert set(data["summary"]) == {"events", "event_lines", "matched", "errors", "warnings", "info", "by_rule"}
+                                     "duration_frames", "rate_reason", "accounting"}
+    assert set(data["timeline"]["accounting"]) == {"unit", "read", "blank", "event_lines", "events_in_report",
+                                                   "event_lines_not_taken", "not_taken_entries", "kinds", "padding",
+                                                   "not_taken"}
+    assert set(data["timeline"]["accounting"]["not_taken"][0]) == {"line", "last_line", "count", "event_line",
+                                                                   "reason", "item"}
+    assert set(data["summary"]) == {"events", "event_lines", "matched", "errors", "warnings", "info", "by_rule",
+                                    "lines_read", "event_lines_in_list", "event_lines_not_taken", "lines_not_taken"}
     assert set(data["summary"]["by_rule"]) == {
         "missing_media", "ambiguous_match", "source_out_of_range", "insufficient_handles", "frame_rate_mismatch",
-        "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line"}
+        "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line",
+        "unreadable_event", "duplicate_event", "zero_length_source", "source_reversed", "not_checked",
+        "timeline_rate", "edl_note", "production_hint"}
     assert set(data["events"][0]) == {
         "event", "line", "track", "reel", "clip_name", "source_file", "source_in", "source_out", "record_in",
         "record_out", "record_in_frames", "duration_frames", "transition", "transition_frames", "speed", "freeze",
@@ -366,6 +388,10 @@ def test_fcp_xml_in_latin1_follows_its_encoding_declaration(cws: Path) -> None:
 
 @pytest.mark.parametrize("args,message", [
     (["--rate", "abc"], "--rate: not a frame rate"),
+    (["--rate", "nan"], "--rate: not a frame rate"),
+    (["--rate", "inf"], "--rate: not a frame rate"),
+    (["--rate", "-inf"], "--rate: not a frame rate"),
+    (["--rate", "1e9"], "between 1 and 1000"),
     (["--relink", "out.mp4"], "cannot write '.mp4'; available: .otio, .xml, .fcpxml"),
     (["-p", "nope"], "unknown production 'nope'; available: default, test"),
 ])
@@ -373,3 +399,30 @@ def test_bad_options_are_clear_errors(cws: Path, args: list[str], message: str) 
     result = run_cli("conform", "cut.edl", *(["-p", "test"] if "-p" not in args else []), *args)
     assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
     assert message in str(result.exception)
+
+
+def test_relink_to_fcpxml_keeps_missing_media_offline(cws: Path) -> None:
+    """Event 4 (reel Z999) has no media: in the FCPXML it stays offline, not an asset at an invented path."""
+    out = cws / "relinked.fcpxml"
+    assert run_cli("conform", "cut.edl", "-p", "test", "--relink", str(out)).exit_code == 1
+    text = out.read_text()
+    assert 'src="file:///tmp/Z999"' not in text and '<asset name="Z999" src=""' in text
+    assert "A001C001_261123_R1AB.mov" in text  # the found media are linked
+    data = json.loads(run_cli("conform", str(out), "-p", "test", "--json").stdout)
+    offline = [e for e in data["events"] if e["source_in"] == "09:00:00:00"]
+    assert len(offline) == 1 and offline[0]["source_file"] is None and offline[0]["media"] is None
+    assert [f["rule"] for f in offline[0]["findings"]] == ["missing_media"]
+
+
+def test_without_p_a_hint_that_the_production_may_be_wrong(cws: Path) -> None:
+    result = run_cli("conform", "cut.edl", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["production"] == "default" and data["summary"]["matched"] == 0
+    (hint,) = [f for f in data["findings"] if f["rule"] == "production_hint"]
+    assert "no -p given" in hint["message"] and "'test'" in hint["message"] and hint["expected"] == "-p test"
+    shown = run_cli("conform", "cut.edl")
+    assert "production_hint" in shown.stdout and "-p NAME" in shown.stdout
+    # With the right production, no hint.
+    data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
+    assert not [f for f in data["findings"] if f["rule"] == "production_hint"]

@@ -28,9 +28,12 @@ def test_bad_hours(text: str, reason: str) -> None:
 
 def test_dates_iso_or_day_first_only() -> None:
     assert parse_date("2026-03-09") == parse_date("09/03/2026") == date(2026, 3, 9)
-    for bad in ("03/09/26", "2026/03/09", "9 mars 2026", "2026-02-30"):
+    for bad in ("03/09/26", "2026/03/09", "9 mars 2026"):
         with pytest.raises(ValueError, match="is not YYYY-MM-DD or DD/MM/YYYY"):
             parse_date(bad)
+    for impossible in ("2026-02-30", "31/02/2026", "2026-13-01", "00/01/2026"):  # the right format, no such day
+        with pytest.raises(ValueError, match="is not a real date"):
+            parse_date(impossible)
 
 
 def test_spreadsheet_export_latin1_bom_and_production_column(tmp_path: Path) -> None:
@@ -77,3 +80,34 @@ def test_template_errors_name_the_field(tmp_path: Path) -> None:
         load_template(write("").write_text('schema_version = 2\nname = "t"\n') and tmp_path / "t.toml")
     short = load_template(write('extends = "fiction"\ndrop = ["foley", "vfx", "voice_sync", "music"]\n'))
     assert len(short.stages) == 8 and short.hours_per_day == 8
+
+
+def test_reading_is_bounded_and_names_the_line(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from planning.reports import MAX_LINE_BYTES
+
+    f = tmp_path / "huge.csv"
+    with open(f, "wb") as fh:
+        fh.write(b"production,date,technician,stage,hours,done\n")
+        fh.write(b'film,2026-03-09,L\xc3\xa9a,grading,2,"' + b"x" * (MAX_LINE_BYTES * 3) + b'"\n')  # over-long lines
+        fh.write(b"film,2026-03-09,Lea,grading,2," + b"y" * (3 * MAX_LINE_BYTES) + b"\n")
+        fh.write(b"film,2026-03-09,Lea,grading,2,ok\n")
+        # A quote never closed: short lines adding up to a field over the limit.
+        fh.write(b'film,2026-03-10,Lea,grading,2,"never closed\n' + (b"z" * 1000 + b"\n") * 70)
+    parsed = parse_file(f, production=None, stages_of=STAGES)
+    assert [r.source for r in parsed.good] == ["huge.csv:4"]
+    assert [(b.line, b.reason.split(" (")[0]) for b in parsed.bad][:3] == [
+        (2, "line longer than 64 KiB"), (3, "line longer than 64 KiB"), (5, "not readable as CSV")]
+    assert all(b.line > 5 for b in parsed.bad[3:])  # the rest of the broken cell: each line named, none kept
+
+    # A 1 GB line (a sparse file: no disk used) is skipped in bounded chunks, not read whole.
+    big = tmp_path / "one-gigabyte-line.csv"
+    with open(big, "wb") as fh:
+        fh.write(b"production,date,technician,stage,hours,done\nfilm,")
+        fh.truncate(1 << 30)
+    tracemalloc.start()
+    parsed = parse_file(big, production=None, stages_of=STAGES)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 << 20 and [b.line for b in parsed.bad] == [2] and "1073741" in parsed.bad[0].reason

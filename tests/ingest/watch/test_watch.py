@@ -26,8 +26,8 @@ from config.settings import Settings, load_settings
 from flows.watch import direct_trigger
 from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file
+from ingest.watch import Folder, Watcher, folders_to_watch, network_filesystem
 from ingest.watch.poll import TreePoller
-from ingest.watch.watcher import Folder, Watcher, folders_to_watch, network_filesystem
 
 SETTLE = 0.4
 WAIT = 60.0  # a guard against hanging, never an assertion on speed
@@ -382,7 +382,7 @@ def test_thousands_of_tiny_files_arriving_make_one_card(wsettings, workspace, mo
     events: list[dict] = []
 
     def trigger(job):
-        from ingest.watch.watcher import JobResult
+        from ingest.watch import JobResult
 
         files = scan(Path(job.source), wsettings.ignore).files
         jobs.append((job.unit, len(files)))

@@ -1,7 +1,7 @@
-"""Planning fixtures: every store test runs on SQLite and on a real PostgreSQL server.
+"""Database fixtures: every store test runs on SQLite and on a real PostgreSQL server.
 
-Test modules import them (`from plan_fixtures import db_url, pg_server`): a conftest.py here would be
-imported as the module `conftest` and hide tests/conftest.py from the modules that import from it.
+Test modules in any folder import them (`import db_fixtures; db_url = db_fixtures.db_url`), the way they
+import helpers from conftest (tests/ is on the path).
 
 PostgreSQL: $POSTPROD_TEST_PG_URL (CI starts one with .ci/start-postgres); unset, the session starts its own
 with that script, and only when that cannot be done is the PostgreSQL variant skipped (never on CI, where
@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from config.db import engine_for
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 _server: dict[str, str] = {}

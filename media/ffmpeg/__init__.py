@@ -1,0 +1,1 @@
+"""Everything about running ffmpeg: which one (capabilities, supported versions), its command lines, its errors."""

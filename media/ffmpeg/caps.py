@@ -1,0 +1,158 @@
+"""What the chosen ffmpeg can do, read once per process (cached by path and mtime), and which ffmpeg runs a job.
+
+postprod supports ffmpeg 5.1 (Debian 12), 6.1 (Ubuntu 24.04), 7.1 (Debian 13) and the build bundled with
+it (imageio-ffmpeg). Rather than trusting version numbers, it reads what this ffmpeg has: its filters,
+its encoders and the few options whose absence changes a command. Where something is missing:
+
+- an equivalent that measures the same is used (5.1's ebur128 has no `framelog=quiet`; with `metadata=1`
+  it logs each frame at the verbose level, which our `-loglevel error` already hides: tests/qc proves the
+  two give the same figures on the same file);
+- else the job runs with the bundled ffmpeg, said once per process, naming the version found and what it
+  lacks;
+- an ffmpeg set explicitly in the settings (or POSTPROD_FFMPEG) that lacks something needed is an error
+  naming what is missing: the user chose it, we do not quietly run another.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from config.errors import ToolError
+from config.tools import bundled_ffmpeg, find_ffmpeg
+
+log = logging.getLogger("postprod.ffmpeg")
+
+SUPPORTED = "5.1, 6.1, 7.1 and the bundled build"
+
+
+class Job(StrEnum):
+    """The steps that run ffmpeg: messages name them."""
+
+    DECODE_CHECK = "decode check"
+    PROXY_ENCODE = "proxy encode"
+    QC_ANALYSIS = "QC analysis"
+    MEDIA_SYNTH = "test media"
+
+
+# Filters each job's command uses (media/ffmpeg/commands.py builds them).
+NEEDED_FILTERS: dict[Job, frozenset[str]] = {
+    Job.DECODE_CHECK: frozenset(),
+    Job.QC_ANALYSIS: frozenset({"scale", "format", "metadata", "crop", "extractplanes", "idet", "ebur128", "atrim",
+                                "pan", "amerge", "aformat", "ametadata"}),
+    Job.PROXY_ENCODE: frozenset({"scale", "setsar", "format", "drawbox", "drawtext", "bwdif", "asplit", "pan",
+                                 "anull", "apad"}),
+    Job.MEDIA_SYNTH: frozenset(),
+}
+# Output options (ffmpeg's own, not a filter's) each job's command uses.
+NEEDED_OPTIONS: dict[Job, frozenset[str]] = {
+    Job.DECODE_CHECK: frozenset({"sseof"}),
+    Job.QC_ANALYSIS: frozenset({"fps_mode"}),
+    Job.PROXY_ENCODE: frozenset({"fps_mode", "progress", "filter_complex_threads"}),
+    Job.MEDIA_SYNTH: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """One ffmpeg executable as it is: version, filters, encoders, the options and option values we check."""
+
+    path: str
+    version: str  # as ffmpeg prints it: "5.1.9-0+deb12u1", "n7.1", "N-113000-g..."
+    release: tuple[int, int] | None  # (5, 1); None for a git snapshot
+    filters: frozenset[str]
+    encoders: frozenset[str]
+    options: frozenset[str]  # ffmpeg's own options we rely on, those it has: "fps_mode", "sseof"...
+    ebur128_framelog_quiet: bool  # ebur128's framelog=quiet (6.0 on); else leave framelog out
+
+    def lacks(self, job: Job, encoders: tuple[str, ...] = ()) -> list[str]:
+        """What this ffmpeg lacks for `job` that no equivalent replaces, in words."""
+        missing = [f"the {f} filter" for f in sorted(NEEDED_FILTERS[job] - self.filters)]
+        missing += [f"the -{o} option" for o in sorted(NEEDED_OPTIONS[job] - self.options)]
+        missing += [f"the {e} encoder" for e in encoders if e not in self.encoders]
+        return missing
+
+    def describe(self) -> str:
+        return f"ffmpeg {self.version} ({self.path})"
+
+
+_VERSION_RE = re.compile(r"ffmpeg version (\S+)")
+_RELEASE_RE = re.compile(r"^n?(\d+)\.(\d+)")
+_OPTIONS = ("fps_mode", "sseof", "progress", "filter_complex_threads")
+
+
+def _run(ffmpeg: str, *args: str) -> str:
+    try:
+        proc = subprocess.run([ffmpeg, "-hide_banner", *args], capture_output=True, text=True, errors="replace",
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolError(f"cannot run ffmpeg ({ffmpeg}): {exc}") from exc
+    return proc.stdout + proc.stderr
+
+
+def _names(listing: str, min_fields: int) -> frozenset[str]:
+    """Second column of `-filters` / `-encoders` listings (after the flags column and the legend)."""
+    names = set()
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) >= min_fields and re.fullmatch(r"[A-Z.|]{2,6}", parts[0]) and parts[1] != "=":
+            names.add(parts[1])
+    return frozenset(names)
+
+
+@lru_cache(maxsize=16)
+def _read(path: str, mtime_ns: int) -> Capabilities:  # noqa: ARG001 - mtime is the cache key
+    version_text = _run(path, "-version")
+    match = _VERSION_RE.search(version_text)
+    version = match.group(1) if match else "unknown"
+    rel = _RELEASE_RE.match(version)
+    release = (int(rel.group(1)), int(rel.group(2))) if rel else None
+    long_help = _run(path, "-h", "long")
+    options = frozenset(o for o in _OPTIONS if re.search(rf"^-{o}\b", long_help, re.MULTILINE))
+    ebur128 = _run(path, "-h", "filter=ebur128")
+    quiet = re.search(r"^\s+quiet\s+-8\b", ebur128, re.MULTILINE) is not None
+    return Capabilities(path=path, version=version, release=release,
+                        filters=_names(_run(path, "-filters"), 3), encoders=_names(_run(path, "-encoders"), 3),
+                        options=options, ebur128_framelog_quiet=quiet)
+
+
+def capabilities(ffmpeg: str) -> Capabilities:
+    """This ffmpeg's capabilities, read once per process for each path and modification time."""
+    try:
+        mtime = os.stat(ffmpeg).st_mtime_ns
+    except OSError as exc:
+        raise ToolError(f"cannot run ffmpeg ({ffmpeg}): {exc.strerror or exc}") from exc
+    return _read(ffmpeg, mtime)
+
+
+_said: set[tuple[str, Job, tuple[str, ...]]] = set()
+
+
+def ffmpeg_for(job: Job, configured: str | None = None, *, encoders: tuple[str, ...] = ()) -> Capabilities:
+    """The ffmpeg that runs `job`: the configured one, else the one on PATH, else the bundled one.
+
+    `configured` is the settings' `ffmpeg` (POSTPROD_FFMPEG): chosen explicitly, so lacking something needed
+    is an error. The one found on PATH lacking something gives way to the bundled build, said once.
+    """
+    chosen = capabilities(find_ffmpeg(configured))
+    missing = chosen.lacks(job, encoders)
+    if not missing:
+        return chosen
+    if configured:
+        raise ToolError(f"the ffmpeg set in settings, {chosen.describe()}, cannot do the {job}: it lacks "
+                        f"{', '.join(missing)} (postprod supports ffmpeg {SUPPORTED})")
+    bundled = capabilities(bundled_ffmpeg())
+    if bundled.lacks(job, encoders):
+        raise ToolError(f"no ffmpeg here can do the {job}: {chosen.describe()} lacks {', '.join(missing)}, "
+                        f"and so does the bundled build")
+    key = (chosen.path, job, tuple(missing))
+    if key not in _said:
+        _said.add(key)
+        log.warning("%s lacks %s: the %s runs with the bundled ffmpeg %s", chosen.describe(), ", ".join(missing),
+                    job, bundled.version)
+    return bundled
