@@ -114,7 +114,7 @@ def main() -> None:
         import opentimelineio as otio
 
         from config.settings import load_settings
-        from flows.conform_check import check_conform
+        from conform.check import check_conform
 
         t0 = time.perf_counter()
         otio.adapters.read_from_file(str(edl), rate=25)
@@ -124,10 +124,10 @@ def main() -> None:
         check_conform(edl, "bench", settings, write_report=True)
         ours_in = time.perf_counter() - t0
         # The phases, one by one: our EDL reader against OTIO's is the like-for-like figure.
+        from conform.check import load_index
         from conform.match import conform
         from conform.report import render_html, report_data
         from conform.timeline import read_timeline
-        from flows.conform_check import load_index
 
         phases = {}
         t0 = time.perf_counter()

@@ -22,6 +22,7 @@ from media.timecode import Timecode, drop_frame_allowed, format_rate, rate_from_
 
 OTIO_ADAPTERS = {"fcp_xml": "fcp_xml", "fcpx_xml": "fcpx_xml", "aaf": "AAF", "otio": "otio_json"}
 MAX_JSON_DEPTH = 512  # a real .otio nests some tens of levels; 100,000 crashed the C++ reader
+MAX_XML_DEPTH = 400  # the adapters recurse per element (Python's limit is 1,000 frames)
 
 
 def json_depth(data: bytes) -> int:
@@ -45,11 +46,24 @@ def check_xml(file: Path, data: bytes) -> None:
     from defusedxml import DefusedXmlException
 
     try:
-        SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise TimelineError(f"XML refused: it declares entities or external references ({exc})", path=file) from exc
     except ParseError as exc:
         raise TimelineError(f"not well-formed XML ({exc})", path=file) from exc
+    depth = _xml_depth(root)
+    if depth > MAX_XML_DEPTH:
+        raise TimelineError(f"XML nested {depth} levels deep (the limit is {MAX_XML_DEPTH}): not read", path=file)
+
+
+def _xml_depth(root: Any) -> int:
+    """The deepest element nesting, walked without recursion (the adapters recurse on it)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def _parse(path: Path, file: Path, fmt: str, data: bytes) -> Any:

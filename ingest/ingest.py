@@ -291,13 +291,13 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
 
     row = ctx.catalogue.lookup(production.name, shown)
-    if row and row["status"] == "changed":
+    if row and row.status == "changed":
         return FileResult(path=shown, relpath=rel, status="changed", findings=[Finding(
             rule="changed_after_ingest", severity=Severity.ERROR,
             message="changed after its ingest: the catalogue keeps the original as evidence; re-ingest it "
                     "under another name if the new content is wanted",
-            expected=row["hash"], measured="different")])
-    if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+            expected=row.hash, measured="different")])
+    if row and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
         return FileResult(path=shown, relpath=rel, status="unchanged")
 
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
@@ -327,12 +327,12 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
 
     status = "new"
     if row is not None:
-        if row["hash"] and row["hash_algorithm"] in hashes and row["hash"] != hashes[row["hash_algorithm"]]:
+        if row.hash and row.hash_algorithm in hashes and row.hash != hashes[row.hash_algorithm]:
             ctx.catalogue.mark(production.name, shown, "changed")
             return FileResult(path=shown, relpath=rel, status="changed", hashes=hashes, findings=[Finding(
                 rule="changed_after_ingest", severity=Severity.ERROR,
                 message="changed after its ingest: the catalogue keeps the original as evidence",
-                expected=row["hash"], measured=hashes[row["hash_algorithm"]])])
+                expected=row.hash, measured=hashes[row.hash_algorithm])])
         status = "updated"  # same content, new mtime (touched): refresh the row
 
     media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=settings.decode_check,

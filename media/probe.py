@@ -11,9 +11,11 @@ from typing import Any
 
 from pymediainfo import MediaInfo
 
+from config.errors import ToolError
 from media.bwf import BwfInfo, NotWave, read_bwf
+from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.commands import decode_check_command
-from media.ffmpeg.errors import first_error
+from media.ffmpeg.errors import failure, first_error
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
 from media.qt_timecode import tmcd_start
@@ -38,6 +40,7 @@ _GENERIC_TC_NAMES = {"timecode", "time code", "timecode track", "tc", "tc1", "tm
 
 _PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
 _FFMPEG_TC_RE = re.compile(r"^\s+timecode\s+: (\d\d:\d\d:\d\d[:;.]\d\d)\s*$", re.MULTILINE)
+_FFMPEG_USAGE_RE = re.compile(r"Unrecognized option|Error splitting the argument list|Option not found")
 _FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
 
 
@@ -120,6 +123,9 @@ def ffmpeg_check(path: Path, ffmpeg: str, mode: str,
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
     except subprocess.TimeoutExpired:
         return ["decode timed out"], None, None
+    if proc.returncode != 0 and _FFMPEG_USAGE_RE.search(proc.stderr):
+        # This ffmpeg refused the command itself: not a verdict on the file.
+        raise ToolError(failure(Job.DECODE_CHECK, path, proc.stderr, proc.returncode, capabilities(ffmpeg).version))
     pix_fmt = None
     match = _PIXFMT_RE.search(proc.stderr)
     if match:

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from config.errors import PostprodError
 from planning import schedule
+from planning.links import production_url, report_url
 from planning.schedule import ProductionStatus
 from planning.stages import StageState
 from planning.store import PlanningStore
@@ -97,8 +98,10 @@ class Digest:
         return "\n".join(lines) + "\n"
 
 
-def evidence_links(evidence: dict[str, Any]) -> list[Link]:
-    """Links to the reports an update's evidence names (QC, conform, ingest reports; session reports)."""
+def evidence_links(evidence: dict[str, Any], production: str | None = None,
+                   public_url: str | None = None) -> list[Link]:
+    """Links to the reports an update's evidence names (QC, conform, ingest reports; session reports): to the
+    web page's copy when a public URL is set, else to the file."""
     links: list[Link] = []
 
     def add(value: Any) -> None:
@@ -115,7 +118,8 @@ def evidence_links(evidence: dict[str, Any]) -> list[Link]:
         if path.is_absolute():
             html_sibling = path.with_suffix(".html")
             target = html_sibling if path.suffix == ".json" and html_sibling.exists() else path
-            links.append(Link(target.name, target.as_uri()))
+            href = report_url(public_url, production, target) if public_url and production else target.as_uri()
+            links.append(Link(target.name, href))
         else:
             links.append(Link(value, None))  # a session report's FILE:LINE
 
@@ -150,7 +154,7 @@ def evidence_links(evidence: dict[str, Any]) -> list[Link]:
 
 
 def build(store: PlanningStore, today: date, *, since: datetime | None = None, now: datetime | None = None,
-          money: Any = None) -> Digest:
+          money: Any = None, public_url: str | None = None) -> Digest:
     """Gather and render the digest (nothing recorded: `record` does that once it is written or sent)."""
     now = now or datetime.now().astimezone()
     since = since if since is not None else store.last_digest_at()
@@ -168,16 +172,18 @@ def build(store: PlanningStore, today: date, *, since: datetime | None = None, n
                          for r in incidents_of.get((ps.production, st.stage), [])]
             item = Item(production=ps.production, stage=st.stage, label=st.label, state=st.state.value,
                         why=st.reasons or ([st.note] if st.note else ["marked late"]),
-                        links=evidence_links(st.evidence), incidents=incidents, late_by_days=st.late_by_days)
+                        links=evidence_links(st.evidence, ps.production, public_url), incidents=incidents,
+                        late_by_days=st.late_by_days)
             (late if st.state == StageState.LATE else blocked).append(item)
     finished = store.finished_since(since)
     for f in finished:
         f["label"] = labels.get((f["production"], f["stage"]), f["stage"])
-        f["links"] = evidence_links(f["evidence"])
+        f["links"] = evidence_links(f["evidence"], f["production"], public_url)
     digest = Digest(generated_at=now, today=today, since=since, statuses=statuses, late=late, blocked=blocked,
                     finished=finished, money=money)
+    pages = {ps.production: production_url(public_url, ps.production) for ps in statuses} if public_url else {}
     digest.html = _template().render(
-        d=digest, gantts={ps.production: gantt(ps) for ps in statuses}, money=money)
+        d=digest, gantts={ps.production: gantt(ps) for ps in statuses}, money=money, pages=pages)
     return digest
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, func, or_, select, update
 
 from config.errors import PostprodError
 from planning.stages import Stage, StageState
@@ -27,6 +27,9 @@ from store.tables import digests, productions, session_reports, stage_events, st
 
 __all__ = ["PlanError", "PlanningStore", "SessionReport", "digests", "productions", "session_reports",
            "stage_events", "stages"]
+
+# A session report counts (hours, money) unless the coordinator rejected it.
+COUNTED = or_(session_reports.c.review.is_(None), session_reports.c.review != "rejected")
 
 STARTED = {StageState.IN_PROGRESS, StageState.DONE, StageState.LATE}
 
@@ -236,13 +239,36 @@ class PlanningStore:
                     added += 1
         return added, duplicates
 
-    def reports(self, production: str, stage: str | None = None) -> list[dict[str, Any]]:
+    def reports(self, production: str, stage: str | None = None, *,
+                include_rejected: bool = False) -> list[dict[str, Any]]:
+        """The production's session reports, oldest first; those the coordinator rejected only when asked
+        (they are kept, but count for nothing: no hours, no money)."""
         query = select(session_reports).where(session_reports.c.production == production)
+        if not include_rejected:
+            query = query.where(COUNTED)
         if stage is not None:
             query = query.where(session_reports.c.stage == stage)
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(
                 query.order_by(session_reports.c.work_date, session_reports.c.id))]
+
+    def review_report(self, production: str, report_id: int, review: str, *, by: str, minutes: int | None = None,
+                      done: str | None = None) -> bool:
+        """The coordinator's verdict on a report: accepted, corrected (new hours, the technician's kept) or
+        rejected (kept, but no longer counted). False when the production has no such report."""
+        with self._write(production) as conn:
+            row = conn.execute(select(session_reports).where(session_reports.c.id == report_id,
+                                                             session_reports.c.production == production)).first()
+            if row is None:
+                return False
+            values: dict[str, Any] = {"review": review, "reviewed_by": by, "reviewed_at": _now()}
+            if review == "corrected" and minutes is not None:
+                values["minutes"] = minutes
+                values["original_minutes"] = row.original_minutes if row.original_minutes is not None else row.minutes
+                if done:
+                    values["done"] = done
+            conn.execute(update(session_reports).where(session_reports.c.id == report_id).values(**values))
+        return True
 
     def incidents(self, last: int = 3) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """The latest reported incidents per (production, stage), oldest first."""
@@ -263,7 +289,7 @@ class PlanningStore:
             func.sum(session_reports.c.minutes).label("minutes"), func.count().label("reports"),
             func.min(session_reports.c.work_date).label("first"), func.max(session_reports.c.work_date).label("last"),
             func.count(session_reports.c.incidents).label("incidents"),
-        ).group_by(session_reports.c.production, session_reports.c.stage)
+        ).where(COUNTED).group_by(session_reports.c.production, session_reports.c.stage)
         if production is not None:
             query = query.where(session_reports.c.production == production)
         with self._read() as conn:

@@ -5,6 +5,6 @@ The domain packages own what their rows mean (ingest/catalogue.py, ingest/proxie
 planning/store.py) and import the store; the store imports only config.
 """
 
-from store.base import Store
+from store.base import ByKey, Store, row_of
 
-__all__ = ["Store"]
+__all__ = ["ByKey", "Store", "row_of"]

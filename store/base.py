@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -16,6 +17,7 @@ from config.db import DatabaseError, engine_for, redact, unreachable
 from store.schema import ensure_schema
 
 _keepers: dict[str, sqlite3.Connection] = {}
+T = TypeVar("T")
 
 
 class Store:
@@ -79,3 +81,24 @@ class Store:
     def insert(self, table: Table) -> Any:
         """An INSERT that can say ON CONFLICT in this database's dialect."""
         return postgresql.insert(table) if self.engine.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def row_of(cls: type[T], row: Row[Any]) -> T:
+    """A typed row (a frozen dataclass) from a result row: its fields by name, columns it does not name left out."""
+    mapping = row._mapping
+    return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+class ByKey:
+    """Transitional, for code written when rows were dicts: `row["path"]` and `row.get("path")` read the field.
+    New code reads attributes (`row.path`); this goes once nothing indexes rows by key."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:  # type: ignore[attr-defined]
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.__dataclass_fields__ else default  # type: ignore[attr-defined]

@@ -164,6 +164,10 @@ session_reports = Table(
     Column("source", Text),
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("review", String(20)),  # None (pending), accepted, corrected, rejected: the coordinator's (web page)
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("original_minutes", Integer),  # the hours the technician gave, kept when corrected
     UniqueConstraint("production", "fingerprint", name="uq_session_report"),
     Index("ix_session_reports_production_stage", "production", "stage"),
 )
@@ -211,4 +215,18 @@ overrun_alerts = Table(
     Column("cleared_at", DateTime(timezone=True)),
     Column("notified_to", Text),
     Index("ix_overrun_alerts_production", "production", "scope"),
+)
+
+# -- the web page ---------------------------------------------------------------------------------------------
+
+web_users = Table(
+    "web_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),  # coordinator | technician | producer
+    Column("language", String(5), nullable=False, server_default="fr"),
+    Column("productions", Text, nullable=False, server_default="[]"),  # JSON list; a coordinator sees all
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

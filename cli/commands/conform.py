@@ -34,13 +34,10 @@ def conform(
 
     Exit code: 0 when no error-level finding, 1 when there is one, 2 when the input cannot be used.
     """
-    from flows.conform_check import check_conform, record_conform
+    from flows.conform import run_conform
 
-    cfg = settings()
-    outcome = check_conform(timeline, production, cfg, rate=rate, handles=handles, relink=relink,
-                            report_dir=report)
-    if record:
-        record_conform(cfg.production(production).name, outcome, cfg)
+    outcome, _ = run_conform(timeline, production, settings(), rate=rate, handles=handles, relink=relink,
+                             report_dir=report, record=record)
     data = outcome.data
     if as_json:
         emit_json(data)

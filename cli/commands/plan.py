@@ -326,7 +326,7 @@ def digest(
     money = check(store, cfg, day)
     if money.send_error:
         err.print(f"[yellow]{escape(money.send_error)}[/]")
-    d = dg.build(store, day, since=since_at, money=money)
+    d = dg.build(store, day, since=since_at, money=money, public_url=settings().public_url)
     path = output or (cfg.reports_dir / "digest" / f"digest-{day.isoformat()}.html")
     write_text_atomic(path, d.html)
     sent: list[str] = []

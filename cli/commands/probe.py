@@ -19,11 +19,12 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
     from config.spec import load_spec
     from ingest.ingest import scan
     from ingest.rules import check_duplicates, check_file
+    from media.ffmpeg.caps import Job, ffmpeg_for
     from media.probe import probe_file
 
     cfg = settings()
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
-    ffmpeg = cfg.ffmpeg_exe()
+    ffmpeg = ffmpeg_for(Job.DECODE_CHECK, cfg.ffmpeg).path
     files: list[Path] = []
     for p in paths:
         files.extend(scan(p, cfg.ignore).files if p.is_dir() else [p])

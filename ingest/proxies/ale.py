@@ -11,7 +11,6 @@ from pathlib import Path
 
 from config.atomic import write_text_atomic
 from ingest.proxies.models import ClipResult, ProxyBatch, rel
-from media.model import MediaFile
 from media.timecode import Timecode
 
 # The FPS values Media Composer accepts in an ALE heading.
@@ -103,20 +102,20 @@ def _card_clips(batch: ProxyBatch, folder: Path) -> tuple[list[AleClip], int | N
     clips: list[AleClip] = []
     height = None
     for row in batch.store.for_folder(prod, batch.preset.name, str(folder)):
-        cat = batch.catalogue.lookup(prod, row["proxy_path"])
-        if cat is None or not Path(row["proxy_path"]).exists():
+        cat = batch.catalogue.lookup(prod, row.proxy_path)
+        if cat is None or not Path(row.proxy_path).exists():
             continue
-        m = MediaFile.model_validate_json(cat["media_json"])
+        m = cat.media
         rate = m.timecode_rate or (m.video.frame_rate if m.video else None)
         if rate is None or m.duration_frames is None:
             continue
-        src = Path(row["source_path"])
-        source_media = batch.catalogue.lookup(prod, row["source_path"])
+        src = Path(row.source_path)
+        source_media = batch.catalogue.lookup(prod, row.source_path)
         if source_media and height is None:
-            described = MediaFile.model_validate_json(source_media["media_json"])
+            described = source_media.media
             height = described.video.height if described.video else None
         clips.append(AleClip(name=m.clip_name or src.stem, tape=m.reel, start=m.start or Timecode(0, rate),
                              frames=m.duration_frames, audio_channels=sum(a.channels or 0 for a in m.audio),
-                             source_file=src.name, proxy_file=rel(Path(row["proxy_path"]), folder)))
+                             source_file=src.name, proxy_file=rel(Path(row.proxy_path), folder)))
     return clips, height
 

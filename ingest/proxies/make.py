@@ -91,24 +91,24 @@ def _already_made(job: ProxyJob, batch: ProxyBatch, algo: str, digest: str,
     """The proxy made before from the same content with the same preset, still as it was made; or None."""
     prod = batch.production.name
     existing = batch.store.at(prod, job.target)
-    if (existing is None or existing["source_hash"] != digest or existing["source_hash_algorithm"] != algo
-            or existing["fingerprint"] != batch.preset.fingerprint() or existing["source_path"] != job.source):
+    if (existing is None or existing.source_hash != digest or existing.source_hash_algorithm != algo
+            or existing.fingerprint != batch.preset.fingerprint() or existing.source_path != job.source):
         return None
     try:
-        pst = Path(existing["proxy_path"]).stat()
+        pst = Path(existing.proxy_path).stat()
     except OSError:
         return None
-    if pst.st_size != existing["size"] or pst.st_mtime_ns != existing["mtime_ns"]:
+    if pst.st_size != existing.size or pst.st_mtime_ns != existing.mtime_ns:
         return None
     shape: dict[str, object] = {}
-    row = batch.catalogue.lookup(prod, existing["proxy_path"])
+    row = batch.catalogue.lookup(prod, existing.proxy_path)
     if row is not None:
-        made = MediaFile.model_validate_json(row["media_json"])
+        made = row.media
         shape = {"audio_channels": sum(a.channels or 0 for a in made.audio),
                  "width": made.video.width if made.video else None,
                  "height": made.video.height if made.video else None}
     return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="skipped",
-                      proxy=existing["proxy_path"], encoder=existing["encoder"], **described, **shape)
+                      proxy=existing.proxy_path, encoder=existing.encoder, **described, **shape)
 
 
 def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashed: tuple[str, str, int | None],

@@ -106,8 +106,8 @@ def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, 
 def _job(batch: ProxyBatch, source: Path, card_root: Path, *, explicit: bool, claimed: dict[str, str]) -> ProxyJob:
     row = batch.catalogue.lookup(batch.production.name, str(source))
     if row is not None:  # an ingested rush: its card as the ingest saw it
-        card_root = Path(row["card"])
-        relpath = row["relpath"]
+        card_root = Path(row.card)
+        relpath = row.relpath
     else:
         relpath = rel(source, card_root)
     card = card_root.name or "root"

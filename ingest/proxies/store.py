@@ -7,25 +7,46 @@ it, and which target path belongs to which source, so two clips never share a pr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from store import Store
+from store import ByKey, Store, row_of
 from store.tables import proxies
+
+
+@dataclass(frozen=True)
+class ProxyRow(ByKey):
+    """A verified proxy: from which source content, with which preset (fingerprint), where."""
+
+    id: int
+    production: str
+    preset: str
+    fingerprint: str
+    source_path: str
+    source_hash_algorithm: str
+    source_hash: str
+    source_media_id: int | None  # the original's row in media, when it was ingested
+    proxy_path: str
+    proxy_media_id: int | None
+    size: int
+    mtime_ns: int
+    encoder: str | None
+    made_at: datetime
 
 
 class ProxyStore:
     def __init__(self, store: Store | str) -> None:
         self.store = Store.of(store)
 
-    def at(self, production: str, proxy_path: str) -> dict[str, Any] | None:
+    def at(self, production: str, proxy_path: str) -> ProxyRow | None:
         """The verified proxy recorded at this path, if any."""
         with self.store.read() as conn:
             row = conn.execute(select(proxies).where(
                 proxies.c.production == production, proxies.c.proxy_path == proxy_path)).first()
-            return dict(row._mapping) if row else None
+            return row_of(ProxyRow, row) if row else None
 
     def owner(self, production: str, proxy_path: str) -> str | None:
         """The source path a proxy path belongs to."""
@@ -34,14 +55,14 @@ class ProxyStore:
                 proxies.c.production == production, proxies.c.proxy_path == proxy_path)).first()
             return row.source_path if row else None
 
-    def for_folder(self, production: str, preset: str, folder: str) -> list[dict[str, Any]]:
+    def for_folder(self, production: str, preset: str, folder: str) -> list[ProxyRow]:
         """Every proxy of a preset directly inside a folder (what a card's ALE lists)."""
         prefix = folder.rstrip("/") + "/"
         with self.store.read() as conn:
             rows = conn.execute(select(proxies).where(
                 proxies.c.production == production, proxies.c.preset == preset,
                 proxies.c.proxy_path.startswith(prefix, autoescape=True)).order_by(proxies.c.proxy_path))
-            return [dict(r._mapping) for r in rows]
+            return [row_of(ProxyRow, r) for r in rows]
 
     def save(self, production: str, **values: Any) -> None:
         """Record a verified proxy; a re-made proxy replaces the row for its path."""

@@ -19,8 +19,8 @@ def describe_source(batch: ProxyBatch, path: Path, st: os.stat_result) -> MediaF
     are checked.
     """
     row = batch.catalogue.lookup(batch.production.name, str(path))
-    if row and row.get("media_json") and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
-        stored = MediaFile.model_validate_json(row["media_json"])
+    if row and row.media_json and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
+        stored = row.media
         if stored.kind is not MediaKind.UNREADABLE:
             return stored.model_copy(update={"path": str(path)})
     return probe_file(path, ffmpeg=None, decode_check="none")
@@ -50,11 +50,11 @@ def source_hash(batch: ProxyBatch, path: Path, st: os.stat_result) -> tuple[str,
     """The source's content hash: the catalogue's when the file is unchanged since its ingest, else computed."""
     algo = batch.settings.hash_algorithm
     row = batch.catalogue.lookup(batch.production.name, str(path))
-    if (row and row["hash"] and row["hash_algorithm"] == algo and row["size"] == st.st_size
-            and row["mtime_ns"] == st.st_mtime_ns and row["role"] == "original"):
-        return algo, row["hash"], int(row["id"])
+    if (row and row.hash and row.hash_algorithm == algo and row.size == st.st_size
+            and row.mtime_ns == st.st_mtime_ns and row.role == "original"):
+        return algo, row.hash, int(row.id)
     digest = hash_file(path, [algo])[algo]
-    return algo, digest, (int(row["id"]) if row and row["role"] == "original" else None)
+    return algo, digest, (int(row.id) if row and row.role == "original" else None)
 
 
 def verify(source: MediaFile, proxy: MediaFile, channels: int) -> list[str]:

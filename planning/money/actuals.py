@@ -74,6 +74,7 @@ class ProductionMoney:
     stages: list[StageMoney]
     costed: Costed
     findings: list[Finding] = field(default_factory=list)
+    other_quoted: Decimal = ZERO  # quote lines of no plan stage (an added `misc.drives` line): forecast as quoted
 
     @property
     def quoted(self) -> Decimal | None:
@@ -85,7 +86,7 @@ class ProductionMoney:
 
     @property
     def forecast(self) -> Decimal:
-        return total(s.forecast for s in self.stages)
+        return total(s.forecast for s in self.stages) + self.other_quoted
 
     @property
     def overrun(self) -> bool:
@@ -102,6 +103,7 @@ class ProductionMoney:
         return {"currency": self.currency, "quote_version": self.quote.version if self.quote else None,
                 "quoted": f"{self.quoted:f}" if self.quoted is not None else None,
                 "spent": f"{self.spent:f}", "forecast": f"{self.forecast:f}",
+                "other_quoted": f"{self.other_quoted:f}",
                 "over_percent": _s(over_percent(self.forecast, self.quoted)), "overrun": self.overrun,
                 "threshold_percent": f"{self.threshold_percent:f}",
                 "spent_hours": _h(sum((s.spent_hours for s in self.stages), ZERO)),
@@ -138,7 +140,7 @@ def stage_money(st: StageStatus, today: date, costed: Costed, production: str, q
     spent_minutes = sum(ln.minutes for ln in costed.lines if ln.production == production and ln.stage == st.stage)
     uncosted = costed.uncosted_minutes.get((production, st.stage), 0)
     spent_hours = hours_of(spent_minutes + uncosted)
-    plan_amount, plan_hours = planned.get(st.stage, (ZERO, Decimal(st.planned_hours or 0)))
+    plan_amount, plan_hours = planned.get(st.stage, (ZERO, Decimal(str(st.planned_hours or 0))))
     if st.recorded_state == StageState.DONE:
         forecast, forecast_hours, basis = spent, spent_hours, "done: spent"
     elif st.reports:
@@ -174,5 +176,7 @@ def production_money(store: PlanningStore, status: ProductionStatus, rates_for: 
         amount, hours = planned.get(ln.stage or "", (ZERO, ZERO))
         planned[ln.stage or ""] = (amount + ln.amount, hours + (ln.hours or ZERO))
     stages = [stage_money(st, status.today, costed, name, quote, planned, threshold) for st in status.stages]
+    keys = {st.stage for st in status.stages}
+    other = total(ln.amount for ln in quote.lines if ln.stage not in keys) if quote else ZERO
     return ProductionMoney(production=name, currency=rates.currency, today=status.today,
-                           threshold_percent=threshold, quote=quote, stages=stages, costed=costed)
+                           threshold_percent=threshold, quote=quote, stages=stages, costed=costed, other_quoted=other)

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from planning.money.amounts import cents, plain, total
+from planning.money.amounts import cents, plain, price, total
 from planning.money.rates import Rates
 
 Q4 = Decimal("0.0001")
@@ -52,7 +52,7 @@ class CostLine:
     def to_json(self) -> dict[str, Any]:
         return {"production": self.production, "stage": self.stage, "technician": self.technician,
                 "date": self.work_date.isoformat(), "kind": self.kind, "label": self.label,
-                "quantity": plain(self.quantity), "unit": self.unit, "unit_price": plain(self.unit_price),
+                "quantity": plain(self.quantity), "unit": self.unit, "unit_price": price(self.unit_price),
                 "amount": str(self.amount), "currency": self.currency, "report_id": self.report_id,
                 "source": self.source}
 

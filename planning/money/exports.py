@@ -11,15 +11,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from planning.money.amounts import plain, total
+from planning.money.amounts import plain, price, total
 from planning.money.costing import CostLine, Finding, cost_reports, double_bookings, hours_of
 from planning.money.document import Document, Section
 from planning.money.rates import Rates
-from planning.store import PlanningStore, session_reports
+from planning.store import COUNTED, PlanningStore, session_reports
 
 
 def reports_between(store: PlanningStore, start: date, end: date, production: str | None = None) -> list[dict]:
-    query = select(session_reports).where(session_reports.c.work_date >= start, session_reports.c.work_date <= end)
+    query = select(session_reports).where(session_reports.c.work_date >= start, session_reports.c.work_date <= end,
+                                          COUNTED)
     if production is not None:
         query = query.where(session_reports.c.production == production)
     with store._read() as conn:
@@ -53,7 +54,7 @@ class Invoice:
     def document(self) -> Document:
         cur = self.currency
         rows = [[ln.work_date.isoformat(), ln.stage, ln.technician or "suite", ln.label, plain(ln.quantity), ln.unit,
-                 plain(ln.unit_price), f"{ln.amount:f}", ln.source or ""] for ln in self.lines]
+                 price(ln.unit_price), f"{ln.amount:f}", ln.source or ""] for ln in self.lines]
         lines = Section(f"Invoice lines ({cur})", ["date", "stage", "who", "label", "quantity", "unit",
                                                    f"unit price ({cur})", f"amount ({cur})", "session report"],
                         rows, [["", "", "", "Total", "", "", "", f"{self.total:f}", ""]], numeric={4, 6, 7})

@@ -10,7 +10,7 @@ from typing import Any
 
 from planning.digest import evidence_links
 from planning.money.actuals import ProductionMoney, StageMoney, over_percent
-from planning.money.amounts import ZERO, cents, plain, total
+from planning.money.amounts import ZERO, cents, plain, price, total
 from planning.money.costing import hours_of, q4
 from planning.money.document import Document, Section
 from planning.money.quote import QuoteLine
@@ -120,7 +120,7 @@ def document(st: Statement) -> Document:
                          ", ".join(e["reports"])] for e in st.evidence])
     proposed = Section(f"Proposed additional lines ({cur})", ["line", "label", "quantity", "unit",
                                                               f"unit price ({cur})", f"amount ({cur})", "note"],
-                       [[ln.key, ln.label, plain(ln.quantity), ln.unit, plain(ln.unit_price), f"{ln.amount:f}",
+                       [[ln.key, ln.label, plain(ln.quantity), ln.unit, price(ln.unit_price), f"{ln.amount:f}",
                          ln.note or ""] for ln in st.proposed],
                        [["", "Total of the additional lines", "", "", "", f"{st.proposed_total:f}", ""],
                         ["", f"Quote v{quote.version if quote else '?'} total with them", "", "", "",
@@ -130,7 +130,7 @@ def document(st: Statement) -> Document:
     if pm.overrun:
         alerts.append(f"The production: forecast {pm.forecast} {cur} passes the quote's {pm.quoted} {cur}")
     accept = [f"postprod plan quote -p '{pm.production}' --reason 'overrun agreed' "
-              + " ".join(f"--add '{ln.key}={ln.label};{plain(ln.quantity)};{ln.unit};{plain(ln.unit_price)}'"
+              + " ".join(f"--add '{ln.key}={ln.label};{plain(ln.quantity)};{ln.unit};{price(ln.unit_price)}'"
                          for ln in st.proposed)] if st.proposed else []
     return Document(
         title=f"Overrun statement — {pm.production}",

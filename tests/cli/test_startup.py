@@ -64,3 +64,21 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     assert "probe" in runs["--help"][0].stdout
     for command, (_, names) in runs.items():
         assert "prefect" not in names, f"`postprod {command}` imported Prefect"
+
+
+def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path, clip: Path) -> None:
+    # No server configured: `postprod ingest` (a Prefect flow by default) and `qc --flow` run the flows' steps
+    # in this process: no temporary Prefect server, not even Prefect imported; the plan still moves.
+    ingest, names = imported("ingest", str(clip.parent), "--production", "test", "--json", cwd=workspace)
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    assert '"new": 1' in ingest.stdout and "prefect" not in names
+    qc, names = imported("qc", str(clip), "--profile", "ebu-r128-hd25", "-p", "test", "--flow", "--json",
+                         cwd=workspace)
+    assert '"verdict"' in qc.stdout and "prefect" not in names
+    from config.settings import load_settings
+    from planning.stages import Stage, StageState
+    from planning.store import PlanningStore
+
+    store = PlanningStore(load_settings(workspace / "postprod.toml").db_url)
+    assert store.state("test", Stage.RUSHES_RECEPTION) is StageState.IN_PROGRESS  # one card, none expected
+    assert store.state("test", Stage.PAD_DELIVERY) is StageState.BLOCKED  # this clip is no PAD master

@@ -222,7 +222,20 @@ def test_a_repeated_event_is_counted_once_and_the_repeats_named() -> None:
     assert acc["event_lines"] == 6 and acc["events_in_report"] == 2 and acc["event_lines_not_taken"] == 4
     runs = [(n["line"], n["last_line"], n["count"]) for n in acc["not_taken"]]
     assert runs == [(6, 10, 3), (13, 13, 1)]
-    assert [f["line"] for f in data["findings"] if f["rule"] == "duplicate_event"] == [6, 13]
+    duplicates = [f for f in data["findings"] if f["rule"] == "duplicate_event"]
+    assert [f["line"] for f in duplicates] == [6, 13]
+    assert "lines 6-10: 3 event lines repeating" in duplicates[0]["message"]
+
+
+def test_a_run_of_unreadable_lines_is_one_entry_and_one_finding(tmp_path: Path) -> None:
+    body = (DATA / "basic_cmx3600.edl").read_text() + "Lorem ipsum dolor\n" * 5000 + "\n" + "sit amet\n"
+    (tmp_path / "prose.edl").write_text(body)
+    tl = read_timeline(tmp_path / "prose.edl", rate=None, default_rate=Fraction(25))
+    first = len((DATA / "basic_cmx3600.edl").read_text().splitlines()) + 1
+    assert [(n.line, n.last_line, n.count, n.event_line) for n in tl.accounting.not_taken] == [
+        (first, first + 5001, 5001, False)]
+    (finding,) = [f for f in tl.findings if f.rule == "unparsed_line"]
+    assert finding.line == first and f"lines {first}-{first + 5001} (5001 lines)" in finding.message
 
 
 def test_a_10_mb_list_of_one_repeated_event_stays_small(tmp_path: Path) -> None:
@@ -333,3 +346,14 @@ def test_a_clip_otio_cannot_place_is_named_not_a_traceback() -> None:
     (entry,) = tl.accounting.not_taken
     assert entry.item == "noRange" and entry.count == 1
     assert any(f.rule == "not_checked" and "'noRange'" in f.message and f.severity == "error" for f in tl.findings)
+
+
+def test_an_xml_nested_too_deep_is_refused_before_the_adapter_recurses(tmp_path: Path) -> None:
+    nest = 2000
+    text = ('<?xml version="1.0"?><xmeml version="4"><sequence><name>s</name><media><video><track>'
+            + "<clipitem><name>c</name><sequence><media><video><track>" * nest
+            + "</track></video></media></sequence></clipitem>" * nest + "</track></video></media></sequence></xmeml>")
+    (tmp_path / "deep.xml").write_text(text)
+    with pytest.raises(TimelineError, match="XML nested 10005 levels deep") as info:
+        read_timeline(tmp_path / "deep.xml", rate=None, default_rate=Fraction(25))
+    assert "deep.xml" in str(info.value)

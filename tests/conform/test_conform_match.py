@@ -20,7 +20,7 @@ from cli.app import app
 from cli.schemas import SCHEMA_DIR
 from config.errors import PostprodError
 from config.settings import load_settings
-from flows.conform_check import check_conform
+from conform.check import check_conform
 from flows.ingest import run_ingest
 from ingest.catalogue import Catalogue
 from media.probe import probe_file
@@ -423,6 +423,8 @@ def test_without_p_a_hint_that_the_production_may_be_wrong(cws: Path) -> None:
     assert "no -p given" in hint["message"] and "'test'" in hint["message"] and hint["expected"] == "-p test"
     shown = run_cli("conform", "cut.edl")
     assert "production_hint" in shown.stdout and "-p NAME" in shown.stdout
+    assert "21 lines read: 12 event lines, 12 in the report" in shown.stdout  # the count, on the terminal too
+    assert "not taken: line 21: not an event, comment or header" in shown.stdout
     # With the right production, no hint.
     data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
     assert not [f for f in data["findings"] if f["rule"] == "production_hint"]

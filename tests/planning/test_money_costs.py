@@ -114,7 +114,7 @@ def test_status_spent_forecast_and_one_alert_per_crossing(cli, workspace: Path, 
     assert stages["grading"]["spent"] == "1350.00"  # 6 h colourist 450.00 + the suite 900.00
     assert stages["mix"]["spent"] == "0.00" and stages["mix"]["forecast"] == stages["mix"]["quoted"]
     assert D(money["spent"]) == sum(D(s["spent"]) for s in money["stages"]) == D("2840.63")
-    assert D(money["forecast"]) == sum(D(s["forecast"]) for s in money["stages"])
+    assert D(money["forecast"]) == sum(D(s["forecast"]) for s in money["stages"]) and money["other_quoted"] == "0.00"
     assert money["quoted"] == q["total"] and money["currency"] == "EUR"
 
     # The digest shows the alert; the same crossing is neither new nor mailed again.
@@ -128,7 +128,11 @@ def test_status_spent_forecast_and_one_alert_per_crossing(cli, workspace: Path, 
     # Negotiated: v2 raises VFX; the forecast is under it, the crossing is closed. Passing it again later
     # is a new crossing, mailed again.
     code, q2 = cli.json("plan", "quote", "-p", "test", "--set", "vfx.labour.quantity=20",
-                        "--reason", "VFX overrun agreed with the producer")
+                        "--add", "misc.drives=Delivery drives;2;unit;80", "--reason", "VFX overrun agreed")
+    code, st2 = cli.json("plan", "status", "-p", "test", "--today", "2026-12-08")
+    money2 = st2["productions"][0]["money"]  # a line of no plan stage is forecast as quoted
+    assert money2["other_quoted"] == "160.00" and money2["quote_version"] == 2
+    assert D(money2["forecast"]) == sum(D(s["forecast"]) for s in money2["stages"]) + D("160.00")
     code, dg = cli.json("plan", "digest", "--today", "2026-12-08")
     assert dg["overruns"] == [] and len(box.messages) == 1
     code, q3 = cli.json("plan", "quote", "-p", "test", "--set", "vfx.labour.quantity=7.5",

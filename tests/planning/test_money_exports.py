@@ -116,6 +116,9 @@ def test_overrun_statement_invoice_and_pay_reconcile(cli, workspace: Path, db_ur
             ines["total_hours"]) == (2, "16", "2", "2", "18")
     malik = rows[("Malik", "test")]  # 8 h VFX on the 7th; 6.5 h grading on the 8th
     assert (malik["days_worked"], malik["normal_hours"], malik["overtime_hours"]) == (2, "14.50", "0")
+    # Every hour of the month's session reports is in it, but the company's 4 h.
+    assert sum(D(r["total_hours"]) for r in pay["rows"]) == D("10") + 8 + 8 + D("6.5") + 3
+    assert all(D(r["normal_hours"]) + D(r["overtime_hours"]) == D(r["total_hours"]) for r in pay["rows"])
     assert [f["rule"] for f in pay["findings"]] == ["double_booking"]
     assert "Malik" in pay["findings"][0]["message"] and "other, test" in pay["findings"][0]["message"]
     csv = csv_rows(Path(pay["files"]["csv"]))

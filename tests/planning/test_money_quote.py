@@ -126,3 +126,14 @@ def test_quote_from_the_plan_versioned_and_reconciled(cli, workspace: Path) -> N
     assert code == 2 and "positive" in err
     code, _o, err = cli("plan", "quote", "-p", "nothing")
     assert code == 2 and "has no plan" in err
+
+
+def test_a_bad_production_rates_file_is_one_message(cli, workspace: Path) -> None:
+    bad = workspace / "bad-rates.toml"
+    bad.write_text('schema_version = 1\nname = "x"\ncurrency = "euro"\n', encoding="utf-8")
+    with (workspace / "postprod.toml").open("a") as fh:
+        fh.write(f'rates = "{bad}"\n')  # under [productions.test]
+    assert cli.json("plan", "create", "-p", "test", "--start", "2026-11-02")[0] == 0
+    code, out, err = cli("plan", "quote", "-p", "test")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert str(bad) in err and "field 'currency'" in err

@@ -1,5 +1,8 @@
-"""The conform check as plain functions: read, match, report, relink, move the plan (no Prefect here,
-so the CLI starts fast; flows/conform.py wraps these as a Prefect flow)."""
+"""The conform check of an edit list against the catalogue: read, match, report, relink.
+
+The step that `postprod conform` and the conform flow (flows/conform.py) run; what its result does to the
+conform stage is planning/transitions.py's rule.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
@@ -17,12 +18,9 @@ from conform.model import conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
-from ingest.catalogue import Catalogue, media
+from ingest.catalogue import Catalogue
 from media.findings import Finding
-from media.model import MediaKind
 from media.timecode import TimecodeError, parse_rate
-from planning.stages import Stage, StageState
-from planning.store import PlanningStore
 
 
 @dataclass
@@ -38,34 +36,15 @@ class ConformOutcome:
 
 def load_index(settings: Settings, production: str) -> CatalogueIndex:
     """The production's catalogue rows that matching needs (one query, no JSON decoding)."""
-    catalogue = Catalogue(settings.db_url)
-    cols = [media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name, media.c.start_frames,
-            media.c.duration_frames, media.c.rate, media.c.drop_frame, media.c.role, media.c.source_id,
-            media.c.hash]
-    query = select(*cols).where(media.c.production == production, media.c.kind == MediaKind.MEDIA.value,
-                                media.c.status != "missing")
-    # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
-    sql = str(query.compile(dialect=catalogue.engine.dialect, compile_kwargs={"literal_binds": True}))
-    raw = catalogue.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        raw.close()
-    clips = [CatalogueClip(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], rate_of_text(r[7]) if r[7] else None, r[8],
-                           r[9] or "original", r[10], r[11]) for r in rows]
+    clips = [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
+                           rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
+                           r.hash) for r in Catalogue(settings.db_url).index_rows(production)]
     return CatalogueIndex(clips)
 
 
 def _catalogued_productions(settings: Settings) -> dict[str, int]:
     """Originals per production in the catalogue (for the hint when nothing matched)."""
-    catalogue = Catalogue(settings.db_url)
-    query = (select(media.c.production, func.count()).where(media.c.kind == MediaKind.MEDIA.value,
-                                                          media.c.status != "missing", media.c.role == "original")
-             .group_by(media.c.production))
-    with catalogue.engine.connect() as conn:
-        return {row[0]: row[1] for row in conn.execute(query)}
+    return Catalogue(settings.db_url).originals_per_production()
 
 
 def production_hint(settings: Settings, production: str, result: ConformResult,
@@ -121,18 +100,3 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
         json_path, html_path = write_reports(data, report_dir or settings.reports_dir / "conform")
         data["report_json"], data["report_html"] = str(json_path), str(html_path)
     return ConformOutcome(data, json_path, html_path)
-
-
-def record_conform(production: str, outcome: ConformOutcome, settings: Settings) -> StageState:
-    """Clean check: conform stage in progress (ready for the online); errors: blocked, report as evidence."""
-    s = outcome.data["summary"]
-    state = StageState.BLOCKED if s["errors"] else StageState.IN_PROGRESS
-    note = (f"conform check of {Path(outcome.data['timeline']['path']).name}: {s['events']} events, "
-            f"{s['errors']} errors, {s['warnings']} warnings" + ("" if s["errors"] else "; ready for the online"))
-    PlanningStore(settings.db_url).set_state(
-        production, Stage.CONFORM, state, note=note,
-        evidence={"timeline": outcome.data["timeline"]["path"], "report_json": str(outcome.report_json),
-                  "report_html": str(outcome.report_html), "summary": s})
-    return state
-
-
