@@ -23,7 +23,7 @@ from planning import digest, schedule
 from planning.store import PlanningStore
 from store import Store
 from web import catalogue_search, sessions
-from web.evidence import ReportFile, report_files
+from web.evidence import ReportFile, money_documents, report_files
 from web.i18n import HERE, environment, gettext_for
 from web.security import csrf_ok, csrf_token, current_user, login_redirect, safe_next, session_secret
 from web.users import User, Users
@@ -63,10 +63,26 @@ class Web:
             raise HTTPException(404)
         return prod
 
-    def reports_of(self, production: str) -> dict[str, ReportFile]:
+    def reports_of(self, production: str, user: User) -> dict[str, ReportFile]:
+        """The report files this user may open for the production: its evidence; money documents too for
+        those who see money."""
         evidences = [row["evidence"] for row in self.store.stage_rows(production)]
         evidences += [e.get("evidence") or {} for e in self.store.events(production)]
-        return report_files(evidences, catalogue_search.ingest_rows(self.store.engine, production))
+        found = report_files(evidences, catalogue_search.ingest_rows(self.store.engine, production))
+        if user.sees_money:
+            names = [p["name"] for p in self.store.productions()]
+            found.update(money_documents(self.settings.reports_dir, production, names))
+        else:
+            found = {k: f for k, f in found.items() if f.kind != "money"}
+        return found
+
+    def money(self, statuses: list[Any], user: User) -> dict[str, Any]:
+        """Quoted, spent and forecast per production, for those who see money (never a technician)."""
+        if not user.sees_money or not statuses:
+            return {}
+        from planning.money.service import money_of
+
+        return money_of(self.store, statuses, self.settings)
 
 
 def _browser_language(request: Request) -> str:
@@ -127,7 +143,7 @@ async def overview(web: Web, request: Request, user: User) -> Response:
     late = [(s.production, st) for s in statuses for st in s.stages if st.state.value == "late"]
     blocked = [(s.production, st) for s in statuses for st in s.stages if st.state.value == "blocked"]
     return web.render(request, user, "overview.html.j2", today=today, statuses=statuses, late=late, blocked=blocked,
-                      gantts={s.production: digest.gantt(s) for s in statuses})
+                      gantts={s.production: digest.gantt(s) for s in statuses}, money=web.money(statuses, user))
 
 
 async def production(web: Web, request: Request, user: User) -> Response:
@@ -136,8 +152,9 @@ async def production(web: Web, request: Request, user: User) -> Response:
     today = web.today()
     ps = schedule.status(web.store, name, today)
     reports = sessions.visible_reports(web.store, name, user)
-    files = sorted(web.reports_of(name).values(), key=lambda r: (r.kind, r.name))
-    return web.render(request, user, "production.html.j2", production=name, ps=ps, today=today,
+    files = sorted(web.reports_of(name, user).values(), key=lambda r: (r.kind, r.name))
+    money = web.money([ps], user).get(name)
+    return web.render(request, user, "production.html.j2", production=name, ps=ps, today=today, money=money,
                       gantt=digest.gantt(ps), reports=reports, files=files,
                       cards=catalogue_search.cards(web.store.engine, name))
 
@@ -145,11 +162,13 @@ async def production(web: Web, request: Request, user: User) -> Response:
 async def report_file(web: Web, request: Request, user: User) -> Response:
     name = request.path_params["name"]
     web.production_or_404(user, name)
-    found = web.reports_of(name).get(request.path_params["rid"])
+    found = web.reports_of(name, user).get(request.path_params["rid"])
     if found is None:
         raise HTTPException(404)
     headers = dict(SECURITY_HEADERS, **{"Content-Security-Policy": REPORT_CSP})
-    return FileResponse(found.path, headers=headers, filename=found.name,
+    media_type = {".html": "text/html; charset=utf-8", ".json": "application/json", ".pdf": "application/pdf",
+                  ".csv": "text/csv; charset=utf-8"}.get(found.path.suffix)
+    return FileResponse(found.path, headers=headers, filename=found.name, media_type=media_type,
                         content_disposition_type="inline")
 
 

@@ -65,3 +65,18 @@ def report_files(evidences: list[dict[str, Any]], ingest_rows: list[dict[str, An
             continue
         found[report_id(path)] = ReportFile(report_id(path), path, _kind(path))
     return found
+
+
+def money_documents(reports_dir: Path, production: str, productions: list[str]) -> dict[str, ReportFile]:
+    """The production's quotes, overrun statements and invoice lines (HTML and PDF) under
+    <reports>/money/<folder>/, unless another production's name folds to the same folder."""
+    from planning.money.document import folder_name
+
+    name = folder_name(production)
+    if [p for p in productions if folder_name(p) == name] != [production]:
+        return {}
+    folder = reports_dir / "money" / name
+    if not folder.is_dir():
+        return {}
+    return {report_id(p): ReportFile(report_id(p), p, "money") for p in sorted(folder.iterdir())
+            if p.suffix in (".html", ".pdf") and p.is_file()}

@@ -21,8 +21,9 @@ OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the
 
 
 def folder(out_dir: Path | None, production: str) -> Path:
-    safe = re.sub(r"[^\w.-]+", "_", production).strip("._") or "production"
-    return out_dir or settings().reports_dir / "money" / safe
+    from planning.money.document import folder_name
+
+    return out_dir or settings().reports_dir / "money" / folder_name(production)
 
 
 def _pct(value: str | None, option: str) -> Decimal | None:

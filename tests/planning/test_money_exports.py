@@ -87,6 +87,7 @@ def test_overrun_statement_invoice_and_pay_reconcile(cli, workspace: Path, db_ur
     assert st["spent"] in pdf and st["forecast"] in pdf and "test_v3.html" in pdf
     html = Path(st["files"]["html"]).read_text(encoding="utf-8")
     assert "Proposed additional lines" in html and extra["amount"] in html
+    assert f'<a href="{conform_report.as_uri()}">test_v3.html</a>' in html  # the evidence, one click away
 
     # Invoice lines: the period's session reports, to the cent; two halves add up to the whole.
     code, inv = cli.json("plan", "invoice", "-p", "test", "--from", "2026-12-01", "--to", "2026-12-31")

@@ -202,3 +202,29 @@ def test_the_digest_links_open_the_server_pages(client: TestClient, world: World
     log_in(client, "prod")
     response = client.get(hrefs[0].removeprefix("http://testserver"))
     assert response.status_code == 200 and "QC FAIL" in response.text
+
+
+def test_money_for_the_coordinator_and_the_producer_never_for_a_technician(client: TestClient, world: World,
+                                                                            workspace) -> None:
+    import subprocess
+    import sys
+
+    made = subprocess.run([sys.executable, "-m", "cli.main", "plan", "quote", "-p", "test", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    log_in(client, "prod")
+    overview = client.get("/")
+    assert 'class="money"' in overview.text and "Quote v1" in overview.text
+    page = client.get("/p/test")
+    assert "Money by stage" in page.text
+    quote_links = re.findall(r'href="(/p/test/files/[0-9a-f]+)" data-kind="money"', page.text)
+    assert len(quote_links) == 2  # the quote as HTML and PDF
+    pdf = [u for u in quote_links if client.get(u).headers["content-type"] == "application/pdf"]
+    assert len(pdf) == 1 and client.get(pdf[0]).content.startswith(b"%PDF")
+    client.cookies.clear()
+    log_in(client, "marie")
+    for url in ("/", "/p/test"):
+        text = client.get(url).text
+        assert 'class="money"' not in text and "data-kind=\"money\"" not in text
+    for url in quote_links:
+        assert client.get(url).status_code == 404
