@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, emit_json, err, out, settings
 from cli.commands.plan import PlanProduction, TodayOpt, UsageError, _date, _store, plan_app
+from cli.text import escape
 from config.atomic import write_text_atomic
 
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the documents; default: "
