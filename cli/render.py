@@ -13,7 +13,8 @@ from rich.text import Text
 
 from cli.text import visible
 from ingest.ingest import CardReport
-from media.model import Finding, MediaFile, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 

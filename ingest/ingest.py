@@ -24,7 +24,8 @@ from config.spec import TechSpec
 from ingest import mhl
 from ingest.hashing import hash_file
 from ingest.rules import check_duplicates, check_file
-from media.model import Finding, MediaFile, MediaKind, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 
 if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy

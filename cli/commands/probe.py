@@ -65,7 +65,7 @@ def probe(
         from cli.render import probe_table
 
         out.print(probe_table(items))
-    from media.model import Severity
+    from media.findings import Severity
 
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)
     raise typer.Exit(exit_code_for(errors))
