@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from pymediainfo import MediaInfo
 
+from config import children
 from media.bwf import BwfInfo, NotWave, read_bwf
 from media.model import AudioStream, Finding, MediaFile, MediaKind, Severity, VideoStream
 from media.qt_timecode import tmcd_start
@@ -114,7 +116,8 @@ def ffmpeg_check(path: Path, ffmpeg: str, mode: str, duration: float | None) -> 
         cmd += ["-sseof", "-2"]
     cmd += ["-i", str(path), "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
+        # In a session of its own: a Ctrl-C or a service stop is not a decode error (children.py).
+        proc = children.run(cmd, timeout=3600)
     except subprocess.TimeoutExpired:
         return ["decode timed out"], None
     pix_fmt = None
@@ -184,11 +187,16 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         errors.append("the file is cut short (MediaInfo: truncated)")
 
     bwf: BwfInfo | None = None
+    findings: list[Finding] = []
     if container == "Wave":
         try:
             bwf = read_bwf(path)
-        except (NotWave, OSError, ValueError):
+        except (NotWave, OSError, ValueError, struct.error) as exc:
             bwf = None
+            findings.append(Finding(rule="bwf", severity=Severity.WARNING,
+                                    message=f"BWF header chunks not readable: {exc}"))
+        else:
+            findings += [Finding(rule="bwf", severity=Severity.WARNING, message=p) for p in bwf.problems]
 
     video = None
     if videos:
@@ -256,7 +264,6 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         except TimecodeError as exc:
             errors.append(f"unreadable start timecode {raw!r}: {exc}")
 
-    findings: list[Finding] = []
     if container in ("MPEG-4", "QuickTime"):
         start, tc_rate = _trust_tmcd(path, start, tc_rate, fields, findings)
 

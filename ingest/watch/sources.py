@@ -73,7 +73,8 @@ class InotifySource:
             def on_any_event(self, event: FileSystemEvent) -> None:
                 src = os.fsdecode(event.src_path)
                 dest = os.fsdecode(event.dest_path) if event.dest_path else ""
-                events.put(FsEvent(FsKind(event.event_type), src, dest, event.is_directory))
+                events.put(FsEvent(FsKind(event.event_type), src, dest, event.is_directory,
+                                   getattr(event, "is_synthetic", False)))
                 wake.set()
 
         if self.observer is None:
