@@ -24,6 +24,7 @@ from config.settings import Production, Settings
 from config.spec import TechSpec
 from ingest import known, mhl
 from ingest.catalogue import Catalogue
+from ingest.claims import card_claim
 from ingest.hashing import ALGORITHMS, file_type, hash_file
 from ingest.rules import check_duplicates, check_file
 from media.model import Finding, MediaFile, MediaKind, Severity
@@ -185,6 +186,11 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
     source = Path(os.path.abspath(source))
     if not source.exists() and not source.is_symlink():
         raise PostprodError("no such file or folder", path=source)
+    with card_claim(ctx.catalogue, ctx.settings.data_path, ctx.production.name, source):
+        return _ingest_claimed(source, ctx)
+
+
+def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     settings, production = ctx.settings, ctx.production
     walked = scan(source, settings.ignore)
     report = CardReport(production=production.name, source=str(source), card=source.name, started_at=_now())

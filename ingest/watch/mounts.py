@@ -102,16 +102,35 @@ class Change(Enum):
     REMOUNTED = "remounted"  # there all along, but another folder now (mounted again, or replaced)
 
 
+def is_mount_point(path: str) -> bool:
+    """Another file system is mounted here (its device differs from its parent's)."""
+    try:
+        return os.stat(path).st_dev != os.stat(os.path.dirname(path.rstrip("/")) or "/").st_dev
+    except OSError:
+        return False
+
+
 @dataclass
 class FolderHealth:
-    """Which folders are down and why, and the identity of those that are up."""
+    """Which folders are down and why, and the identity of those that are up.
+
+    A folder that was a mount point and is not any more is down (the share was unmounted: what is left
+    is the empty folder it was mounted on), until something is mounted there again.
+    """
 
     down: dict[str, str] = field(default_factory=dict)
     identity: dict[str, tuple[int, int]] = field(default_factory=dict)
+    mounted: dict[str, bool] = field(default_factory=dict)
 
     def check(self, path: str) -> tuple[Change | None, str | None]:
         """Look at the folder again: what changed since the last look (and why it is down)."""
         ident, why = folder_state(path)
+        if ident is not None:
+            mount = is_mount_point(path)
+            if self.mounted.setdefault(path, mount) and not mount:
+                ident, why = None, "unmounted (the share is not mounted on it any more)"
+            elif mount:
+                self.mounted[path] = True
         if ident is None:
             if path in self.down:
                 return None, self.down[path]

@@ -86,6 +86,7 @@ class Unit:
     held_for: str = ""
     submitted: dict[str, FileState] = field(default_factory=dict)
     failures: int = 0
+    writers_at: float = float("-inf")  # when the OS was last asked who holds its files open for writing
 
     @property
     def source(self) -> str:

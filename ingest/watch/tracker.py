@@ -236,9 +236,16 @@ class Tracker:
             if not os.path.lexists(path):
                 self.gone(unit.folder, path, now)
 
-    def look_for_writers(self, unit: Unit) -> None:
+    def _open_and_settled(self, unit: Unit, now: float) -> bool:
+        if now - unit.writers_at < readiness.hold_seconds(self.rules.settle, self.check_every):
+            return False
+        return all(now - fs.changed_at >= self.rules.settle for fs in unit.files.values()) and \
+            any(fs.writing or fs.writer is not None for fs in unit.files.values())
+
+    def look_for_writers(self, unit: Unit, now: float) -> None:
         """Ask the OS which files of the unit a process holds open for writing (an open copy may be paused:
         nothing else shows it). Where it can tell for sure that nobody does, that overrides inotify."""
+        unit.writers_at = now
         found = open_for_writing(unit.files)
         for path, fs in unit.files.items():
             fs.writer = found.pids.get(path)
@@ -272,6 +279,10 @@ class Tracker:
             self.walk_card(unit, now)
         self.refresh(unit, now)
         why = self.blocked(unit, now)
+        if why is not None and self._open_and_settled(unit, now):
+            # Settled, but inotify saw no close (the writer paused, or a close went unseen): ask the OS.
+            self.look_for_writers(unit, now)
+            why = self.blocked(unit, now)
         if why is not None or now < unit.hold_until:
             return why or unit.held_for
         # Last look before handing it over: list the card and stat every file once more.
@@ -281,7 +292,7 @@ class Tracker:
                 return "card folder gone"
             self.walk_card(unit, now)
         self.refresh(unit, now, everything=True)
-        self.look_for_writers(unit)
+        self.look_for_writers(unit, now)
         why = self.blocked(unit, now)
         if why is None and unit.is_card:
             missing = self.manifest_missing(unit)

@@ -185,3 +185,21 @@ def test_a_decode_check_killed_from_outside_is_no_verdict(card: Path, settings, 
     assert list(Catalogue(settings.db_url).rows("test")) == []
     again = ingest_card(str(card), "test", settings)
     assert {f.status for f in again.files} == {"new"} and again.summary["errors"] == 0
+
+
+def test_two_ingests_of_one_card_at_once_ingest_each_file_once(card: Path, settings, ffmpeg, tmp_path):
+    """Two terminals, or a cron `watch --once` beside a manual ingest: one waits for the other."""
+    slow = settings.model_copy(update={"ffmpeg": str(slow_ffmpeg(tmp_path, ffmpeg, on_decode="sleep 1"))})
+    Catalogue(settings.db_url)  # the tables first: two creations at once race (the store's concern)
+    reports: list = []
+    threads = [threading.Thread(target=lambda: reports.append(ingest_card(str(card), "test", slow)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert len(reports) == 2
+    news = sorted(f.relpath for r in reports for f in r.files if f.status == "new")
+    assert news == sorted(f.relpath for f in reports[0].files)  # each file new in exactly one of them
+    assert len(list((card / "ascmhl").glob("*.mhl"))) == 1
+    assert all(action == "original" for _, _, action in actions_in_mhls(card, CLIP))
