@@ -7,6 +7,7 @@ A folder is identified by (device, inode): when a share is mounted again, the wa
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -102,12 +103,20 @@ class Change(Enum):
     REMOUNTED = "remounted"  # there all along, but another folder now (mounted again, or replaced)
 
 
-def is_mount_point(path: str) -> bool:
-    """Another file system is mounted here (its device differs from its parent's)."""
+def is_mount_point(path: str, mounts_file: str = "/proc/self/mounts") -> bool:
+    """Something is mounted on this folder (a bind mount of the same file system too: the mount table
+    says so, the device numbers do not)."""
+    target = os.path.realpath(path)
     try:
-        return os.stat(path).st_dev != os.stat(os.path.dirname(path.rstrip("/")) or "/").st_dev
+        with open(mounts_file, encoding="utf-8", errors="replace") as fh:
+            return any(len(parts) > 2 and _unescape(parts[1]) == target for parts in map(str.split, fh))
     except OSError:
-        return False
+        return os.path.ismount(target)
+
+
+def _unescape(field: str) -> str:
+    """Mount points are written with octal escapes for blanks (\\040) and backslashes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 @dataclass

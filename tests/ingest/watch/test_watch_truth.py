@@ -127,11 +127,13 @@ def test_a_share_unmounted_and_mounted_again(wsettings, workspace, clip, mode):
             until(lambda: any(e["event"] == "folder_back" for e in events))
             until(lambda: any(e["event"] == "ingested" and e["unit"] == "K002" for e in events))
             time.sleep(3 * SETTLE)
+        assert not [e for e in events if e["event"] in ("vanished", "ingest_failed")]
+        check_exactly_once(wsettings, {inbox / "K001" / "K001C001.mov": clip, inbox / "K002" / "K002C001.mov": clip})
+        assert events[-1]["event"] == "stopped"
+        gone = next(e for e in events if e["event"] == "folder_unavailable")
+        assert "unmounted" in gone["message"]
     finally:
         subprocess.run(["umount", str(inbox)], capture_output=True)
-    assert not [e for e in events if e["event"] in ("vanished", "ingest_failed")]
-    check_exactly_once(wsettings, {inbox / "K001" / "K001C001.mov": clip, inbox / "K002" / "K002C001.mov": clip})
-    assert events[-1]["event"] == "stopped"
 
 
 def test_a_folder_that_goes_and_comes_back_between_two_checks_is_learnt_again(wsettings, workspace, clip):
