@@ -32,7 +32,7 @@ CLIPS_PER_REEL = 50
 
 def build_catalogue(db: Path, clips: int) -> list[tuple[str, str, int]]:
     """Insert `clips` original rows straight into SQLite; returns (reel, clip name, start frame) per clip."""
-    Catalogue(f"sqlite:///{db}")  # creates the tables
+    Catalogue(f"sqlite:///{db}")  # makes the schema (the store's migrations)
     now = datetime.now(UTC).isoformat()
     rows, index = [], []
     for i in range(clips):
@@ -114,7 +114,7 @@ def main() -> None:
         import opentimelineio as otio
 
         from config.settings import load_settings
-        from flows.conform_check import check_conform
+        from conform.check import check_conform
 
         t0 = time.perf_counter()
         otio.adapters.read_from_file(str(edl), rate=25)
@@ -124,17 +124,17 @@ def main() -> None:
         check_conform(edl, "bench", settings, write_report=True)
         ours_in = time.perf_counter() - t0
         # The phases, one by one: our EDL reader against OTIO's is the like-for-like figure.
+        from conform.check import load_index
         from conform.match import conform
         from conform.report import render_html, report_data
         from conform.timeline import read_timeline
-        from flows.conform_check import load_index
 
         phases = {}
         t0 = time.perf_counter()
         tl = read_timeline(edl, rate=None, default_rate=RATE)
         phases["read_edl_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        index = load_index(settings, "bench")
+        index = load_index(Catalogue(settings.db_url), "bench")
         phases["load_and_index_catalogue_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         matched = conform(tl, index, 12)

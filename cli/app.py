@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.main
@@ -13,7 +13,8 @@ from rich.console import Console
 from typer import _click as click
 from typer.core import TyperArgument
 
-from config.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 app = typer.Typer(
     name="postprod",
@@ -86,6 +87,8 @@ def _global(
 
 
 def settings() -> Settings:
+    from config.settings import load_settings
+
     return load_settings(state.config)
 
 

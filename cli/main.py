@@ -40,7 +40,7 @@ def _quiet_environment() -> None:
 COMMANDS = {
     "conform": "conform", "demo": "demo", "deploy": "deploy", "worker": "deploy",
     "reconcile": "deploy", "submit": "deploy", "ingest": "ingest", "plan": "plan",
-    "probe": "probe", "proxy": "proxy", "qc": "qc", "watch": "watch",
+    "probe": "probe", "proxy": "proxy", "qc": "qc", "watch": "watch", "serve": "serve", "user": "serve",
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from conform.schema import ConformJson
 from ingest.ingest import CardReport
 from media.model import MediaFile
 from planning.money import schemas as money
@@ -21,7 +22,11 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
 SCHEMAS: dict[str, tuple[str, Any]] = {
     "probe": ("probe.schema.json", TypeAdapter(list[MediaFile])),
     "ingest": ("ingest.schema.json", TypeAdapter(list[CardReport])),
+    "conform": ("conform.schema.json", TypeAdapter(ConformJson)),
     "plan quote": ("plan-quote.schema.json", TypeAdapter(money.QuoteJson)),
+    "plan overrun": ("plan-overrun.schema.json", TypeAdapter(money.OverrunJson)),
+    "plan invoice": ("plan-invoice.schema.json", TypeAdapter(money.InvoiceJson)),
+    "plan pay": ("plan-pay.schema.json", TypeAdapter(money.PayJson)),
 }
 
 

@@ -118,6 +118,7 @@ class Settings(BaseSettings):
     prefect: PrefectSettings = PrefectSettings()  # config/servers.py: several storage servers
     analytics: bool = False
     productions: dict[str, Production] = {}
+    public_url: str | None = None  # where `postprod serve` is reached (https://post.example.org): links in mails
     smtp: SmtpSettings | None = None
     money: MoneySettings = MoneySettings()
 

@@ -50,8 +50,3 @@ def ffmpeg_version(ffmpeg: str) -> str:
     first = (out.stdout or out.stderr).splitlines()[:1]
     return first[0].split(" Copyright")[0] if first else "unknown"
 
-
-@lru_cache(maxsize=8)
-def ffmpeg_has_encoder(ffmpeg: str, encoder: str) -> bool:
-    out = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False)
-    return any(line.split()[1:2] == [encoder] for line in out.stdout.splitlines() if line.strip())

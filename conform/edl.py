@@ -32,7 +32,7 @@ from conform.edl_syntax import (
     timecode,
 )
 from conform.edl_text import decode, split_lines
-from conform.model import ConformFinding, Event, NotTaken, Timeline, TimelineError
+from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from media.model import Severity
 from media.timecode import TimecodeError, drop_frame_allowed, format_rate
 
@@ -52,13 +52,13 @@ def read_edl(path: Path, rate: Fraction | None, rate_source: str = "production",
     timeline = Timeline(name=None, path=str(path), format="cmx3600", rate=decision.rate, drop_frame=False,
                         rate_source=decision.source, encoding=decoded.encoding, line_endings=decoded.line_endings,
                         rate_reason=decision.reason)
-    timeline.findings.append(ConformFinding(
+    timeline.findings.append(conform_finding(
         "timeline_rate", f"read at {format_rate(decision.rate)} fps from the {decision.source}: {decision.reason}",
         severity=decision.severity, measured=format_rate(decision.rate)))
     reader = _Reader(path, timeline)
     timeline.accounting.padding = decoded.padding
     if decoded.padding:
-        timeline.findings.append(ConformFinding(
+        timeline.findings.append(conform_finding(
             "edl_note", f"DOS end-of-file padding at the end ({decoded.padding}) ignored", line=len(lines)))
     for line_no, raw in enumerate(lines, start=1):
         reader.line(line_no, raw)
@@ -82,17 +82,31 @@ class _Reader:
         self.wrong_rate: list[tuple[int, WrongRate]] = []
         self.frame_counts: list[int] = []
         self.groups = 0
+        self.unparsed: NotTaken | None = None  # the open run of unreadable lines (not event lines)
+        self.keep_run = False
+        # Runs whose one finding is rewritten at the end to name the whole run: (entry, index, rule, text).
+        self.run_findings: list[tuple[NotTaken, int, str, str]] = []
 
     def finding(self, rule: str, message: str, line: int | None, severity: Severity | None = None) -> None:
         event = self.group[-1].number if self.group else None
-        self.tl.findings.append(ConformFinding(rule, message, severity=severity, line=line, event=event))
+        self.tl.findings.append(conform_finding(rule, message, severity=severity, line=line, event=event))
 
     def not_taken(self, line_no: int, raw: str, why: str, *, event_line: bool) -> None:
-        """A line the events do not hold: counted, and a finding names it on its line."""
-        self.acc.not_taken.append(NotTaken(line_no, why, event_line=event_line))
+        """A line the events do not hold: counted, and a finding names it on its line. Lines that are not
+        event lines and follow each other for the same reason are one run: one entry, one finding."""
+        run = self.unparsed
+        if not event_line and run is not None and run.reason == why:
+            run.last_line, run.count = line_no, run.count + 1
+            self.keep_run = True
+            return
+        entry = NotTaken(line_no, why, event_line=event_line)
+        self.acc.not_taken.append(entry)
         rule = "unreadable_event" if event_line else "unparsed_line"
         what = "event line" if event_line else "line"
         self.finding(rule, f"{what} {line_no} not taken ({why}): {raw.strip()[:120]!r}", line_no)
+        if not event_line:
+            self.unparsed, self.keep_run = entry, True
+            self.run_findings.append((entry, len(self.tl.findings) - 1, rule, raw.strip()[:120]))
 
     def line(self, line_no: int, raw: str) -> None:
         self.acc.read += 1
@@ -100,6 +114,12 @@ class _Reader:
         if not line or line == "\x1a":
             self.acc.blank += 1
             return
+        self.keep_run = False
+        self.statement(line_no, raw, line)
+        if not self.keep_run:
+            self.unparsed = None
+
+    def statement(self, line_no: int, raw: str, line: str) -> None:
         upper = line.upper()
         tokens = line.split()
         if EVENT_NO.match(tokens[0]) and len(tokens) >= 2 and not upper.startswith(("FCM", "TITLE")):
@@ -194,14 +214,13 @@ class _Reader:
         run = self.repeats
         if run is not None:
             run.last_line, run.count = line_no, run.count + 1
-            run.reason = f"{run.count} event lines that repeat earlier ones exactly (the first repeats line {first})"
             return
         run = NotTaken(line_no, f"repeats line {first} exactly", event_line=True)
         self.repeats = run
         self.acc.not_taken.append(run)
-        self.tl.findings.append(ConformFinding(
-            "duplicate_event", f"event line {line_no} repeats line {first} exactly: not taken twice (a run of "
-            "repeats that follows is counted in this entry)", line=line_no))
+        self.tl.findings.append(conform_finding(
+            "duplicate_event", f"event line {line_no} repeats line {first} exactly: not taken twice", line=line_no))
+        self.run_findings.append((run, len(self.tl.findings) - 1, "duplicate_event", ""))
 
     def comment(self, text: str) -> None:
         self.acc.kinds["comment"] += 1
@@ -231,6 +250,10 @@ class _Reader:
         if m2 is None:
             self.not_taken(line_no, raw, "an M2 line without reel, speed and timecode", event_line=False)
             return
+        if not self.group and self.repeats is not None:
+            self.repeats.last_line = line_no  # the M2 of a repeated event line: part of the repeated block
+            self.acc.kinds["speed"] += 1
+            return
         if not self.group:
             why = self.orphan or "M2 speed change before any event"
             self.not_taken(line_no, raw, f"M2 of no event: {why}", event_line=False)
@@ -256,14 +279,28 @@ class _Reader:
         if target.freeze or m2.speed < 0 or m2.relative:
             target.source_in = start
 
+    def name_runs(self) -> None:
+        """A run's one finding names all its lines (findings are not changed in place: replaced)."""
+        for entry, index, rule, text in self.run_findings:
+            if entry.count == 1:
+                continue
+            span = f"lines {entry.line}-{entry.last_line}"
+            if rule == "duplicate_event":
+                entry.reason = f"{entry.count} event lines repeating earlier ones exactly (the first {entry.reason})"
+                message = f"event {span}: {entry.reason}; not taken twice"
+            else:
+                message = f"{span} ({entry.count} lines) not taken ({entry.reason}); the first: {text!r}"
+            self.tl.findings[index] = conform_finding(rule, message, line=entry.line)
+
     def finish(self) -> None:
+        self.name_runs()
         tl = self.tl
         tl.drop_frame = bool(self.record_df)
         tl.groups = self.groups
         if self.frame_counts:
             first = self.frame_counts[0]
             event = next(e for e in tl.events if e.line == first)
-            tl.findings.append(ConformFinding(
+            tl.findings.append(conform_finding(
                 "edl_note", f"{len(self.frame_counts)} event lines write timecodes as frame counts (first: line "
                 f"{first}, source in {event.source_in} at {format_rate(self.rate)} fps); read as frames since "
                 "00:00:00:00", line=first))

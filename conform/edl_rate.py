@@ -4,7 +4,10 @@ A CMX3600 list does not state its rate. What shows it: drop-frame markers (an FC
 or ';' timecodes) mean 29.97 (59.94); the largest frame field bounds it from below (a 27 rules out 25)
 and, over many timecodes, from above (400 timecodes that never pass 23 are not 25 fps); a title may say
 it ("CUT V3 23.976"); the catalogued media of the list's reels run at some rate; the production has one.
-The decision always comes with the reason, said in a finding.
+The order: --rate; FCM: DROP FRAME; the title; the catalogue; ';' timecodes (EDL-X and others write them
+for drop-frame, but some tools write them at any rate, so the title and the catalogue come first); the
+production; else the smallest standard rate that counts the frame fields. The decision always comes with
+the reason, said in a finding.
 """
 
 from __future__ import annotations
@@ -134,21 +137,25 @@ def decide(ev: RateEvidence, option: Fraction | None, production: Fraction,
     said = _frames_said(ev)
     if option is not None:
         return RateDecision(option, "option", f"--rate {_show(option)} ({said})")
-    if ev.fcm_drop_line is not None or ev.semicolon_line is not None:
-        rate = Fraction(60000, 1001) if ev.top >= 30 or nominal_fps(production) >= 48 else Fraction(30000, 1001)
-        marker = (f"FCM: DROP FRAME on line {ev.fcm_drop_line}" if ev.fcm_drop_line is not None
-                  else f"drop-frame timecodes (';') from line {ev.semicolon_line}")
-        return RateDecision(rate, "file", f"{marker}: drop-frame exists only at 29.97 and 59.94 ({said})")
+    if ev.fcm_drop_line is not None:
+        return _drop_frame(ev, production, f"FCM: DROP FRAME on line {ev.fcm_drop_line}", said)
     from_title = title_rate(ev.title)
+    skipped = []
     if from_title is not None:
         if _fits(from_title, ev):
             return RateDecision(from_title, "file", f"the title {ev.title!r} says {_show(from_title)} ({said})")
+        skipped.append(f"the title's {_show(from_title)} is contradicted by the frame fields")
     media = _catalogue_rate(ev, catalogue)
     if media is not None and not _improbable(media[0], ev):
         return RateDecision(media[0], "catalogue", f"{media[1]} ({said})")
+    if media is not None:
+        skipped.append(f"{media[1]}, which the frame fields make improbable")
+    if ev.semicolon_line is not None:
+        return _drop_frame(ev, production, f"drop-frame timecodes (';') from line {ev.semicolon_line}", said)
     if _fits(production, ev) and not _improbable(production, ev):
         doubt = [r for fps, r in FAMILIES if ev.top < fps < nominal_fps(production)]
-        reason = f"the production's rate; nothing in the list states one ({said})"
+        reason = f"the production's rate; nothing in the list states one ({said})" + "".join(
+            f"; {s}" for s in skipped)
         if doubt and ev.top >= 0:
             alt = " or ".join(_show(r) for r in doubt[:2])
             return RateDecision(production, "production", f"{reason}: {alt} would fit as well; if the list is "
@@ -162,10 +169,14 @@ def decide(ev: RateEvidence, option: Fraction | None, production: Fraction,
     same_count = [r for f, r in ((24, Fraction(24000, 1001)), (30, Fraction(30)), (60, Fraction(60)),
                                  (24, Fraction(24))) if f == fps and r != rate]
     alt = f" (or {_show(same_count[0])}: the same timecode count; give --rate to say which)" if same_count else ""
-    title_note = (f"; the title's {_show(from_title)} is contradicted by the frame fields"
-                  if from_title is not None else "")
+    notes = "".join(f"; {s}" for s in skipped)
     return RateDecision(rate, "file", f"{said}: {why}; read at {_show(rate)}, the smallest standard rate that "
-                        f"counts them{alt}{title_note}", Severity.WARNING)
+                        f"counts them{alt}{notes}", Severity.WARNING)
+
+
+def _drop_frame(ev: RateEvidence, production: Fraction, marker: str, said: str) -> RateDecision:
+    rate = Fraction(60000, 1001) if ev.top >= 30 or nominal_fps(production) >= 48 else Fraction(30000, 1001)
+    return RateDecision(rate, "file", f"{marker}: drop-frame exists only at 29.97 and 59.94 ({said})")
 
 
 def _catalogue_rate(ev: RateEvidence, catalogue: CatalogueRates | None) -> tuple[Fraction, str] | None:

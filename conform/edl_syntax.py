@@ -28,9 +28,10 @@ COMMENT_KEYS = {
     "FROM FILE": "source_file",
     "TO FILE": "to_file",
 }
-# Comments written without the star (Flame and others), Flame's tags, REM remarks: read as comments.
+# Comments written without the star (Flame and others), Flame's tags, REM remarks, Resolve's marker lines
+# (" |C:ResolveColorBlue |M:Marker 1 |D:1"): read as comments.
 STARLESS_COMMENTS = tuple(f"{key}:" for key in COMMENT_KEYS)
-TAGS = ("DLEDL:", "REM ", "REM\t", "REM:")
+TAGS = ("DLEDL:", "REM ", "REM\t", "REM:", "|C:", "|M:")
 # Statements we understand and do not need: they are not "unreadable".
 IGNORED_PREFIXES = ("SPLIT:", "AUD ", "AUD\t", ">>>", "EFFECTS NAME IS", "SWAP", "R1 ", "R2 ", "FCM=",
                     "TITLE=", "NOTE", "LOC:", "%")

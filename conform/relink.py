@@ -77,6 +77,31 @@ def write_relinked(result: ConformResult, out: Path) -> Path:
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
     except Exception as exc:
         raise TimelineError(f"the {adapter} writer failed: {type(exc).__name__}: {exc}", path=out) from exc
+    if adapter == "fcpx_xml":
+        text = _fcpx_offline(text, timeline)
     with atomic_path(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out
+
+
+def _fcpx_offline(text: str, timeline) -> str:
+    """otio-fcpx-xml-adapter writes a clip with a MissingReference as an asset at file:///tmp/<clip name>, a
+    file that does not exist and that an NLE may well find one day. Missing media stays offline: such
+    assets get an empty src, which the adapter (and an NLE) read back as offline media."""
+    import xml.etree.ElementTree as ET
+
+    import opentimelineio as otio
+
+    missing = {f"file:///tmp/{c.name}" for c in timeline.find_clips()
+               if isinstance(c.media_reference, otio.schema.MissingReference)}
+    real = {c.media_reference.target_url for c in timeline.find_clips()
+            if isinstance(c.media_reference, otio.schema.ExternalReference)}
+    invented = missing - real
+    if not invented:
+        return text
+    head, sep, body = text.partition("<fcpxml")
+    root = ET.fromstring(sep + body)  # our own writer's output, not user input
+    for asset in root.iter("asset"):
+        if asset.get("src") in invented:
+            asset.set("src", "")
+    return head + ET.tostring(root, encoding="unicode") + "\n"

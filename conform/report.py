@@ -26,7 +26,7 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
         row = r.event.as_dict()
         row["media"] = r.media.path if r.media else None
         row["matched_by"] = r.matched_by
-        row["findings"] = [f.as_dict() for f in r.findings]
+        row["findings"] = [f.conform_dict() for f in r.findings]
         events.append(row)
     counts = result.counts()
     acc = result.timeline.accounting
@@ -50,7 +50,7 @@ def report_data(result: ConformResult, *, production: str, relinked: str | None 
             "event_lines_not_taken": sum(n.count for n in acc.not_taken if n.event_line),
             "lines_not_taken": sum(n.count for n in acc.not_taken),
         },
-        "findings": [f.as_dict() for f in result.findings],
+        "findings": [f.conform_dict() for f in result.findings],
         "events": events,
         "relinked": relinked,
     }

@@ -28,21 +28,23 @@ M2   A001       000.0                10:00:00:20
 
 def conform_step(ctx) -> None:
     """Conform check: an EDL cut from the camera clips (one missing reel, one short handle) against the catalogue."""
-    from flows.conform_check import check_conform, record_conform
+    from flows.conform import run_conform
+    from flows.steps import use_prefect
 
     edl = ctx.workspace / "edit" / "demo_locked_cut.edl"
     if not edl.exists() or edl.read_text() != DEMO_EDL:
         write_text_atomic(edl, DEMO_EDL)
     settings = load_settings(ctx.config)
     relink = ctx.workspace / "edit" / "demo_locked_cut.relinked.otio"
-    if ctx.direct:
-        outcome = check_conform(edl, "demo", settings, relink=relink)
-        state = record_conform("demo", outcome, settings)
+    if not use_prefect(settings, direct=ctx.direct):  # no Prefect server: the flow's steps in this process
+        outcome, state = run_conform(edl, "demo", settings, relink=relink)
         data = outcome.data
     else:
         from flows.conform import conform_flow
+        from flows.deploy import prefect_api
 
-        data = conform_flow(str(edl), "demo", relink=str(relink), config=str(ctx.config))
+        with prefect_api(settings):
+            data = conform_flow(str(edl), "demo", relink=str(relink), config=str(ctx.config))
         state = data["stage_state"]
     s = data["summary"]
     rules = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items() if v)

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from config.atomic import write_text_atomic
 from config.settings import load_settings
+from demo.money import demo_costs, demo_quote
 from planning import digest as dg
 from planning import plan, schedule
 from planning.stages import StageState
@@ -22,7 +23,8 @@ PLAN_START_DAYS_AGO = 37  # today falls at the start of VFX, sound edit and fole
 
 def demo_csv(start: date) -> str:
     """Session reports as a coordinator receives them: a spreadsheet export, French headers, ';' separators.
-    Three VFX artists log 72 h of the 60 planned in three days; one row has negative hours."""
+    Three VFX artists log 74 h of the 60 planned in three days (one 10-hour day: overtime); one row has negative
+    hours."""
     def d(offset: int) -> str:
         return (start + timedelta(days=offset)).strftime("%d/%m/%Y")
 
@@ -32,7 +34,8 @@ def demo_csv(start: date) -> str:
     for day in range(3):
         for who in ("Inès", "Malik", "Zoé"):
             incident = "plans 12-14 : tracking refait, caméra instable" if (day, who) == (1, "Malik") else ""
-            rows.append(f"{d(35 + day)};{who};VFX;8;compositing séquence {day + 3};{incident}")
+            hours = 10 if incident else 8
+            rows.append(f"{d(35 + day)};{who};VFX;{hours};compositing séquence {day + 3};{incident}")
     rows.append(f"{d(35)};Zoé;VFX;-4;saisie erronée;")
     return "\n".join(rows) + "\n"
 
@@ -51,6 +54,7 @@ def demo_plan(ctx: DemoContext) -> None:
                     responsible={"vfx": "Studio Lumen", "grading": "Léa (colourist)"})
         ctx.say(f"   planned 'demo' from template 'fiction', starting {start}")
     start = store.production("demo")["planned_start"]
+    demo_quote(store, settings, ctx.say)
     rows = {r["stage"]: r for r in store.stage_rows("demo")}
     if rows["offline_edit"]["state"] != StageState.DONE.value:  # picture lock, on its planned day
         store.set_stage_state("demo", "offline_edit", StageState.DONE, note="picture lock signed off",
@@ -63,7 +67,8 @@ def demo_plan(ctx: DemoContext) -> None:
     for bad in result.bad:
         ctx.say(escape(f"   {csv.name}:{bad.line}: {bad.reason} (row left out)"))
     ctx.say(status_table(schedule.status(store, "demo", today)))  # type: ignore[arg-type]
-    d = dg.build(store, today)
+    money = demo_costs(store, settings, today, ctx.say)
+    d = dg.build(store, today, money=money)
     page = settings.reports_dir / "digest" / f"digest-{today.isoformat()}.html"
     write_text_atomic(page, d.html)
     store.record_digest(d.generated_at, str(page))

@@ -17,7 +17,8 @@ def proxy_step(ctx: DemoContext) -> None:
     """Making review proxies of the camera cards (H.264, 270 lines, burnt-in timecode)…"""
     from cli.commands.proxy import proxy_table
     from config.settings import load_settings
-    from flows.proxy import proxy_flow, run_proxies
+    from flows.proxy import run_proxies
+    from flows.steps import use_prefect
     from ingest.proxies.make import ProxyReport
 
     # A user preset is a TOML file like the built-ins: here h264-review at 270 lines, to keep the demo quick.
@@ -28,10 +29,14 @@ def proxy_step(ctx: DemoContext) -> None:
                           .replace("height = 540", "height = 270"))
     cards = [str(ctx.workspace / "ingest" / c) for c in CAMERA_CARDS]
     settings = load_settings(ctx.config)
-    if ctx.direct:
+    if not use_prefect(settings, direct=ctx.direct):  # no Prefect server: the flow's steps in this process
         report = run_proxies(cards, str(preset), "demo", settings)
     else:
-        report = ProxyReport.model_validate(proxy_flow(cards, str(preset), "demo", str(ctx.config)))
+        from flows.deploy import prefect_api
+        from flows.proxy import proxy_flow
+
+        with prefect_api(settings):
+            report = ProxyReport.model_validate(proxy_flow(cards, str(preset), "demo", str(ctx.config)))
     ctx.say(proxy_table(report))
     s = report.summary
     ctx.say(f"{s['made']} proxies made, {s['skipped']} already there (a re-run makes none), {s['errors']} "

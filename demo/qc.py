@@ -24,24 +24,29 @@ DEMO_MASTER = MasterSpec(width=1920, height=1080, seconds=14.0, codec="xdcam", v
 
 def qc_step(ctx: DemoContext) -> None:
     """QC of the PAD master (fr-pad-hd, one decode): a 14 s XDCAM HD422 1080i25 master with planted defects"""
-    import flows.qc_steps as qc_flows
+    from flows.qc import run_pad_qc
+    from flows.steps import use_prefect
 
     cfg = load_settings(ctx.config)
     master = ctx.workspace / "out" / "PAD" / "DEMO_PAD_v1.mxf"
     if not master.exists():
         master.parent.mkdir(parents=True, exist_ok=True)
         make_master(master, DEMO_MASTER, cfg.ffmpeg_exe())
-    if ctx.direct:
-        report = qc_flows.run_qc(str(master), "fr-pad-hd", cfg)
-        state = qc_flows.record_delivery("demo", report, cfg)
-    else:
-        from flows.qc import qc_flow
-        from qc.run import QcReport
-
-        report = QcReport.model_validate(qc_flow(str(master), "fr-pad-hd", "demo", str(ctx.config)))
+    if not use_prefect(cfg, direct=ctx.direct):  # no Prefect server: the flow's steps in this process
+        report = run_pad_qc(str(master), "fr-pad-hd", "demo", cfg)
         from planning.stages import Stage
         from planning.store import PlanningStore
 
+        state = PlanningStore(cfg.db_url).state("demo", Stage.PAD_DELIVERY)
+    else:
+        from flows.deploy import prefect_api
+        from flows.qc import qc_flow
+        from planning.stages import Stage
+        from planning.store import PlanningStore
+        from qc.run import QcReport
+
+        with prefect_api(cfg):
+            report = QcReport.model_validate(qc_flow(str(master), "fr-pad-hd", "demo", str(ctx.config)))
         state = PlanningStore(cfg.db_url).state("demo", Stage.PAD_DELIVERY)
     ctx.say(f"  {escape(Path(report.master).name)}: [bold]{report.verdict.upper()}[/] "
             f"({report.summary.get('errors', 0)} error(s), {report.summary.get('warnings', 0)} warning(s)), "

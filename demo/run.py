@@ -113,11 +113,12 @@ DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: list[DemoStep] = []
 
 from demo.conform import conform_step  # noqa: E402
+from demo.money import money_step  # noqa: E402
 from demo.plan import demo_plan  # noqa: E402
 from demo.proxy import proxy_step  # noqa: E402
 from demo.qc import qc_step  # noqa: E402
 from demo.watch import watch_step  # noqa: E402
 
 # Order matters: the watch folder and the proxies right after the ingest, then the conform check and the
-# PAD QC (which move their stages), and the plan's digest last.
-DEMO_STEPS.extend([watch_step, proxy_step, conform_step, qc_step, demo_plan])
+# PAD QC (which move their stages), the plan's digest (with the quote and its overrun alert), and the money last.
+DEMO_STEPS.extend([watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step])

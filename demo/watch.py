@@ -18,7 +18,8 @@ SETTLE = 0.5
 def watch_step(ctx: DemoContext) -> None:
     """Watch folder: a card copied slowly into the ingest folder is ingested once its copy has ended"""
     from cli.commands.watch import format_event
-    from flows.watch import direct_trigger, flow_trigger
+    from flows.deploy import api_url
+    from flows.watch import direct_trigger, server_trigger
     from ingest.watch import Watcher, folders_to_watch
 
     settings = load_settings(ctx.config, settle_seconds=SETTLE)
@@ -26,7 +27,8 @@ def watch_step(ctx: DemoContext) -> None:
     build = ctx.workspace / ".build" / "A002C001_261124_R1AB.mov"
     if not build.exists():
         make_clip(build, ClipSpec(**HD, timecode="09:00:00:00", reel="A002", audio_channels=2), settings.ffmpeg_exe())
-    trigger = direct_trigger(settings) if ctx.direct else flow_trigger(ctx.config)
+    # With a Prefect server, the card goes to its workers; without one, the ingest's steps run here.
+    trigger = server_trigger(settings) if api_url(settings) and not ctx.direct else direct_trigger(settings)
     events: list[dict] = []
 
     def emit(event: dict) -> None:

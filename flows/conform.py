@@ -1,35 +1,47 @@
-"""The conform check as a Prefect flow: the same plain steps (flows/conform_check.py), with run history,
-so an assistant can start it from the Prefect UI; its result moves the production's conform stage."""
+"""The conform check: an edit list read and matched against the catalogue, reported, optionally relinked;
+the production's conform stage moved.
+
+`run_conform` is the list of steps, run directly by `postprod conform` and as tasks by `conform_flow`, which
+an assistant can start from the Prefect UI.
+"""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
-
-from config.settings import Settings, load_settings
-from flows.conform_check import ConformOutcome, check_conform, record_conform
+from config.settings import Settings
+from conform.check import ConformOutcome, check_conform
+from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
 from planning.stages import StageState
+from planning.transitions import record_conform
+from store import Store, open_store
 
 
-@task(name="conform-check")
-def check_conform_task(timeline: str, production: str, settings: Settings, rate: str | None, handles: int | None,
-                       relink: str | None) -> ConformOutcome:
-    return check_conform(Path(timeline), production, settings, rate=rate, handles=handles,
-                         relink=Path(relink) if relink else None)
+def run_conform(timeline: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
+                handles: int | None = None, relink: Path | None = None, report_dir: Path | None = None,
+                record: bool = True, steps: Steps = DIRECT,
+                store: Store | None = None) -> tuple[ConformOutcome, StageState | None]:
+    """Check the edit list and write the reports; with `record`, move the conform stage (clean: in progress,
+    errors: blocked). Returns the outcome and the stage's new state (None when not recorded)."""
+    store = store or steps.run(open_store, settings.db_url, retry=True)
+    outcome = steps.run(check_conform, timeline, production, settings, rate=rate, handles=handles, relink=relink,
+                        report_dir=report_dir, store=store)
+    state = (steps.run(record_conform, settings.production(production).name, outcome, settings, store)
+             if record else None)
+    return outcome, state
 
 
-@task(name="record-conform")
-def record_conform_task(production: str, outcome: ConformOutcome, settings: Settings) -> StageState:
-    return record_conform(production, outcome, settings)
-
-
-@flow(name="conform")
-def conform_flow(timeline: str, production: str = "default", rate: str | None = None, handles: int | None = None,
-                 relink: str | None = None, config: str | None = None) -> dict[str, Any]:
+def _conform_flow(timeline: str, production: str = "default", rate: str | None = None, handles: int | None = None,
+                  relink: str | None = None, config: str | None = None) -> dict[str, Any]:
     """Check an edit list against the rushes catalogue, write the reports, move the conform stage."""
+    from config.settings import load_settings
+
     settings = load_settings(Path(config) if config else None)
-    outcome = check_conform_task(timeline, production, settings, rate, handles, relink)
-    state = record_conform_task(production, outcome, settings)
+    outcome, state = run_conform(Path(timeline), production, settings, rate=rate, handles=handles,
+                                 relink=Path(relink) if relink else None, steps=Tasks(settings))
     return {**outcome.data, "stage_state": str(state)}
+
+
+__getattr__ = prefect_flows(__name__, conform_flow=FlowSpec("conform", _conform_flow))

@@ -237,7 +237,8 @@ def card_signature(sources: list[str], ignore: list[str]) -> str:
 
 def submit_ingest(sources: list[str], production: str, settings: Settings | None = None, *,
                   config: str | None = None, direct: bool = False) -> Submission:
-    """Ingest cards: on the storage servers when a Prefect server is configured, else here, as today.
+    """Ingest cards: on the storage servers when a Prefect server is configured, else here, in this process
+    (the ingest flow's steps: no temporary Prefect server; `direct` is the same without a server).
 
     Submitted runs carry no settings path: each worker reads its own server's settings (POSTPROD_CONFIG).
     """
@@ -250,12 +251,10 @@ def submit_ingest(sources: list[str], production: str, settings: Settings | None
         key = f"ingest:{production}:{card_signature(sources, settings.ignore)}"
         return submit("ingest", {"sources": sources, "production": production}, settings, idempotency_key=key,
                       tags=[f"production:{production}"])
-    import flows.ingest as ingest_flows
+    from flows.ingest import run_ingest
 
-    if direct:
-        reports = ingest_flows.run_ingest(sources, production, settings)
-        return Submission(mode="local", result=[r.model_dump(mode="json") for r in reports])
-    return Submission(mode="local", result=ingest_flows.ingest_flow(sources, production, config))
+    reports = run_ingest(sources, production, settings)
+    return Submission(mode="local", result=[r.model_dump(mode="json") for r in reports])
 
 
 # -- runs whose server died ---------------------------------------------------------------------------------

@@ -1,82 +1,42 @@
-"""The ingest flow: each card is verified, probed, checked and catalogued; the plan hears of it."""
+"""The ingest: each card verified, probed, checked and catalogued; the rushes reception stage moved; the
+production's proxy presets made from the cards received.
+
+`run_ingest` is the list of steps, run directly by `postprod ingest` and the watch folders, and as tasks
+by the Prefect flow `ingest_flow` (flows/steps.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
-
-from config import __version__
-from config.settings import Settings, load_settings
-from ingest.catalogue import Catalogue
-from ingest.ingest import CardReport, IngestContext, ingest_source, report_rows
-from ingest.report import write_reports
-from planning.stages import Stage, StageState
-from planning.store import PlanningStore
-
-# Set by the command line to drive its progress bar: (card, relpath, bytes hashed).
-ProgressHook = Callable[[str, str, int], None]
-progress_hook: ProgressHook | None = None
+from config.settings import Settings
+from flows.proxy import run_proxies
+from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
+from ingest.card import IngestProgress, ingest_card
+from ingest.ingest import CardReport, report_rows
+from planning.transitions import record_reception
+from store import Store, open_store
 
 
-def ingest_card(source: str, production: str, settings: Settings) -> CardReport:
-    """Ingest one card or file and write its reports (a plain function; the flow runs it as a task)."""
-    prod = settings.production(production)
-    card = Path(source).name
-    hook = progress_hook
-    ctx = IngestContext(
-        settings=settings,
-        production=prod,
-        spec=prod.tech_spec(),
-        catalogue=Catalogue(settings.db_url),
-        ffmpeg=settings.ffmpeg_exe(),
-        tool_version=__version__,
-        progress=(lambda rel, n: hook(card, rel, n)) if hook else None,
-    )
-    report = ingest_source(Path(source), ctx)
-    return write_reports(report, settings.reports_dir)
-
-
-def record_reception(production: str, reports: list[CardReport], settings: Settings) -> StageState:
-    """Move the production's rushes reception stage: in progress, or done once the expected cards are in."""
-    prod = settings.production(production)
-    catalogue = Catalogue(settings.db_url)
-    sources = {row["source"] for row in catalogue.ingest_rows(production)}
-    done = prod.expected_cards is not None and len(sources) >= prod.expected_cards
-    state = StageState.DONE if done else StageState.IN_PROGRESS
-    expected = f" of {prod.expected_cards}" if prod.expected_cards else ""
-    PlanningStore(settings.db_url).set_state(
-        production, Stage.RUSHES_RECEPTION, state,
-        note=f"{len(sources)}{expected} card(s) or folder(s) received",
-        evidence={"ingests": [r.ingest_id for r in reports], "reports": [r.report_json for r in reports]},
-    )
-    return state
-
-
-def run_ingest(sources: list[str], production: str, settings: Settings) -> list[CardReport]:
-    """The same steps as the flow, without Prefect (no run history, no start-up cost)."""
-    from flows.proxy import proxies_after_ingest
-
-    reports = [ingest_card(s, production, settings) for s in sources]
-    record_reception(production, reports, settings)
-    proxies_after_ingest([r.source for r in reports], production, settings)  # the production's proxy_presets
+def run_ingest(sources: list[str], production: str, settings: Settings, *, steps: Steps = DIRECT,
+               progress: IngestProgress | None = None, store: Store | None = None) -> list[CardReport]:
+    """Ingest the cards, move the reception stage, make the production's proxies of what came in. One store
+    for the run (`store`, else opened here), handed to every step."""
+    store = store or steps.run(open_store, settings.db_url, retry=True)
+    reports = [steps.run(ingest_card, s, production, settings, progress=progress, store=store, retry=True)
+               for s in sources]
+    for report in reports:
+        steps.publish(publish_ingest, report, settings)
+    steps.run(record_reception, production, reports, settings, store, retry=True)
+    cards = [r.source for r in reports]
+    for preset in settings.production(production).proxy_presets if cards else []:
+        # Sound takes and documents the ingest received are not clips: ignored, not errors.
+        run_proxies(cards, preset, production, settings, strict=False, steps=steps, store=store)
     return reports
 
 
-@task(name="ingest-card")
-def ingest_card_task(source: str, production: str, settings: Settings) -> CardReport:
-    return ingest_card(source, production, settings)
-
-
-@task(name="record-reception")
-def record_reception_task(production: str, reports: list[CardReport], settings: Settings) -> StageState:
-    return record_reception(production, reports, settings)
-
-
-@task(name="publish-ingest")
-def publish_ingest_task(report: CardReport, settings: Settings) -> str | None:
+def publish_ingest(report: CardReport, settings: Settings) -> str | None:
     """The card's findings, summary and report link as Prefect artifacts; errors notify the coordinator."""
     from flows.publish import publish_summary
 
@@ -89,23 +49,17 @@ def publish_ingest_task(report: CardReport, settings: Settings) -> str | None:
                            failed=s.get("errors", 0) > 0)
 
 
-def _notify_failure(flow, flow_run, state):  # type: ignore[no-untyped-def]
-    from flows.publish import flow_failure_hook
+def _ingest_flow(sources: list[str], production: str = "default", config: str | None = None,
+                 progress: IngestProgress | None = None) -> list[dict[str, Any]]:
+    """Verify, probe, check and catalogue each card; move the production's rushes reception stage.
 
-    flow_failure_hook("ingest")(flow, flow_run, state)
-
-
-@flow(name="ingest", on_failure=[_notify_failure], on_crashed=[_notify_failure])
-def ingest_flow(sources: list[str], production: str = "default", config: str | None = None) -> list[dict[str, Any]]:
-    """Verify, probe, check and catalogue each card; move the production's rushes reception stage."""
-    from flows.publish import with_retries
+    `progress` is for a caller in the same process (the command line's progress bar); runs submitted to a
+    deployment leave it out."""
+    from config.settings import load_settings
 
     settings = load_settings(Path(config) if config else None)
-    from flows.proxy import proxies_after_ingest_task
-
-    reports = [with_retries(ingest_card_task, settings)(s, production, settings) for s in sources]
-    for r in reports:
-        publish_ingest_task(r, settings)
-    with_retries(record_reception_task, settings)(production, reports, settings)
-    proxies_after_ingest_task([r.source for r in reports], production, settings)  # the production's proxy_presets
+    reports = run_ingest(sources, production, settings, steps=Tasks(settings), progress=progress)
     return [r.model_dump(mode="json") for r in reports]
+
+
+__getattr__ = prefect_flows(__name__, ingest_flow=FlowSpec("ingest", _ingest_flow, notify="ingest"))

@@ -1,69 +1,46 @@
-"""The proxy flow: plan, encode each clip (bounded by the host-wide encode slots), write the ALEs.
+"""Proxies: plan the batch, encode each clip (bounded by the host-wide encode slots), write the ALEs.
 
 The bound holds across flows: every encode, in this flow, another flow run or a `postprod proxy` in a
 terminal, takes one of `proxy_workers` flock slots in the data directory before ffmpeg starts.
+`run_proxies` is the list of steps, run directly by `postprod proxy` and as tasks by `proxy_flow`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task, unmapped
-from prefect.cache_policies import NO_CACHE
+from config.settings import Settings
+from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
+from ingest.proxies.make import ProxyReport, finish_batch, make_proxy, plan_batch
+from store import Store
 
-from config.settings import Settings, load_settings
-from ingest.proxies.make import ClipResult, ProxyBatch, ProxyJob, ProxyReport, finish_batch, make_proxy, plan_batch
+# (source, frames encoded since the last call): the command line's progress bar.
+ProxyProgress = Callable[[str, int], None]
 
 
 def run_proxies(paths: list[str], preset: str, production: str, settings: Settings, *, out: str | None = None,
-                workers: int | None = None, strict: bool = True) -> ProxyReport:
-    """The same steps as the flow, without Prefect."""
-    from ingest.proxies.make import run_batch
-
-    batch = plan_batch([Path(p) for p in paths], preset, production, settings,
-                       out=Path(out) if out else None, workers=workers, strict=strict)
-    return run_batch(batch)
-
-
-@task(name="plan-proxies", cache_policy=NO_CACHE)
-def plan_task(paths: list[str], preset: str, production: str, settings: Settings, out: str | None,
-              workers: int | None) -> ProxyBatch:
-    return plan_batch([Path(p) for p in paths], preset, production, settings,
-                      out=Path(out) if out else None, workers=workers)
+                workers: int | None = None, lut: str | None = None, strict: bool = True, steps: Steps = DIRECT,
+                progress: ProxyProgress | None = None, store: Store | None = None) -> ProxyReport:
+    """Make verified proxies of cards or clips with one preset. `strict=False`: files that are not clips
+    (sound takes, documents) are ignored rather than errors. `store`: the run's (else the settings')."""
+    batch = steps.run(plan_batch, [Path(p) for p in paths], preset, production, settings,
+                      out=Path(out) if out else None, workers=workers, lut=Path(lut) if lut else None, strict=strict,
+                      store=store)
+    batch.progress = progress
+    results = steps.map(make_proxy, batch.jobs, batch, workers=batch.workers)
+    return steps.run(finish_batch, batch, results)
 
 
-@task(name="make-proxy", cache_policy=NO_CACHE)
-def make_proxy_task(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
-    return make_proxy(job, batch)
-
-
-@task(name="finish-proxies", cache_policy=NO_CACHE)
-def finish_task(batch: ProxyBatch, results: list[ClipResult]) -> ProxyReport:
-    return finish_batch(batch, results)
-
-
-@flow(name="proxy")
-def proxy_flow(paths: list[str], preset: str, production: str = "default", config: str | None = None,
-               out: str | None = None, workers: int | None = None) -> dict[str, Any]:
+def _proxy_flow(paths: list[str], preset: str, production: str = "default", config: str | None = None,
+                out: str | None = None, workers: int | None = None) -> dict[str, Any]:
     """Make verified proxies of cards or clips with one preset; returns the report (docs/proxy.md)."""
+    from config.settings import load_settings
+
     settings = load_settings(Path(config) if config else None)
-    batch = plan_task(paths, preset, production, settings, out, workers)
-    futures = make_proxy_task.map(batch.jobs, unmapped(batch))
-    results = [f.result() for f in futures]
-    report = finish_task(batch, results)
-    return report.model_dump(mode="json")
+    return run_proxies(paths, preset, production, settings, out=out, workers=workers,
+                       steps=Tasks(settings)).model_dump(mode="json")
 
 
-def proxies_after_ingest(cards: list[str], production: str, settings: Settings) -> list[ProxyReport]:
-    """The production's proxy presets, run on the cards an ingest just received (plain function)."""
-    presets = settings.production(production).proxy_presets
-    if not presets or not cards:
-        return []
-    # Sound takes and documents the ingest received are not clips: ignored, not errors.
-    return [run_proxies(cards, p, production, settings, strict=False) for p in presets]
-
-
-@task(name="proxies-after-ingest", cache_policy=NO_CACHE)
-def proxies_after_ingest_task(cards: list[str], production: str, settings: Settings) -> list[ProxyReport]:
-    return proxies_after_ingest(cards, production, settings)
+__getattr__ = prefect_flows(__name__, proxy_flow=FlowSpec("proxy", _proxy_flow))

@@ -1,11 +1,10 @@
-"""What the watcher does with a complete card: ingest it in-process, or through the Prefect ingest flow.
+"""What the watcher does with a complete card: ingest it in this process (the ingest flow's steps), or,
+with a Prefect server configured, submit it to the server's ingest deployment.
 
-A trigger is any callable IngestJob -> JobResult; a later deployment can submit to a Prefect server instead.
+A trigger is any callable IngestJob -> JobResult.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from config.settings import Settings
 from ingest.ingest import CardReport
@@ -33,34 +32,13 @@ def result_of(reports: list[CardReport]) -> JobResult:
 def direct_trigger(settings: Settings) -> Trigger:
     """The ingest flow's steps as plain functions, in this process (no Prefect start-up, no run history)."""
     from flows.ingest import run_ingest
-    from ingest.catalogue import Catalogue
-    from planning.store import PlanningStore
+    from store import Store
 
-    # Create the tables now: ingests running at once on a fresh database would race to create them.
-    Catalogue(settings.db_url)
-    PlanningStore(settings.db_url)
+    store = Store(settings.db_url)  # one for the watcher's life, its schema brought to HEAD now
 
     def trigger(job: IngestJob) -> JobResult:
         # The same steps as the ingest flow: reception stage, and the production's proxies.
-        return result_of(run_ingest([job.source], job.production, settings))
-
-    return trigger
-
-
-def flow_trigger(config: Path | None) -> Trigger:
-    """The Prefect ingest flow (a run per card in Prefect's history).
-
-    Without PREFECT_API_URL, the first flow run of the process starts Prefect's temporary server: on a busy
-    storage server that can take longer than Prefect's default 20 s, so allow it 2 minutes.
-    """
-    import os
-
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    from flows.ingest import ingest_flow
-
-    def trigger(job: IngestJob) -> JobResult:
-        raw = ingest_flow([job.source], job.production, str(config) if config else None)
-        return result_of([CardReport.model_validate(r) for r in raw])
+        return result_of(run_ingest([job.source], job.production, settings, store=store))
 
     return trigger
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,12 +23,13 @@ from config.errors import PostprodError
 from config.settings import Production, Settings
 from config.spec import TechSpec
 from ingest import known, mhl
-from ingest.catalogue import Catalogue
-from ingest.claims import card_claim
 from ingest.hashing import ALGORITHMS, file_type, hash_file
 from ingest.rules import check_duplicates, check_file
 from media.model import Finding, MediaFile, MediaKind, Severity
 from media.probe import probe_file
+
+if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
+    from ingest.catalogue import Catalogue, MediaRow
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -186,6 +187,8 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
     source = Path(os.path.abspath(source))
     if not source.exists() and not source.is_symlink():
         raise PostprodError("no such file or folder", path=source)
+    from ingest.claims import card_claim  # SQLAlchemy: not loaded by `postprod probe`, which uses scan()
+
     with card_claim(ctx.catalogue, ctx.settings.data_path, ctx.production.name, source):
         return _ingest_claimed(source, ctx)
 
@@ -309,13 +312,13 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                         "skipped without opening it", Severity.WARNING, status="skipped")
 
     row = ctx.catalogue.lookup(production.name, shown)
-    if row and row["status"] == "changed":
+    if row and row.status == "changed":
         return FileResult(path=shown, relpath=rel, status="changed", findings=[Finding(
             rule="changed_after_ingest", severity=Severity.ERROR,
             message="changed after its ingest: the catalogue keeps the original as evidence; re-ingest it "
                     "under another name if the new content is wanted",
-            expected=row["hash"], measured="different")])
-    if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+            expected=row.hash, measured="different")])
+    if row and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
         # As catalogued: what is known of it (its findings, an error state) is shown again.
         return FileResult(path=shown, relpath=rel, status="unchanged", media=known.stored_media(row))
 
@@ -352,14 +355,14 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         findings.append(Finding(rule="grew_after_ingest", severity=Severity.INFO,
                                 message="grew after its ingest with its earlier bytes unchanged (a copy that had "
                                         "not ended): ingested again, the earlier entry superseded",
-                                expected=str(row["size"]), measured=str(st.st_size)))
+                                expected=str(row.size), measured=str(st.st_size)))
     elif row is not None:
-        if row["hash"] and row["hash_algorithm"] in hashes and row["hash"] != hashes[row["hash_algorithm"]]:
+        if row.hash and row.hash_algorithm in hashes and row.hash != hashes[row.hash_algorithm]:
             ctx.catalogue.mark(production.name, shown, "changed")
             return FileResult(path=shown, relpath=rel, status="changed", hashes=hashes, findings=[Finding(
                 rule="changed_after_ingest", severity=Severity.ERROR,
                 message="changed after its ingest: the catalogue keeps the original as evidence",
-                expected=row["hash"], measured=hashes[row["hash_algorithm"]])])
+                expected=row.hash, measured=hashes[row.hash_algorithm])])
         status = "updated"  # same content, new mtime (touched): refresh the row
 
     try:
@@ -392,15 +395,15 @@ def _changed_since(path: Path, before: os.stat_result) -> bool:
     return (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
 
 
-def _grew_from(path: Path, size: int, row: dict[str, Any]) -> bool:
+def _grew_from(path: Path, size: int, row: MediaRow) -> bool:
     """The file is longer than when catalogued and starts with exactly the bytes catalogued then."""
-    if not row["hash"] or row["hash_algorithm"] not in ALGORITHMS or size <= row["size"]:
+    if not row.hash or row.hash_algorithm not in ALGORITHMS or size <= row.size:
         return False
     try:
-        prefix = hash_file(path, [row["hash_algorithm"]], limit=row["size"])
+        prefix = hash_file(path, [row.hash_algorithm], limit=row.size)
     except OSError:
         return False
-    return prefix[row["hash_algorithm"]] == row["hash"]
+    return prefix[row.hash_algorithm] == row.hash
 
 
 def report_rows(report: CardReport) -> list[dict[str, Any]]:

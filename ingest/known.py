@@ -7,9 +7,12 @@ in its media description, so every later ingest, report and probe of the file sa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from media.model import Finding, MediaFile, MediaKind, Severity
+
+if TYPE_CHECKING:
+    from ingest.catalogue import MediaRow
 
 ERROR_STATES = ("hash_mismatch", "unreadable", "changed")
 # Findings of the file itself (not of its media) that are kept with its row.
@@ -25,9 +28,9 @@ def status_of(media: MediaFile, findings: list[Finding]) -> str:
     return "ok"
 
 
-def in_error(row: dict[str, Any]) -> bool:
+def in_error(row: MediaRow) -> bool:
     """A row whose file was found bad (older catalogues: status ok but kind unreadable)."""
-    return row["status"] in ("hash_mismatch", "unreadable") or row["kind"] == MediaKind.UNREADABLE.value
+    return row.status in ("hash_mismatch", "unreadable") or row.kind == MediaKind.UNREADABLE.value
 
 
 def to_record(media: MediaFile, findings: list[Finding]) -> MediaFile:
@@ -36,21 +39,21 @@ def to_record(media: MediaFile, findings: list[Finding]) -> MediaFile:
     return media.with_findings(kept) if kept else media
 
 
-def stored_media(row: dict[str, Any]) -> MediaFile | None:
+def stored_media(row: MediaRow) -> MediaFile | None:
     try:
-        return MediaFile.model_validate_json(row["media_json"])
+        return MediaFile.model_validate_json(row.media_json)
     except ValueError:
         return None
 
 
-def known_findings(row: dict[str, Any], size: int, mtime_ns: int) -> list[Finding]:
+def known_findings(row: MediaRow, size: int, mtime_ns: int) -> list[Finding]:
     """The error findings the catalogue holds for a file that is as it was then (for `probe`)."""
-    if (row["size"], row["mtime_ns"]) != (size, mtime_ns):
+    if (row.size, row.mtime_ns) != (size, mtime_ns):
         return []
-    if row["status"] == "changed":
+    if row.status == "changed":
         return [Finding(rule="changed_after_ingest", severity=Severity.ERROR,
-                        message=f"catalogue: changed after its ingest on {row['first_seen']:%Y-%m-%d}",
-                        expected=row["hash"], measured="different")]
+                        message=f"catalogue: changed after its ingest on {row.first_seen:%Y-%m-%d}",
+                        expected=row.hash, measured="different")]
     media = stored_media(row)
     if media is None or not in_error(row):
         return []

@@ -13,7 +13,11 @@ from typing import Any
 from pymediainfo import MediaInfo
 
 from config import children
+from config.errors import ToolError
 from media.bwf import BwfInfo, NotWave, read_bwf
+from media.ffmpeg.caps import Job, capabilities
+from media.ffmpeg.commands import decode_check_command
+from media.ffmpeg.errors import failure, first_error
 from media.model import AudioStream, Finding, MediaFile, MediaKind, Severity, VideoStream
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
@@ -36,6 +40,8 @@ _REEL_PATTERNS = [
 _GENERIC_TC_NAMES = {"timecode", "time code", "timecode track", "tc", "tc1", "tmcd", "timecode1"}
 
 _PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
+_FFMPEG_TC_RE = re.compile(r"^\s+timecode\s+: (\d\d:\d\d:\d\d[:;.]\d\d)\s*$", re.MULTILINE)
+_FFMPEG_USAGE_RE = re.compile(r"Unrecognized option|Error splitting the argument list|Option not found")
 _FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
 
 
@@ -106,28 +112,31 @@ def clip_reel(clip_name: str) -> str | None:
     return None
 
 
-def ffmpeg_check(path: Path, ffmpeg: str, mode: str, duration: float | None) -> tuple[list[str], str | None]:
-    """Decode the file's end (or all of it) with ffmpeg: the errors it printed, and the video pix_fmt.
+def ffmpeg_check(path: Path, ffmpeg: str, mode: str,
+                 duration: float | None) -> tuple[list[str], str | None, str | None]:
+    """Decode the file's end (or all of it) with ffmpeg: the errors it printed, the video pix_fmt, and the
+    start timecode as ffmpeg reads it from the file (MXF's timecode component, QuickTime's tmcd).
 
     A truncated copy often still has a readable header; decoding its last seconds is what shows it.
     """
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "level+info"]
-    if mode == "tail" and duration and duration > 3:
-        cmd += ["-sseof", "-2"]
-    cmd += ["-i", str(path), "-map", "0:v?", "-map", "0:a?", "-f", "null", "-"]
+    cmd = decode_check_command(ffmpeg, path, tail_seconds=2 if mode == "tail" and duration and duration > 3 else None)
     try:
         # In a session of its own: a Ctrl-C or a service stop is not a decode error (children.py).
         proc = children.run(cmd, timeout=3600)
     except subprocess.TimeoutExpired:
-        return ["decode timed out"], None
+        return ["decode timed out"], None, None
+    if proc.returncode != 0 and _FFMPEG_USAGE_RE.search(proc.stderr):
+        # This ffmpeg refused the command itself: not a verdict on the file.
+        raise ToolError(failure(Job.DECODE_CHECK, path, proc.stderr, proc.returncode, capabilities(ffmpeg).version))
     pix_fmt = None
     match = _PIXFMT_RE.search(proc.stderr)
     if match:
         pix_fmt = match.group(1)
     errors = [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if _FFMPEG_ERROR_RE.match(line)]
     if proc.returncode != 0 and not errors:
-        errors = [proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"ffmpeg exit {proc.returncode}"]
-    return errors, pix_fmt
+        errors = [first_error(proc.stderr, proc.returncode)]
+    tc = _FFMPEG_TC_RE.search(proc.stderr)
+    return errors, pix_fmt, tc.group(1) if tc else None
 
 
 def probe_file(
@@ -307,7 +316,9 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
     if ffmpeg and (decode_check != "none" or needs_pixfmt):
         mode = decode_check if decode_check != "none" else "tail"
-        decode_errors, pix_fmt = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+        decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+        if container == "MXF" and ffmpeg_tc and start is not None:
+            _trust_ffmpeg_timecode(ffmpeg_tc, start, fields, findings)
         if decode_check != "none" and decode_errors:
             first = decode_errors[0]
             more = f" (and {len(decode_errors) - 1} more errors)" if len(decode_errors) > 1 else ""
@@ -346,3 +357,19 @@ def _trust_tmcd(path: Path, start: Timecode | None, rate: Fraction | None, field
     fields["timecode_source"] = "tmcd"
     return sample, sample.rate
 
+
+
+def _trust_ffmpeg_timecode(read: str, start: Timecode, fields: dict[str, Any], findings: list[Finding]) -> None:
+    """MXF: ffmpeg's reading of the timecode component over MediaInfo's where they differ, with an info finding."""
+    try:
+        theirs = Timecode.parse(read, start.rate, ";" in read or None)
+    except TimecodeError:
+        return
+    if theirs.format() == start.format():
+        return
+    findings.append(Finding(
+        rule="timecode.source", severity=Severity.INFO,
+        message=f"start timecode: ffmpeg reads {theirs.format()} from the MXF timecode component, MediaInfo "
+                f"reads {start.format()}; ffmpeg's reading of the file is kept",
+        expected=theirs.format(), measured=start.format()))
+    fields.update(start_timecode=theirs.format(), drop_frame=theirs.drop_frame)

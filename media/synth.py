@@ -14,6 +14,7 @@ from pathlib import Path
 from config.atomic import atomic_path, write_bytes_atomic
 from config.errors import ToolError
 from media.bwf import bext_chunk, ixml_document, write_bwf
+from media.ffmpeg.commands import synth_command
 from media.timecode import Timecode, format_rate
 
 VIDEO_CODECS: dict[str, list[str]] = {
@@ -42,11 +43,11 @@ class ClipSpec:
     interlaced: str | None = None  # "tff" | "bff"
     vfr: bool = False
     pixel_aspect: Fraction | None = None
+    audio_seconds: float | None = None  # sound that ends before the picture (a camera stopping its sound first)
 
 
 def run_ffmpeg(ffmpeg: str, args: list[str]) -> None:
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(synth_command(ffmpeg, args), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ToolError(f"ffmpeg failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
 
@@ -58,7 +59,8 @@ def make_clip(out: Path, spec: ClipSpec, ffmpeg: str) -> Path:
     video_src = f"testsrc2=size={spec.width}x{spec.height}:rate={rate}"
     args = ["-f", "lavfi", "-i", video_src]
     for i in range(spec.audio_channels):
-        args += ["-f", "lavfi", "-i", f"sine=frequency={440 * (i + 1)}:sample_rate={spec.sample_rate}"]
+        short = f":duration={spec.audio_seconds}" if spec.audio_seconds is not None else ""
+        args += ["-f", "lavfi", "-i", f"sine=frequency={440 * (i + 1)}:sample_rate={spec.sample_rate}{short}"]
     filters = []
     if spec.vfr:
         # A phone: frames arrive at uneven times.

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from config.errors import PostprodError
 from planning import schedule
+from planning.links import production_url, report_url
 from planning.schedule import ProductionStatus
 from planning.stages import StageState
 from planning.store import PlanningStore
@@ -59,6 +60,7 @@ class Digest:
     blocked: list[Item]
     finished: list[dict[str, Any]]
     html: str = ""
+    money: Any = None  # planning.money.service.MoneyCheck, when the caller computed it
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -72,11 +74,15 @@ class Digest:
                          "links": [link.href or link.text for link in i.links]} for i in self.blocked],
             "finished": [{"production": f["production"], "stage": f["stage"], "at": f["at"].isoformat()}
                          for f in self.finished],
+            "overruns": [a.to_json() for a in self.money.alerts] if self.money is not None else [],
+            "money": {name: {k: v for k, v in pm.to_json().items() if k not in ("stages", "findings")}
+                      for name, pm in self.money.money.items()} if self.money is not None else {},
         }
 
     def subject(self) -> str:
+        overruns = f", {len(self.money.alerts)} overrun(s)" if self.money is not None and self.money.alerts else ""
         return (f"postprod digest {self.today.isoformat()}: {len(self.late)} late, {len(self.blocked)} blocked, "
-                f"{len(self.finished)} finished")
+                f"{len(self.finished)} finished{overruns}")
 
     def text(self) -> str:
         lines = [self.subject(), ""]
@@ -85,12 +91,17 @@ class Digest:
             lines += [f"  {i.production} / {i.label}: {'; '.join(i.why)}" for i in items] or ["  none"]
         lines.append("Finished since the last digest:")
         lines += [f"  {f['production']} / {f['label']} ({f['at']:%Y-%m-%d})" for f in self.finished] or ["  none"]
+        if self.money is not None:
+            lines.append("Overruns to negotiate:")
+            lines += [f"  {a.text()}" for a in self.money.alerts] or ["  none"]
         lines.append("\nThe HTML part has the timeline of plan against actual.")
         return "\n".join(lines) + "\n"
 
 
-def evidence_links(evidence: dict[str, Any]) -> list[Link]:
-    """Links to the reports an update's evidence names (QC, conform, ingest reports; session reports)."""
+def evidence_links(evidence: dict[str, Any], production: str | None = None,
+                   public_url: str | None = None) -> list[Link]:
+    """Links to the reports an update's evidence names (QC, conform, ingest reports; session reports): to the
+    web page's copy when a public URL is set, else to the file."""
     links: list[Link] = []
 
     def add(value: Any) -> None:
@@ -107,7 +118,8 @@ def evidence_links(evidence: dict[str, Any]) -> list[Link]:
         if path.is_absolute():
             html_sibling = path.with_suffix(".html")
             target = html_sibling if path.suffix == ".json" and html_sibling.exists() else path
-            links.append(Link(target.name, target.as_uri()))
+            href = report_url(public_url, production, target) if public_url and production else target.as_uri()
+            links.append(Link(target.name, href))
         else:
             links.append(Link(value, None))  # a session report's FILE:LINE
 
@@ -141,7 +153,8 @@ def evidence_links(evidence: dict[str, Any]) -> list[Link]:
     return kept
 
 
-def build(store: PlanningStore, today: date, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
+def build(store: PlanningStore, today: date, *, since: datetime | None = None, now: datetime | None = None,
+          money: Any = None, public_url: str | None = None) -> Digest:
     """Gather and render the digest (nothing recorded: `record` does that once it is written or sent)."""
     now = now or datetime.now().astimezone()
     since = since if since is not None else store.last_digest_at()
@@ -159,16 +172,18 @@ def build(store: PlanningStore, today: date, *, since: datetime | None = None, n
                          for r in incidents_of.get((ps.production, st.stage), [])]
             item = Item(production=ps.production, stage=st.stage, label=st.label, state=st.state.value,
                         why=st.reasons or ([st.note] if st.note else ["marked late"]),
-                        links=evidence_links(st.evidence), incidents=incidents, late_by_days=st.late_by_days)
+                        links=evidence_links(st.evidence, ps.production, public_url), incidents=incidents,
+                        late_by_days=st.late_by_days)
             (late if st.state == StageState.LATE else blocked).append(item)
     finished = store.finished_since(since)
     for f in finished:
         f["label"] = labels.get((f["production"], f["stage"]), f["stage"])
-        f["links"] = evidence_links(f["evidence"])
+        f["links"] = evidence_links(f["evidence"], f["production"], public_url)
     digest = Digest(generated_at=now, today=today, since=since, statuses=statuses, late=late, blocked=blocked,
-                    finished=finished)
+                    finished=finished, money=money)
+    pages = {ps.production: production_url(public_url, ps.production) for ps in statuses} if public_url else {}
     digest.html = _template().render(
-        d=digest, gantts={ps.production: gantt(ps) for ps in statuses})
+        d=digest, gantts={ps.production: gantt(ps) for ps in statuses}, money=money, pages=pages)
     return digest
 
 
@@ -221,14 +236,20 @@ def _d(value: date | None) -> str:
 
 def send(digest: Digest, smtp: Any) -> list[str]:
     """Send the digest (HTML with a plain-text part) with the [smtp] settings; returns the recipients."""
+    return send_message(smtp, digest.subject(), digest.text(), digest.html)
+
+
+def send_message(smtp: Any, subject: str, text: str, html_part: str | None) -> list[str]:
+    """One message (plain text, and HTML when given) with the [smtp] settings; returns the recipients."""
     msg = EmailMessage()
-    msg["Subject"] = digest.subject()
+    msg["Subject"] = subject
     msg["From"] = smtp.sender
     msg["To"] = ", ".join(smtp.to)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain="postprod")
-    msg.set_content(digest.text())
-    msg.add_alternative(digest.html, subtype="html")
+    msg.set_content(text)
+    if html_part is not None:
+        msg.add_alternative(html_part, subtype="html")
     where = f"{smtp.host}:{smtp.port}"
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:

@@ -50,6 +50,7 @@ class ImportResult:
     bad: list[BadRow] = field(default_factory=list)
     imported: bool = True
     late: dict[str, list[str]] = field(default_factory=dict)
+    productions: set[str] = field(default_factory=set)  # those the good rows are about
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.path, "imported": self.imported, "added": self.added, "already_there": self.already,
@@ -69,6 +70,7 @@ def import_csv(store: PlanningStore, path: Path, *, production: str | None, all_
         result.imported = False
         return result
     result.added, result.already = store.add_reports(parsed.good)
+    result.productions = {r.production for r in parsed.good}
     for prod in sorted({r.production for r in parsed.good}):
         became = reconcile(store, prod, today)
         if became:

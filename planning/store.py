@@ -1,7 +1,7 @@
 """The planning store: productions, their planned stages, session reports and every state change with its evidence.
 
-SQLAlchemy Core over SQLite (default) or PostgreSQL; the schema is made and upgraded by the Alembic migrations
-in planning/migrations (version table `planning_alembic_version`: the catalogue shares the database).
+SQLAlchemy Core over SQLite (default) or PostgreSQL, on the one store (store/): the tables are described in
+store/tables.py and made and upgraded by the store's Alembic migrations; the catalogue shares the database.
 Every write to a production first bumps that production's row (`revision`), inside the same transaction:
 on PostgreSQL that row lock, on SQLite the database write lock, serialises concurrent writers of one
 production, so no update is lost and reads made after it in the transaction are current.
@@ -9,119 +9,27 @@ production, so no update is lost and reads made after it in the transaction are 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    func,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import Connection, Table, func, or_, select, update
 
-from config.db import DatabaseError, engine_for, unreachable
 from config.errors import PostprodError
 from planning.stages import Stage, StageState
 from planning.stages import label as stage_label
+from store import Store
+from store.tables import digests, productions, session_reports, stage_events, stages
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+__all__ = ["PlanError", "PlanningStore", "SessionReport", "digests", "productions", "session_reports",
+           "stage_events", "stages"]
 
-metadata = MetaData()
-
-productions = Table(
-    "productions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("template", String(200)),
-    Column("delivery_profile", String(200)),
-    Column("hours_per_day", Float, nullable=False, server_default="8"),
-    Column("planned_start", Date),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revision", Integer, nullable=False, server_default="0"),
-)
-
-stages = Table(
-    "stages",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("production", String(200), nullable=False),
-    Column("stage", String(40), nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("note", Text),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("label", String(200)),
-    Column("position", Integer),
-    Column("planned_start", Date),
-    Column("planned_end", Date),
-    Column("planned_minutes", Integer),
-    Column("responsible", String(200)),
-    Column("depends_on", Text),
-    Column("actual_start", Date),
-    Column("actual_end", Date),
-    Column("evidence", Text),
-    Column("revision", Integer, nullable=False, server_default="0"),
-    UniqueConstraint("production", "stage", name="uq_stage"),
-)
-
-stage_events = Table(
-    "stage_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("production", String(200), nullable=False, index=True),
-    Column("stage", String(40), nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("note", Text),
-    Column("evidence", Text),  # JSON: which run, which report
-    Column("at", DateTime(timezone=True), nullable=False),
-)
-
-session_reports = Table(
-    "session_reports",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("production", String(200), nullable=False),
-    Column("stage", String(40), nullable=False),
-    Column("technician", String(200), nullable=False),
-    Column("work_date", Date, nullable=False),
-    Column("minutes", Integer, nullable=False),
-    Column("done", Text, nullable=False),
-    Column("incidents", Text),
-    Column("source", Text),
-    Column("fingerprint", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("production", "fingerprint", name="uq_session_report"),
-)
-
-digests = Table(
-    "digests",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("path", Text),
-    Column("sent_to", Text),
-)
+# A session report counts (hours, money) unless the coordinator rejected it.
+COUNTED = or_(session_reports.c.review.is_(None), session_reports.c.review != "rejected")
 
 STARTED = {StageState.IN_PROGRESS, StageState.DONE, StageState.LATE}
 
@@ -154,10 +62,6 @@ class PlanError(PostprodError):
     """A planning request that cannot be done (no plan, unknown stage, plan already made)."""
 
 
-_migrated: set[str] = set()
-_keepers: dict[str, sqlite3.Connection] = {}
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -170,101 +74,25 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class PlanningStore:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        try:
-            self.engine = engine_for(url)
-        except OSError as exc:  # the SQLite file's folder cannot be made
-            raise DatabaseError(f"cannot use the database {url}: {exc.strerror or exc}") from exc
-        self._keep_open()
-        try:
-            self._migrate()
-        except OperationalError as exc:
-            raise unreachable(url, exc) from exc
-        except DBAPIError as exc:
-            raise DatabaseError(f"cannot use the planning database: {str(exc.orig).strip().splitlines()[0]}") from exc
+    def __init__(self, store: Store | str) -> None:
+        self.store = Store.of(store)
+        self.url = self.store.url
+        self.engine = self.store.engine
 
-    def _keep_open(self) -> None:
-        """SQLite: hold one idle connection for the life of the process. The shared engine opens and closes a
-        connection per transaction (NullPool); when the closing one is the last, SQLite checkpoints and removes
-        the WAL each time, which costs more than the transaction itself."""
-        db = self.engine.url.database
-        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:" or self.url in _keepers:
-            return
-        try:
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-            _keepers[self.url] = sqlite3.connect(db, check_same_thread=False)
-        except (sqlite3.Error, OSError):
-            pass  # the engine's own connection reports the problem, with the URL
-
-    # --- schema -----------------------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        """Bring the schema to the newest migration (once per process and URL; one process at a time)."""
-        if self.url in _migrated:
-            return
-        from alembic import command
-        from alembic.config import Config
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(cfg).get_current_head()
-        with self._migration_lock() as conn:
-            current = MigrationContext.configure(
-                conn, opts={"version_table": "planning_alembic_version"}).get_current_revision()
-            if current != head:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-            conn.commit()
-        _migrated.add(self.url)
-
-    @contextmanager
-    def _migration_lock(self) -> Iterator[Connection]:
-        if self.engine.dialect.name == "postgresql":
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT pg_advisory_lock(7007007)"))
-                conn.commit()
-                try:
-                    yield conn
-                finally:
-                    conn.rollback()
-                    conn.execute(text("SELECT pg_advisory_unlock(7007007)"))
-                    conn.commit()
-            return
-        db = self.engine.url.database
-        if self.engine.dialect.name == "sqlite" and db and db != ":memory:":
-            lock = Path(db).with_name(Path(db).name + ".migrate-lock")
-            with lock.open("a") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    with self.engine.connect() as conn:
-                        yield conn
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
-            return
-        with self.engine.connect() as conn:
-            yield conn
+    # --- transactions -----------------------------------------------------------------------------------
 
     @contextmanager
     def _write(self, production: str) -> Iterator[Connection]:
         """A transaction that holds the production's lock from its first statement."""
-        try:
-            with self.engine.begin() as conn:
-                self._lock(conn, production)
-                yield conn
-        except OperationalError as exc:
-            raise unreachable(self.url, exc) from exc
+        with self.store.write() as conn:
+            self._lock(conn, production)
+            yield conn
 
     def _read(self) -> Any:
-        try:
-            return self.engine.connect()
-        except OperationalError as exc:
-            raise unreachable(self.url, exc) from exc
+        return self.store.read()
 
     def _insert(self, table: Table) -> Any:
-        return (postgresql.insert(table) if self.engine.dialect.name == "postgresql" else sqlite.insert(table))
+        return self.store.insert(table)
 
     def _lock(self, conn: Connection, production: str) -> None:
         stmt = self._insert(productions).values(name=production, created_at=_now(), revision=1)
@@ -411,13 +239,36 @@ class PlanningStore:
                     added += 1
         return added, duplicates
 
-    def reports(self, production: str, stage: str | None = None) -> list[dict[str, Any]]:
+    def reports(self, production: str, stage: str | None = None, *,
+                include_rejected: bool = False) -> list[dict[str, Any]]:
+        """The production's session reports, oldest first; those the coordinator rejected only when asked
+        (they are kept, but count for nothing: no hours, no money)."""
         query = select(session_reports).where(session_reports.c.production == production)
+        if not include_rejected:
+            query = query.where(COUNTED)
         if stage is not None:
             query = query.where(session_reports.c.stage == stage)
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(
                 query.order_by(session_reports.c.work_date, session_reports.c.id))]
+
+    def review_report(self, production: str, report_id: int, review: str, *, by: str, minutes: int | None = None,
+                      done: str | None = None) -> bool:
+        """The coordinator's verdict on a report: accepted, corrected (new hours, the technician's kept) or
+        rejected (kept, but no longer counted). False when the production has no such report."""
+        with self._write(production) as conn:
+            row = conn.execute(select(session_reports).where(session_reports.c.id == report_id,
+                                                             session_reports.c.production == production)).first()
+            if row is None:
+                return False
+            values: dict[str, Any] = {"review": review, "reviewed_by": by, "reviewed_at": _now()}
+            if review == "corrected" and minutes is not None:
+                values["minutes"] = minutes
+                values["original_minutes"] = row.original_minutes if row.original_minutes is not None else row.minutes
+                if done:
+                    values["done"] = done
+            conn.execute(update(session_reports).where(session_reports.c.id == report_id).values(**values))
+        return True
 
     def incidents(self, last: int = 3) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """The latest reported incidents per (production, stage), oldest first."""
@@ -438,7 +289,7 @@ class PlanningStore:
             func.sum(session_reports.c.minutes).label("minutes"), func.count().label("reports"),
             func.min(session_reports.c.work_date).label("first"), func.max(session_reports.c.work_date).label("last"),
             func.count(session_reports.c.incidents).label("incidents"),
-        ).group_by(session_reports.c.production, session_reports.c.stage)
+        ).where(COUNTED).group_by(session_reports.c.production, session_reports.c.stage)
         if production is not None:
             query = query.where(session_reports.c.production == production)
         with self._read() as conn:
@@ -453,12 +304,8 @@ class PlanningStore:
             return _aware(conn.execute(select(func.max(digests.c.at))).scalar())
 
     def record_digest(self, at: datetime, path: str | None, sent_to: list[str] | None = None) -> None:
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(digests.insert().values(at=at, path=path,
-                                                     sent_to=", ".join(sent_to) if sent_to else None))
-        except OperationalError as exc:
-            raise unreachable(self.url, exc) from exc
+        with self.store.write() as conn:
+            conn.execute(digests.insert().values(at=at, path=path, sent_to=", ".join(sent_to) if sent_to else None))
 
     def finished_since(self, since: datetime | None) -> list[dict[str, Any]]:
         """Stages moved to done after a time (all productions), oldest first."""

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, field_serializer
 
 from config.errors import PostprodError, ToolError
 from media.ffmpeg.caps import Job, capabilities
+from media.ffmpeg.commands import qc_command
 from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
 from qc.meters import PictureMeter, SoundMeter, db, matrix_for
@@ -217,8 +218,6 @@ def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg
                   threads: int = 0, framelog_quiet: bool = True) -> list[str]:
     """The one ffmpeg command: raw reduced picture on stdout, raw sound on `audio_fd`, the rest into `work`."""
     w, h = size
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+error",
-           "-threads", str(threads), "-i", str(media.path)]
     # Picture: one area-average downscale straight to 4:4:4; each frame's time goes to a file (the raw
     # stream has none), which is how missing frames are found.
     picture = (f"[0:v:0]scale=w={w}:h={h}:flags=area,format={raw_format(depth)},"
@@ -228,10 +227,9 @@ def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg
     strip = ("[0:v:0]crop=w='max(min(iw,64),trunc(iw/32)*2)':h=ih:x='trunc((iw-ow)/4)*2':y=0,extractplanes=y,"
              f"idet,metadata=mode=print:key=lavfi.idet.multiple.current_frame"
              f":file={work / 'idet.txt'}[vfield]")
-    cmd += ["-filter_complex", picture, "-filter_complex", strip]
-    null_maps = ["-map", "[vfield]"]
+    graphs, measured = [picture, strip], ["[vfield]"]
     channels = _channels(media)
-    sound_out: list[str] = []
+    sound: tuple[str, int] | None = None
     if channels:
         total = len(channels)
         lud = [c - 1 for c in profile.loudness.channels if 0 < c <= total]
@@ -243,19 +241,17 @@ def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg
             quiet = ":framelog=quiet" if framelog_quiet else ""
             chains.append(f"{pad}{trim}ebur128=peak=true:metadata=1{quiet},"
                           f"ametadata=mode=print:file={work / 'r128.txt'}[aout]")
-            cmd += ["-filter_complex", ";".join(chains)]
-            null_maps += ["-map", "[aout]"]
+            graphs.append(";".join(chains))
+            measured.append("[aout]")
         if audio_fd is not None:
             chains, pad = _gather(channels, list(range(total)), "r")
             rate = f":sample_rates={sample_rate}" if sample_rate else ""
             chains.append(f"{pad}aformat=sample_fmts=flt{rate},ametadata=mode=add:key=postprod.audio:value=1,"
                           f"ametadata=mode=print:file={work / 'audio.txt'}[araw]")
-            cmd += ["-filter_complex", ";".join(chains)]
-            sound_out = ["-map", "[araw]", "-f", "f32le", f"pipe:{audio_fd}"]
-    cmd += ["-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
-    cmd += [*null_maps, "-f", "null", "-"]
-    cmd += sound_out
-    return cmd
+            graphs.append(";".join(chains))
+            sound = ("[araw]", audio_fd)
+    return qc_command(ffmpeg, media.path, graphs=graphs, picture="[vpic]", measured=measured, sound=sound,
+                      threads=threads)
 
 
 def _read_exact(fh: IO[bytes], view: memoryview) -> int:

@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from config.atomic import write_text_atomic
+from media.ffmpeg.commands import thumbnail_command
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
@@ -21,9 +22,8 @@ def _safe(name: str) -> str:
 
 def thumbnail(master: Path, seconds: float, ffmpeg: str, width: int = 320) -> bytes | None:
     """One JPEG of the frame at `seconds` (the frame-accurate seek decodes from the previous key frame)."""
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-ss", f"{seconds:.4f}", "-i", str(master),
-           "-frames:v", "1", "-vf", f"scale={width}:-2", "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "5", "-"]
-    proc = subprocess.run(cmd, capture_output=True, check=False, timeout=120)
+    proc = subprocess.run(thumbnail_command(ffmpeg, master, seconds, width), capture_output=True, check=False,
+                          timeout=120)
     return proc.stdout if proc.returncode == 0 and proc.stdout else None
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
 
@@ -35,13 +34,10 @@ def conform(
 
     Exit code: 0 when no error-level finding, 1 when there is one, 2 when the input cannot be used.
     """
-    from flows.conform_check import check_conform, record_conform
+    from flows.conform import run_conform
 
-    cfg = settings()
-    outcome = check_conform(timeline, production, cfg, rate=rate, handles=handles, relink=relink,
-                            report_dir=report)
-    if record:
-        record_conform(cfg.production(production).name, outcome, cfg)
+    outcome, _ = run_conform(timeline, production, settings(), rate=rate, handles=handles, relink=relink,
+                             report_dir=report, record=record)
     data = outcome.data
     if as_json:
         emit_json(data)
@@ -57,8 +53,10 @@ def _print_accounting(tl: dict) -> None:
         return
     unit = a["unit"]
     padding = f"; padding ignored: {a['padding']}" if a["padding"] else ""
+    others = sum(n["count"] for n in a["not_taken"] if not n["event_line"])
     out.print(f"{a['read']} {unit}s read: {a['event_lines']} event {unit}s, {a['events_in_report']} in the report, "
-              f"{a['event_lines_not_taken']} not taken{padding}")
+              f"{a['event_lines_not_taken']} not taken" + (f"; {others} other lines not taken" if others else "")
+              + padding)
     for n in a["not_taken"][:20]:
         where = (f"{unit} {n['line']}" + (f"-{n['last_line']}" if n["last_line"] != n["line"] else "")
                  if n["line"] is not None else escape(n["item"] or ""))
@@ -68,6 +66,8 @@ def _print_accounting(tl: dict) -> None:
 
 
 def _print(data: dict) -> None:
+    from rich.table import Table
+
     tl, s = data["timeline"], data["summary"]
     out.print(f"[bold]{escape(tl['path'])}[/] ({tl['format']}, {tl['events']} events, rate {tl['rate']} "
               f"from {tl['rate_source']}{', DF' if tl['drop_frame'] else ''})")

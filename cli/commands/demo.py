@@ -9,8 +9,6 @@ import typer
 from rich.markup import escape
 
 from cli.app import app, out, state
-from config.settings import load_settings
-from config.tools import ffmpeg_version, find_ffmpeg
 
 
 @app.command()
@@ -25,6 +23,8 @@ def demo(
     """
     from cli.commands.ingest import run_ingest_cli
     from cli.render import ingest_table
+    from config.settings import load_settings
+    from config.tools import ffmpeg_version, find_ffmpeg
     from demo.run import build_workspace
 
     ws = workspace.absolute()
@@ -33,7 +33,11 @@ def demo(
     out.print("1. Building the production: camera cards A001 and B001, sound card D01, a phone folder…")
     config, cards = build_workspace(ws, ffmpeg)
     state.config = config
-    out.print(f"2. Ingesting {len(cards)} cards ({'direct' if direct else 'Prefect flow'})…")
+    from flows.steps import use_prefect
+
+    how = "direct" if direct else "Prefect flow" if use_prefect(load_settings(config)) else \
+        "the flow's steps in this process: no Prefect server configured"
+    out.print(f"2. Ingesting {len(cards)} cards ({how})…")
     reports = run_ingest_cli(cards, "demo", direct=direct, show_progress=True)
     for r in reports:
         out.print(ingest_table(r))

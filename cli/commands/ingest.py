@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings, state
 from config.errors import PostprodError
-from ingest.ingest import CardReport, scan
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from ingest.ingest import CardReport
 
 
 def _total_bytes(paths: list[Path], ignore: list[str]) -> int:
+    from ingest.ingest import scan
+
     total = 0
     for p in paths:
         for f in scan(p, ignore).files:
@@ -33,8 +29,20 @@ def _total_bytes(paths: list[Path], ignore: list[str]) -> int:
 
 
 def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_progress: bool) -> list[CardReport]:
-    """Run the ingest (flow or direct) with a progress bar over the bytes to hash."""
-    import flows.ingest as ingest_flows
+    """Run the ingest with a progress bar over the bytes to hash: through the Prefect flow when a Prefect
+    server is configured (and not `direct`), else the same steps in this process (flows/steps.py)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from flows.ingest import run_ingest
+    from flows.steps import use_prefect
+    from ingest.ingest import CardReport
 
     cfg = settings()
     cfg.production(production).tech_spec()  # unknown names and bad spec files fail here, before any work
@@ -50,15 +58,14 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
         def hook(card: str, rel: str, n: int) -> None:
             progress.update(task_id, advance=n, description=escape(f"{card}/{rel}"[-48:]))
 
-        ingest_flows.progress_hook = hook
-        try:
-            if direct:
-                return ingest_flows.run_ingest(sources, production, cfg)
-            config = str(state.config) if state.config else None
-            raw = ingest_flows.ingest_flow(sources, production, config)
-            return [CardReport.model_validate(r) for r in raw]
-        finally:
-            ingest_flows.progress_hook = None
+        if not use_prefect(cfg, direct=direct):
+            return run_ingest(sources, production, cfg, progress=hook)
+        from flows.deploy import prefect_api
+        from flows.ingest import ingest_flow
+
+        with prefect_api(cfg):
+            raw = ingest_flow(sources, production, str(state.config) if state.config else None, progress=hook)
+        return [CardReport.model_validate(r) for r in raw]
 
 
 @app.command()

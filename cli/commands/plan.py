@@ -122,13 +122,20 @@ def status(
         statuses = [schedule.status(store, production, day)]
     else:
         statuses = [s for s in schedule.all_statuses(store, day) if s.stages]
+    from planning.money.service import money_of
+
+    money = money_of(store, statuses, settings())
     if json_out:
-        emit_json({"today": day.isoformat(), "productions": [s.to_json() for s in statuses]})
+        emit_json({"today": day.isoformat(), "productions": [
+            {**s.to_json(), "money": money[s.production].to_json() if s.production in money else None}
+            for s in statuses]})
         return
     if not statuses:
         out.print("No production has a plan yet: `postprod plan create -p NAME --template fiction`.")
     for s in statuses:
         out.print(status_table(s))
+        if s.production in money:
+            out.print(money_lines(money[s.production]))
 
 
 def _short(d: date | None, year: int | None) -> str:
@@ -162,6 +169,23 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
     return Group(head, table, *notes)
 
 
+def money_lines(pm) -> Text:  # type: ignore[no-untyped-def]
+    """Quoted, spent and forecast of a production, then each stage whose forecast passes its quote."""
+    cur = pm.currency
+    quoted = f"quote v{pm.quote.version} {pm.quoted} {cur}" if pm.quote else "no quote yet (`postprod plan quote`)"
+    pct = f" ({pm.forecast - pm.quoted:+f} {cur} against the quote)" if pm.quote else ""
+    style = "bold red" if pm.overrun else ""
+    text = Text.assemble("money: ", quoted, f" · spent {pm.spent} {cur} · forecast ", (f"{pm.forecast} {cur}", style),
+                         pct)
+    for st in pm.stages:
+        if st.overrun:
+            text.append(f"\n  {st.label}: forecast {st.forecast} {cur} over its quoted {st.quoted} {cur} "
+                        f"(+{st.over_percent} %; {st.basis})", style="bold red")
+    for f in [*pm.costed.findings, *pm.findings]:
+        text.append(f"\n  {f.rule}: {f.message}", style="yellow")
+    return text
+
+
 @plan_app.command("report")
 def report(
     production: PlanProduction,
@@ -192,8 +216,10 @@ def report(
     rep = SessionReport(production=production, stage=key, technician=technician.strip(), work_date=work_date,
                         minutes=minutes, done=done.strip(), incidents=(incidents or "").strip() or None, source="cli")
     became = plan.add_report(store, rep, _date(today, "--today"))
+    alerts = _overruns(store, [production], _date(today, "--today"))
     if json_out:
-        emit_json({"production": production, "stage": key, "hours": minutes / 60, "became_late": became})
+        emit_json({"production": production, "stage": key, "hours": minutes / 60, "became_late": became,
+                   "overruns": [a.to_json() for a in alerts]})
         return
     out.print(escape(f"Session report added: {production} / {key}, {technician}, {work_date}, {minutes / 60:g} h."))
     for b in became:
@@ -220,8 +246,10 @@ def import_reports(
     store = _store()
     result = plan.import_csv(store, csv_file, production=production, all_or_nothing=all_or_nothing,
                              today=_date(today, "--today"))
+    alerts = _overruns(store, sorted({*result.late, *([production] if production else [])} |
+                                     result.productions), _date(today, "--today"))
     if json_out:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "overruns": [a.to_json() for a in alerts]})
     else:
         for b in result.bad:
             err.print(f"[red]{escape(f'{csv_file}:{b.line}')}[/]: {escape(b.reason)}")
@@ -233,6 +261,21 @@ def import_reports(
         for prod, stages in result.late.items():
             out.print(f"[bold yellow]{escape(prod)}: now late: {escape(', '.join(stages))}[/]")
     raise typer.Exit(1 if result.bad else 0)
+
+
+def _overruns(store, productions: list[str], day: date) -> list:  # type: ignore[no-untyped-def]
+    """Check the money of these productions after new reports: record and mail new overruns, print them."""
+    from planning.money.service import check
+
+    planned = [p for p in productions if (store.production(p) or {}).get("template")]
+    if not planned:
+        return []
+    money = check(store, settings(), day, productions=planned)
+    if money.send_error:
+        err.print(f"[yellow]{escape(money.send_error)}[/]")
+    for a in money.new:
+        err.print(f"[bold red]overrun:[/] {escape(a.text())}")
+    return money.alerts
 
 
 @plan_app.command("mark")
@@ -278,7 +321,12 @@ def digest(
         except ValueError:
             raise UsageError(f"--since '{since}' is not an ISO date or time") from None
     day = _date(today, "--today")
-    d = dg.build(store, day, since=since_at)
+    from planning.money.service import check
+
+    money = check(store, cfg, day)
+    if money.send_error:
+        err.print(f"[yellow]{escape(money.send_error)}[/]")
+    d = dg.build(store, day, since=since_at, money=money, public_url=settings().public_url)
     path = output or (cfg.reports_dir / "digest" / f"digest-{day.isoformat()}.html")
     write_text_atomic(path, d.html)
     sent: list[str] = []
@@ -286,9 +334,13 @@ def digest(
         sent = dg.send(d, cfg.smtp)
     store.record_digest(d.generated_at, str(path), sent)
     if json_out:
-        emit_json({**d.summary(), "html": str(path), "sent_to": sent})
+        emit_json({**d.summary(), "html": str(path), "sent_to": sent, "alert_sent_to": money.sent_to})
         return
     out.print(escape(f"{d.subject()}\nDigest: {path}"))
+    for a in money.alerts:
+        out.print(f"[bold red]overrun{' (new)' if a.new else ''}:[/] {escape(a.text())}")
+    if money.sent_to:
+        out.print(escape(f"Overrun alert sent to {', '.join(money.sent_to)}"))
     if sent:
         out.print(escape(f"Sent to {', '.join(sent)} via {cfg.smtp.host}:{cfg.smtp.port}"))
-from cli.commands import money as _money  # noqa: E402,F401  (registers quote, costs, overrun, invoice, pay)
+from cli.commands import money as _money  # noqa: E402,F401  (registers quote, overrun, invoice, pay)

@@ -5,23 +5,27 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, settings
-from config.spec import load_spec
-from ingest.ingest import scan
-from ingest.rules import check_duplicates, check_file
-from media.model import MediaFile, Severity
-from media.probe import probe_file
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from media.model import MediaFile
 
 
 def probe_paths(paths: list[Path], spec_name: str | None, production: str | None) -> list[MediaFile]:
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
+    from config.spec import load_spec
+    from ingest.ingest import scan
+    from ingest.rules import check_duplicates, check_file
+    from media.ffmpeg.caps import Job, ffmpeg_for
+    from media.probe import probe_file
+
     cfg = settings()
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
-    ffmpeg = cfg.ffmpeg_exe()
+    ffmpeg = ffmpeg_for(Job.DECODE_CHECK, cfg.ffmpeg).path
     files: list[Path] = []
     for p in paths:
         files.extend(scan(p, cfg.ignore).files if p.is_dir() else [p])
@@ -74,5 +78,7 @@ def probe(
         from cli.render import probe_table
 
         out.print(probe_table(items))
+    from media.model import Severity
+
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)
     raise typer.Exit(exit_code_for(errors))

@@ -3,37 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings
 from config.errors import PostprodError
-from ingest.proxies.make import ProxyReport, plan_batch, run_batch
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from rich.table import Table
+
+    from ingest.proxies.make import ProxyReport
 
 
 def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: Path | None = None,
                   workers: int | None = None, lut: Path | None = None, show_progress: bool = True) -> ProxyReport:
-    """Plan and run a batch of proxies directly (no Prefect server to wait for), with a progress bar."""
+    """Plan and run a batch of proxies in this process (the proxy flow's steps), with a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.proxy import run_proxies
+
     cfg = settings()
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise PostprodError("no such file or folder", path=missing[0])
-    batch = plan_batch(paths, preset, production, cfg, out=out_dir, workers=workers, lut=lut)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
                         TimeElapsedColumn(), console=err, disable=not show_progress, transient=True)
     with progress:
-        task_id = progress.add_task(escape(f"{batch.preset.name} ({batch.encoder})"), total=None)
+        task_id = progress.add_task(escape(Path(preset).stem), total=None)
 
         def hook(source: str, n: int) -> None:
             progress.update(task_id, advance=n, description=escape(Path(source).name[-40:]))
 
-        batch.progress = hook
-        return run_batch(batch)
+        return run_proxies([str(p) for p in paths], preset, production, cfg, out=str(out_dir) if out_dir else None,
+                           workers=workers, lut=str(lut) if lut else None, progress=hook)
 
 
 def _short(path: str | None, root: str) -> str:
@@ -44,6 +48,9 @@ def _short(path: str | None, root: str) -> str:
 
 
 def proxy_table(report: ProxyReport) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)"),
                   title_justify="left")
     for col in ("clip", "status", "frames", "start TC", "reel", "proxy / error"):

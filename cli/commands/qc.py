@@ -4,25 +4,32 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings, state
 from config.errors import PostprodError
-from qc.run import QcReport
+
+if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from qc.run import QcReport
 
 
 def run_qc_cli(master: Path, profile: str | None, production: str | None, *, report_dir: Path | None,
                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
-    """Run the QC (direct, or as the Prefect flow) with a progress bar over the seconds decoded."""
-    import flows.qc_steps as qc_flows
+    """Run the QC with a progress bar over the seconds decoded. `flow`: the PAD QC flow's steps, which move
+    the PAD delivery stage, through Prefect when a server is configured, else in this process."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from flows.qc import run_pad_qc
+    from flows.steps import use_prefect
+    from qc.master import profile_name
     from qc.profile import load_profile
+    from qc.run import QcReport
 
     cfg = settings()
-    name = qc_flows.profile_name(production, profile, cfg)
+    name = profile_name(production, profile, cfg)
     load_profile(name)  # an unknown profile fails here, before any decode
     if expected_duration is not None:
         check_duration(expected_duration)
@@ -38,19 +45,17 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
         def hook(done: float, total: float) -> None:
             progress.update(task_id, completed=done, total=total or None)
 
-        qc_flows.progress_hook = hook
-        try:
-            if flow:
-                config = str(state.config) if state.config else None
-                from flows.qc import qc_flow
+        folder = str(report_dir) if report_dir else None
+        if not (flow and use_prefect(cfg)):
+            return run_pad_qc(str(master.absolute()), name, production, cfg, report_dir=folder,
+                              expected_duration=expected_duration, record=flow, progress=hook)
+        from flows.deploy import prefect_api
+        from flows.qc import qc_flow
 
-                raw = qc_flow(str(master.absolute()), name, production or "default", config,
-                                       str(report_dir) if report_dir else None, expected_duration)
-                return QcReport.model_validate(raw)
-            return qc_flows.run_qc(str(master.absolute()), name, cfg, str(report_dir) if report_dir else None,
-                                   expected_duration)
-        finally:
-            qc_flows.progress_hook = None
+        with prefect_api(cfg):
+            raw = qc_flow(str(master.absolute()), name, production or "default",
+                          str(state.config) if state.config else None, folder, expected_duration, progress=hook)
+        return QcReport.model_validate(raw)
 
 
 def check_duration(value: str) -> None:

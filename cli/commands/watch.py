@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.app import JsonOpt, app, settings, state
+from cli.app import JsonOpt, app, settings
 
 _UNIT_EVENTS = {"arrived", "settling", "waiting", "ready", "ingest_started", "ingested", "ingest_failed",
                 "vanished", "left"}
@@ -74,8 +74,9 @@ def watch(
                     "a production's poll_folders and for network mounts.")] = None,
     once: Annotated[bool, typer.Option("--once", help="One reconciliation pass: ingest what is complete "
                     "and not catalogued, leave what is still arriving, and exit (for cron).")] = False,
-    flow: Annotated[bool | None, typer.Option("--flow/--direct", help="Run each ingest as a Prefect flow "
-                    "run, or in-process (default: the watch.trigger setting, 'direct').")] = None,
+    flow: Annotated[bool | None, typer.Option("--flow/--direct", help="With a Prefect server configured, "
+                    "submit each card to its workers (the default) or ingest it here (--direct). Without "
+                    "one, cards are ingested in this process.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Watch the ingest folders and ingest each card or loose file once its copy has ended.
@@ -87,16 +88,15 @@ def watch(
     Exit code: 0, or 1 when an ingest found an error-level finding or failed (with --once).
     """
     from flows.deploy import api_url
-    from flows.watch import direct_trigger, flow_trigger, server_trigger
+    from flows.watch import direct_trigger, server_trigger
     from ingest.watch import Watcher, folders_to_watch
 
     cfg = settings()
     folders = folders_to_watch(cfg, production, poll)
-    use_flow = flow if flow is not None else cfg.watch.trigger == "flow"
-    if api_url(cfg):  # several storage servers: runs go to the shared Prefect server's workers
+    if api_url(cfg) and flow is not False:  # several storage servers: runs go to the shared server's workers
         trigger = server_trigger(cfg)
-    else:
-        trigger = flow_trigger(state.config) if use_flow else direct_trigger(cfg)
+    else:  # no Prefect server (or --direct): the ingest flow's steps in this process, no temporary server
+        trigger = direct_trigger(cfg)
 
     def emit(event: dict[str, Any]) -> None:
         if as_json:

@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from config.atomic import write_text_atomic
+from ingest.proxies.models import ClipResult, ProxyBatch, rel
 from media.timecode import Timecode
 
 # The FPS values Media Composer accepts in an ALE heading.
@@ -79,3 +80,42 @@ def write_ales(folder: Path, card: str, clips: list[AleClip], height: int | None
         if old not in written and old.exists():
             old.unlink()  # the card's rates changed since the last run
     return written
+
+
+def write_batch_ales(batch: ProxyBatch, results: list[ClipResult]) -> list[str]:
+    """One ALE per card (and rate) listing every verified proxy of the card, made now or before."""
+    if not batch.preset.ale.write:
+        return []
+    written: list[str] = []
+    cards = sorted({r.card for r in results if r.status in ("made", "skipped")})
+    for card in cards:
+        folder = batch.root / card
+        clips, height = _card_clips(batch, folder)
+        if clips:
+            written += [str(p) for p in write_ales(folder, card, clips, height)]
+    return written
+
+
+def _card_clips(batch: ProxyBatch, folder: Path) -> tuple[list[AleClip], int | None]:
+    """The card's proxies as ALE clips (from the catalogue's descriptions), and the sources' picture height."""
+    prod = batch.production.name
+    clips: list[AleClip] = []
+    height = None
+    for row in batch.store.for_folder(prod, batch.preset.name, str(folder)):
+        cat = batch.catalogue.lookup(prod, row.proxy_path)
+        if cat is None or not Path(row.proxy_path).exists():
+            continue
+        m = cat.media
+        rate = m.timecode_rate or (m.video.frame_rate if m.video else None)
+        if rate is None or m.duration_frames is None:
+            continue
+        src = Path(row.source_path)
+        source_media = batch.catalogue.lookup(prod, row.source_path)
+        if source_media and height is None:
+            described = source_media.media
+            height = described.video.height if described.video else None
+        clips.append(AleClip(name=m.clip_name or src.stem, tape=m.reel, start=m.start or Timecode(0, rate),
+                             frames=m.duration_frames, audio_channels=sum(a.channels or 0 for a in m.audio),
+                             source_file=src.name, proxy_file=rel(Path(row.proxy_path), folder)))
+    return clips, height
+

@@ -15,8 +15,9 @@ _GENERIC = re.compile(
     r"error sending frames to consumers.*|task finished with error code.*|terminating thread.*|"
     r"error (reinitializing|configuring) filters?.*|nothing was written into output file.*|"
     r"exiting normally.*|error closing.*|failed to set value .* for option .*|error parsing .*options.*|"
-    r"error applying option .*|error setting option .*)$",
+    r"error applying option .*|error setting option .*|error splitting the argument list.*)$",
     re.IGNORECASE)
+_WORDS = re.compile(r"error|invalid|unable|no such|cannot|could not|unrecognized|not found", re.IGNORECASE)
 _LEVEL = re.compile(r"\[(?:error|fatal|panic)\]")
 _CONTEXT = re.compile(r"^\[(?P<ctx>[^\]@]+?)(?: @ 0x[0-9a-f]+)?\] ")
 _PREFIX = re.compile(r"^(\[[^\]]*\] )+")
@@ -34,9 +35,7 @@ def _clean(line: str) -> tuple[str, str]:
 def first_error(stderr: str, rc: int | None = None) -> str:
     """The first line of ffmpeg's stderr that says what went wrong, with the component that said it."""
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if _LEVEL.search(ln)] or [ln for ln in lines if re.search(r"error|invalid|unable|"
-                                                                                           r"no such|cannot|could not",
-                                                                                           ln, re.IGNORECASE)]
+    errors = [ln for ln in lines if _LEVEL.search(ln)] or [ln for ln in lines if _WORDS.search(ln)]
     for line in errors:
         ctx, text = _clean(line)
         if text and not _GENERIC.match(text):

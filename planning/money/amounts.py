@@ -58,3 +58,8 @@ def plain(value: Decimal) -> str:
     if value == cents(value):
         return f"{cents(value):f}" if value != value.to_integral() else f"{value.to_integral():f}"
     return f"{value.normalize():f}"
+
+
+def price(value: Decimal) -> str:
+    """A unit price: to the cent when it is one ('300.00', '56.25'), else its 4 decimals ('57.1429')."""
+    return f"{cents(value):f}" if value == cents(value) else f"{value.normalize():f}"

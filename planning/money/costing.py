@@ -18,7 +18,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from planning.money.amounts import cents, plain, total
+from planning.money.amounts import cents, plain, price, total
 from planning.money.rates import Rates
 
 Q4 = Decimal("0.0001")
@@ -52,7 +52,7 @@ class CostLine:
     def to_json(self) -> dict[str, Any]:
         return {"production": self.production, "stage": self.stage, "technician": self.technician,
                 "date": self.work_date.isoformat(), "kind": self.kind, "label": self.label,
-                "quantity": plain(self.quantity), "unit": self.unit, "unit_price": plain(self.unit_price),
+                "quantity": plain(self.quantity), "unit": self.unit, "unit_price": price(self.unit_price),
                 "amount": str(self.amount), "currency": self.currency, "report_id": self.report_id,
                 "source": self.source}
 
@@ -72,6 +72,8 @@ class Costed:
     lines: list[CostLine] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     uncosted_minutes: dict[tuple[str, str], int] = field(default_factory=dict)  # (production, stage) -> minutes
+    # report id -> (normal minutes, [(overtime minutes, premium %)]): what the pay export counts
+    splits: dict[int, tuple[int, list[tuple[int, Decimal]]]] = field(default_factory=dict)
 
     def amount(self, production: str | None = None, stage: str | None = None) -> Decimal:
         return total(ln.amount for ln in self.lines
@@ -109,6 +111,16 @@ def cost_reports(reports: list[dict[str, Any]], rates_for: Callable[[str], Rates
     for r in sorted(reports, key=lambda r: (r["work_date"], r.get("id") or 0)):
         rates = rates_for(r["production"])
         who = r["technician"]
+        day_key = (r["production"], who.strip().casefold(), r["work_date"])
+        before = worked.get(day_key, 0)
+        worked[day_key] = before + r["minutes"]
+        normal = max(0, min(r["minutes"], rates.normal_minutes - before))
+        overtime = _overtime(rates, max(0, before - rates.normal_minutes), r["minutes"] - normal)
+        out.splits[r.get("id") or 0] = (normal, overtime)
+        if worked[day_key] > rates.data.max_day_hours * 60 and before <= rates.data.max_day_hours * 60:
+            out.findings.append(Finding("day_too_long", "warning", (
+                f"{who} worked {hours_of(worked[day_key]):g} h on {r['work_date']} for {r['production']}: more "
+                f"than the {rates.data.max_day_hours:g} h a day of rates '{rates.name}'")))
         rate = rates.rate(r["stage"], who)
         if rate is None:
             key = (r["production"], r["stage"])
@@ -120,21 +132,12 @@ def cost_reports(reports: list[dict[str, Any]], rates_for: Callable[[str], Rates
             continue
         day, hour, whose = rate
         base = rates.hourly(day, hour)
-        day_key = (r["production"], who.strip().casefold(), r["work_date"])
-        before = worked.get(day_key, 0)
-        worked[day_key] = before + r["minutes"]
-        normal = max(0, min(r["minutes"], rates.normal_minutes - before))
         if normal:
             out.lines.append(line(rates, r, "normal", f"{whose}, normal hours", hours_of(normal), "h", base,
                                   normal, who))
-        over_before = max(0, before - rates.normal_minutes)
-        for minutes, premium in _overtime(rates, over_before, r["minutes"] - normal):
+        for minutes, premium in overtime:
             out.lines.append(line(rates, r, "overtime", f"{whose}, overtime +{premium:g} %", hours_of(minutes),
                                   "h", base * (1 + premium / 100), minutes, who))
-        if worked[day_key] > rates.data.max_day_hours * 60 and before <= rates.data.max_day_hours * 60:
-            out.findings.append(Finding("day_too_long", "warning", (
-                f"{who} worked {hours_of(worked[day_key]):g} h on {r['work_date']} for {r['production']}: more "
-                f"than the {rates.data.max_day_hours:g} h a day of rates '{rates.name}'")))
         suite = rates.facility_of(r["stage"])
         if suite is not None and (r["production"], suite[0], r["work_date"]) not in booked:
             booked.add((r["production"], suite[0], r["work_date"]))
@@ -143,15 +146,15 @@ def cost_reports(reports: list[dict[str, Any]], rates_for: Callable[[str], Rates
     return out
 
 
-def double_bookings(reports: list[dict[str, Any]]) -> list[Finding]:
-    """A technician with session reports on two productions the same day."""
+def double_bookings(reports: list[dict[str, Any]], production: str | None = None) -> list[Finding]:
+    """A technician with session reports on two productions the same day (those involving `production`)."""
     seen: dict[tuple[str, date], dict[str, str]] = {}
     for r in reports:
         key = (r["technician"].strip().casefold(), r["work_date"])
         seen.setdefault(key, {})[r["production"]] = r["technician"]
     findings = []
     for (_, day), prods in sorted(seen.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if len(prods) > 1:
+        if len(prods) > 1 and (production is None or production in prods):
             who = next(iter(prods.values()))
             findings.append(Finding("double_booking", "warning",
                                     f"{who} has session reports on {len(prods)} productions on {day}: "

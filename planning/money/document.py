@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from markupsafe import Markup, escape
 
 from config.atomic import write_bytes_atomic, write_text_atomic
 
@@ -64,9 +66,21 @@ class Document:
         return {k: str(v) for k, v in paths.items()}
 
 
+def linkify(cell: str) -> Markup:
+    """A cell's text, escaped, with its file:// and http(s):// addresses (comma-separated) as links."""
+    parts = []
+    for item in cell.split(", "):
+        if item.startswith(("file://", "http://", "https://")):
+            parts.append(Markup('<a href="{0}">{1}</a>').format(item, item.rsplit("/", 1)[-1] or item))
+        else:
+            parts.append(escape(item))
+    return Markup(", ").join(parts)
+
+
 @lru_cache(maxsize=1)
 def _template() -> Template:
     env = Environment(loader=FileSystemLoader(HTML_DIR), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["linkify"] = linkify
     return env.get_template("document.html.j2")
 
 
@@ -136,3 +150,8 @@ def _widths(s: Section) -> tuple[int, ...]:
 
 def table_json(s: Section) -> dict[str, Any]:
     return {"title": s.title, "columns": s.columns, "rows": s.rows, "totals": s.totals}
+
+
+def folder_name(production: str) -> str:
+    """The production's folder under <reports>/money/ (its quotes, overrun statements, invoices)."""
+    return re.sub(r"[^\w.-]+", "_", production).strip("._") or "production"

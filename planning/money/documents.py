@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from planning.money.amounts import percent, plain
+from planning.money.amounts import percent, plain, price
 from planning.money.document import Document, Section
 from planning.money.quote import Quote
 
@@ -19,7 +19,7 @@ qty = plain
 
 def quote_doc(q: Quote, versions: list[dict[str, str]]) -> Document:
     cur = q.currency
-    rows = [[ln.key, ln.label, qty(ln.quantity), ln.unit, plain(ln.unit_price), num(ln.amount), ln.note or ""]
+    rows = [[ln.key, ln.label, qty(ln.quantity), ln.unit, price(ln.unit_price), num(ln.amount), ln.note or ""]
             for ln in q.lines]
     totals = [["", "Subtotal", "", "", "", num(q.subtotal), ""],
               ["contingency", f"Contingency {percent(q.contingency_percent)} of the subtotal", "", "", "",

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from planning.money.amounts import cents, plain, total
+from planning.money.amounts import cents, plain, price, total
 from planning.money.costing import q4
 from planning.money.rates import Rates
-from planning.money.tables import quotes
 from planning.store import PlanError, PlanningStore
+from store.tables import quotes
 
 KEY = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 
@@ -47,7 +47,7 @@ class QuoteLine:
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "stage": self.stage, "kind": self.kind, "label": self.label,
-                "quantity": plain(self.quantity), "unit": self.unit, "unit_price": plain(self.unit_price),
+                "quantity": plain(self.quantity), "unit": self.unit, "unit_price": price(self.unit_price),
                 "amount": str(self.amount), "hours": plain(self.hours) if self.hours is not None else None,
                 "note": self.note}
 

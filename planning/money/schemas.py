@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Closed(BaseModel):
@@ -45,4 +45,115 @@ class QuoteJson(Closed):
     made: bool
     versions: list[QuoteVersionJson]
     not_priced: list[str]
+    files: dict[str, str]
+
+
+class FindingJson(Closed):
+    rule: str
+    severity: str
+    message: str
+
+
+class StageMoneyJson(Closed):
+    stage: str
+    label: str
+    quoted: str | None
+    quoted_hours: str | None
+    spent: str
+    spent_hours: str
+    forecast: str
+    forecast_hours: str
+    over_percent: str | None
+    overrun: bool
+    basis: str
+    uncosted_hours: str
+
+
+class SpentByJson(Closed):
+    stage: str
+    who: str
+    days: int
+    normal_hours: str
+    overtime_hours: str
+    amount: str
+
+
+class IncidentJson(Closed):
+    date: str
+    stage: str
+    technician: str
+    incident: str
+    source: str | None
+
+
+class EvidenceJson(Closed):
+    stage: str
+    label: str
+    state: str
+    late_rushes: bool
+    why: list[str]
+    reports: list[str]
+
+
+class OverrunJson(Closed):
+    production: str
+    today: str
+    currency: str
+    quote_version: int | None
+    quoted: str | None
+    spent: str
+    forecast: str
+    over_percent: str | None
+    overrun: bool
+    overrun_stages: list[str]
+    stages: list[StageMoneyJson]
+    spent_by: list[SpentByJson]
+    incidents: list[IncidentJson]
+    evidence: list[EvidenceJson]
+    proposed: list[QuoteLineJson]
+    proposed_total: str
+    proposed_quote_total: str
+    files: dict[str, str]
+
+
+class CostLineJson(Closed):
+    production: str
+    stage: str
+    technician: str | None
+    date: str
+    kind: str
+    label: str
+    quantity: str
+    unit: str
+    unit_price: str
+    amount: str
+    currency: str
+    report_id: int | None
+    source: str | None
+
+
+class StageAmountJson(Closed):
+    stage: str
+    amount: str
+
+
+class InvoiceJson(Closed):
+    production: str
+    from_: str = Field(alias="from")
+    to: str
+    currency: str
+    lines: list[CostLineJson]
+    by_stage: list[StageAmountJson]
+    total: str
+    findings: list[FindingJson]
+    files: dict[str, str]
+
+
+class PayJson(Closed):
+    month: str
+    premiums: list[str]
+    rows: list[dict[str, str | int | list[str]]]  # month, technician, production, days_worked, normal_hours,
+    # overtime_hours, overtime_hours_<premium>pct (one per premium), total_hours, dates
+    findings: list[FindingJson]
+    not_freelance: list[str]
     files: dict[str, str]

@@ -27,6 +27,7 @@ ISSUE_15_CASES = {
     "rate_in_title_23976.edl": "4: the title says the rate",
     "fcm_drop_frame_late_on_line_13.edl": "4: the only FCM (drop-frame) on line 13",
     "flame_starless_comments_and_tags.edl": "5: star-less comments, DLEDL tags, REM, M2 MSTR offsets, frames",
+    "resolve_marker_lines.edl": "5: Resolve's marker lines after an event",
     "source_out_before_in.edl": "7: source out before source in",
     "impossible_timecode_99.edl": "7: 99:99:99:99 on an event line, with an M2 after it",
     "repeated_event_lines.edl": "7: one event repeated",
@@ -179,6 +180,24 @@ def test_flame_forms_are_read_as_comments_and_tags() -> None:
     assert "freeze_frame" in rules(second_event)
 
 
+def test_resolve_marker_lines_are_comments() -> None:
+    tl = read("resolve_marker_lines.edl")
+    assert [e.clip_name for e in tl.events] == ["A001C001_261123_R1AB.mov", "B001C001_261123_K7QX.mov"]
+    assert tl.accounting.kinds["tag"] == 1 and not tl.accounting.not_taken
+    assert tl.events[0].comments == ["|C:ResolveColorBlue |M:Marker 1 |D:1"]
+
+
+def test_semicolons_yield_to_a_title_that_states_a_rate(tmp_path: Path) -> None:
+    (tmp_path / "semi.edl").write_text("TITLE: PROMO 25P\n"
+                                       "001  A001 V C 10:00:01;00 10:00:03;00 01:00:00:00 01:00:02:00\n")
+    tl = read_timeline(tmp_path / "semi.edl", rate=None, default_rate=Fraction(25))
+    assert tl.rate == 25 and not tl.events[0].source_in.drop_frame and "title" in tl.rate_reason
+    (tmp_path / "semi.edl").write_text("TITLE: PROMO\n"
+                                       "001  A001 V C 10:00:01;00 10:00:03;00 01:00:00:00 01:00:02:00\n")
+    tl = read_timeline(tmp_path / "semi.edl", rate=None, default_rate=Fraction(25))
+    assert tl.rate == NTSC and tl.events[0].source_in.drop_frame and "';'" in tl.rate_reason
+
+
 # 7 -------------------------------------------------------------------------------------------------------
 def test_source_out_before_source_in_is_an_error() -> None:
     data = check("source_out_before_in.edl", [clip("/r/A001C001.mov", "A001", "10:00:00:00", 1000)])
@@ -203,7 +222,20 @@ def test_a_repeated_event_is_counted_once_and_the_repeats_named() -> None:
     assert acc["event_lines"] == 6 and acc["events_in_report"] == 2 and acc["event_lines_not_taken"] == 4
     runs = [(n["line"], n["last_line"], n["count"]) for n in acc["not_taken"]]
     assert runs == [(6, 10, 3), (13, 13, 1)]
-    assert [f["line"] for f in data["findings"] if f["rule"] == "duplicate_event"] == [6, 13]
+    duplicates = [f for f in data["findings"] if f["rule"] == "duplicate_event"]
+    assert [f["line"] for f in duplicates] == [6, 13]
+    assert "lines 6-10: 3 event lines repeating" in duplicates[0]["message"]
+
+
+def test_a_run_of_unreadable_lines_is_one_entry_and_one_finding(tmp_path: Path) -> None:
+    body = (DATA / "basic_cmx3600.edl").read_text() + "Lorem ipsum dolor\n" * 5000 + "\n" + "sit amet\n"
+    (tmp_path / "prose.edl").write_text(body)
+    tl = read_timeline(tmp_path / "prose.edl", rate=None, default_rate=Fraction(25))
+    first = len((DATA / "basic_cmx3600.edl").read_text().splitlines()) + 1
+    assert [(n.line, n.last_line, n.count, n.event_line) for n in tl.accounting.not_taken] == [
+        (first, first + 5001, 5001, False)]
+    (finding,) = [f for f in tl.findings if f.rule == "unparsed_line"]
+    assert finding.line == first and f"lines {first}-{first + 5001} (5001 lines)" in finding.message
 
 
 def test_a_10_mb_list_of_one_repeated_event_stays_small(tmp_path: Path) -> None:
@@ -237,3 +269,91 @@ def test_a_fifo_named_edl_is_never_opened(tmp_path: Path) -> None:
     with pytest.raises(TimelineError, match="FIFO") as info:
         read_timeline(fifo, rate=None, default_rate=Fraction(25))  # would block forever if opened
     assert "cut.edl" in str(info.value)
+
+
+# 6 -------------------------------------------------------------------------------------------------------
+OTHER = Path(__file__).parent / "data"
+# The same cut in three formats: A001C001 22 frames, then a nested sequence (shown from its frame 25 for 50
+# frames: 15 frames of B001C001 from its 25th frame, then 35 of A001C002), then D001C001 10 frames.
+NESTED_CUT = [("A001C001_261123_R1AB", "10:00:00:13", 22), ("B001C001_261123_K7QX", "14:30:01:00", 15),
+              ("A001C002_261123_R1AB", "10:00:10:00", 35), ("D001C001_261124_AAAA", "11:00:00:00", 10)]
+
+
+@pytest.mark.parametrize("name", ["otio/nested_stack_in_track.otio", "xml/nested_sequence.xml",
+                                  "fcpxml/compound_clip.fcpxml"])
+def test_nested_sequences_and_compound_clips_are_flattened_frame_exact(name: str) -> None:
+    tl = read_timeline(OTHER / name, rate=None, default_rate=Fraction(25))
+    assert [(e.clip_name, str(e.source_in), e.record_frames) for e in tl.events] == NESTED_CUT
+    records = [e.record_in.frames - tl.events[0].record_in.frames for e in tl.events]
+    assert records == [0, 22, 37, 72] and {e.track for e in tl.events} == {"V"}
+    assert any(f.rule == "edl_note" and "SCENE 12 NEST" in f.message for f in tl.findings)
+    assert tl.accounting.unit == "clip" and tl.accounting.event_lines == 4 and not tl.accounting.not_taken
+
+
+def test_a_nested_sequence_that_cannot_be_placed_is_reported_clip_by_clip() -> None:
+    tl = read_timeline(OTHER / "otio/nested_with_speed_effect.otio", rate=None, default_rate=Fraction(25))
+    assert [e.clip_name for e in tl.events] == ["A001C001_261123_R1AB", "D001C001_261124_AAAA"]
+    (entry,) = tl.accounting.not_taken
+    assert (entry.item, entry.count) == ("SCENE 12 NEST", 2)
+    finding = next(f for f in tl.findings if f.rule == "not_checked")
+    assert finding.severity == "error" and "SCENE 12 NEST" in finding.message and "2 clips" in finding.message
+
+
+def test_every_project_of_an_fcpxml_is_read() -> None:
+    tl = read_timeline(OTHER / "fcpxml/two_projects.fcpxml", rate=None, default_rate=Fraction(25))
+    assert [(e.clip_name, e.track, str(e.source_in), e.record_frames) for e in tl.events] == [
+        ("A001C001_261123_R1AB", "P1.V", "10:00:00:13", 20), ("B001C001_261123_K7QX", "P2.V", "14:30:00:15", 21)]
+    note = next(f for f in tl.findings if "2 timelines" in f.message)
+    assert "PROJECT 1" in note.message and "PROJECT 2" in note.message
+
+
+def test_aaf_drop_frame_timeline_stays_drop_frame() -> None:
+    """An AAF made with pyaaf2 (what otio-aaf-adapter reads with): composition timecode 05:00:00;00 DF at
+    29.97; the adapter loses the drop flag (it would read 04:59:42:00); we read it from the composition."""
+    tl = read_timeline(OTHER / "aaf/df_2997_start_05h.aaf", rate=None, default_rate=Fraction(25))
+    assert tl.rate == NTSC and tl.drop_frame and tl.header()["record_in"] == "05:00:00;00"
+    first, second = tl.events
+    assert (str(first.source_in), first.record_frames, first.reel) == ("10:01:00;12", 4, "C001")
+    assert str(second.record_in) == "05:00:00;04" and second.record_frames == 30
+
+
+# 7 (OTIO) -------------------------------------------------------------------------------------------------
+def test_a_stack_straight_in_the_tracks_is_read_not_a_traceback() -> None:
+    tl = read_timeline(OTHER / "otio/stack_in_tracks.otio", rate=None, default_rate=Fraction(25))
+    assert [(e.clip_name, e.track, str(e.record_in)) for e in tl.events] == [
+        ("A001C001_261123_R1AB", "V", "01:00:00:00"), ("B001C001_261123_K7QX", "V2", "01:00:00:10")]
+
+
+def test_an_otio_nested_100000_deep_is_refused_before_parsing(tmp_path: Path) -> None:
+    depth = 100_000
+    text = ('{"OTIO_SCHEMA": "Timeline.1", "name": "deep", "tracks": ' + '{"OTIO_SCHEMA": "Stack.1", "children": ['
+            * depth + "]}" * depth + "}")
+    (tmp_path / "deep.otio").write_text(text)
+    script = ("import sys\nfrom fractions import Fraction\nfrom pathlib import Path\n"
+              "from conform.model import TimelineError\nfrom conform.timeline import read_timeline\n"
+              "try:\n    read_timeline(Path(sys.argv[1]), rate=None, default_rate=Fraction(25))\n"
+              "except TimelineError as exc:\n    print(exc)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "deep.otio")], capture_output=True,
+                          text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]  # a segfault is -11
+    assert "deep.otio: OTIO nested 200001 levels deep" in proc.stdout
+
+
+def test_a_clip_otio_cannot_place_is_named_not_a_traceback() -> None:
+    tl = read_timeline(OTHER / "otio/clip_without_range.otio", rate=None, default_rate=Fraction(25))
+    assert tl.events == []
+    (entry,) = tl.accounting.not_taken
+    assert entry.item == "noRange" and entry.count == 1
+    assert any(f.rule == "not_checked" and "'noRange'" in f.message and f.severity == "error" for f in tl.findings)
+
+
+def test_an_xml_nested_too_deep_is_refused_before_the_adapter_recurses(tmp_path: Path) -> None:
+    nest = 2000
+    text = ('<?xml version="1.0"?><xmeml version="4"><sequence><name>s</name><media><video><track>'
+            + "<clipitem><name>c</name><sequence><media><video><track>" * nest
+            + "</track></video></media></sequence></clipitem>" * nest + "</track></video></media></sequence></xmeml>")
+    (tmp_path / "deep.xml").write_text(text)
+    with pytest.raises(TimelineError, match="XML nested 10005 levels deep") as info:
+        read_timeline(tmp_path / "deep.xml", rate=None, default_rate=Fraction(25))
+    assert "deep.xml" in str(info.value)

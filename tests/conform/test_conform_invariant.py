@@ -3,16 +3,20 @@ either in the report with its frames, or named by a finding on its line. And the
 
 from __future__ import annotations
 
+import json
 import re
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from conform.match import CatalogueIndex, conform
 from conform.model import TimelineError
 from conform.report import report_data
 from conform.timeline import read_timeline
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "schema" / "conform.schema.json").read_text())
 
 DATA = Path(__file__).parent / "data"
 LISTS = sorted(p for p in DATA.rglob("*") if p.is_file() and p.suffix.lower() == ".edl")
@@ -46,6 +50,7 @@ def test_every_event_line_is_in_the_report_or_named_by_a_finding(path: Path) -> 
         assert path.name in str(exc)  # unusable as a whole: the message names the file and the cause
         return
     data = report_data(conform(tl, CatalogueIndex([]), 12), production="test")
+    jsonschema.validate(json.loads(json.dumps(data, default=str)), SCHEMA)
     reported = {e["line"]: e for e in data["events"]}
     finding_lines = {f["line"] for f in data["findings"]} | {f["line"] for e in data["events"] for f in e["findings"]}
     acc = data["timeline"]["accounting"]
@@ -67,3 +72,42 @@ def test_every_event_line_is_in_the_report_or_named_by_a_finding(path: Path) -> 
                                        .removesuffix("\n").removesuffix("\r")))
     # And the rate used is always said.
     assert [f["rule"] for f in data["findings"]].count("timeline_rate") == 1
+
+
+OTHERS = sorted(p for p in DATA.rglob("*") if p.is_file() and p.suffix.lower() in (".otio", ".xml", ".fcpxml", ".aaf"))
+
+
+def clips_in(path: Path) -> int:
+    """Clips counted in the file itself, not through the reader under test."""
+    import xml.etree.ElementTree as ET
+
+    if path.suffix == ".otio":
+        return len(re.findall(r'"OTIO_SCHEMA":\s*"Clip\.', path.read_text()))
+    if path.suffix == ".xml":
+        return sum(1 for c in ET.parse(path).iter("clipitem") if c.find("file") is not None)
+    if path.suffix == ".fcpxml":
+        return sum(1 for s in ET.parse(path).iter("spine") for c in s if c.tag in ("clip", "asset-clip"))
+    import aaf2
+
+    with aaf2.open(str(path), "r") as f:
+        return sum(len(list(slot.segment.components)) for mob in f.content.compositionmobs() for slot in mob.slots
+                   if isinstance(slot.segment, aaf2.components.Sequence))
+
+
+def test_there_are_other_formats_to_check() -> None:
+    assert {p.suffix for p in OTHERS} == {".otio", ".xml", ".fcpxml", ".aaf"}
+
+
+@pytest.mark.parametrize("path", OTHERS, ids=lambda p: str(p.relative_to(DATA)))
+def test_every_clip_is_in_the_report_or_named_by_a_finding(path: Path) -> None:
+    tl = read_timeline(path, rate=None, default_rate=Fraction(25))
+    data = report_data(conform(tl, CatalogueIndex([]), 12), production="test")
+    jsonschema.validate(json.loads(json.dumps(data, default=str)), SCHEMA)
+    acc = data["timeline"]["accounting"]
+    assert acc["unit"] == "clip" and acc["event_lines"] == clips_in(path)
+    assert acc["event_lines"] == acc["events_in_report"] + acc["event_lines_not_taken"]
+    assert acc["events_in_report"] == len(data["events"])
+    messages = [f["message"] for f in data["findings"]]
+    for entry in acc["not_taken"]:
+        assert any(repr(entry["item"]) in m for m in messages), entry
+    assert all(e["duration_frames"] > 0 and e["record_in"] for e in data["events"])

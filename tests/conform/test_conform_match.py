@@ -9,6 +9,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import opentimelineio as otio
 import pytest
 from conftest import SMALL_SPEC, small_clip
@@ -16,9 +17,10 @@ from typer.testing import CliRunner
 
 import cli.commands.conform  # noqa: F401  (registers the command)
 from cli.app import app
+from cli.schemas import SCHEMA_DIR
 from config.errors import PostprodError
 from config.settings import load_settings
-from flows.conform_check import check_conform
+from conform.check import check_conform
 from flows.ingest import run_ingest
 from ingest.catalogue import Catalogue
 from media.probe import probe_file
@@ -331,6 +333,7 @@ def test_avid_aaf(cws: Path) -> None:
 def test_json_shape_is_stable(cws: Path) -> None:
     """The documented keys (docs/conform.md), no more, no less: other tools read this."""
     data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
+    jsonschema.validate(data, json.loads((SCHEMA_DIR / "conform.schema.json").read_text()))
     assert set(data) == {"schema_version", "kind", "checked_at", "production", "handles", "timeline", "summary",
                          "findings", "events", "relinked", "report_json", "report_html"}
     assert data["schema_version"] == 1 and data["kind"] == "conform"
@@ -396,3 +399,32 @@ def test_bad_options_are_clear_errors(cws: Path, args: list[str], message: str) 
     result = run_cli("conform", "cut.edl", *(["-p", "test"] if "-p" not in args else []), *args)
     assert isinstance(result.exception, PostprodError) and result.exception.exit_code == 2
     assert message in str(result.exception)
+
+
+def test_relink_to_fcpxml_keeps_missing_media_offline(cws: Path) -> None:
+    """Event 4 (reel Z999) has no media: in the FCPXML it stays offline, not an asset at an invented path."""
+    out = cws / "relinked.fcpxml"
+    assert run_cli("conform", "cut.edl", "-p", "test", "--relink", str(out)).exit_code == 1
+    text = out.read_text()
+    assert 'src="file:///tmp/Z999"' not in text and '<asset name="Z999" src=""' in text
+    assert "A001C001_261123_R1AB.mov" in text  # the found media are linked
+    data = json.loads(run_cli("conform", str(out), "-p", "test", "--json").stdout)
+    offline = [e for e in data["events"] if e["source_in"] == "09:00:00:00"]
+    assert len(offline) == 1 and offline[0]["source_file"] is None and offline[0]["media"] is None
+    assert [f["rule"] for f in offline[0]["findings"]] == ["missing_media"]
+
+
+def test_without_p_a_hint_that_the_production_may_be_wrong(cws: Path) -> None:
+    result = run_cli("conform", "cut.edl", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["production"] == "default" and data["summary"]["matched"] == 0
+    (hint,) = [f for f in data["findings"] if f["rule"] == "production_hint"]
+    assert "no -p given" in hint["message"] and "'test'" in hint["message"] and hint["expected"] == "-p test"
+    shown = run_cli("conform", "cut.edl")
+    assert "production_hint" in shown.stdout and "-p NAME" in shown.stdout
+    assert "21 lines read: 12 event lines, 12 in the report" in shown.stdout  # the count, on the terminal too
+    assert "not taken: line 21: not an event, comment or header" in shown.stdout
+    # With the right production, no hint.
+    data = json.loads(run_cli("conform", "cut.edl", "-p", "test", "--json").stdout)
+    assert not [f for f in data["findings"] if f["rule"] == "production_hint"]

@@ -25,6 +25,12 @@ def test_demo_runs_the_ingest_flow_and_a_rerun_does_nothing(tmp_path: Path) -> N
     first = postprod("demo", "--workspace", str(ws), home=tmp_path)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "Traceback" not in first.stderr
+    # The QC step: FAIL with its four planted defects, whichever ffmpeg runs (tests/conftest.py --ffmpeg).
+    out = " ".join(first.stdout.split())
+    assert "DEMO_PAD_v1.mxf: FAIL (4 error(s), 0 warning(s))" in out
+    for planted in ("audio.silence: 10:00:05:00", "video.black: 10:00:03:00", "video.levels_luma: 10:00:08:00",
+                    "video.gamut: 10:00:08:00"):
+        assert planted in out
     settings = load_settings(ws / "postprod.toml")
     rows = list(Catalogue(settings.db_url).rows("demo"))
     by_name = {Path(r["path"]).name: r for r in rows}

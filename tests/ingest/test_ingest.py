@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import small_clip
 
-from flows.ingest import ingest_card, run_ingest
+from flows.ingest import run_ingest
+from ingest.card import ingest_card
 from ingest.catalogue import Catalogue
 from ingest.hashing import hash_file
 from media.synth import TakeSpec, truncated_copy

@@ -87,3 +87,19 @@ def test_first_error_skips_lines_that_only_say_something_failed() -> None:
               "[fatal] Error initializing complex filters.\n[fatal] Invalid argument\n")
     assert first_error(stderr) == 'ebur128: Unable to parse option value "quiet"'
     assert first_error("", 1) == "ffmpeg exit 1"
+
+
+def test_an_ffmpeg_refusing_the_decode_check_is_a_tool_error_not_a_verdict_on_the_file(
+        tmp_path: Path, make_media) -> None:
+    from conftest import small_clip
+
+    from media.probe import probe_file
+
+    clip = make_media("A001C009.mov", small_clip(seconds=4.0))
+    old = tmp_path / "ffmpeg"  # an ffmpeg that does not know -sseof
+    old.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = "-sseof" ] && {{ echo "Unrecognized option \'sseof\'." >&2; '
+                   f'echo "Error splitting the argument list: Option not found" >&2; exit 8; }}; done\n'
+                   f'exec "{bundled_ffmpeg()}" "$@"\n')
+    old.chmod(0o755)
+    with pytest.raises(ToolError, match=r"decode check of A001C009.mov failed .*Unrecognized option 'sseof'"):
+        probe_file(clip, ffmpeg=str(old), decode_check="tail")

@@ -61,3 +61,12 @@ def test_a_damaged_tmcd_box_falls_back_to_mediainfo_without_reading_past_the_fil
     clip.write_bytes(bytes(data))
     assert read_tmcd(clip) is None
     assert probe_file(clip, ffmpeg=None, decode_check="none").findings == []  # MediaInfo's reading, as before
+
+
+def test_mxf_start_agrees_with_ffmpegs_reading_of_the_timecode_component(ffmpeg, tmp_path) -> None:
+    clip = tmp_path / "A002C001.mxf"
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x36:rate=25:d=0.2",
+                    "-c:v", "mpeg2video", "-timecode", "09:59:50:12", str(clip)], check=True)
+    media = probe_file(clip, ffmpeg=ffmpeg)
+    assert media.start_timecode == _ffmpeg_start(ffmpeg, clip) == "09:59:50:12"
+    assert media.timecode_source == "mxf" and media.findings == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import db_fixtures
 import jsonschema
-import plan_fixtures
 import pytest
 from money_helpers import check_line, csv_rows, make_cli, pdf_text
 
@@ -15,8 +15,8 @@ from config.errors import ConfigError
 from planning.money.amounts import cents, total
 from planning.money.rates import load_rates
 
-db_url = plan_fixtures.db_url
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url
+pg_server = db_fixtures.pg_server
 
 
 @pytest.fixture()
@@ -126,3 +126,14 @@ def test_quote_from_the_plan_versioned_and_reconciled(cli, workspace: Path) -> N
     assert code == 2 and "positive" in err
     code, _o, err = cli("plan", "quote", "-p", "nothing")
     assert code == 2 and "has no plan" in err
+
+
+def test_a_bad_production_rates_file_is_one_message(cli, workspace: Path) -> None:
+    bad = workspace / "bad-rates.toml"
+    bad.write_text('schema_version = 1\nname = "x"\ncurrency = "euro"\n', encoding="utf-8")
+    with (workspace / "postprod.toml").open("a") as fh:
+        fh.write(f'rates = "{bad}"\n')  # under [productions.test]
+    assert cli.json("plan", "create", "-p", "test", "--start", "2026-11-02")[0] == 0
+    code, out, err = cli("plan", "quote", "-p", "test")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert str(bad) in err and "field 'currency'" in err

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import plan_fixtures
+import db_fixtures
 import pytest
 from cli_helpers import postprod, postprod_json
 
-db_url = plan_fixtures.db_url  # fixtures: SQLite and PostgreSQL
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url  # fixtures: SQLite and PostgreSQL
+pg_server = db_fixtures.pg_server
 
 GOOD_AND_BAD = """date;technicien;étape;heures;travail;incidents
 2026-01-05;Ana;Rushes reception;6;cards A001-A003;
@@ -64,7 +64,7 @@ def test_create_import_status_mark(cli, workspace: Path) -> None:
     [prod] = st["productions"]
     # The documented shape (docs/planning.md), kept stable.
     assert set(prod) == {"production", "template", "delivery_profile", "today", "planned_hours", "spent_hours",
-                         "planned_end", "forecast_end", "late_by_days", "late", "blocked", "done", "stages"}
+                         "planned_end", "forecast_end", "late_by_days", "late", "blocked", "done", "stages", "money"}
     assert set(prod["stages"][0]) == {
         "stage", "label", "state", "recorded_state", "responsible", "depends_on", "planned_start", "planned_end",
         "forecast_start", "forecast_end", "actual_start", "actual_end", "planned_hours", "spent_hours", "reports",

@@ -9,7 +9,7 @@ import ssl
 from email import policy
 from pathlib import Path
 
-import plan_fixtures
+import db_fixtures
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -23,8 +23,8 @@ from planning import plan
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore, SessionReport
 
-db_url = plan_fixtures.db_url  # fixtures: SQLite and PostgreSQL
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url  # fixtures: SQLite and PostgreSQL
+pg_server = db_fixtures.pg_server
 
 
 class Inbox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import date
 
-import plan_fixtures
+import db_fixtures
 import pytest
 from plan_workers import hammer, open_and_write
 from sqlalchemy import (
@@ -36,8 +36,8 @@ from planning.store import (
 )
 from planning.templates import load_template
 
-db_url = plan_fixtures.db_url  # fixtures: SQLite and PostgreSQL
-pg_server = plan_fixtures.pg_server
+db_url = db_fixtures.db_url  # fixtures: SQLite and PostgreSQL
+pg_server = db_fixtures.pg_server
 
 
 def test_fresh_database_is_migrated_to_head(db_url: str) -> None:

@@ -317,7 +317,8 @@ def test_qc_flow_blocks_on_fail_and_direct_pass_marks_done(workspace, settings, 
     # A loaded machine can take more than Prefect's default 20 s to start the temporary server.
     monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.qc import qc_flow
-    from flows.qc_steps import record_delivery, run_qc
+    from planning.transitions import record_delivery
+    from qc.master import run_qc
 
     profile = workspace / "test-small.toml"
     profile.write_text(TEST_PROFILE)

@@ -183,7 +183,7 @@ def test_burnt_in_timecode_reads_each_frames_own_timecode(settings, workspace: P
 
     def reference(frame_number: int) -> bytes:
         tc = (source.start + frame_number).format()
-        vf = ",".join(burnin_filters(source, width, height, preset, static_timecode=tc))
+        vf = ",".join(f.text() for f in burnin_filters(source, width, height, preset, static_timecode=tc))
         [ref] = _gray_frames(ffmpeg, Path(f"color=c=gray:s={width}x{height}:r=25"), vf=f"{vf},trim=end_frame=1",
                              lavfi=True)
         return _band(ref[:size], width, top, height)

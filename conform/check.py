@@ -1,0 +1,100 @@
+"""The conform check of an edit list against the catalogue: read, match, report, relink.
+
+The step that `postprod conform` and the conform flow (flows/conform.py) run; what its result does to the
+conform stage is planning/transitions.py's rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from config.errors import PostprodError
+from config.settings import Settings
+from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
+from conform.model import Finding, conform_finding
+from conform.relink import WRITE_ADAPTERS
+from conform.report import report_data, write_reports
+from conform.timeline import read_timeline
+from ingest.catalogue import Catalogue
+from media.timecode import TimecodeError, parse_rate
+from store import Store
+
+
+@dataclass
+class ConformOutcome:
+    data: dict[str, Any]
+    report_json: Path | None
+    report_html: Path | None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.data["summary"]["errors"] else 0
+
+
+def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
+    """The production's catalogue rows that matching needs (one query, no JSON decoding)."""
+    clips = [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
+                           rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
+                           r.hash) for r in catalogue.index_rows(production)]
+    return CatalogueIndex(clips)
+
+
+def production_hint(catalogue: Catalogue, production: str, result: ConformResult,
+                    originals: int) -> Finding | None:
+    """Every event that needs media is missing: the production checked may be the wrong one (no -p)."""
+    needing = [r for r in result.results if not r.event.is_generator and r.event.record_frames > 0]
+    if not needing or any(r.media is not None for r in result.results):
+        return None
+    others = {name: n for name, n in catalogue.originals_per_production().items() if name != production and n}
+    default = " (the default: no -p given)" if production == "default" else ""
+    said = f"none of the {len(needing)} events that need media matched in production '{production}'{default}, " \
+           f"which has {originals} catalogued originals"
+    if others:
+        listed = ", ".join(f"'{name}' ({n} files)" for name, n in sorted(others.items(), key=lambda x: -x[1])[:5])
+        likeliest = max(others, key=lambda k: others[k])
+        return conform_finding("production_hint", f"{said}; the catalogue holds {listed}: is this the right "
+                              "production? Give it with -p NAME", expected=f"-p {likeliest}", measured=production)
+    if not originals:
+        return conform_finding("production_hint", f"{said}: the catalogue holds no original media at all; ingest "
+                              "the rushes first (postprod ingest), then check again", measured=production)
+    return None
+
+
+def check_conform(timeline_path: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
+                  handles: int | None = None, relink: Path | None = None,
+                  report_dir: Path | None = None, write_report: bool = True,
+                  store: Store | None = None) -> ConformOutcome:
+    """Read, match, report and (optionally) relink. Raises PostprodError when the input cannot be used.
+    `store`: the run's (else the settings' database)."""
+    prod = settings.production(production)
+    try:
+        exact = parse_rate(rate) if rate is not None else None
+    except (TimecodeError, ValueError, OverflowError, ZeroDivisionError) as exc:  # nan, inf: ValueError, Overflow
+        raise PostprodError(f"--rate: not a frame rate: {rate!r}; for example 25, 29.97, 24000/1001") from exc
+    if exact is not None and not 1 <= exact <= 1000:
+        raise PostprodError(f"--rate: {rate!r} is not a frame rate between 1 and 1000 fps; for example 25, 29.97")
+    if relink is not None and relink.suffix.lower() not in WRITE_ADAPTERS:
+        raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
+                            path=relink)
+    catalogue = Catalogue(store or settings.db_url)
+    index = load_index(catalogue, prod.name)
+    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
+                             catalogue=index.rates_of)
+    result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
+    hint = production_hint(catalogue, prod.name, result, len(index.originals))
+    if hint is not None:
+        result.findings.append(hint)
+    relinked = None
+    if relink is not None:
+        from conform.relink import write_relinked
+
+        relinked = str(write_relinked(result, relink))
+    data = report_data(result, production=prod.name, relinked=relinked)
+    json_path = html_path = None
+    if write_report:
+        json_path, html_path = write_reports(data, report_dir or settings.reports_dir / "conform")
+        data["report_json"], data["report_html"] = str(json_path), str(html_path)
+    return ConformOutcome(data, json_path, html_path)

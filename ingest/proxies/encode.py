@@ -1,0 +1,122 @@
+"""One proxy encode: the encoder chosen, the command (media/ffmpeg/commands.py), ffmpeg run and watched."""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.proxies.filters import sound_map, video_filters
+from ingest.proxies.models import ProxyBatch
+from ingest.proxies.presets import ProxyPreset
+from media.ffmpeg.caps import Job, capabilities
+from media.ffmpeg.commands import ProxyEncode, encoder_test_command, proxy_command
+from media.ffmpeg.errors import first_error
+from media.model import MediaFile
+
+FFMPEG_FORMATS = {"mov": "mov", "mp4": "mp4", "mxf": "mxf"}
+
+
+@lru_cache(maxsize=8)
+def encoder_works(ffmpeg: str, encoder: str) -> bool:
+    """Listed by this ffmpeg and able to encode here: a listed NVENC fails without an NVIDIA GPU and driver."""
+    if encoder not in capabilities(ffmpeg).encoders:
+        return False
+    try:
+        proc = subprocess.run(encoder_test_command(ffmpeg, encoder), capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def choose_encoder(ffmpeg: str, preset: ProxyPreset, allow_hw: bool = True) -> tuple[str, list[str]]:
+    if allow_hw and preset.video.hw_encoder and encoder_works(ffmpeg, preset.video.hw_encoder):
+        return preset.video.hw_encoder, list(preset.video.hw_args)
+    return preset.video.encoder, list(preset.video.args)
+
+
+def ffmpeg_command(batch: ProxyBatch, media: MediaFile, output: Path) -> tuple[list[str], int, int, int]:
+    """The whole ffmpeg command for one proxy; also the output size and audio channel count."""
+    preset = batch.preset
+    args = batch.encoder_args
+    pix_fmt = args[args.index("-pix_fmt") + 1] if "-pix_fmt" in args[:-1] else None
+    chain, width, height = video_filters(media, preset, batch.lut, pix_fmt)
+    sound, channels = sound_map(media, preset)
+    start = media.start
+    encode = ProxyEncode(
+        source=media.path, output=str(output), video=tuple(chain), sound=sound, encoder=batch.encoder,
+        encoder_args=tuple(args), audio_codec=preset.audio.codec, audio_args=tuple(preset.audio.args),
+        container=FFMPEG_FORMATS[preset.container],
+        # Several encodes at once share the cores; a single one uses ffmpeg's own thread count.
+        threads=batch.threads if batch.workers > 1 else None,
+        timecode=start.format() if start is not None else None, reel=media.reel)
+    return proxy_command(batch.ffmpeg, encode), width, height, channels
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    # A killed run must not leave an ffmpeg writing on: it dies with us (Linux prctl PR_SET_PDEATHSIG).
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)
+
+
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _PRCTL = None
+
+
+_FRAME_RE = re.compile(rb"^frame=(\d+)")
+
+
+class EncodeError(Exception):
+    pass
+
+
+def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None,
+               source: str = "") -> list[str]:
+    """Run one encode; raise EncodeError if it fails, else return the errors it logged (bad source frames).
+
+    stderr goes to a temporary file, never a pipe that could fill up.
+    """
+    with tempfile.TemporaryFile() as errlog:
+        # preexec_fn with threads: it only calls prctl, resolved before the fork (glibc's fork resets malloc).
+        die = _die_with_parent if _PRCTL else None
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errlog, stdin=subprocess.DEVNULL,
+                                pass_fds=(lock_fd,), preexec_fn=die)  # noqa: PLW1509
+        done = 0
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            m = _FRAME_RE.match(line)
+            if m and progress is not None:
+                n = int(m.group(1))
+                if n > done:
+                    progress(n - done)
+                    done = n
+        rc = proc.wait()
+        errlog.seek(0)
+        stderr = errlog.read().decode("utf-8", "replace")
+    if rc != 0:
+        raise EncodeError(explain_failure(stderr, rc, source, cmd[0]))
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    return [first_error(stderr)] if lines else []
+
+
+def explain_failure(stderr: str, rc: int, source: str = "", ffmpeg: str = "") -> str:
+    if rc == -signal.SIGXFSZ:
+        return "the proxy volume refused the file: file size limit reached"
+    if rc < 0:
+        return f"ffmpeg was killed by signal {-rc}"
+    if "No space left on device" in stderr:
+        return "disk full: no space left on the proxy volume"
+    if "File too large" in stderr:
+        return "the proxy volume refused the file: too large (file size limit)"
+    if "Permission denied" in stderr:
+        return "permission denied writing the proxy"
+    version = f", ffmpeg {capabilities(ffmpeg).version}" if ffmpeg else ""
+    name = Path(source).name if source else "the source"
+    return f"ffmpeg failed (exit {rc}, {Job.PROXY_ENCODE} of {name}{version}): {first_error(stderr, rc)[-300:]}"

@@ -1,0 +1,111 @@
+"""What a proxy run is made of: the jobs, the batch they share, and what happened to each source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from config.settings import Production, Settings
+from ingest.catalogue import Catalogue
+from ingest.locks import Slots
+from ingest.proxies.presets import ProxyPreset
+from ingest.proxies.store import ProxyStore
+
+REPORT_SCHEMA_VERSION = 1
+TEMP_MARK = ".proxy-part-"
+
+ClipStatus = Literal["made", "skipped", "error", "ignored"]
+
+
+class ClipResult(BaseModel):
+    """What happened to one source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    card: str
+    relpath: str
+    status: ClipStatus
+    proxy: str | None = None
+    error: str | None = None
+    encoder: str | None = None
+    source_hash: str | None = None
+    frames: int | None = None
+    rate: str | None = None
+    start_timecode: str | None = None
+    reel: str | None = None
+    audio_channels: int | None = None
+    width: int | None = None
+    height: int | None = None
+    seconds: float | None = None  # encode + verify wall time
+
+
+class ProxyReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = REPORT_SCHEMA_VERSION
+    production: str
+    preset: str
+    fingerprint: str
+    root: str
+    workers: int
+    encoder: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    cleaned: list[str] = []  # leftovers of killed runs, removed before starting
+    clips: list[ClipResult] = []
+    ale: list[str] = []
+    summary: dict[str, int] = {}
+
+
+class ProxyJob(BaseModel):
+    """One source to make a proxy of, and where the proxy goes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    card_root: str
+    card: str  # the folder name of the card in the proxy tree (disambiguated when two cards share a name)
+    relpath: str
+    target: str
+    explicit: bool  # named on the command line (a non-media file is then an error, not ignored)
+
+
+@dataclass
+class ProxyBatch:
+    """Everything the encodes of one run share."""
+
+    settings: Settings
+    production: Production
+    preset: ProxyPreset
+    root: Path  # <proxy root>/<preset>
+    ffmpeg: str
+    encoder: str
+    encoder_args: list[str]
+    workers: int
+    threads: int
+    lut: Path | None
+    catalogue: Catalogue
+    store: ProxyStore
+    slots: Slots
+    jobs: list[ProxyJob] = field(default_factory=list)
+    problems: list[ClipResult] = field(default_factory=list)  # found while planning (image sequences...)
+    cleaned: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
+
+
+def fail(job: ProxyJob, message: str, **kw: object) -> ClipResult:
+    return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="error", error=message, **kw)
+
+
+def rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.name

@@ -1,0 +1,198 @@
+"""Every ffmpeg command line postprod runs is built here, with ffmpeg-python where it can express the command.
+
+ffmpeg-python always writes its graph as one `-filter_complex`, which drops the source's timecode: the
+timecode and the metadata are passed as output options. It escapes filter options itself (both of
+ffmpeg's levels), so callers describe filters as data (`Filter`), never as graph text; it double-escapes
+positional filter arguments, so every option here is named. Global options go first, in `cmd`.
+
+Built as plain argument lists, each for the reason given beside it:
+- the QC analysis (`qc_command`): three independent graphs, one of whose outputs is a raw pipe on an
+  inherited file descriptor (`pipe:N`, passed with Popen's pass_fds); ffmpeg-python merges everything
+  into one graph and its runner wires stdin, stdout and stderr only;
+- the test-media makers (`synth_command`): their inputs are lavfi sources with their own expressions
+  (aevalsrc, testsrc2) and sample-exact `enable=` gates written as ffmpeg's expression text, built and
+  tested in media/synth.py and qc/synth.py; they pass here as finished arguments so that every ffmpeg
+  argv still starts in this module.
+bench/ keeps its raw reference commands: they are what the figures compare against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ffmpeg as ffpy
+
+QUIET = ("-hide_banner", "-nostdin", "-nostats")
+
+
+def filter_value(value: str) -> str:
+    """Escape a value for a filter option inside a filtergraph (both of ffmpeg's escaping levels)."""
+    value = value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    for ch in "\\'[],;":
+        value = value.replace(ch, "\\" + ch)
+    return value
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter and its named options, as data: the builder escapes them."""
+
+    name: str
+    options: dict[str, str | int] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """The filter as graph text (for -vf and the tests' reference drawings)."""
+        opts = ":".join(f"{k}={filter_value(str(v))}" for k, v in self.options.items())
+        return f"{self.name}={opts}" if opts else self.name
+
+
+def apply(stream: ffpy.nodes.FilterableStream, filters: Sequence[Filter]) -> ffpy.nodes.FilterableStream:
+    for f in filters:
+        stream = stream.filter(f.name, **f.options)
+    return stream
+
+
+def _options(args: Sequence[str]) -> dict[str, str]:
+    """Encoder arguments from a preset (`-profile:v dnxhr_lb -pix_fmt yuv422p`) as ffmpeg-python options."""
+    out: dict[str, str] = {}
+    items = list(args)
+    while items:
+        key = items.pop(0)
+        if not key.startswith("-") or not items:
+            raise ValueError(f"encoder arguments must be -option value pairs: {' '.join(args)}")
+        out[key[1:]] = items.pop(0)
+    return out
+
+
+# -- decode check and encoder test ----------------------------------------------------------------
+
+
+def decode_check_command(ffmpeg: str, path: Path | str, *, tail_seconds: float | None) -> list[str]:
+    """Decode every picture and sound frame (or the last `tail_seconds`) to nothing, logging errors with levels."""
+    inp = ffpy.input(str(path), **({"sseof": f"-{tail_seconds:g}"} if tail_seconds else {}))
+    out = ffpy.output(inp["v?"], inp["a?"], "-", format="null")
+    return ffpy.compile(out, cmd=[ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "level+info"])
+
+
+def encoder_test_command(ffmpeg: str, encoder: str) -> list[str]:
+    """A fifth of a second of test pattern through `encoder`: a listed NVENC fails here without a GPU."""
+    inp = ffpy.input("testsrc2=size=256x144:rate=25:duration=0.2", format="lavfi")
+    out = ffpy.output(inp, "-", format="null", pix_fmt="yuv420p", **{"c:v": encoder})
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
+
+
+def thumbnail_command(ffmpeg: str, source: Path | str, seconds: float, width: int) -> list[str]:
+    """One JPEG on stdout of the frame at `seconds` (a frame-accurate seek: decoded from the key frame before)."""
+    inp = ffpy.input(str(source), ss=f"{seconds:.4f}")
+    picture = inp["v:0"].filter("scale", w=width, h=-2)
+    out = ffpy.output(picture, "-", format="image2pipe", **{"frames:v": 1, "c:v": "mjpeg", "q:v": 5})
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
+
+
+def synth_command(ffmpeg: str, args: Sequence[str]) -> list[str]:
+    """A test-media maker's command (media/synth.py, qc/synth.py build its arguments: see the module's note)."""
+    return [ffmpeg, *QUIET, "-loglevel", "error", "-y", *args]
+
+
+# -- proxies --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoundMap:
+    """The proxy's sound: whole source streams, or chosen channels as mono tracks; padded or not.
+
+    `channels`: None keeps every source stream as it is; else (stream, channel) pairs, one mono track each.
+    `pad_seconds`: every track padded with silence to at least this long (MXF OP1a stops at its shortest).
+    """
+
+    streams: int
+    channels: tuple[tuple[int, int], ...] | None = None
+    pad_seconds: float | None = None
+
+
+def _sound(inp: ffpy.nodes.InputNode, sound: SoundMap) -> list[ffpy.nodes.Stream]:
+    pad = [Filter("apad", {"whole_dur": f"{sound.pad_seconds:.6f}"})] if sound.pad_seconds else []
+    if sound.channels is None:
+        return [apply(inp[f"a:{s}"], pad) if pad else inp[f"a:{s}"] for s in range(sound.streams)]
+    by_stream: dict[int, list[int]] = {}
+    for s, c in sound.channels:
+        by_stream.setdefault(s, []).append(c)
+    tracks: dict[tuple[int, int], ffpy.nodes.Stream] = {}
+    for s, chans in by_stream.items():
+        source = inp[f"a:{s}"]
+        split = source.filter_multi_output("asplit") if len(chans) > 1 else None
+        for i, c in enumerate(chans):
+            branch = split[i] if split is not None else source
+            tracks[(s, c)] = apply(branch, [Filter("pan", {"args": f"mono|c0=c{c}"}), *pad])
+    return [tracks[key] for key in sound.channels]
+
+
+@dataclass(frozen=True)
+class ProxyEncode:
+    """Everything one proxy encode needs, as data."""
+
+    source: str
+    output: str
+    video: tuple[Filter, ...]
+    sound: SoundMap
+    encoder: str
+    encoder_args: tuple[str, ...]
+    audio_codec: str
+    audio_args: tuple[str, ...]
+    container: str  # ffmpeg's muxer: mov, mp4, mxf
+    threads: int | None = None  # several encodes share the cores: each gets this many
+    timecode: str | None = None
+    reel: str | None = None
+
+
+def proxy_command(ffmpeg: str, job: ProxyEncode) -> list[str]:
+    """One proxy: the picture through its filters, the sound mapped, frames one for one, timecode and reel kept."""
+    inp = ffpy.input(job.source)
+    picture = apply(inp["v:0"], job.video)
+    sound = _sound(inp, job.sound)
+    opts: dict[str, object] = {"c:v": job.encoder, **_options(job.encoder_args), "fps_mode": "passthrough",
+                               "map_metadata": "-1", "map_chapters": "-1"}
+    if sound:
+        opts.update({"c:a": job.audio_codec, **_options(job.audio_args)})
+    if job.threads:
+        opts["threads"] = job.threads
+    if job.timecode is not None:
+        opts["timecode"] = job.timecode
+    if job.reel:
+        # MOV: the tmcd track's name; MXF: the package name; MP4: an mdta tag (no named tmcd there).
+        opts.update({"metadata": f"reel_name={job.reel}", "metadata:s:v:0": f"reel_name={job.reel}"})
+    if job.container == "mp4":
+        flags = str(opts.get("movflags", ""))
+        opts["movflags"] = flags + "+use_metadata_tags"
+    out = ffpy.output(picture, *sound, job.output, format=job.container, **opts)
+    globals_ = [ffmpeg, *QUIET, "-loglevel", "level+error", "-progress", "pipe:1", "-y"]
+    if job.threads:
+        globals_ += ["-filter_complex_threads", str(job.threads)]
+    return ffpy.compile(out, cmd=globals_)
+
+
+# -- QC analysis ----------------------------------------------------------------------------------
+
+
+def qc_command(ffmpeg: str, source: str, *, graphs: Sequence[str], picture: str, measured: Sequence[str],
+               sound: tuple[str, int] | None, threads: int = 0) -> list[str]:
+    """The QC's one decode (qc/analyse.py builds its graphs): raw reduced picture on stdout, raw sound on an
+    inherited descriptor, the measuring branches into a null output.
+
+    A plain list, not ffmpeg-python: the graphs stay separate `-filter_complex` arguments (ffmpeg-python
+    joins everything into one), and the sound goes to `pipe:N` on a descriptor passed with Popen's pass_fds,
+    which ffmpeg-python's runner cannot pass.
+    """
+    cmd = [ffmpeg, *QUIET, "-loglevel", "level+error", "-threads", str(threads), "-i", str(source)]
+    for graph in graphs:
+        cmd += ["-filter_complex", graph]
+    cmd += ["-map", picture, "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
+    for label in measured:
+        cmd += ["-map", label]
+    cmd += ["-f", "null", "-"]
+    if sound is not None:
+        label, fd = sound
+        cmd += ["-map", label, "-f", "f32le", f"pipe:{fd}"]
+    return cmd

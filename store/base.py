@@ -1,0 +1,110 @@
+"""A store: one database (SQLite file or server) with its schema at HEAD, shared by every domain's tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Row, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from config.db import DatabaseError, engine_for, redact, unreachable
+from store.schema import ensure_schema
+
+_keepers: dict[str, sqlite3.Connection] = {}
+T = TypeVar("T")
+
+
+class Store:
+    """One database: its engine (one per URL in the process) and its schema, migrated to HEAD when opened.
+
+    Build it once per command or flow run and hand it to the catalogue, the proxy store and the planning
+    store: `Catalogue(store)`, `ProxyStore(store)`, `PlanningStore(store)`.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = engine_for(url)
+        except OSError as exc:  # the SQLite file's folder cannot be made
+            raise DatabaseError(f"cannot use the database {redact(url)}: {exc.strerror or exc}") from exc
+        self._keep_open()
+        try:
+            ensure_schema(self.engine, url)
+        except OperationalError as exc:
+            raise unreachable(url, exc) from exc
+        except DBAPIError as exc:
+            raise DatabaseError(f"cannot use the database {redact(url)}: "
+                                f"{str(exc.orig).strip().splitlines()[0]}") from exc
+
+    @classmethod
+    def of(cls, store: Store | str) -> Store:
+        """The store itself, or one opened at a URL (for callers that hold only the settings' URL)."""
+        return store if isinstance(store, Store) else cls(store)
+
+    def _keep_open(self) -> None:
+        """SQLite: hold one idle connection for the life of the process. The shared engine opens and closes a
+        connection per transaction (NullPool); when the closing one is the last, SQLite checkpoints and removes
+        the WAL each time, which costs more than the transaction itself."""
+        db = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:" or self.url in _keepers:
+            return
+        try:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            _keepers[self.url] = sqlite3.connect(db, check_same_thread=False)
+        except (sqlite3.Error, OSError):
+            pass  # the engine's own connection reports the problem, with the URL
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads; a database gone away is a DatabaseError naming it."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise unreachable(self.url, exc) from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction, committed at the end of the block."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise unreachable(self.url, exc) from exc
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT that can say ON CONFLICT in this database's dialect."""
+        return postgresql.insert(table) if self.engine.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def row_of(cls: type[T], row: Row[Any]) -> T:
+    """A typed row (a frozen dataclass) from a result row: its fields by name, columns it does not name left out."""
+    mapping = row._mapping
+    return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+class ByKey:
+    """Transitional, for code written when rows were dicts: `row["path"]` and `row.get("path")` read the field.
+    New code reads attributes (`row.path`); this goes once nothing indexes rows by key."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:  # type: ignore[attr-defined]
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.__dataclass_fields__ else default  # type: ignore[attr-defined]
+
+
+def open_store(url: str) -> Store:
+    """The store a run builds once and hands to its steps (a step of its own, so that a flow retries a
+    database that is not there yet, as it retries any step that finds it gone)."""
+    return Store(url)

@@ -1,0 +1,110 @@
+"""The store's schema: a cheap version check when a store is opened, the Alembic migrations when it is behind.
+
+Every table (catalogue, proxies, planning) is made and changed by the migrations in store/migrations/versions,
+one linear history. Opening a store reads the version row (one query, Alembic not even imported); only a
+database behind HEAD (new, made by an older postprod, or by the create_all of the stores before 0003) loads
+Alembic and upgrades it, under a lock so that processes opening it together migrate it once.
+
+To add a migration: copy the newest file in store/migrations/versions, give it the next revision id with
+`down_revision` the previous one, write `upgrade()`/`downgrade()` with `op.*` (SQLite: `op.batch_alter_table`
+for changes to existing tables), describe the new columns or tables in store/tables.py, and set HEAD below to
+its revision id (tests/store checks that HEAD is the newest migration and that the migrated schema matches
+store/tables.py).
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from config.db import DatabaseError, redact
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The version table keeps the name the planning store gave it when it was the only one with migrations, so
+# that planning databases made since then carry on from their revision (0001, 0002).
+VERSION_TABLE = "planning_alembic_version"
+HEAD = "0005"  # the newest revision in store/migrations/versions
+
+_at_head: set[str] = set()
+
+
+def ensure_schema(engine: Engine, url: str) -> None:
+    """Bring the database to HEAD, unless it is there already (checked once per process and URL)."""
+    if url in _at_head:
+        return
+    if current_revision(engine) != HEAD:
+        upgrade(engine, url)
+    _at_head.add(url)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's version row; None before any migration ran (the version table is not there)."""
+    with engine.connect() as conn:  # a database that cannot be reached raises here
+        try:
+            return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        except DBAPIError:
+            return None
+
+
+def upgrade(engine: Engine, url: str) -> None:
+    """Run the migrations the database lacks (one process at a time)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    with _migration_lock(engine) as conn:
+        current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        if current is not None and not _known(script, current):
+            raise DatabaseError(f"the database {redact(url)} is at schema revision {current}, newer than this "
+                                f"postprod knows (up to {script.get_current_head()}): upgrade postprod")
+        if current != script.get_current_head():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        conn.commit()
+
+
+def _known(script: Any, revision: str) -> bool:
+    from alembic.util import CommandError
+
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[Connection]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(7007007)"))
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(7007007)"))
+                conn.commit()
+        return
+    db = engine.url.database
+    if engine.dialect.name == "sqlite" and db and db != ":memory:":
+        lock = Path(db).with_name(Path(db).name + ".migrate-lock")
+        with lock.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                with engine.connect() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    with engine.connect() as conn:
+        yield conn

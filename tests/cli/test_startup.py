@@ -1,0 +1,84 @@
+"""What a command loads: commands that run no flow import no Prefect, and a folder walk no SQLAlchemy.
+
+Checked with `python -X importtime`, which lists every module a process imports (on stderr), as a user
+would run the command: no timing is asserted, only which modules were loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import small_clip
+
+EDL = """TITLE: STARTUP
+001  A001     V     C        10:00:00:00 10:00:00:10 01:00:00:00 01:00:00:10
+* FROM CLIP NAME: A001C001_261123_R1AB
+"""
+
+
+def imported(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run `postprod ARGS` under -X importtime; return the result and the top-level packages it imported."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PYTHONPROFILEIMPORTTIME")}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli.main", *args], capture_output=True,
+                            text=True, cwd=cwd, env=env, timeout=300, check=False)
+    names = {line.rsplit("|", 1)[1].strip().split(".")[0]
+             for line in result.stderr.splitlines() if line.startswith("import time:") and "|" in line}
+    names.discard("imported package")
+    assert names, result.stderr[-2000:]  # importtime did report
+    return result, names
+
+
+@pytest.fixture()
+def clip(workspace: Path, make_media) -> Path:
+    card = workspace / "A001"
+    card.mkdir()
+    path = card / "A001C001_261123_R1AB.mov"
+    shutil.copy(make_media("startup.mov", small_clip(timecode="10:00:00:00", reel="A001")), path)
+    return path
+
+
+def test_probe_of_a_folder_loads_no_prefect_and_no_sqlalchemy(workspace: Path, clip: Path) -> None:
+    result, names = imported("probe", str(clip.parent), "--production", "test", "--json", cwd=workspace)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "pymediainfo" in names  # the probe did run
+    assert "prefect" not in names and "sqlalchemy" not in names
+
+
+def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -> None:
+    (workspace / "cut.edl").write_text(EDL)
+    runs = {
+        "conform": imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace),
+        "qc": imported("qc", str(clip), "--profile", "ebu-r128-hd25", "--json", cwd=workspace),
+        "plan status": imported("plan", "status", "--json", cwd=workspace),
+        "--help": imported("--help", cwd=workspace),
+        "qc --help": imported("qc", "--help", cwd=workspace),
+    }
+    assert runs["conform"][0].returncode == 1  # the reel is not in the (empty) catalogue: an error finding
+    assert '"verdict"' in runs["qc"][0].stdout  # a report, whatever its verdict on this tiny clip
+    assert runs["plan status"][0].returncode == 0 and "productions" in runs["plan status"][0].stdout
+    assert "probe" in runs["--help"][0].stdout
+    for command, (_, names) in runs.items():
+        assert "prefect" not in names, f"`postprod {command}` imported Prefect"
+
+
+def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path, clip: Path) -> None:
+    # No server configured: `postprod ingest` (a Prefect flow by default) and `qc --flow` run the flows' steps
+    # in this process: no temporary Prefect server, not even Prefect imported; the plan still moves.
+    ingest, names = imported("ingest", str(clip.parent), "--production", "test", "--json", cwd=workspace)
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    assert '"new": 1' in ingest.stdout and "prefect" not in names
+    qc, names = imported("qc", str(clip), "--profile", "ebu-r128-hd25", "-p", "test", "--flow", "--json",
+                         cwd=workspace)
+    assert '"verdict"' in qc.stdout and "prefect" not in names
+    from config.settings import load_settings
+    from planning.stages import Stage, StageState
+    from planning.store import PlanningStore
+
+    store = PlanningStore(load_settings(workspace / "postprod.toml").db_url)
+    assert store.state("test", Stage.RUSHES_RECEPTION) is StageState.IN_PROGRESS  # one card, none expected
+    assert store.state("test", Stage.PAD_DELIVERY) is StageState.BLOCKED  # this clip is no PAD master
