@@ -123,7 +123,7 @@ def test_a_fifo_is_skipped_unopened_and_the_card_goes_on(card: Path, settings):
     assert done, "the ingest hangs on the FIFO"
     report = done[0]
     pipe = next(f for f in report.files if f.relpath == "Clips/pipe.mov")
-    assert pipe.status == "skipped" and [x.rule for x in pipe.findings] == ["not_regular_file"]
+    assert pipe.status == "skipped" and [x.rule for x in pipe.findings] == ["not_a_file"]
     assert "FIFO" in pipe.findings[0].message
     assert report.summary["new"] == 2
     rows = Catalogue(settings.db_url).ingest_rows("test")
