@@ -32,7 +32,7 @@ CLIPS_PER_REEL = 50
 
 def build_catalogue(db: Path, clips: int) -> list[tuple[str, str, int]]:
     """Insert `clips` original rows straight into SQLite; returns (reel, clip name, start frame) per clip."""
-    Catalogue(f"sqlite:///{db}")  # creates the tables
+    Catalogue(f"sqlite:///{db}")  # makes the schema (the store's migrations)
     now = datetime.now(UTC).isoformat()
     rows, index = [], []
     for i in range(clips):
@@ -134,7 +134,7 @@ def main() -> None:
         tl = read_timeline(edl, rate=None, default_rate=RATE)
         phases["read_edl_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        index = load_index(settings, "bench")
+        index = load_index(Catalogue(settings.db_url), "bench")
         phases["load_and_index_catalogue_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         matched = conform(tl, index, 12)

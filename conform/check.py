@@ -20,6 +20,7 @@ from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue
 from media.timecode import TimecodeError, parse_rate
+from store import Store
 
 
 @dataclass
@@ -33,26 +34,21 @@ class ConformOutcome:
         return 1 if self.data["summary"]["errors"] else 0
 
 
-def load_index(settings: Settings, production: str) -> CatalogueIndex:
+def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
     """The production's catalogue rows that matching needs (one query, no JSON decoding)."""
     clips = [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
                            rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
-                           r.hash) for r in Catalogue(settings.db_url).index_rows(production)]
+                           r.hash) for r in catalogue.index_rows(production)]
     return CatalogueIndex(clips)
 
 
-def _catalogued_productions(settings: Settings) -> dict[str, int]:
-    """Originals per production in the catalogue (for the hint when nothing matched)."""
-    return Catalogue(settings.db_url).originals_per_production()
-
-
-def production_hint(settings: Settings, production: str, result: ConformResult,
+def production_hint(catalogue: Catalogue, production: str, result: ConformResult,
                     originals: int) -> Finding | None:
     """Every event that needs media is missing: the production checked may be the wrong one (no -p)."""
     needing = [r for r in result.results if not r.event.is_generator and r.event.record_frames > 0]
     if not needing or any(r.media is not None for r in result.results):
         return None
-    others = {name: n for name, n in _catalogued_productions(settings).items() if name != production and n}
+    others = {name: n for name, n in catalogue.originals_per_production().items() if name != production and n}
     default = " (the default: no -p given)" if production == "default" else ""
     said = f"none of the {len(needing)} events that need media matched in production '{production}'{default}, " \
            f"which has {originals} catalogued originals"
@@ -69,8 +65,10 @@ def production_hint(settings: Settings, production: str, result: ConformResult,
 
 def check_conform(timeline_path: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
                   handles: int | None = None, relink: Path | None = None,
-                  report_dir: Path | None = None, write_report: bool = True) -> ConformOutcome:
-    """Read, match, report and (optionally) relink. Raises PostprodError when the input cannot be used."""
+                  report_dir: Path | None = None, write_report: bool = True,
+                  store: Store | None = None) -> ConformOutcome:
+    """Read, match, report and (optionally) relink. Raises PostprodError when the input cannot be used.
+    `store`: the run's (else the settings' database)."""
     prod = settings.production(production)
     try:
         exact = parse_rate(rate) if rate is not None else None
@@ -81,11 +79,12 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
     if relink is not None and relink.suffix.lower() not in WRITE_ADAPTERS:
         raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
                             path=relink)
-    index = load_index(settings, prod.name)
+    catalogue = Catalogue(store or settings.db_url)
+    index = load_index(catalogue, prod.name)
     timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
                              catalogue=index.rates_of)
     result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
-    hint = production_hint(settings, prod.name, result, len(index.originals))
+    hint = production_hint(catalogue, prod.name, result, len(index.originals))
     if hint is not None:
         result.findings.append(hint)
     relinked = None

@@ -16,16 +16,20 @@ from conform.check import ConformOutcome, check_conform
 from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
 from planning.stages import StageState
 from planning.transitions import record_conform
+from store import Store, open_store
 
 
 def run_conform(timeline: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
                 handles: int | None = None, relink: Path | None = None, report_dir: Path | None = None,
-                record: bool = True, steps: Steps = DIRECT) -> tuple[ConformOutcome, StageState | None]:
+                record: bool = True, steps: Steps = DIRECT,
+                store: Store | None = None) -> tuple[ConformOutcome, StageState | None]:
     """Check the edit list and write the reports; with `record`, move the conform stage (clean: in progress,
     errors: blocked). Returns the outcome and the stage's new state (None when not recorded)."""
+    store = store or steps.run(open_store, settings.db_url, retry=True)
     outcome = steps.run(check_conform, timeline, production, settings, rate=rate, handles=handles, relink=relink,
-                        report_dir=report_dir)
-    state = steps.run(record_conform, settings.production(production).name, outcome, settings) if record else None
+                        report_dir=report_dir, store=store)
+    state = (steps.run(record_conform, settings.production(production).name, outcome, settings, store)
+             if record else None)
     return outcome, state
 
 

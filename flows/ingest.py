@@ -16,19 +16,23 @@ from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
 from ingest.card import IngestProgress, ingest_card
 from ingest.ingest import CardReport, report_rows
 from planning.transitions import record_reception
+from store import Store, open_store
 
 
 def run_ingest(sources: list[str], production: str, settings: Settings, *, steps: Steps = DIRECT,
-               progress: IngestProgress | None = None) -> list[CardReport]:
-    """Ingest the cards, move the reception stage, make the production's proxies of what came in."""
-    reports = [steps.run(ingest_card, s, production, settings, progress=progress, retry=True) for s in sources]
+               progress: IngestProgress | None = None, store: Store | None = None) -> list[CardReport]:
+    """Ingest the cards, move the reception stage, make the production's proxies of what came in. One store
+    for the run (`store`, else opened here), handed to every step."""
+    store = store or steps.run(open_store, settings.db_url, retry=True)
+    reports = [steps.run(ingest_card, s, production, settings, progress=progress, store=store, retry=True)
+               for s in sources]
     for report in reports:
         steps.publish(publish_ingest, report, settings)
-    steps.run(record_reception, production, reports, settings, retry=True)
+    steps.run(record_reception, production, reports, settings, store, retry=True)
     cards = [r.source for r in reports]
     for preset in settings.production(production).proxy_presets if cards else []:
         # Sound takes and documents the ingest received are not clips: ignored, not errors.
-        run_proxies(cards, preset, production, settings, strict=False, steps=steps)
+        run_proxies(cards, preset, production, settings, strict=False, steps=steps, store=store)
     return reports
 
 

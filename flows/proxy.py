@@ -14,6 +14,7 @@ from typing import Any
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
 from ingest.proxies.make import ProxyReport, finish_batch, make_proxy, plan_batch
+from store import Store
 
 # (source, frames encoded since the last call): the command line's progress bar.
 ProxyProgress = Callable[[str, int], None]
@@ -21,11 +22,12 @@ ProxyProgress = Callable[[str, int], None]
 
 def run_proxies(paths: list[str], preset: str, production: str, settings: Settings, *, out: str | None = None,
                 workers: int | None = None, lut: str | None = None, strict: bool = True, steps: Steps = DIRECT,
-                progress: ProxyProgress | None = None) -> ProxyReport:
+                progress: ProxyProgress | None = None, store: Store | None = None) -> ProxyReport:
     """Make verified proxies of cards or clips with one preset. `strict=False`: files that are not clips
-    (sound takes, documents) are ignored rather than errors."""
+    (sound takes, documents) are ignored rather than errors. `store`: the run's (else the settings')."""
     batch = steps.run(plan_batch, [Path(p) for p in paths], preset, production, settings,
-                      out=Path(out) if out else None, workers=workers, lut=Path(lut) if lut else None, strict=strict)
+                      out=Path(out) if out else None, workers=workers, lut=Path(lut) if lut else None, strict=strict,
+                      store=store)
     batch.progress = progress
     results = steps.map(make_proxy, batch.jobs, batch, workers=batch.workers)
     return steps.run(finish_batch, batch, results)

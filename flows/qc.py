@@ -14,17 +14,18 @@ from planning.transitions import record_delivery
 from qc.analyse import Progress
 from qc.master import profile_name, run_qc
 from qc.run import QcReport
+from store import Store
 
 
 def run_pad_qc(master: str, profile: str | None, production: str | None, settings: Settings, *,
                report_dir: str | None = None, expected_duration: str | None = None, record: bool = True,
-               steps: Steps = DIRECT, progress: Progress | None = None) -> QcReport:
+               steps: Steps = DIRECT, progress: Progress | None = None, store: Store | None = None) -> QcReport:
     """QC the master against the profile (else the production's delivery_profile); with `record`, move the
     production's PAD delivery stage (pass: done; fail or unusable: blocked)."""
     name = profile_name(production, profile, settings)
     report = steps.run(run_qc, master, name, settings, report_dir, expected_duration, progress=progress)
     if record:
-        steps.run(record_delivery, production or "default", report, settings)
+        steps.run(record_delivery, production or "default", report, settings, store)
     return report
 
 

@@ -32,16 +32,13 @@ def result_of(reports: list[CardReport]) -> JobResult:
 def direct_trigger(settings: Settings) -> Trigger:
     """The ingest flow's steps as plain functions, in this process (no Prefect start-up, no run history)."""
     from flows.ingest import run_ingest
-    from ingest.catalogue import Catalogue
-    from planning.store import PlanningStore
+    from store import Store
 
-    # Create the tables now: ingests running at once on a fresh database would race to create them.
-    Catalogue(settings.db_url)
-    PlanningStore(settings.db_url)
+    store = Store(settings.db_url)  # one for the watcher's life, its schema brought to HEAD now
 
     def trigger(job: IngestJob) -> JobResult:
         # The same steps as the ingest flow: reception stage, and the production's proxies.
-        return result_of(run_ingest([job.source], job.production, settings))
+        return result_of(run_ingest([job.source], job.production, settings, store=store))
 
     return trigger
 

@@ -14,21 +14,22 @@ from ingest.catalogue import Catalogue
 from ingest.ingest import CardReport, IngestContext, ingest_source
 from ingest.report import write_reports
 from media.ffmpeg.caps import Job, ffmpeg_for
+from store import Store
 
 # (card, relpath, bytes hashed since the last call): the command line's progress bar.
 IngestProgress = Callable[[str, str, int], None]
 
 
 def ingest_card(source: str, production: str, settings: Settings, *,
-                progress: IngestProgress | None = None) -> CardReport:
-    """Ingest one card or file and write its reports."""
+                progress: IngestProgress | None = None, store: Store | None = None) -> CardReport:
+    """Ingest one card or file and write its reports (into the run's store; the settings' when none)."""
     prod = settings.production(production)
     card = Path(source).name
     ctx = IngestContext(
         settings=settings,
         production=prod,
         spec=prod.tech_spec(),
-        catalogue=Catalogue(settings.db_url),
+        catalogue=Catalogue(store or settings.db_url),
         ffmpeg=ffmpeg_for(Job.DECODE_CHECK, settings.ffmpeg).path,
         tool_version=__version__,
         progress=(lambda rel, n: progress(card, rel, n)) if progress else None,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # results are read, not built, here: planning loads no ingest
     from conform.check import ConformOutcome
     from ingest.ingest import CardReport
     from qc.run import QcReport
+    from store import Store
 
 
 @dataclass(frozen=True)
@@ -94,28 +95,32 @@ def after_qc(report: QcReport) -> Transition:
 
 
 # -- the steps: a rule applied to the plan ---------------------------------------------------------------
-def apply(settings: Settings, production: str, transition: Transition) -> StageState:
+def apply(settings: Settings, production: str, transition: Transition, store: Store | None = None) -> StageState:
+    """The transition recorded in the run's store (the settings' when none is given)."""
     from planning.store import PlanningStore
 
-    PlanningStore(settings.db_url).set_state(production, transition.stage, transition.state,
+    PlanningStore(store or settings.db_url).set_state(production, transition.stage, transition.state,
                                              note=transition.note, evidence=transition.evidence_json())
     return transition.state
 
 
-def record_reception(production: str, reports: list[CardReport], settings: Settings) -> StageState:
+def record_reception(production: str, reports: list[CardReport], settings: Settings,
+                     store: Store | None = None) -> StageState:
     """Move the rushes reception stage after an ingest, counting the cards the catalogue has received."""
     from ingest.catalogue import Catalogue
 
-    received = len({row["source"] for row in Catalogue(settings.db_url).ingest_rows(production)})
+    received = len({row.source for row in Catalogue(store or settings.db_url).ingest_rows(production)})
     expected = settings.production(production).expected_cards
-    return apply(settings, production, after_ingest(reports, received, expected))
+    return apply(settings, production, after_ingest(reports, received, expected), store)
 
 
-def record_conform(production: str, outcome: ConformOutcome, settings: Settings) -> StageState:
+def record_conform(production: str, outcome: ConformOutcome, settings: Settings,
+                   store: Store | None = None) -> StageState:
     """Move the conform stage after a check, with its report as evidence."""
-    return apply(settings, production, after_conform(outcome))
+    return apply(settings, production, after_conform(outcome), store)
 
 
-def record_delivery(production: str, report: QcReport, settings: Settings) -> StageState:
+def record_delivery(production: str, report: QcReport, settings: Settings,
+                    store: Store | None = None) -> StageState:
     """Move the PAD delivery stage after a QC, with its report as evidence."""
-    return apply(settings, production, after_qc(report))
+    return apply(settings, production, after_qc(report), store)

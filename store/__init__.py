@@ -5,6 +5,6 @@ The domain packages own what their rows mean (ingest/catalogue.py, ingest/proxie
 planning/store.py) and import the store; the store imports only config.
 """
 
-from store.base import ByKey, Store, row_of
+from store.base import ByKey, Store, open_store, row_of
 
-__all__ = ["ByKey", "Store", "row_of"]
+__all__ = ["ByKey", "Store", "open_store", "row_of"]

@@ -102,3 +102,9 @@ class ByKey:
 
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key) if key in self.__dataclass_fields__ else default  # type: ignore[attr-defined]
+
+
+def open_store(url: str) -> Store:
+    """The store a run builds once and hands to its steps (a step of its own, so that a flow retries a
+    database that is not there yet, as it retries any step that finds it gone)."""
+    return Store(url)

@@ -17,6 +17,7 @@ from ingest.proxies.presets import load_preset
 from ingest.proxies.store import ProxyStore
 from media.ffmpeg.caps import Job, ffmpeg_for
 from media.probe import SIDECAR_EXTENSIONS
+from store import Store
 
 IMAGE_EXTENSIONS = {".dpx", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".cin", ".ari", ".tga", ".bmp"}
 
@@ -52,8 +53,9 @@ def _image_sequence(files: list[Path]) -> bool:
 
 def plan_batch(paths: list[Path], preset_name: str, production_name: str, settings: Settings, *,
                out: Path | None = None, workers: int | None = None, lut: Path | None = None,
-               allow_hw: bool = True, strict: bool = True) -> ProxyBatch:
-    """Resolve the preset and production, list the sources and their targets, clean leftovers.
+               allow_hw: bool = True, strict: bool = True, store: Store | None = None) -> ProxyBatch:
+    """Resolve the preset and production, list the sources and their targets, clean leftovers. The batch
+    reads and records in the run's store (the settings' when none is given).
 
     strict: a file named in `paths` that is not a picture clip (sound take, document) is an error; with
     strict=False (after an ingest) it is ignored, as inside a card.
@@ -67,11 +69,12 @@ def plan_batch(paths: list[Path], preset_name: str, production_name: str, settin
     workers = workers or settings.proxy_workers or default_workers()
     encoder, encoder_args = choose_encoder(ffmpeg, preset, allow_hw)
     root = (out if out is not None else proxy_root(settings, production)) / preset.name
+    store = store or Store(settings.db_url)
     batch = ProxyBatch(
         settings=settings, production=production, preset=preset, root=Path(os.path.abspath(root)), ffmpeg=ffmpeg,
         encoder=encoder, encoder_args=encoder_args, workers=workers,
-        threads=max(1, (os.cpu_count() or 2) // workers), lut=lut, catalogue=Catalogue(settings.db_url),
-        store=ProxyStore(settings.db_url), slots=Slots(settings.data_path / "locks" / "proxy", workers))
+        threads=max(1, (os.cpu_count() or 2) // workers), lut=lut, catalogue=Catalogue(store),
+        store=ProxyStore(store), slots=Slots(settings.data_path / "locks" / "proxy", workers))
     claimed: dict[str, str] = {}  # target → source, within this batch
     for given in paths:
         _plan_path(batch, Path(os.path.abspath(given)), strict, claimed)
