@@ -23,6 +23,7 @@ SCHEMAS: dict[str, tuple[str, Any]] = {
     "probe": ("probe.schema.json", TypeAdapter(list[MediaFile])),
     "ingest": ("ingest.schema.json", TypeAdapter(list[CardReport])),
     "conform": ("conform.schema.json", TypeAdapter(ConformJson)),
+    "plan status": ("plan-status.schema.json", TypeAdapter(money.PlanStatusJson)),
     "plan quote": ("plan-quote.schema.json", TypeAdapter(money.QuoteJson)),
     "plan overrun": ("plan-overrun.schema.json", TypeAdapter(money.OverrunJson)),
     "plan invoice": ("plan-invoice.schema.json", TypeAdapter(money.InvoiceJson)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from config.spec import TechSpec
 from ingest import mhl
 from ingest.hashing import hash_file
 from ingest.rules import check_duplicates, check_file
-from media.model import Finding, MediaFile, MediaKind, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 
 if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
@@ -93,6 +95,10 @@ class Scan:
 
 def scan(source: Path, ignore: list[str]) -> Scan:
     """List a card's files (sorted, ignoring the ignore list and `ascmhl/`), noting what cannot be walked."""
+    odd = None if source.is_dir() else not_regular(source)
+    if odd:
+        return Scan(root=source.parent, loose=True, problems=[_problem(
+            source, source.parent, "not_a_file", f"{odd}, not a regular file: not read", status="skipped")])
     if source.is_file() or (source.is_symlink() and not source.is_dir()):
         return Scan(root=source.parent, files=[source], loose=True)
     result = Scan(root=source)
@@ -123,14 +129,41 @@ def scan(source: Path, ignore: list[str]) -> Scan:
                 continue
             kept.append(d)
         dirnames[:] = kept
+        if here.suffix.lower() in MEDIA_SUFFIXES and not filenames and not dirnames:
+            result.problems.append(_problem(here, source, "folder_named_like_media", "a folder named like a media "
+                                            "file, with nothing in it: not a clip (a copy that went wrong?)",
+                                            status="skipped"))
         for name in sorted(filenames):
             if _ignored(name, ignore):
                 continue
             if not _utf8(name):
                 result.problems.append(_bad_name(here / name, source, "file"))
                 continue
+            odd = not_regular(here / name)
+            if odd:
+                result.problems.append(_problem(here / name, source, "not_a_file", f"{odd}, not a regular file: "
+                                                "not read", status="skipped"))
+                continue
             result.files.append(here / name)
     return result
+
+
+# Names of media files: a folder named so is reported when empty (a file expected there is not).
+MEDIA_SUFFIXES = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2ts", ".mpg", ".mpeg", ".dv",
+                  ".wav", ".bwf", ".aif", ".aiff", ".r3d", ".braw", ".ari", ".crm", ".mp3", ".m4a"}
+
+
+def not_regular(path: Path) -> str | None:
+    """What a directory entry is when it is no regular file (nor a link): reading a FIFO or a device
+    would hang or never end."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return None  # gone since the listing: the steps after report it
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    return {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device"}.get(stat.S_IFMT(mode), "a special file")
 
 
 def _utf8(name: str) -> bool:

@@ -16,7 +16,8 @@ from media.bwf import BwfInfo, NotWave, read_bwf
 from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.commands import decode_check_command
 from media.ffmpeg.errors import failure, first_error
-from media.model import AudioStream, Finding, MediaFile, MediaKind, Severity, VideoStream
+from media.findings import Finding, Severity
+from media.model import AudioStream, MediaFile, MediaKind, VideoStream
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 

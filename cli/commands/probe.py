@@ -17,17 +17,25 @@ if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` 
 def probe_paths(paths: list[Path], spec_name: str | None, production: str | None) -> list[MediaFile]:
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
     from config.spec import load_spec
-    from ingest.ingest import scan
+    from ingest.ingest import not_regular, scan
     from ingest.rules import check_duplicates, check_file
     from media.ffmpeg.caps import Job, ffmpeg_for
+    from media.model import MediaFile
     from media.probe import probe_file
 
     cfg = settings()
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
     ffmpeg = ffmpeg_for(Job.DECODE_CHECK, cfg.ffmpeg).path
     files: list[Path] = []
+    unread: list[MediaFile] = []  # what a folder holds that cannot be probed: named, not left out
     for p in paths:
-        files.extend(scan(p, cfg.ignore).files if p.is_dir() else [p])
+        if p.is_dir() or not_regular(p):
+            found = scan(p, cfg.ignore)
+            files.extend(found.files)
+            unread.extend(MediaFile(path=r.path, error=r.findings[0].message if r.findings else r.status,
+                                    findings=r.findings) for r in found.problems)
+        else:
+            files.append(p)
 
     def one(path: Path) -> MediaFile:
         return check_file(probe_file(path, ffmpeg=ffmpeg, decode_check=cfg.decode_check,
@@ -35,7 +43,7 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         items = list(pool.map(one, files))
-    return check_duplicates(items, spec)
+    return check_duplicates(items, spec) + unread
 
 
 @app.command()
@@ -57,7 +65,7 @@ def probe(
         from cli.render import probe_table
 
         out.print(probe_table(items))
-    from media.model import Severity
+    from media.findings import Severity
 
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)
     raise typer.Exit(exit_code_for(errors))

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.app import JsonOpt, app, settings
+from cli.text import visible
 
 _UNIT_EVENTS = {"arrived", "settling", "waiting", "ready", "ingest_started", "ingested", "ingest_failed",
                 "vanished", "left"}
@@ -102,7 +103,7 @@ def watch(
         if as_json:
             line = json.dumps(event, ensure_ascii=False, default=str)
         else:
-            line = format_event(event)
+            line = "\n".join(visible(part) for part in format_event(event).split("\n"))  # ESC shown, not obeyed
         # File names that are not UTF-8 (copied from old volumes) come as surrogates: show them escaped.
         sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
         sys.stdout.flush()

@@ -157,3 +157,48 @@ class PayJson(Closed):
     findings: list[FindingJson]
     not_freelance: list[str]
     files: dict[str, str]
+
+
+class ProductionMoneyJson(Closed):
+    currency: str
+    quote_version: int | None
+    quoted: str | None
+    spent: str
+    forecast: str
+    other_quoted: str
+    over_percent: str | None
+    overrun: bool
+    threshold_percent: str
+    spent_hours: str
+    forecast_hours: str
+    stages: list[StageMoneyJson]
+    findings: list[FindingJson]
+
+
+class Open(BaseModel):
+    """The plan's own fields (docs/planning.md) are listed, and more may be added."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class StageStatusJson(Open):
+    stage: str
+    label: str
+    state: str
+    recorded_state: str
+    planned_hours: float | None
+    spent_hours: float
+
+
+class ProductionStatusJson(Open):
+    production: str
+    template: str | None
+    planned_hours: float
+    spent_hours: float
+    stages: list[StageStatusJson]
+    money: ProductionMoneyJson | None
+
+
+class PlanStatusJson(Closed):
+    today: str
+    productions: list[ProductionStatusJson]

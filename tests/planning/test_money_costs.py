@@ -8,11 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import db_fixtures
+import jsonschema
 import pytest
 from aiosmtpd.controller import Controller
 from money_helpers import check_line, make_cli
 from test_plan_digest import Inbox, free_port
 
+from cli.schemas import schema_of
 from planning.money.costing import cost_reports, double_bookings
 from planning.money.rates import load_rates
 
@@ -106,6 +108,7 @@ def test_status_spent_forecast_and_one_alert_per_crossing(cli, workspace: Path, 
     assert "overrun" in message["Subject"] and "7453.15 EUR" in message.get_payload()
 
     code, st = cli.json("plan", "status", "-p", "test", "--today", "2026-12-08")
+    jsonschema.validate(st, schema_of("plan status"))
     money = st["productions"][0]["money"]
     stages = {s["stage"]: s for s in money["stages"]}
     vfx = stages["vfx"]
