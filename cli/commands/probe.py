@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -43,7 +44,27 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         items = list(pool.map(one, files))
-    return check_duplicates(items, spec) + unread
+    return _with_known(check_duplicates(items, spec), production) + unread
+
+
+def _with_known(items: list[MediaFile], production: str | None) -> list[MediaFile]:
+    """Add what the catalogue holds against each file as it is now (a failed verification, a decode
+    failure, a change after its ingest): probing the bytes alone cannot see those."""
+    cfg = settings()
+    url = cfg.db_url
+    if not production or production not in cfg.productions or \
+            (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file()):
+        return items  # no catalogue to ask (and none is made for a probe)
+    from ingest.catalogue import Catalogue
+    from ingest.known import known_findings
+
+    catalogue = Catalogue(url)
+    out = []
+    for m in items:
+        row = catalogue.lookup(production, os.path.abspath(m.path))
+        extra = known_findings(row, m.size or 0, m.mtime_ns or 0) if row else []
+        out.append(m.with_findings(extra) if extra else m)
+    return out
 
 
 @app.command()
