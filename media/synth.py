@@ -14,7 +14,7 @@ from pathlib import Path
 from config.atomic import atomic_path, write_bytes_atomic
 from config.errors import ToolError
 from media.bwf import bext_chunk, ixml_document, write_bwf
-from media.ffmpeg.commands import synth_command
+from media.ffmpeg.commands import ClipMaking, Filter, clip_command, take_command
 from media.timecode import Timecode, format_rate
 
 VIDEO_CODECS: dict[str, list[str]] = {
@@ -46,55 +46,38 @@ class ClipSpec:
     audio_seconds: float | None = None  # sound that ends before the picture (a camera stopping its sound first)
 
 
-def run_ffmpeg(ffmpeg: str, args: list[str]) -> None:
-    proc = subprocess.run(synth_command(ffmpeg, args), capture_output=True, text=True, check=False)
+def run_command(cmd: list[str]) -> None:
+    """Run a test-media command built by media/ffmpeg/commands.py; a failure is a ToolError with its stderr."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ToolError(f"ffmpeg failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
 
 
 def make_clip(out: Path, spec: ClipSpec, ffmpeg: str) -> Path:
     """A camera-like clip: test pattern, 1 kHz tone per channel, source timecode and reel kept."""
-    rate = format_rate(spec.rate)
     frames = round(spec.seconds * spec.rate)
-    video_src = f"testsrc2=size={spec.width}x{spec.height}:rate={rate}"
-    args = ["-f", "lavfi", "-i", video_src]
-    for i in range(spec.audio_channels):
-        short = f":duration={spec.audio_seconds}" if spec.audio_seconds is not None else ""
-        args += ["-f", "lavfi", "-i", f"sine=frequency={440 * (i + 1)}:sample_rate={spec.sample_rate}{short}"]
     filters = []
     if spec.vfr:
         # A phone: frames arrive at uneven times.
-        filters.append("settb=1/90000,setpts='N/FRAME_RATE/TB+if(mod(N\\,7)\\,0\\,0.013/TB)"
-                       "+if(mod(N\\,11)\\,0\\,0.021/TB)'")
+        filters += [Filter("settb", {"expr": "1/90000"}),
+                    Filter("setpts", {"expr": "N/FRAME_RATE/TB+if(mod(N,7),0,0.013/TB)+if(mod(N,11),0,0.021/TB)"})]
     if spec.interlaced:
-        filters.append(f"setfield={spec.interlaced}")
+        filters.append(Filter("setfield", {"mode": spec.interlaced}))
     if spec.pixel_aspect is not None:
-        filters.append(f"setsar={spec.pixel_aspect.numerator}/{spec.pixel_aspect.denominator}")
-    args += ["-map", "0:v"]
-    if filters:
-        args += ["-vf", ",".join(filters)]
-    if spec.audio_channels:
-        if spec.audio_channels > 1:
-            inputs = "".join(f"[{i + 1}:a]" for i in range(spec.audio_channels))
-            args += ["-filter_complex", f"{inputs}amerge=inputs={spec.audio_channels}[a]", "-map", "[a]"]
-        else:
-            args += ["-map", "1:a"]
-        args += ["-c:a", spec.audio_codec, "-ar", str(spec.sample_rate)]
-    args += VIDEO_CODECS[spec.codec]
+        filters.append(Filter("setsar", {"sar": f"{spec.pixel_aspect.numerator}/{spec.pixel_aspect.denominator}"}))
+    options: list[tuple[str, str]] = []
     if spec.interlaced:
-        args += ["-flags", "+ildct+ilme", "-field_order", "tt" if spec.interlaced == "tff" else "bb"]
-    args += ["-frames:v", str(frames)]
-    if spec.audio_channels:
-        args += ["-t", f"{float(frames / spec.rate):.6f}"]
+        options += [("flags", "+ildct+ilme"), ("field_order", "tt" if spec.interlaced == "tff" else "bb")]
     if spec.vfr:
-        args += ["-fps_mode", "passthrough", "-video_track_timescale", "90000"]
-    if spec.timecode:
-        args += ["-timecode", spec.timecode]
-    if spec.reel:
-        args += ["-metadata", f"reel_name={spec.reel}", "-metadata:s:v:0", f"reel_name={spec.reel}"]
+        options += [("fps_mode", "passthrough"), ("video_track_timescale", "90000")]
     with atomic_path(out, suffix=out.suffix) as tmp:
-        fmt = {".mxf": "mxf", ".mov": "mov", ".mp4": "mp4"}.get(out.suffix.lower())
-        run_ffmpeg(ffmpeg, [*args, *(["-f", fmt] if fmt else []), str(tmp)])
+        making = ClipMaking(
+            output=str(tmp), width=spec.width, height=spec.height, rate=format_rate(spec.rate), frames=frames,
+            seconds=float(frames / spec.rate), video_args=tuple(VIDEO_CODECS[spec.codec]), video=tuple(filters),
+            audio_channels=spec.audio_channels, sample_rate=spec.sample_rate, audio_codec=spec.audio_codec,
+            audio_seconds=spec.audio_seconds, output_options=tuple(options), timecode=spec.timecode,
+            reel=spec.reel, container={".mxf": "mxf", ".mov": "mov", ".mp4": "mp4"}.get(out.suffix.lower()))
+        run_command(clip_command(ffmpeg, making))
     return out
 
 
@@ -121,17 +104,11 @@ def make_bwf_take(out: Path, take: TakeSpec, ffmpeg: str) -> Path:
     # Samples since midnight = the start frame's real time at the file's sample rate (exact at 23.976).
     time_reference = int(start.seconds() * take.sample_rate)
     codec = {16: "pcm_s16le", 24: "pcm_s24le", 32: "pcm_s32le"}[take.bit_depth]
-    args = []
-    for i in range(take.channels):
-        args += ["-f", "lavfi", "-i", f"sine=frequency={300 + 110 * i}:sample_rate={take.sample_rate}"]
-    inputs = "".join(f"[{i}:a]" for i in range(take.channels))
-    merge = f"{inputs}amerge=inputs={take.channels}[a]" if take.channels > 1 else "[0:a]anull[a]"
-    args += ["-filter_complex", merge, "-map", "[a]", "-c:a", codec, "-t", str(take.seconds),
-             "-rf64", "never", "-f", "wav"]
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
         raw = Path(scratch) / "pcm.wav"
-        run_ffmpeg(ffmpeg, [*args, str(raw)])
+        run_command(take_command(ffmpeg, str(raw), channels=take.channels, sample_rate=take.sample_rate,
+                          seconds=take.seconds, codec=codec))
         with atomic_path(out, suffix=".wav") as tmp:
             names = ["MixL", "MixR", "Boom", "Lav1", "Lav2", "Lav3", "Lav4", "Lav5"][:take.channels]
             write_bwf(raw, tmp, bext=bext_chunk(description=f"sSCENE={take.scene}\nsTAKE={take.take}\n",

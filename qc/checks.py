@@ -10,32 +10,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
-from media.model import MediaFile, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile
 from media.timecode import Timecode, TimecodeError
 from qc.analyse import Analysis, Interval, level_limits
 from qc.profile import DeliveryProfile
-
-
-class QcFinding(BaseModel):
-    """One defect. Timecodes come from the file's own start timecode; end_tc is the last frame of the defect."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    check_id: str
-    severity: Severity
-    message: str
-    expected: str | None = None
-    measured: str | None = None
-    start_tc: str | None = None
-    end_tc: str | None = None
-    start_frame: int | None = None  # from the file's first frame
-    end_frame: int | None = None  # exclusive
-    channel: int | None = None
-    thumbnail: str | None = None  # file name beside the HTML report
 
 
 class CheckResult(BaseModel):
@@ -47,7 +30,11 @@ class CheckResult(BaseModel):
     status: Literal["pass", "fail"]
     expected: str | None = None
     measured: str | None = None
-    findings: list[QcFinding] = []
+    findings: list[Finding] = []  # each one's `rule` is this check_id
+
+    @field_serializer("findings")
+    def _findings(self, findings: list[Finding]) -> list[dict[str, Any]]:
+        return [f.qc_dict() for f in findings]
 
 
 @dataclass
@@ -594,8 +581,8 @@ def run_checks(ctx: Context) -> list[CheckResult]:
             continue
         findings = []
         for message, where in outcome.findings:
-            f = QcFinding(check_id=chk.id, severity=severity, message=message, expected=outcome.expected,
-                          measured=outcome.measured)
+            f = Finding(rule=chk.id, severity=severity, message=message, expected=outcome.expected,
+                        measured=outcome.measured)
             if where is not None:
                 f = f.model_copy(update={"start_frame": where.start, "end_frame": where.end,
                                          "start_tc": ctx.tc(where.start), "end_tc": ctx.tc(max(where.end - 1,

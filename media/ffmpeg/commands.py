@@ -9,10 +9,6 @@ Built as plain argument lists, each for the reason given beside it:
 - the QC analysis (`qc_command`): three independent graphs, one of whose outputs is a raw pipe on an
   inherited file descriptor (`pipe:N`, passed with Popen's pass_fds); ffmpeg-python merges everything
   into one graph and its runner wires stdin, stdout and stderr only;
-- the test-media makers (`synth_command`): their inputs are lavfi sources with their own expressions
-  (aevalsrc, testsrc2) and sample-exact `enable=` gates written as ffmpeg's expression text, built and
-  tested in media/synth.py and qc/synth.py; they pass here as finished arguments so that every ffmpeg
-  argv still starts in this module.
 bench/ keeps its raw reference commands: they are what the figures compare against.
 """
 
@@ -91,9 +87,91 @@ def thumbnail_command(ffmpeg: str, source: Path | str, seconds: float, width: in
     return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
 
 
-def synth_command(ffmpeg: str, args: Sequence[str]) -> list[str]:
-    """A test-media maker's command (media/synth.py, qc/synth.py build its arguments: see the module's note)."""
-    return [ffmpeg, *QUIET, "-loglevel", "error", "-y", *args]
+@dataclass(frozen=True)
+class MasterMaking:
+    """A synthetic PAD master (qc/synth.py): a picture source and chain with freezes, one tone source per channel."""
+
+    output: str
+    picture_source: str  # a lavfi source (testsrc2=...)
+    sound_sources: tuple[str, ...]  # lavfi sources (aevalsrc=...), one per channel
+    before_freezes: tuple[Filter, ...]
+    freezes: tuple[tuple[int, int], ...]  # (first, last) frames shown as the first
+    after: tuple[Filter, ...]
+    one_track: bool  # the channels in one stream; else one mono track each
+    options: tuple[tuple[str, str], ...]
+    container: str
+
+
+def master_command(ffmpeg: str, master: MasterMaking) -> list[str]:
+    picture = apply(ffpy.input(master.picture_source, format="lavfi"), master.before_freezes)
+    for first, last in master.freezes:
+        split = picture.split()
+        picture = ffpy.filter([split[0], split[1]], "freezeframes", first=first, last=last, replace=first)
+    picture = apply(picture, master.after)
+    sound = [ffpy.input(source, format="lavfi") for source in master.sound_sources]
+    if master.one_track and len(sound) > 1:
+        sound = [ffpy.filter(sound, "amerge", inputs=len(sound))]
+    out = ffpy.output(picture, *sound, master.output, format=master.container, **dict(master.options))
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error", "-y"])
+
+
+# -- test media (media/synth.py) -------------------------------------------------------------------
+
+
+def _tones(count: int, sample_rate: int, first: int, step: int, seconds: float | None = None) -> list:
+    """`count` sine inputs (first, first+step... Hz), merged into one stream of `count` channels."""
+    duration = {"duration": seconds} if seconds is not None else {}
+    tones = [ffpy.input(f"sine=frequency={first + step * i}:sample_rate={sample_rate}"
+                        + "".join(f":{k}={v}" for k, v in duration.items()), format="lavfi") for i in range(count)]
+    if count == 1:
+        return tones
+    return [ffpy.filter(tones, "amerge", inputs=count)]
+
+
+@dataclass(frozen=True)
+class ClipMaking:
+    """A camera-like test clip: test pattern, a tone per channel, timecode and reel (media/synth.ClipSpec)."""
+
+    output: str
+    width: int
+    height: int
+    rate: str  # "25/1", "24000/1001"
+    frames: int
+    seconds: float  # frames / rate
+    video_args: tuple[str, ...]
+    video: tuple[Filter, ...] = ()
+    audio_channels: int = 2
+    sample_rate: int = 48000
+    audio_codec: str = "pcm_s24le"
+    audio_seconds: float | None = None
+    output_options: tuple[tuple[str, str], ...] = ()  # field order, VFR timescale...
+    timecode: str | None = None
+    reel: str | None = None
+    container: str | None = None
+
+
+def clip_command(ffmpeg: str, clip: ClipMaking) -> list[str]:
+    picture = ffpy.input(f"testsrc2=size={clip.width}x{clip.height}:rate={clip.rate}", format="lavfi")
+    picture = apply(picture, clip.video)
+    opts: dict[str, object] = {**_options(clip.video_args), "frames:v": clip.frames, **dict(clip.output_options)}
+    sound = _tones(clip.audio_channels, clip.sample_rate, 440, 440, clip.audio_seconds) if clip.audio_channels else []
+    if sound:
+        opts.update({"c:a": clip.audio_codec, "ar": clip.sample_rate, "t": f"{clip.seconds:.6f}"})
+    if clip.timecode:
+        opts["timecode"] = clip.timecode
+    if clip.reel:
+        opts.update({"metadata": f"reel_name={clip.reel}", "metadata:s:v:0": f"reel_name={clip.reel}"})
+    if clip.container:
+        opts["format"] = clip.container
+    out = ffpy.output(picture, *sound, clip.output, **opts)
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error", "-y"])
+
+
+def take_command(ffmpeg: str, output: str, *, channels: int, sample_rate: int, seconds: float, codec: str) -> list[str]:
+    """The PCM of a recorder take (media/synth.py then writes the BWF chunks around it): plain WAV, never RF64."""
+    out = ffpy.output(*_tones(channels, sample_rate, 300, 110), output, format="wav", rf64="never", t=str(seconds),
+                      **{"c:a": codec})
+    return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error", "-y"])
 
 
 # -- proxies --------------------------------------------------------------------------------------

@@ -90,10 +90,11 @@ def test_bwf_start_uses_ixml_rate(make_media, ffmpeg, rate: Fraction, start: str
 
 
 def test_bwf_without_ixml_rate_falls_back_to_spec_rate(tmp_path: Path, ffmpeg: str) -> None:
-    from media.synth import run_ffmpeg
+    import subprocess
 
     path = tmp_path / "plain.wav"
-    run_ffmpeg(ffmpeg, ["-f", "lavfi", "-i", "sine=sample_rate=48000:duration=1", "-c:a", "pcm_s24le", str(path)])
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=sample_rate=48000:duration=1", "-c:a",
+                    "pcm_s24le", str(path)], check=True)
     m = probe_file(path, ffmpeg=ffmpeg, default_rate=Fraction(25))
     assert m.start_timecode is None and m.timecode_rate == Fraction(25) and m.duration_frames == 25
 
