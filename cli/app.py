@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,7 +31,8 @@ app = typer.Typer(
 )
 
 # Piped into a file or a mail, tables keep a readable width instead of 80 columns.
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+out = Console(highlight=False, soft_wrap=False,
+              width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True, highlight=False)
 
 
@@ -59,16 +61,17 @@ def _readable_metavars(cmd: click.Command) -> None:
         _readable_metavars(sub)
 
 
-_command: click.Command | None = None
+_built: dict[tuple[int, int], click.Command] = {}
 
 
 def command() -> click.Command:
-    """The click command of the application, its --help readable (built once the commands are registered)."""
-    global _command
-    if _command is None:
-        _command = typer.main.get_command(app)
-        _readable_metavars(_command)
-    return _command
+    """The click command of the application, its --help readable (built again when commands were added)."""
+    key = (len(app.registered_commands), len(app.registered_groups))
+    if key not in _built:
+        _built.clear()
+        _built[key] = typer.main.get_command(app)
+        _readable_metavars(_built[key])
+    return _built[key]
 
 
 class State:

@@ -17,8 +17,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.markup import escape
-
+from cli.text import escape
 from config.errors import PostprodError
 
 INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in postprod, not a fault of the input

@@ -11,8 +11,10 @@ from fractions import Fraction
 from rich.table import Table
 from rich.text import Text
 
+from cli.text import visible
 from ingest.ingest import CardReport
-from media.model import Finding, MediaFile, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
@@ -29,7 +31,7 @@ def findings_text(findings: list[Finding]) -> Text:
         if i:
             text.append("\n")
         text.append(f"{f.severity.value}: ", style=STYLE[f.severity])
-        text.append(f"{f.rule} · {f.message}")
+        text.append(visible(f"{f.rule} · {f.message}"))
     return text
 
 
@@ -47,7 +49,7 @@ def media_summary(m: MediaFile) -> tuple[str, str, str, str, str]:
 
 def cells(*values: str) -> list[Text]:
     """Table cells shown as written (no markup)."""
-    return [Text(v) for v in values]
+    return [Text(visible(v)) for v in values]
 
 
 def probe_table(items: list[MediaFile]) -> Table:
@@ -63,8 +65,8 @@ def probe_table(items: list[MediaFile]) -> Table:
 
 def ingest_table(report: CardReport) -> Table:
     s = report.summary
-    table = Table(title=Text(f"{report.card}: {s['files']} files, {s['new']} new, {s['unchanged']} unchanged, "
-                  f"{s['verified']} verified, {s['errors']} errors, {s['warnings']} warnings"),
+    table = Table(title=Text(visible(f"{report.card}: {s['files']} files, {s['new']} new, {s['unchanged']} unchanged, "
+                  f"{s['verified']} verified, {s['errors']} errors, {s['warnings']} warnings")),
                   title_justify="left", header_style="bold")
     for col in ("File", "Status", "Picture", "Start TC", "Reel", "Findings"):
         table.add_column(col, overflow="fold")

@@ -14,11 +14,12 @@ from typing import Any
 from config.errors import PostprodError
 from config.settings import Settings
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
-from conform.model import Finding, conform_finding
+from conform.model import conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
 from ingest.catalogue import Catalogue
+from media.findings import Finding
 from media.timecode import TimecodeError, parse_rate
 from store import Store
 

@@ -33,7 +33,7 @@ from conform.edl_syntax import (
 )
 from conform.edl_text import decode, split_lines
 from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
-from media.model import Severity
+from media.findings import Severity
 from media.timecode import TimecodeError, drop_frame_allowed, format_rate
 
 MAX_EDL_BYTES = 64 * 1024 * 1024

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from conform.edl_syntax import EVENT_NO, TC
-from media.model import Severity
+from media.findings import Severity
 from media.timecode import nominal_fps, rate_from_float
 
 # The smallest standard rate for each top frame field, and the one read when nothing else says.

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from conform.index import CatalogueClip, CatalogueIndex, rate_of_text
-from conform.model import AUX_REELS, Event, Finding, Timeline, conform_finding
-from media.model import Severity
+from conform.model import AUX_REELS, Event, Timeline, conform_finding
+from media.findings import Finding, Severity
 from media.timecode import Timecode, format_rate, nominal_fps
 
 __all__ = ["CatalogueClip", "CatalogueIndex", "ConformResult", "EventResult", "conform", "match_event",

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from config.errors import PostprodError
-from media.model import Severity
+from media.findings import Finding, Severity
 from media.timecode import Timecode, format_rate
 
 # Rules a conform check reports, with their default severity.
@@ -43,39 +43,11 @@ class TimelineError(PostprodError):
     """A timeline file that cannot be used at all (exit code 2)."""
 
 
-@dataclass
-class ConformFinding:
-    """One problem, on one event (number and line) or on one unreadable line."""
-
-    rule: str
-    message: str
-    severity: Severity | None = None
-    event: int | None = None
-    line: int | None = None
-    expected: str | None = None
-    measured: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.severity is None:
-            self.severity = RULES[self.rule]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": str(self.severity), "message": self.message, "event": self.event,
-                "line": self.line, "expected": self.expected, "measured": self.measured}
-
-    conform_dict = as_dict
-
-
-# The names conform code uses, so that the one finding of media/findings.py (issue 12) can take this
-# class's place without touching the readers: `Finding` the type, `conform_finding` the maker.
-Finding = ConformFinding
-
-
 def conform_finding(rule: str, message: str, *, severity: Severity | None = None, event: int | None = None,
                     line: int | None = None, expected: str | None = None, measured: str | None = None) -> Finding:
     """One problem, on one event (number and line) or on one unreadable line; the rule's severity by default."""
-    return ConformFinding(rule, message, severity=severity, event=event, line=line, expected=expected,
-                          measured=measured)
+    return Finding(rule=rule, severity=severity or RULES[rule], message=message, event=event, line=line,
+                   expected=expected, measured=measured)
 
 
 @dataclass

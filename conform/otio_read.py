@@ -17,7 +17,7 @@ from typing import Any
 
 from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from conform.otio_meta import REEL_KEYS, aaf_drop_frame, find_key, tape_name, target_url
-from media.model import Severity
+from media.findings import Severity
 from media.timecode import Timecode, drop_frame_allowed, format_rate, rate_from_float
 
 OTIO_ADAPTERS = {"fcp_xml": "fcp_xml", "fcpx_xml": "fcpx_xml", "aaf": "AAF", "otio": "otio_json"}

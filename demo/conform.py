@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
+from cli.text import escape
 from config.atomic import write_text_atomic
 from config.settings import load_settings
 
@@ -50,4 +49,4 @@ def conform_step(ctx) -> None:
     rules = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items() if v)
     ctx.say(escape(f"   {edl.name}: {s['events']} events, {s['matched']} matched, {s['errors']} errors, "
             f"{s['warnings']} warnings ({rules}); conform stage: {state}"))
-    ctx.say(escape(f"   relinked: {relink}\n   report: {data.get('report_html')}"))
+    ctx.say(escape(f"   relinked: {relink}\n   report: {data.get('report_html')}", lines=True))

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-
+from cli.text import escape
 from config.settings import load_settings
 from planning import schedule
 from planning.money import quote as qt

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
+from cli.text import escape
 from config.atomic import write_text_atomic
 from config.settings import load_settings
 from demo.money import demo_costs, demo_quote
@@ -72,4 +71,4 @@ def demo_plan(ctx: DemoContext) -> None:
     page = settings.reports_dir / "digest" / f"digest-{today.isoformat()}.html"
     write_text_atomic(page, d.html)
     store.record_digest(d.generated_at, str(page))
-    ctx.say(escape(f"   {d.subject()}\n   Digest (open it in a browser): {page}"))
+    ctx.say(escape(f"   {d.subject()}\n   Digest (open it in a browser): {page}", lines=True))

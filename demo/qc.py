@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
+from cli.text import escape
 from config.settings import load_settings
 from qc.synth import Defect, MasterSpec, make_master
 
@@ -55,4 +54,5 @@ def qc_step(ctx: DemoContext) -> None:
         for f in c.findings:
             where = f"{f.start_tc}–{f.end_tc} " if f.start_tc else ""
             ctx.say(escape(f"    {c.check_id}: {where}{f.message}"))
-    ctx.say(escape(f"  PAD delivery stage: {state.value if state else 'unchanged'}\n  report: {report.report_html}"))
+    ctx.say(escape(f"  PAD delivery stage: {state.value if state else 'unchanged'}"))
+    ctx.say(escape(f"  report: {report.report_html}"))

@@ -118,7 +118,9 @@ from demo.plan import demo_plan  # noqa: E402
 from demo.proxy import proxy_step  # noqa: E402
 from demo.qc import qc_step  # noqa: E402
 from demo.watch import watch_step  # noqa: E402
+from demo.web import web_step  # noqa: E402
 
 # Order matters: the watch folder and the proxies right after the ingest, then the conform check and the
-# PAD QC (which move their stages), the plan's digest (with the quote and its overrun alert), and the money last.
-DEMO_STEPS.extend([watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step])
+# PAD QC (which move their stages), the plan's digest (with the quote and its overrun alert), the money, and the
+# web page's users last.
+DEMO_STEPS.extend([watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step, web_step])

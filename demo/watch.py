@@ -6,8 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from rich.markup import escape
-
+from cli.text import escape
 from config.settings import load_settings
 from demo.run import HD, DemoContext
 from media.synth import ClipSpec, make_clip

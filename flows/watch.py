@@ -9,7 +9,7 @@ from __future__ import annotations
 from config.settings import Settings
 from ingest.ingest import CardReport
 from ingest.watch import IngestJob, JobResult, Trigger
-from media.model import Severity
+from media.findings import Severity
 
 
 def result_of(reports: list[CardReport]) -> JobResult:

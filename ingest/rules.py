@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 from config.spec import TechSpec
-from media.model import Finding, MediaFile, MediaKind, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 
 Rule = Callable[[MediaFile, TechSpec], list[Finding]]

@@ -11,32 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
+from media.findings import Finding, Severity, worst
 from media.timecode import Timecode
 
 SCHEMA_VERSION = 1
 
 Scan = Literal["progressive", "tff", "bff", "interlaced"]
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-SEVERITY_ORDER = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
-
-
-class Finding(BaseModel):
-    """One rule's verdict on one file: what was expected, what was measured."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rule: str
-    severity: Severity
-    message: str
-    expected: str | None = None
-    measured: str | None = None
 
 
 class VideoStream(BaseModel):
@@ -128,9 +108,7 @@ class MediaFile(BaseModel):
 
     @property
     def worst_severity(self) -> Severity | None:
-        if not self.findings:
-            return None
-        return max((f.severity for f in self.findings), key=SEVERITY_ORDER.__getitem__)
+        return worst([f.severity for f in self.findings])
 
     def with_findings(self, findings: list[Finding]) -> MediaFile:
         return self.model_copy(update={"findings": [*self.findings, *findings]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -11,12 +12,14 @@ from typing import Any
 
 from pymediainfo import MediaInfo
 
+from config import children
 from config.errors import ToolError
 from media.bwf import BwfInfo, NotWave, read_bwf
 from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.commands import decode_check_command
 from media.ffmpeg.errors import failure, first_error
-from media.model import AudioStream, Finding, MediaFile, MediaKind, Severity, VideoStream
+from media.findings import Finding, Severity
+from media.model import AudioStream, MediaFile, MediaKind, VideoStream
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 
@@ -119,7 +122,8 @@ def ffmpeg_check(path: Path, ffmpeg: str, mode: str,
     """
     cmd = decode_check_command(ffmpeg, path, tail_seconds=2 if mode == "tail" and duration and duration > 3 else None)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
+        # In a session of its own: a Ctrl-C or a service stop is not a decode error (children.py).
+        proc = children.run(cmd, timeout=3600)
     except subprocess.TimeoutExpired:
         return ["decode timed out"], None, None
     if proc.returncode != 0 and _FFMPEG_USAGE_RE.search(proc.stderr):
@@ -197,8 +201,12 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     if container == "Wave":
         try:
             bwf = read_bwf(path)
-        except (NotWave, OSError, ValueError):
+        except (NotWave, OSError, ValueError, struct.error) as exc:
             bwf = None
+            findings.append(Finding(rule="bwf", severity=Severity.WARNING,
+                                    message=f"BWF header chunks not readable: {exc}"))
+        else:
+            findings += [Finding(rule="bwf", severity=Severity.WARNING, message=p) for p in bwf.problems]
 
     video = None
     if videos:

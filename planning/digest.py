@@ -88,7 +88,11 @@ class Digest:
         lines = [self.subject(), ""]
         for title, items in (("Late", self.late), ("Blocked", self.blocked)):
             lines.append(f"{title}:")
-            lines += [f"  {i.production} / {i.label}: {'; '.join(i.why)}" for i in items] or ["  none"]
+            for i in items:  # as the HTML part: the reasons, then the incidents of the session reports
+                lines.append(f"  {i.production} / {i.label}: {'; '.join(i.why)}")
+                lines += [f"    incident {inc}" for inc in i.incidents]
+            if not items:
+                lines.append("  none")
         lines.append("Finished since the last digest:")
         lines += [f"  {f['production']} / {f['label']} ({f['at']:%Y-%m-%d})" for f in self.finished] or ["  none"]
         if self.money is not None:

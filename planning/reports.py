@@ -28,6 +28,7 @@ ALIASES: dict[str, list[str]] = {
 }
 REQUIRED = ["date", "technician", "stage", "hours", "done"]
 MAX_MINUTES_A_DAY = 24 * 60
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ReportFileError(PostprodError):
@@ -99,6 +100,7 @@ def parse_hours(value: str) -> int:
 # them whole (a 1 GB line) would cost gigabytes; reading stops at these bounds and names the line.
 MAX_LINE_BYTES = 64 * 1024
 MAX_ROWS = 100_000
+MAX_SKIP_BYTES = 16 * 1024 * 1024  # past this much of one line, the rest of the file is not read at all
 
 
 def _decode(raw: bytes) -> str:
@@ -121,9 +123,14 @@ def _lines(fh: io.BufferedReader, too_long: list[tuple[int, str]]) -> Iterator[s
             raw = raw[3:]
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             size = len(raw)
-            while raw and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n") and size < MAX_SKIP_BYTES:
                 raw = fh.readline(MAX_LINE_BYTES)
                 size += len(raw)
+            if raw and not raw.endswith(b"\n"):
+                total = os.fstat(fh.fileno()).st_size
+                too_long.append((number, f"line longer than {MAX_SKIP_BYTES >> 20} MiB: not a session report row; "
+                                         f"the rest of the file ({total} bytes in all) is not read"))
+                return
             too_long.append((number, f"line longer than {MAX_LINE_BYTES // 1024} KiB ({size} bytes): "
                                      "not a session report row, left out"))
             yield "\n"
@@ -136,6 +143,8 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], 
     reason); ',' ';' or tab separated, UTF-8 (BOM) or Latin-1. Memory is bounded whatever the file."""
     if path.is_dir():
         raise ReportFileError("is a folder, not a CSV file", path=path)
+    if path.exists() and not path.is_file():  # opening a FIFO would wait for a writer forever
+        raise ReportFileError("not a regular file (a named pipe or a device)", path=path)
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed below)
     except FileNotFoundError as exc:
@@ -209,6 +218,9 @@ def parse_file(path: Path, *, production: str | None, stages_of: dict[str, dict[
         try:
             if row.get(""):
                 raise ValueError(f"more cells than columns ({row['']})")
+            for name, value in row.items():
+                if _CONTROL.search(value):
+                    raise ValueError(f"control character (a NUL byte?) in {name or 'a cell'}: not a text export")
             prod = get("production") or production
             if not prod:
                 raise ValueError("no production")

@@ -44,13 +44,13 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
             frame = f.start_frame
             if check.check_id == "stream.truncated":
                 frame = max(frame - 1, 0)  # the last frame that decodes
-            wanted.append((f"{check.check_id}-{i}", f, (frame + 0.5) / rate))
+            wanted.append((f"{check.check_id}-{i}", check.findings, i, (frame + 0.5) / rate))
     # Each thumbnail is a short seek-and-decode: a few at a time.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        jpegs = list(pool.map(lambda w: thumbnail(Path(report.master), w[2], ffmpeg), wanted))
-    for (key, f, _), jpeg in zip(wanted, jpegs, strict=True):
+        jpegs = list(pool.map(lambda w: thumbnail(Path(report.master), w[3], ffmpeg), wanted))
+    for (key, findings, i, _), jpeg in zip(wanted, jpegs, strict=True):
         if jpeg:
-            f.thumbnail = key
+            findings[i] = findings[i].model_copy(update={"thumbnail": key})
             shots[key] = jpeg
     return shots
 

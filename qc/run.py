@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from config.errors import PostprodError
-from media.model import MediaKind, Severity
+from media.findings import Severity
+from media.model import MediaKind
 from media.probe import probe_file
 from qc.analyse import Analysis, Progress, UnusableMaster, analyse
 from qc.checks import CheckResult, Context, run_checks

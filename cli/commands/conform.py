@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, out, settings
+from cli.text import escape
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 

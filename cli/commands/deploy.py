@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, out, settings, state
+from cli.text import escape
 from config.errors import PostprodError
 
 STOP_GRACE_SECONDS = 10.0

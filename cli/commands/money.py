@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, emit_json, err, out, settings
 from cli.commands.plan import PlanProduction, TodayOpt, UsageError, _date, _store, plan_app
+from cli.text import escape
 from config.atomic import write_text_atomic
 
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the documents; default: "
@@ -71,23 +71,11 @@ def quote_cmd(
     if version is not None and current is None:
         raise UsageError(f"production '{production}' has no quote v{version}")
     missing: list[str] = []
-    made = False
-    if version is None and (current is None or from_plan or changes):
-        if current is not None and not (reason or "").strip():
-            raise UsageError(f"a new version of the quote of '{production}' needs --reason (v{current.version} "
-                             "is kept)")
-        if current is None or from_plan:
-            base, missing = qt.from_plan(store, production, production_rates(cfg, production),
-                                         cfg.money.contingency_percent)
-            if current is not None:
-                base.contingency_percent = current.contingency_percent
-        else:
-            base = current
-        if reason:
-            base.reason = reason.strip()
-        current = qt.save(store, qt.adjust(base, sets=set_ or [], adds=add or [], drops=drop or [],
-                                           contingency_percent=pct))
-        made = True
+    made = version is None and (current is None or from_plan or changes)
+    if made:
+        current, missing = qt.revise(store, production, current, lambda: production_rates(cfg, production),
+                                     cfg.money.contingency_percent, afresh=from_plan, reason=reason,
+                                     sets=set_ or [], adds=add or [], drops=drop or [], contingency_percent=pct)
     assert current is not None
     versions = qt.versions(store, production)
     stem = folder(out_dir, production) / f"quote-v{current.version}"

@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.console import Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings
+from cli.text import escape, visible
 from config.atomic import write_text_atomic
 from config.errors import PostprodError
 from planning.stages import StageState
@@ -64,7 +64,7 @@ def templates(json_out: JsonOpt = False) -> None:
         emit_json({"templates": items})
         return
     for t in items:
-        out.print(f"[bold]{escape(t['name'])}[/]: " + escape(f"{t['description']}\n  {', '.join(t['stages'])}"))
+        out.print(f"[bold]{escape(t['name'])}[/]: {escape(t['description'])}\n  {escape(', '.join(t['stages']))}")
 
 
 @plan_app.command("create")
@@ -162,9 +162,11 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
         replanned = (f"{_short(st.forecast_start, year)}→{_short(st.forecast_end, year)}"
                      if st.forecast_end and st.planned_end and st.forecast_end != st.planned_end else "")
         hours = f"{st.spent_hours:g}/{st.planned_hours:g}" if st.planned_hours is not None else f"{st.spent_hours:g}/—"
-        table.add_row(Text(st.label), planned, replanned, Text(st.state.value, style=STATE_STYLE[st.state.value]),
-                      hours, f"{st.late_by_days} d" if st.late_by_days else "", Text(st.responsible or ""))
-    notes = [Text.assemble((f"{st.label} ({st.state.value}): ", STATE_STYLE[st.state.value]), "; ".join(st.reasons))
+        state = Text(st.state.value, style=STATE_STYLE[st.state.value])
+        table.add_row(Text(visible(st.label)), planned, replanned, state, hours,
+                      f"{st.late_by_days} d" if st.late_by_days else "", Text(visible(st.responsible or "")))
+    notes = [Text.assemble((visible(f"{st.label} ({st.state.value}): "), STATE_STYLE[st.state.value]),
+                           visible("; ".join(st.reasons)))
              for st in s.stages if st.state in (StageState.LATE, StageState.BLOCKED) and st.reasons]
     return Group(head, table, *notes)
 
@@ -208,9 +210,12 @@ def report(
     key = plan.stage_key(store, production, stage)
     try:
         minutes = parse_hours(hours)
+    except ValueError as exc:
+        raise UsageError(f"--hours '{hours}': {exc}") from None
+    try:
         work_date = parse_date(day) if day else date.today()
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--date: {exc}") from None
     if not technician.strip() or not done.strip():
         raise UsageError("--technician and --done must not be empty")
     rep = SessionReport(production=production, stage=key, technician=technician.strip(), work_date=work_date,
@@ -336,7 +341,7 @@ def digest(
     if json_out:
         emit_json({**d.summary(), "html": str(path), "sent_to": sent, "alert_sent_to": money.sent_to})
         return
-    out.print(escape(f"{d.subject()}\nDigest: {path}"))
+    out.print(escape(f"{d.subject()}\nDigest: {path}", lines=True))
     for a in money.alerts:
         out.print(f"[bold red]overrun{' (new)' if a.new else ''}:[/] {escape(a.text())}")
     if money.sent_to:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,17 +18,25 @@ if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` 
 def probe_paths(paths: list[Path], spec_name: str | None, production: str | None) -> list[MediaFile]:
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
     from config.spec import load_spec
-    from ingest.ingest import scan
+    from ingest.ingest import not_regular, scan
     from ingest.rules import check_duplicates, check_file
     from media.ffmpeg.caps import Job, ffmpeg_for
+    from media.model import MediaFile
     from media.probe import probe_file
 
     cfg = settings()
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
     ffmpeg = ffmpeg_for(Job.DECODE_CHECK, cfg.ffmpeg).path
     files: list[Path] = []
+    unread: list[MediaFile] = []  # what a folder holds that cannot be probed: named, not left out
     for p in paths:
-        files.extend(scan(p, cfg.ignore).files if p.is_dir() else [p])
+        if p.is_dir() or not_regular(p):
+            found = scan(p, cfg.ignore)
+            files.extend(found.files)
+            unread.extend(MediaFile(path=r.path, error=r.findings[0].message if r.findings else r.status,
+                                    findings=r.findings) for r in found.problems)
+        else:
+            files.append(p)
 
     def one(path: Path) -> MediaFile:
         return check_file(probe_file(path, ffmpeg=ffmpeg, decode_check=cfg.decode_check,
@@ -35,7 +44,27 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         items = list(pool.map(one, files))
-    return check_duplicates(items, spec)
+    return _with_known(check_duplicates(items, spec), production) + unread
+
+
+def _with_known(items: list[MediaFile], production: str | None) -> list[MediaFile]:
+    """Add what the catalogue holds against each file as it is now (a failed verification, a decode
+    failure, a change after its ingest): probing the bytes alone cannot see those."""
+    cfg = settings()
+    url = cfg.db_url
+    if not production or production not in cfg.productions or \
+            (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file()):
+        return items  # no catalogue to ask (and none is made for a probe)
+    from ingest.catalogue import Catalogue
+    from ingest.known import known_findings
+
+    catalogue = Catalogue(url)
+    out = []
+    for m in items:
+        row = catalogue.lookup(production, os.path.abspath(m.path))
+        extra = known_findings(row, m.size or 0, m.mtime_ns or 0) if row else []
+        out.append(m.with_findings(extra) if extra else m)
+    return out
 
 
 @app.command()
@@ -57,7 +86,7 @@ def probe(
         from cli.render import probe_table
 
         out.print(probe_table(items))
-    from media.model import Severity
+    from media.findings import Severity
 
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)
     raise typer.Exit(exit_code_for(errors))

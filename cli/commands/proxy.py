@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, err, exit_code_for, out, settings
+from cli.text import escape, visible
 from config.errors import PostprodError
 
 if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
@@ -51,15 +51,16 @@ def proxy_table(report: ProxyReport) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)"),
+    title = f"{report.preset} → {report.root}  ({report.encoder}, {report.workers} at a time)"
+    table = Table(title=Text(visible(title)),
                   title_justify="left")
     for col in ("clip", "status", "frames", "start TC", "reel", "proxy / error"):
         table.add_column(col, overflow="fold")
     colours = {"made": "green", "skipped": "dim", "error": "red", "ignored": "dim"}
     for c in report.clips:
         detail = c.error if c.status in ("error", "ignored") else _short(c.proxy, report.root)
-        table.add_row(Text(f"{c.card}/{c.relpath}"), Text(c.status, style=colours[c.status]),
-                      str(c.frames or ""), Text(c.start_timecode or ""), Text(c.reel or ""), Text(detail or ""))
+        table.add_row(Text(visible(f"{c.card}/{c.relpath}")), Text(c.status, style=colours[c.status]),
+                      str(c.frames or ""), *(Text(visible(v or "")) for v in (c.start_timecode, c.reel, detail)))
     return table
 
 

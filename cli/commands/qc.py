@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, app, emit_json, err, out, settings, state
+from cli.text import escape
 from config.errors import PostprodError
 
 if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick

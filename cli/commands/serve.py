@@ -6,9 +6,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.app import JsonOpt, app, emit_json, out, settings
+from cli.text import escape
 
 user_app = typer.Typer(help="The web page's users: coordinator, technicians, producers.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.app import JsonOpt, app, settings
+from cli.text import visible
 
 _UNIT_EVENTS = {"arrived", "settling", "waiting", "ready", "ingest_started", "ingested", "ingest_failed",
                 "vanished", "left"}
@@ -102,7 +103,7 @@ def watch(
         if as_json:
             line = json.dumps(event, ensure_ascii=False, default=str)
         else:
-            line = format_event(event)
+            line = "\n".join(visible(part) for part in format_event(event).split("\n"))  # ESC shown, not obeyed
         # File names that are not UTF-8 (copied from old volumes) come as surrogates: show them escaped.
         sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
         sys.stdout.flush()
@@ -123,6 +124,9 @@ def watch(
         for s, handler in previous.items():
             signal.signal(s, handler)
     if summary.abandoned:
+        from config.children import stop_all
+
+        stop_all()  # the children of the abandoned ingests: their files stay uncatalogued
         sys.stdout.flush()
         os._exit(130)  # the abandoned ingest threads cannot be joined; SQLite rolls their work back
     raise typer.Exit(1 if (summary.errors or summary.failures) and once else 0)

@@ -44,6 +44,10 @@ def check_cube(path: Path) -> None:
         raise ConfigError(path, None, f"cannot read the LUT: {exc.strerror or exc}") from exc
     if path.suffix.lower() != ".cube" or "LUT_3D_SIZE" not in head:
         raise ConfigError(path, None, "not a 3D .cube LUT (no LUT_3D_SIZE line)")
+    size = re.search(r"^\s*LUT_3D_SIZE\s+(\S+)", head, re.MULTILINE)
+    if not size or not size.group(1).isdigit() or not 2 <= int(size.group(1)) <= 256:
+        shown = size.group(1) if size else "missing"
+        raise ConfigError(path, None, f"LUT_3D_SIZE {shown!r} is not a cube size (2 to 256)")
 
 
 def _image_sequence(files: list[Path]) -> bool:
@@ -86,6 +90,9 @@ def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, 
     """The jobs for one path given: every clip of a folder (walked as a card), or the file itself."""
     if given.is_dir():
         walked = scan(given, batch.settings.ignore)
+        batch.problems.extend(ClipResult(  # names that cannot be read, FIFOs, empty "clip.mov" folders
+            source=p.path, card=given.name, relpath=p.relpath, status="error",
+            error="; ".join(f.message for f in p.findings) or p.status) for p in walked.problems)
         by_folder: dict[Path, list[Path]] = {}
         for f in walked.files:
             by_folder.setdefault(f.parent, []).append(f)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -181,6 +182,27 @@ def _decimal(value: str, what: str) -> Decimal:
     if not number.is_finite() or number < 0:
         raise QuoteError(f"{what}: '{value}' must be a positive number")
     return number
+
+
+def revise(store: PlanningStore, production: str, current: Quote | None, rates: Callable[[], Rates],
+           default_contingency: Decimal, *, afresh: bool, reason: str | None, sets: list[str], adds: list[str],
+           drops: list[str], contingency_percent: Decimal | None) -> tuple[Quote, list[str]]:
+    """Make and store the next version: v1 from the plan, or the latest (or the plan priced afresh) changed;
+    every version after the first needs a reason. Returns it and the stages that could not be priced."""
+    missing: list[str] = []
+    if current is not None and not (reason or "").strip():
+        raise QuoteError(f"a new version of the quote of '{production}' needs --reason (v{current.version} "
+                         "is kept)")
+    if current is None or afresh:
+        base, missing = from_plan(store, production, rates(), default_contingency)
+        if current is not None:
+            base.contingency_percent = current.contingency_percent
+    else:
+        base = current
+    if reason and reason.strip():
+        base.reason = reason.strip()
+    changed = adjust(base, sets=sets, adds=adds, drops=drops, contingency_percent=contingency_percent)
+    return save(store, changed), missing
 
 
 # --- the store ----------------------------------------------------------------------------------------------

@@ -127,6 +127,11 @@ def test_quote_from_the_plan_versioned_and_reconciled(cli, workspace: Path) -> N
     code, _o, err = cli("plan", "quote", "-p", "nothing")
     assert code == 2 and "has no plan" in err
 
+    # The plan priced afresh: v3 has v1's lines, and keeps the negotiated contingency.
+    code, q3 = cli.json("plan", "quote", "-p", "test", "--from-plan", "--reason", "re-planned")
+    assert code == 0 and q3["version"] == 3 and q3["lines"] == q1["lines"] and q3["contingency_percent"] == "5"
+    assert q3["subtotal"] == q1["subtotal"]
+
 
 def test_a_bad_production_rates_file_is_one_message(cli, workspace: Path) -> None:
     bad = workspace / "bad-rates.toml"

@@ -100,7 +100,9 @@ def test_digest_page_and_sending(workspace: Path, db_url: str, inbox, monkeypatc
     assert msg["Subject"].startswith("postprod digest 2026-03-12:") and "1 blocked" in msg["Subject"]
     body = msg.get_body(("html",)).get_content()
     assert "alpha" in body and "<svg" in body
-    assert "alpha / Conform" in msg.get_body(("plain",)).get_content()
+    plain = msg.get_body(("plain",)).get_content()
+    assert "alpha / Conform" in plain
+    assert "incident 2026-03-10 Léa: monitor calibration lost" in plain  # as in the HTML part
 
     # The next digest reports only what finished since this one.
     code, data = postprod_json(capsys, monkeypatch, "plan", "digest", "--out", str(page), "--today", "2026-03-12")

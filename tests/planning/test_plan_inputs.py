@@ -101,7 +101,7 @@ def test_reading_is_bounded_and_names_the_line(tmp_path: Path) -> None:
         (2, "line longer than 64 KiB"), (3, "line longer than 64 KiB"), (5, "not readable as CSV")]
     assert all(b.line > 5 for b in parsed.bad[3:])  # the rest of the broken cell: each line named, none kept
 
-    # A 1 GB line (a sparse file: no disk used) is skipped in bounded chunks, not read whole.
+    # A 1 GB line (a sparse file: no disk used) is not read whole, nor to its end: the row is named.
     big = tmp_path / "one-gigabyte-line.csv"
     with open(big, "wb") as fh:
         fh.write(b"production,date,technician,stage,hours,done\nfilm,")
