@@ -24,6 +24,7 @@ class BwfInfo:
     bit_depth: int | None = None
     format_tag: int | None = None
     data_bytes: int | None = None
+    data_end: int | None = None  # where the data chunk's samples end, by its header: past the file's size = cut short
     time_reference: int | None = None  # samples since midnight
     description: str | None = None
     originator: str | None = None
@@ -87,7 +88,10 @@ def read_bwf(path: Path) -> BwfInfo:
                 break
             cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             if cid == b"data":
-                values["data_bytes"] = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
+                data_bytes = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
+                values["data_bytes"] = data_bytes
+                if size != 0xFFFFFFFF or rf64_data_size:
+                    values["data_end"] = fh.tell() + data_bytes
                 fh.seek(size + (size & 1), 1) if size != 0xFFFFFFFF else fh.seek(0, 2)
                 continue
             if size > 16 * 1024 * 1024:  # no header chunk is this big: skip it
