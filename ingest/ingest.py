@@ -9,8 +9,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from config.spec import TechSpec
 from ingest import known, mhl
 from ingest.hashing import ALGORITHMS, file_type, hash_file
 from ingest.rules import check_duplicates, check_file
+from ingest.stages import Stages
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
@@ -70,6 +72,7 @@ class CardReport(BaseModel):
     mhl_location: str | None = None  # card | data_dir
     verified_against: list[str] = []
     summary: dict[str, int] = {}
+    stage_seconds: dict[str, float] = {}  # ingest/stages.py: walk, hash, probe, decode_check, catalogue, mhl, reports
     files: list[FileResult] = []
     report_json: str | None = None
     report_html: str | None = None
@@ -227,7 +230,9 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
 
 def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     settings, production = ctx.settings, ctx.production
-    walked = scan(source, settings.ignore)
+    stages = Stages()
+    with stages.timed("walk"):
+        walked = scan(source, settings.ignore)
     report = CardReport(production=production.name, source=str(source), card=source.name, started_at=_now())
     ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
     report.ingest_id = ingest_id
@@ -245,11 +250,14 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
         report.verified_against = [f"{n:04d}" for n in history.generations]
     known_paths = {**own_history.files, **history.files}
 
-    def work(path: Path) -> FileResult:
-        return _ingest_file(path, card_root, known_paths.get(_rel(path, card_root)), ctx, ingest_id)
+    # Each file's probe (its decode check an ffmpeg child) runs beside its hashing, in a thread of `probes`.
+    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as probes:
+        def work(path: Path) -> FileResult:
+            return _ingest_file(path, card_root, known_paths.get(_rel(path, card_root)), ctx, ingest_id,
+                                stages=stages, probes=probes)
 
-    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-        results = list(pool.map(work, walked.files))
+        with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
+            results = list(pool.map(work, walked.files))
 
     # Files the set's MHL lists that are not on the card any more.
     present = {r.relpath for r in results}
@@ -266,6 +274,7 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     # Duplicate clip names, within this batch and against what the catalogue already holds.
     fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
     # check_duplicates leaves each file's own path out, so the catalogue's rows for this batch need no filter.
+    catalogue_started = time.perf_counter()
     names = ctx.catalogue.clip_names(production.name)
     checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, names)
     for r, m in zip(fresh, checked, strict=True):
@@ -278,6 +287,9 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
                                  relpath=r.relpath, hash_algorithm=main_algo, hash_value=r.hashes.get(main_algo),
                                  ingest_id=ingest_id, status=known.status_of(r.media, r.findings))
 
+    stages.add("catalogue", time.perf_counter() - catalogue_started)
+
+    mhl_started = time.perf_counter()
     entries = [_mhl_entry(r) for r in results
                if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
     if entries:
@@ -285,15 +297,18 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
                                        tool_version=ctx.tool_version)
         report.mhl_path = str(written)
     report.mhl_location = "card" if on_card else "data_dir"
+    stages.add("mhl", time.perf_counter() - mhl_started)
 
     results.extend(walked.problems)
     results.sort(key=lambda r: r.relpath)
     report.files = results
     report.finished_at = _now()
     report.summary = summarise(results)
-    ctx.catalogue.finish_ingest(ingest_id, files=len(results), new_files=report.summary["new"],
-                                skipped=report.summary["unchanged"], errors=report.summary["errors"],
-                                warnings=report.summary["warnings"])
+    with stages.timed("catalogue"):
+        ctx.catalogue.finish_ingest(ingest_id, files=len(results), new_files=report.summary["new"],
+                                    skipped=report.summary["unchanged"], errors=report.summary["errors"],
+                                    warnings=report.summary["warnings"])
+    report.stage_seconds = stages.seconds()
     return report
 
 
@@ -328,7 +343,7 @@ def summarise(results: list[FileResult]) -> dict[str, int]:
 
 
 def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx: IngestContext,
-                 ingest_id: int) -> FileResult:
+                 ingest_id: int, *, stages: Stages, probes: Executor) -> FileResult:
     settings, production = ctx.settings, ctx.production
     rel = _rel(path, card_root)
     shown = str(path)
@@ -344,7 +359,8 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         return _problem(path, card_root, "not_a_file", f"{file_type(st.st_mode)}, not a regular file: "
                         "not read", status="skipped")
 
-    row = ctx.catalogue.lookup(production.name, shown)
+    with stages.timed("catalogue"):
+        row = ctx.catalogue.lookup(production.name, shown)
     if row and row.status == "changed":
         return FileResult(path=shown, relpath=rel, status="changed", findings=[Finding(
             rule="changed_after_ingest", severity=Severity.ERROR,
@@ -359,9 +375,11 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     if grown and row is not None and listed is not None and listed.size == row.size:
         listed = None  # what our own earlier generation recorded of the copy before its end
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
+    probing = probes.submit(_probe, path, ctx, stages)  # beside the hashing; its answer is used after it
     try:
-        hashes = hash_file(path, algorithms,
-                           progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
+        with stages.timed("hash"):
+            hashes = hash_file(path, algorithms,
+                               progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
     except FileNotFoundError:
         return _problem(path, card_root, "unreadable", "vanished during the ingest")
     except OSError as exc:
@@ -402,8 +420,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         status = "updated"  # same content, new mtime (touched): refresh the row
 
     try:
-        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=settings.decode_check,
-                           default_rate=ctx.spec.video.frame_rate)
+        media = probing.result()
     except children.Interrupted as exc:
         # No verdict: the file stays out of the catalogue and is checked again at the next ingest.
         return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[Finding(
@@ -420,6 +437,15 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                                 message="card metadata or still image: hashed and kept, not probed"))
     return FileResult(path=shown, relpath=rel, status=status, hashes=hashes, mhl_action=action,
                       mhl_actions=actions, media=media, findings=findings)
+
+
+def _probe(path: Path, ctx: IngestContext, stages: Stages) -> MediaFile:
+    timings: dict[str, float] = {}
+    with stages.timed("probe"):
+        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=ctx.settings.decode_check,
+                           default_rate=ctx.spec.video.frame_rate, timings=timings)
+    stages.add("decode_check", timings.get("decode_check", 0.0))
+    return media
 
 
 def _changed_since(path: Path, before: os.stat_result) -> bool:
