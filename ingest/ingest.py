@@ -355,6 +355,9 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         # As catalogued: what is known of it (its findings, an error state) is shown again.
         return FileResult(path=shown, relpath=rel, status="unchanged", media=known.stored_media(row))
 
+    grown = row is not None and not known.in_error(row) and _grew_from(path, st.st_size, row)
+    if grown and row is not None and listed is not None and listed.size == row.size:
+        listed = None  # what our own earlier generation recorded of the copy before its end
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
     try:
         hashes = hash_file(path, algorithms,
@@ -383,7 +386,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     status = "new"
     if row is not None and known.in_error(row):
         status = "updated"  # found bad before, and its bytes changed since (copied again): judged afresh
-    elif row is not None and _grew_from(path, st.st_size, row):
+    elif row is not None and grown:
         status = "updated"
         findings.append(Finding(rule="grew_after_ingest", severity=Severity.INFO,
                                 message="grew after its ingest with its earlier bytes unchanged (a copy that had "

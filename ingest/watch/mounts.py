@@ -154,5 +154,14 @@ class FolderHealth:
             return Change.REMOUNTED, None
         return None, None
 
+    def still_there(self, path: str) -> bool:
+        """The folder is up and is the one last seen (a look, without recording any change)."""
+        if path in self.down:
+            return False
+        ident, _ = folder_state(path)
+        if ident is None or ident != self.identity.get(path, ident):
+            return False
+        return not self.mounted.get(path) or is_mount_point(path)
+
     def is_down(self, path: str) -> bool:
         return path in self.down

@@ -48,7 +48,7 @@ class Watcher:
                            ignore=globs(list(settings.ignore)), partial=globs(list(self.wcfg.partial_patterns)),
                            done_markers=tuple(self.wcfg.done_markers), data_path=str(settings.data_path))
         self.tracker = Tracker(self.rules, lambda: self.folders, self.log, self._problem,
-                               check_every=min(0.5, max(0.05, self.settle / 8)))
+                               check_every=min(0.5, max(0.05, self.settle / 8)), present=self._present)
         self.pool = JobPool(trigger, max_ingests or self.wcfg.max_ingests, self.log)
         self.health = FolderHealth()
         self.stop_requested = threading.Event()
@@ -129,6 +129,10 @@ class Watcher:
             self.log(ev.FolderBack(folder.production, folder.path, "folder replaced or mounted again"))
             self._rewatch(folder, now)
         return change
+
+    def _present(self, folder: Folder) -> bool:
+        """The folder is there as it was when last checked (not gone, not unmounted, not replaced)."""
+        return self.health.still_there(folder.path)
 
     def _lost(self, folder: Folder, now: float) -> None:
         """A source saw the folder itself go: look at once (it may be back already, under the same

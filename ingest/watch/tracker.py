@@ -35,8 +35,11 @@ class Tracker:
     """Every unit seen in the folders and not handed to an ingest yet (or in one now)."""
 
     def __init__(self, rules: Rules, folders: Callable[[], Iterable[Folder]], log: Log, problem: Report,
-                 check_every: float) -> None:
+                 check_every: float, present: Callable[[Folder], bool] = lambda folder: True) -> None:
         self.rules = rules
+        # Whether the watched folder itself is still there as it was: a file missing from a folder that is
+        # gone (an unmounted share, a folder moved away) was not deleted.
+        self.present = present
         self.folders = folders
         self.log = log
         self.problem = problem
@@ -108,7 +111,7 @@ class Tracker:
             return None
         name, _category = where
         unit = self.units.get((folder.path, name))
-        if unit is None:
+        if unit is None or (moved_to is None and not self.present(folder)):
             return None
         if is_dir:
             if path == unit.source:
@@ -288,6 +291,8 @@ class Tracker:
         # Last look before handing it over: list the card and stat every file once more.
         if unit.is_card:
             if not os.path.isdir(unit.source):
+                if not self.present(unit.folder):
+                    return "the watched folder is not there"
                 self.drop(unit, "card folder gone")
                 return "card folder gone"
             self.walk_card(unit, now)

@@ -19,6 +19,7 @@ from cli.commands import ingest as _ingest_command  # noqa: F401  (registers the
 from cli.commands import probe as _probe_command  # noqa: F401
 from flows.ingest import ingest_card
 from ingest.catalogue import Catalogue
+from ingest.hashing import hash_file
 from media.probe import probe_file
 from media.synth import TakeSpec
 
@@ -203,3 +204,23 @@ def test_two_ingests_of_one_card_at_once_ingest_each_file_once(card: Path, setti
     assert news == sorted(f.relpath for f in reports[0].files)  # each file new in exactly one of them
     assert len(list((card / "ascmhl").glob("*.mhl"))) == 1
     assert all(action == "original" for _, _, action in actions_in_mhls(card, CLIP))
+
+
+def test_a_file_that_grew_with_its_earlier_bytes_unchanged_supersedes_its_entry(workspace: Path, settings):
+    """On a share no writer can be seen: a copy ingested before its end, then grown (append-only), is the
+    same file ingested again, with an info finding; rewritten bytes stay an error."""
+    folder = workspace / "share"
+    folder.mkdir()
+    data = os.urandom(300_000)
+    grown, rewritten = folder / "M001_meta.bin", folder / "M002_meta.bin"
+    grown.write_bytes(data[:120_000])
+    rewritten.write_bytes(data[:120_000])
+    ingest_card(str(folder), "test", settings)
+    with open(grown, "ab") as fh:
+        fh.write(data[120_000:])
+    rewritten.write_bytes(data[::-1])
+    report = ingest_card(str(folder), "test", settings)
+    assert {f.relpath: f.status for f in report.files} == {"M001_meta.bin": "updated", "M002_meta.bin": "changed"}
+    assert rules(report)["M001_meta.bin"] == ["grew_after_ingest", "sidecar"]
+    row = Catalogue(settings.db_url).lookup("test", str(grown))
+    assert (row.size, row.hash, row.status) == (300_000, hash_file(grown, ["xxh128"])["xxh128"], "ok")

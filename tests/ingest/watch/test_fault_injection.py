@@ -184,3 +184,5 @@ def test_kills_stalls_restarts_and_a_vanishing_folder_record_nothing_false(works
     events = _events(workspace / "watch.log")
     assert any(e["event"] == "folder_unavailable" for e in events) or any(
         e["event"] == "folder_back" for e in events), "the folder's absence went unnoticed"
+    # Nothing was deleted: a file or card said to have vanished is the missing folder taken for deletions.
+    assert not [e for e in events if e["event"] == "vanished"]
