@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
@@ -41,8 +41,11 @@ from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.commands import qc_command
 from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
+from media.timecode import format_rate
 from qc.meters import PictureMeter, SoundMeter, db, matrix_for
-from qc.profile import DeliveryProfile
+
+if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
+    from qc.profile import DeliveryProfile
 
 Progress = Callable[[float, float], None]  # (seconds analysed, total seconds)
 
@@ -106,7 +109,7 @@ class Analysis(BaseModel):
 
     @field_serializer("rate")
     def _rate(self, value: Fraction) -> str:
-        return f"{value.numerator}/{value.denominator}"
+        return format_rate(value)
 
 
 def _metadata_frames(path: Path) -> Iterator[tuple[float, dict[str, str]]]:

@@ -10,15 +10,17 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from media.findings import Finding, Severity
 from media.model import MediaFile
-from media.timecode import Timecode, TimecodeError
+from media.timecode import Timecode, TimecodeError, format_rate
 from qc.analyse import Analysis, Interval, level_limits
-from qc.profile import DeliveryProfile
+
+if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
+    from qc.profile import DeliveryProfile
 
 
 class CheckResult(BaseModel):
@@ -183,7 +185,7 @@ def _rate(c: Context) -> Outcome | None:
     got = c.media.video.frame_rate if c.media.video else None
 
     def fmt(r: Fraction | None) -> str:
-        return f"{r.numerator}/{r.denominator}" if r is not None else "unknown"
+        return format_rate(r) if r is not None else "unknown"
 
     ok = got == f.frame_rate
     return Outcome(fmt(f.frame_rate), fmt(got), [] if ok else [((f"frame rate {fmt(got)}, expected "

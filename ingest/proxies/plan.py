@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 from config.errors import ConfigError, PostprodError
+from config.locks import Slots, remove_if_stale
 from config.settings import Production, Settings
 from ingest.catalogue import Catalogue
 from ingest.ingest import scan
-from ingest.locks import Slots, remove_if_stale
 from ingest.proxies.encode import choose_encoder
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, rel
 from ingest.proxies.presets import load_preset
