@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
@@ -193,6 +193,27 @@ class Catalogue:
         with self.store.read() as conn:
             for r in conn.execute(query):
                 yield row_of(MediaRow, r)
+
+    def cards(self, production: str) -> list[tuple[str, int]]:
+        """Each card (or folder) of the production with its number of originals, by card."""
+        query = (select(media.c.card, func.count()).where(media.c.production == production, media.c.role == "original")
+                 .group_by(media.c.card).order_by(media.c.card))
+        with self.store.read() as conn:
+            return [(r[0], r[1]) for r in conn.execute(query)]
+
+    def find(self, production: str, *, card: str = "", reel: str = "", text: str = "") -> list[MediaRow]:
+        """The production's originals on a card, with a reel (any case), whose clip name or path holds a text
+        (any case); by card and path."""
+        query = select(media).where(media.c.production == production, media.c.role == "original")
+        if card:
+            query = query.where(media.c.card == card)
+        if reel:
+            query = query.where(func.lower(media.c.reel) == reel.lower())
+        if text:
+            like = f"%{text.lower().replace('%', '').replace('_', '')}%"
+            query = query.where(or_(func.lower(media.c.clip_name).like(like), func.lower(media.c.relpath).like(like)))
+        with self.store.read() as conn:
+            return [row_of(MediaRow, r) for r in conn.execute(query.order_by(media.c.card, media.c.relpath))]
 
     def media_files(self, production: str, *, role: str | None = "original") -> list[MediaFile]:
         """The catalogue as media models (what conform and QC read)."""

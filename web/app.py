@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from config import __version__
 from config.settings import Settings
+from ingest.catalogue import Catalogue
 from planning import digest, schedule
 from planning.store import PlanningStore
 from store import Store
@@ -45,7 +46,9 @@ class Web:
 
     def __init__(self, settings: Settings, today: Callable[[], date] = date.today) -> None:
         self.settings = settings
-        self.store = PlanningStore(Store(settings.db_url))  # one store: its schema made or migrated once
+        store = Store(settings.db_url)  # one store: its schema made or migrated once
+        self.store = PlanningStore(store)
+        self.catalogue = Catalogue(store)
         self.users = Users(self.store.engine)
         self.today = today
 
@@ -68,7 +71,7 @@ class Web:
         those who see money."""
         evidences = [row["evidence"] for row in self.store.stage_rows(production)]
         evidences += [e.get("evidence") or {} for e in self.store.events(production)]
-        found = report_files(evidences, catalogue_search.ingest_rows(self.store.engine, production))
+        found = report_files(evidences, catalogue_search.ingest_rows(self.catalogue, production))
         if user.sees_money:
             names = [p["name"] for p in self.store.productions()]
             found.update(money_documents(self.settings.reports_dir, production, names))
@@ -156,7 +159,7 @@ async def production(web: Web, request: Request, user: User) -> Response:
     money = web.money([ps], user).get(name)
     return web.render(request, user, "production.html.j2", production=name, ps=ps, today=today, money=money,
                       gantt=digest.gantt(ps), reports=reports, files=files,
-                      cards=catalogue_search.cards(web.store.engine, name))
+                      cards=catalogue_search.cards(web.catalogue, name))
 
 
 async def report_file(web: Web, request: Request, user: User) -> Response:
@@ -176,10 +179,10 @@ async def catalogue(web: Web, request: Request, user: User) -> Response:
     name = request.path_params["name"]
     web.production_or_404(user, name)
     query = catalogue_search.Query.from_params(request.query_params)
-    result = catalogue_search.search(web.store.engine, name, query)
+    result = catalogue_search.search(web.catalogue, name, query)
     template = "catalogue_rows.html.j2" if request.headers.get("hx-request") else "catalogue.html.j2"
     return web.render(request, user, template, production=name, query=query, result=result,
-                      cards=catalogue_search.cards(web.store.engine, name))
+                      cards=catalogue_search.cards(web.catalogue, name))
 
 
 async def report_form(web: Web, request: Request, user: User) -> Response:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, or_, select
-
+from ingest.catalogue import Catalogue
 from media.timecode import Timecode, TimecodeError
-from store.tables import ingests, media
 
 LIMIT = 200
 TC_SYNTAX = re.compile(r"\d{1,2}:\d{2}:\d{2}[:;.]\d{2}")
@@ -41,18 +39,12 @@ class Result:
     problem: str | None = None  # a timecode that cannot be read
 
 
-def ingest_rows(engine: Any, production: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            select(ingests.c.report_json, ingests.c.report_html).where(ingests.c.production == production))]
+def ingest_rows(catalogue: Catalogue, production: str) -> list[dict[str, Any]]:
+    return [{"report_json": r.report_json, "report_html": r.report_html} for r in catalogue.ingest_rows(production)]
 
 
-def cards(engine: Any, production: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [{"card": r.card, "files": r.files} for r in conn.execute(
-            select(media.c.card, func.count().label("files"))
-            .where(media.c.production == production, media.c.role == "original")
-            .group_by(media.c.card).order_by(media.c.card))]
+def cards(catalogue: Catalogue, production: str) -> list[dict[str, Any]]:
+    return [{"card": card, "files": files} for card, files in catalogue.cards(production)]
 
 
 def _timecode_holds(row: dict[str, Any], text: str) -> bool | None:
@@ -66,21 +58,12 @@ def _timecode_holds(row: dict[str, Any], text: str) -> bool | None:
     return row["start_frames"] <= at < row["start_frames"] + row["duration_frames"]
 
 
-def search(engine: Any, production: str, q: Query) -> Result:
-    query = select(media).where(media.c.production == production, media.c.role == "original")
-    if q.card:
-        query = query.where(media.c.card == q.card)
-    if q.reel:
-        query = query.where(func.lower(media.c.reel) == q.reel.lower())
-    if q.text:
-        like = f"%{q.text.lower().replace('%', '').replace('_', '')}%"
-        query = query.where(or_(func.lower(media.c.clip_name).like(like), func.lower(media.c.relpath).like(like)))
+def search(catalogue: Catalogue, production: str, q: Query) -> Result:
     problem = None
     if q.timecode:
         if not TC_SYNTAX.fullmatch(q.timecode):
             problem = f"'{q.timecode}' is not a timecode (HH:MM:SS:FF)"
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query.order_by(media.c.card, media.c.relpath))]
+    rows = [asdict(r) for r in catalogue.find(production, card=q.card, reel=q.reel, text=q.text)]
     if q.timecode and problem is None:
         rows = [r for r in rows if _timecode_holds(r, q.timecode)]
     for r in rows:

@@ -39,3 +39,11 @@ def test_help(path: list[str], cmd) -> None:
             assert bracketed in text, f"{' '.join(path)} {param.name}: {bracketed} eaten"
     first = " ".join((cmd.help or "").split("\n\n")[0].split())
     assert first[:40] in text
+
+
+def test_every_command_takes_json_but_the_worker() -> None:
+    # README and docs/json.md: JSON is a contract; `worker` runs until stopped (its output is Prefect's log).
+    leaves = [(" ".join(path), cmd) for path, cmd in _commands() if path and not getattr(cmd, "commands", None)]
+    missing = [name for name, cmd in leaves if "as_json" not in {p.name for p in cmd.params}
+               and "json_out" not in {p.name for p in cmd.params}]
+    assert missing == ["worker"]
