@@ -32,7 +32,7 @@ def findings_text(findings: list[Finding]) -> Text:
         if i:
             text.append("\n")
         text.append(f"{f.severity.value}: ", style=STYLE[f.severity])
-        text.append(visible(f"{f.rule} · {f.message}"))
+        text.append(visible(f"{f.rule} · {f.message}", lines=True))
     return text
 
 

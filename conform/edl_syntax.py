@@ -105,6 +105,8 @@ def split_event(tokens: list[str]) -> EventLine:
             middle[i - 1:i + 1] = ["K" + middle[i].upper()]
             break
     transition, frames, notes = "C", 0, []
+    if len(middle) >= 3 and middle[-2].upper() == "C" and FRAMES.match(middle[-1]) and int(middle[-1]) == 0:
+        middle = middle[:-1]  # a cut written with a zero duration: "C   000"
     if len(middle) >= 3 and FRAMES.match(middle[-1]) and _TRANS.match(middle[-2]) and middle[-2].upper() != "C":
         transition, frames = middle[-2].upper(), int(middle[-1])
         middle = middle[:-2]

@@ -15,6 +15,7 @@ from demo.plan import demo_plan
 from demo.proxy import proxy_step
 from demo.qc import qc_step
 from demo.watch import watch_step
+from demo.web import web_step
 from ingest import mhl
 from ingest.hashing import hash_file
 from media.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip, truncated_copy
@@ -102,7 +103,7 @@ def build_workspace(ws: Path, ffmpeg: str) -> tuple[Path, list[Path]]:
 
 # The steps run in order after the ingest (each capability's in demo/<capability>.py). Order matters: the watch
 # folder and the proxies right after the ingest, then the conform check and the PAD QC (which move their stages),
-# the plan's digest (with the quote and its overrun alert), and the money last.
-DEMO_STEPS: list[DemoStep] = [watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step]
+# the plan's digest (with the quote and its overrun alert), the money, and the web page's users last.
+DEMO_STEPS: list[DemoStep] = [watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step, web_step]
 
 __all__ = ["DEMO_STEPS", "HD", "DemoContext", "DemoStep", "build_workspace", "demo_settings_text"]

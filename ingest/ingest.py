@@ -18,18 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from config import children
 from config.errors import PostprodError
 from config.settings import Production, Settings
 from config.spec import TechSpec
-from ingest import mhl
-from ingest.hashing import hash_file
+from ingest import known, mhl
+from ingest.hashing import ALGORITHMS, file_type, hash_file
 from ingest.rules import check_duplicates, check_file
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 
 if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
-    from ingest.catalogue import Catalogue
+    from ingest.catalogue import Catalogue, MediaRow
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -41,7 +42,7 @@ class FileResult(BaseModel):
 
     path: str
     relpath: str
-    status: str  # new | unchanged | updated | changed | missing | unreadable | skipped
+    status: str  # new | unchanged | updated | changed | missing | unreadable | skipped | interrupted
     hashes: dict[str, str] = {}
     mhl_action: str | None = None  # original | verified | failed
     mhl_actions: dict[str, str] = {}  # per hash format
@@ -218,6 +219,13 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
     source = Path(os.path.abspath(source))
     if not source.exists() and not source.is_symlink():
         raise PostprodError("no such file or folder", path=source)
+    from ingest.claims import card_claim  # SQLAlchemy: not loaded by `postprod probe`, which uses scan()
+
+    with card_claim(ctx.catalogue, ctx.settings.data_path, ctx.production.name, source):
+        return _ingest_claimed(source, ctx)
+
+
+def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     settings, production = ctx.settings, ctx.production
     walked = scan(source, settings.ignore)
     report = CardReport(production=production.name, source=str(source), card=source.name, started_at=_now())
@@ -258,21 +266,20 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
     # Duplicate clip names, within this batch and against what the catalogue already holds.
     fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
     # check_duplicates leaves each file's own path out, so the catalogue's rows for this batch need no filter.
-    known = ctx.catalogue.clip_names(production.name)
-    checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, known)
+    names = ctx.catalogue.clip_names(production.name)
+    checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, names)
     for r, m in zip(fresh, checked, strict=True):
         r.media = m
 
     for r in results:
         if r.media is not None and r.status in ("new", "updated"):
             main_algo = settings.hash_algorithm
-            ctx.catalogue.record(production.name, r.media, card=str(card_root), relpath=r.relpath,
-                                 hash_algorithm=main_algo, hash_value=r.hashes.get(main_algo),
-                                 ingest_id=ingest_id)
+            ctx.catalogue.record(production.name, known.to_record(r.media, r.findings), card=str(card_root),
+                                 relpath=r.relpath, hash_algorithm=main_algo, hash_value=r.hashes.get(main_algo),
+                                 ingest_id=ingest_id, status=known.status_of(r.media, r.findings))
 
-    entries = [mhl.Entry(path=r.relpath, size=r.media.size or 0, mtime=(r.media.mtime_ns or 0) / 1e9,
-                         hashes=r.hashes, actions=r.mhl_actions)
-               for r in results if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
+    entries = [_mhl_entry(r) for r in results
+               if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
     if entries:
         written = mhl.write_generation(mhl_dir, card_root.name, entries, _mhl_ignore(settings.ignore),
                                        tool_version=ctx.tool_version)
@@ -288,6 +295,17 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
                                 skipped=report.summary["unchanged"], errors=report.summary["errors"],
                                 warnings=report.summary["warnings"])
     return report
+
+
+def _mhl_entry(r: FileResult) -> mhl.Entry:
+    """A file of our generation. A file that failed its verification gets the failed hashes only: what it
+    measures now is never declared `original`."""
+    assert r.media is not None
+    hashes = r.hashes
+    if r.mhl_action == "failed":
+        hashes = {fmt: v for fmt, v in r.hashes.items() if r.mhl_actions.get(fmt) in ("failed", "verified")}
+    return mhl.Entry(path=r.relpath, size=r.media.size or 0, mtime=(r.media.mtime_ns or 0) / 1e9,
+                     hashes=hashes, actions=r.mhl_actions)
 
 
 def _mhl_ignore(patterns: list[str]) -> list[str]:
@@ -321,6 +339,10 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         return _problem(path, card_root, "unreadable", reason)
     except OSError as exc:
         return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
+    if not stat.S_ISREG(st.st_mode):
+        # A link to a FIFO or a device (scan() already left out the ones named directly).
+        return _problem(path, card_root, "not_a_file", f"{file_type(st.st_mode)}, not a regular file: "
+                        "not read", status="skipped")
 
     row = ctx.catalogue.lookup(production.name, shown)
     if row and row.status == "changed":
@@ -330,8 +352,12 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                     "under another name if the new content is wanted",
             expected=row.hash, measured="different")])
     if row and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
-        return FileResult(path=shown, relpath=rel, status="unchanged")
+        # As catalogued: what is known of it (its findings, an error state) is shown again.
+        return FileResult(path=shown, relpath=rel, status="unchanged", media=known.stored_media(row))
 
+    grown = row is not None and not known.in_error(row) and _grew_from(path, st.st_size, row)
+    if grown and row is not None and listed is not None and listed.size == row.size:
+        listed = None  # what our own earlier generation recorded of the copy before its end
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
     try:
         hashes = hash_file(path, algorithms,
@@ -358,7 +384,15 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
             action = "verified"
 
     status = "new"
-    if row is not None:
+    if row is not None and known.in_error(row):
+        status = "updated"  # found bad before, and its bytes changed since (copied again): judged afresh
+    elif row is not None and grown:
+        status = "updated"
+        findings.append(Finding(rule="grew_after_ingest", severity=Severity.INFO,
+                                message="grew after its ingest with its earlier bytes unchanged (a copy that had "
+                                        "not ended): ingested again, the earlier entry superseded",
+                                expected=str(row.size), measured=str(st.st_size)))
+    elif row is not None:
         if row.hash and row.hash_algorithm in hashes and row.hash != hashes[row.hash_algorithm]:
             ctx.catalogue.mark(production.name, shown, "changed")
             return FileResult(path=shown, relpath=rel, status="changed", hashes=hashes, findings=[Finding(
@@ -367,14 +401,45 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                 expected=row.hash, measured=hashes[row.hash_algorithm])])
         status = "updated"  # same content, new mtime (touched): refresh the row
 
-    media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=settings.decode_check,
-                       default_rate=ctx.spec.video.frame_rate)
+    try:
+        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=settings.decode_check,
+                           default_rate=ctx.spec.video.frame_rate)
+    except children.Interrupted as exc:
+        # No verdict: the file stays out of the catalogue and is checked again at the next ingest.
+        return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[Finding(
+            rule="interrupted", severity=Severity.WARNING,
+            message=f"check cut short ({exc.reason}): not catalogued; checked again at the next ingest")])
+    if _changed_since(path, st):
+        return FileResult(path=shown, relpath=rel, status="interrupted", findings=[Finding(
+            rule="changing", severity=Severity.WARNING,
+            message="changed while it was read (a copy still going on): not catalogued; ingested once it "
+                    "has settled")])
     media = check_file(media, ctx.spec)
     if media.kind is MediaKind.SIDECAR:
         findings.append(Finding(rule="sidecar", severity=Severity.INFO,
                                 message="card metadata or still image: hashed and kept, not probed"))
     return FileResult(path=shown, relpath=rel, status=status, hashes=hashes, mhl_action=action,
                       mhl_actions=actions, media=media, findings=findings)
+
+
+def _changed_since(path: Path, before: os.stat_result) -> bool:
+    """Size or mtime differ from `before`: what was hashed and probed is not what is there now."""
+    try:
+        now = path.stat()
+    except OSError:
+        return True
+    return (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+
+
+def _grew_from(path: Path, size: int, row: MediaRow) -> bool:
+    """The file is longer than when catalogued and starts with exactly the bytes catalogued then."""
+    if not row.hash or row.hash_algorithm not in ALGORITHMS or size <= row.size:
+        return False
+    try:
+        prefix = hash_file(path, [row.hash_algorithm], limit=row.size)
+    except OSError:
+        return False
+    return prefix[row.hash_algorithm] == row.hash
 
 
 def report_rows(report: CardReport) -> list[dict[str, Any]]:

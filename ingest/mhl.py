@@ -198,10 +198,27 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "card"
 
 
+def writable(folder: Path) -> bool:
+    """Whether postprod may write into a folder: not on a read-only mount, and its mode allows writing.
+
+    Root can write anywhere: for root, a folder whose mode bits forbid writing to everybody is read-only
+    all the same (a card set read-only on purpose).
+    """
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return False
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    if os.geteuid() == 0:
+        return bool(mode & 0o222)
+    return os.access(folder, os.W_OK)
+
+
 def mhl_folder_for(card: Path, data_dir: Path) -> tuple[Path, bool]:
     """Where a card's MHL goes: its own `ascmhl/`, or, for a read-only card, the data directory."""
     own = card / MHL_FOLDER
-    if os.access(card, os.W_OK) and (not own.exists() or os.access(own, os.W_OK)):
+    if writable(card) and (not own.exists() or writable(own)):
         return own, True
     return data_dir / "mhl" / str(card.resolve()).lstrip("/") / MHL_FOLDER, False
 

@@ -26,6 +26,7 @@ class BwfInfo:
     bit_depth: int | None = None
     format_tag: int | None = None
     data_bytes: int | None = None
+    data_end: int | None = None  # where the data chunk's samples end, by its header: past the file's size = cut short
     time_reference: int | None = None  # samples since midnight
     description: str | None = None
     originator: str | None = None
@@ -35,6 +36,7 @@ class BwfInfo:
     scene: str | None = None
     take: str | None = None
     project: str | None = None
+    problems: tuple[str, ...] = ()  # chunks that could not be used: findings on the file, never exceptions
 
     @property
     def duration_samples(self) -> int | None:
@@ -66,21 +68,32 @@ def _ixml_fields(raw: bytes) -> dict[str, str]:
     return fields
 
 
+MAX_CHUNKS = 10_000  # a header is a handful of chunks: past this, the rest is not a WAVE header
+DAY_SECONDS = 24 * 3600
+
+
 def read_bwf(path: Path) -> BwfInfo:
-    """Read the header chunks of a WAV/BWF/RF64 file without reading its samples."""
+    """Read the header chunks of a WAV/BWF/RF64 file without reading its samples.
+
+    Bounded and tolerant: a chunk that cannot be used is named in `problems` and left out.
+    """
     values: dict[str, object] = {}
+    problems: list[str] = []
     with path.open("rb") as fh:
         header = fh.read(12)
         if len(header) < 12 or header[8:12] != b"WAVE" or header[:4] not in (b"RIFF", b"RF64", b"BW64"):
             raise NotWave(f"not a WAVE file: {path}")
         rf64_data_size: int | None = None
-        while True:
+        for _ in range(MAX_CHUNKS):
             chunk = fh.read(8)
             if len(chunk) < 8:
                 break
             cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             if cid == b"data":
-                values["data_bytes"] = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
+                data_bytes = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
+                values["data_bytes"] = data_bytes
+                if size != 0xFFFFFFFF or rf64_data_size:
+                    values["data_end"] = fh.tell() + data_bytes
                 fh.seek(size + (size & 1), 1) if size != 0xFFFFFFFF else fh.seek(0, 2)
                 continue
             if size > 16 * 1024 * 1024:  # no header chunk is this big: skip it
@@ -96,7 +109,10 @@ def read_bwf(path: Path) -> BwfInfo:
                 if tag == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the subformat says
                     tag = struct.unpack("<H", body[24:26])[0]
                 values.update(format_tag=tag, channels=channels, sample_rate=rate, bit_depth=bits)
-            elif cid == b"bext" and len(body) >= 346:
+            elif cid == b"bext":
+                if len(body) < 346:
+                    problems.append(f"bext chunk of {len(body)} bytes, shorter than its 346-byte fields: not read")
+                    continue
                 low, high = struct.unpack("<II", body[338:346])
                 values.update(
                     time_reference=(high << 32) | low,
@@ -118,7 +134,20 @@ def read_bwf(path: Path) -> BwfInfo:
                     values["ixml_drop_frame"] = flag.upper() == "DF"
                 values.update(tape=fields.get("TAPE"), scene=fields.get("SCENE"), take=fields.get("TAKE"),
                               project=fields.get("PROJECT"))
-    return BwfInfo(**values)  # type: ignore[arg-type]
+    _check_time_reference(values, problems)
+    return BwfInfo(**values, problems=tuple(problems))  # type: ignore[arg-type]
+
+
+def _check_time_reference(values: dict[str, object], problems: list[str]) -> None:
+    """A start is samples since midnight: one past 24 hours is garbage, not a timecode."""
+    ref, rate = values.get("time_reference"), values.get("sample_rate")
+    if not isinstance(ref, int):
+        return
+    per_second = rate if isinstance(rate, int) and rate > 0 else None
+    if per_second is None or ref >= DAY_SECONDS * per_second:
+        where = f"{ref} samples" + (f" ({ref / per_second / 3600:.0f} h at {per_second} Hz)" if per_second else "")
+        problems.append(f"bext TimeReference {where} is not a time of day: start timecode not taken from it")
+        values["time_reference"] = None
 
 
 def ixml_document(*, rate: Fraction, drop_frame: bool, tape: str, scene: str, take: str, project: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from pymediainfo import MediaInfo
 
+from config import children
 from config.errors import ToolError
 from media.bwf import BwfInfo, NotWave, read_bwf
 from media.ffmpeg.caps import Job, capabilities
@@ -18,6 +20,7 @@ from media.ffmpeg.commands import decode_check_command
 from media.ffmpeg.errors import failure, first_error
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
+from media.proven import codec_depth, decodes_by_construction, parse_speed
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 
@@ -120,7 +123,8 @@ def ffmpeg_check(path: Path, ffmpeg: str, mode: str,
     """
     cmd = decode_check_command(ffmpeg, path, tail_seconds=2 if mode == "tail" and duration and duration > 3 else None)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=3600, check=False)
+        # In a session of its own: a Ctrl-C or a service stop is not a decode error (children.py).
+        proc = children.run(cmd, timeout=3600)
     except subprocess.TimeoutExpired:
         return ["decode timed out"], None, None
     if proc.returncode != 0 and _FFMPEG_USAGE_RE.search(proc.stderr):
@@ -143,8 +147,12 @@ def probe_file(
     ffmpeg: str | None = None,
     decode_check: str = "tail",
     default_rate: Fraction | None = None,
+    speed: float | None = None,
 ) -> MediaFile:
-    """Describe one file. Never raises for a bad file: the reason goes into `error`."""
+    """Describe one file. Never raises for a bad file: the reason goes into `error`.
+
+    `speed`: MediaInfo's parse speed; by default the one the file's kind needs (media/proven.py).
+    """
     path = Path(path)
     shown = str(path)
     try:
@@ -165,7 +173,7 @@ def probe_file(
     if not os.access(path, os.R_OK):
         return MediaFile(**base, kind=MediaKind.UNREADABLE, error="permission denied")
     try:
-        info = MediaInfo.parse(path)
+        info = MediaInfo.parse(path, parse_speed=speed if speed is not None else parse_speed(path))
     except (OSError, RuntimeError) as exc:
         return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"MediaInfo could not read it: {exc}")
     return _from_mediainfo(path, info, base, ffmpeg=ffmpeg, decode_check=decode_check,
@@ -198,8 +206,12 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     if container == "Wave":
         try:
             bwf = read_bwf(path)
-        except (NotWave, OSError, ValueError):
+        except (NotWave, OSError, ValueError, struct.error) as exc:
             bwf = None
+            findings.append(Finding(rule="bwf", severity=Severity.WARNING,
+                                    message=f"BWF header chunks not readable: {exc}"))
+        else:
+            findings += [Finding(rule="bwf", severity=Severity.WARNING, message=p) for p in bwf.problems]
 
     video = None
     if videos:
@@ -208,6 +220,7 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         width, height, par = _int(v.width), _int(v.height), _pixel_aspect(v.pixel_aspect_ratio)
         dar = Fraction(width, height) * par if width and height and par else None
         vfr = (v.frame_rate_mode or "").upper() == "VFR"
+        depth, chroma = codec_depth(v.format, v.codec_id)
         video = VideoStream(
             codec=v.format,
             codec_profile=v.format_profile,
@@ -218,8 +231,8 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
             frame_rate=rate,
             scan=_scan(v),  # type: ignore[arg-type]
             variable_frame_rate=vfr,
-            bit_depth=_int(v.bit_depth),
-            chroma_subsampling=v.chroma_subsampling,
+            bit_depth=_int(v.bit_depth) or depth,
+            chroma_subsampling=v.chroma_subsampling or chroma,
             color_primaries=v.color_primaries,
             transfer=v.transfer_characteristics,
             matrix=v.matrix_coefficients,
@@ -308,6 +321,8 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
 
     # ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, and files that do not decode.
     needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
+    if decodes_by_construction(bwf, video is not None, base["size"]):
+        decode_check = "none"  # a whole PCM data chunk: no decode can fail (media/proven.py)
     if ffmpeg and (decode_check != "none" or needs_pixfmt):
         mode = decode_check if decode_check != "none" else "tail"
         decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])

@@ -1,7 +1,7 @@
 """Delivery profiles as data: a broadcaster's PAD spec as schema-versioned TOML, validated on load.
 
 Built-ins live in config/delivery/*.toml; a user's own file (any path ending in .toml) works the same.
-Every check has a default severity (qc/checks.py); a profile changes it in its [severity] table, or
+Every check has a default severity (qc/checks/); a profile changes it in its [severity] table, or
 turns a check off with "off".
 """
 

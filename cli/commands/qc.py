@@ -75,13 +75,13 @@ def print_report(report: QcReport) -> None:
     out.print(f"[bold {colour}]{report.verdict.upper()}[/]  {escape(report.master)}  "
               f"(profile {escape(report.profile)}, start {escape(report.start_timecode or 'none')})")
     if report.error:
-        out.print(f"  [red]unusable:[/] {escape(report.error)}")
+        out.print(f"  [red]unusable:[/] {escape(report.error, lines=True)}")
     for c in report.checks:
         mark = "[green]ok[/]  " if c.status == "pass" else f"[red]{c.severity.value[:4]}[/]"
         out.print(f"  {mark} {escape(c.check_id):28} {escape(c.measured or '')}")
         for f in c.findings:
             where = f"{f.start_tc}–{f.end_tc}  " if f.start_tc else ""
-            out.print(f"         [dim]{escape(where)}[/]{escape(f.message)}")
+            out.print(f"         [dim]{escape(where)}[/]{escape(f.message, lines=True)}")
     if report.report_html:
         out.print(f"report: {escape(report.report_html)}")
 
@@ -114,5 +114,5 @@ def qc(
     else:
         print_report(result)
     if result.verdict == "unusable" and not as_json:
-        err.print(f"[bold red]error:[/] {escape(result.master)}: {escape(result.error or 'unusable')}")
+        err.print(f"[bold red]error:[/] {escape(result.master)}: {escape(result.error or 'unusable', lines=True)}")
     raise typer.Exit(result.exit_code)

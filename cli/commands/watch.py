@@ -124,6 +124,9 @@ def watch(
         for s, handler in previous.items():
             signal.signal(s, handler)
     if summary.abandoned:
+        from config.children import stop_all
+
+        stop_all()  # the children of the abandoned ingests: their files stay uncatalogued
         sys.stdout.flush()
         os._exit(130)  # the abandoned ingest threads cannot be joined; SQLite rolls their work back
     raise typer.Exit(1 if (summary.errors or summary.failures) and once else 0)

@@ -35,6 +35,7 @@ class FsEvent:
     src: str
     dest: str = ""
     is_dir: bool = False
+    synthetic: bool = False  # made up by watchdog for what a new folder held before its watch was set
 
 
 def now_iso() -> str:

@@ -7,6 +7,7 @@ A folder is identified by (device, inode): when a share is mounted again, the wa
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -102,16 +103,43 @@ class Change(Enum):
     REMOUNTED = "remounted"  # there all along, but another folder now (mounted again, or replaced)
 
 
+def is_mount_point(path: str, mounts_file: str = "/proc/self/mounts") -> bool:
+    """Something is mounted on this folder (a bind mount of the same file system too: the mount table
+    says so, the device numbers do not)."""
+    target = os.path.realpath(path)
+    try:
+        with open(mounts_file, encoding="utf-8", errors="replace") as fh:
+            return any(len(parts) > 2 and _unescape(parts[1]) == target for parts in map(str.split, fh))
+    except OSError:
+        return os.path.ismount(target)
+
+
+def _unescape(field: str) -> str:
+    """Mount points are written with octal escapes for blanks (\\040) and backslashes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 @dataclass
 class FolderHealth:
-    """Which folders are down and why, and the identity of those that are up."""
+    """Which folders are down and why, and the identity of those that are up.
+
+    A folder that was a mount point and is not any more is down (the share was unmounted: what is left
+    is the empty folder it was mounted on), until something is mounted there again.
+    """
 
     down: dict[str, str] = field(default_factory=dict)
     identity: dict[str, tuple[int, int]] = field(default_factory=dict)
+    mounted: dict[str, bool] = field(default_factory=dict)
 
     def check(self, path: str) -> tuple[Change | None, str | None]:
         """Look at the folder again: what changed since the last look (and why it is down)."""
         ident, why = folder_state(path)
+        if ident is not None:
+            mount = is_mount_point(path)
+            if self.mounted.setdefault(path, mount) and not mount:
+                ident, why = None, "unmounted (the share is not mounted on it any more)"
+            elif mount:
+                self.mounted[path] = True
         if ident is None:
             if path in self.down:
                 return None, self.down[path]
@@ -125,6 +153,15 @@ class FolderHealth:
         if known not in (None, ident):
             return Change.REMOUNTED, None
         return None, None
+
+    def still_there(self, path: str) -> bool:
+        """The folder is up and is the one last seen (a look, without recording any change)."""
+        if path in self.down:
+            return False
+        ident, _ = folder_state(path)
+        if ident is None or ident != self.identity.get(path, ident):
+            return False
+        return not self.mounted.get(path) or is_mount_point(path)
 
     def is_down(self, path: str) -> bool:
         return path in self.down

@@ -1,10 +1,11 @@
 """When is a card complete? Pure rules over the file states the watcher observed (no I/O, no clock).
 
 A *unit* is what one ingest takes: a top-level folder under an ingest folder (a card) or a top-level file
-(a loose file). A file is complete when its writer closed it (inotify) and its size and mtime have not
-changed for `settle` seconds; a card when all its files are, nothing new came for as long (or its done
-marker is there), no copy-in-progress name (`*.part`...) is left in it, and every file its own ASC MHL
-lists is there at the listed size.
+(a loose file). A file is complete when its writer closed it (inotify, and at the last look no process
+holds it open for writing: writers.py) and its size and mtime have not changed for `settle` seconds; a
+card when all its files are, nothing new came for as long (or its done marker is there), no
+copy-in-progress name (`*.part`...) is left in it, and every file its own ASC MHL lists is there at the
+listed size.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class FileState:
     ctime_ns: int
     changed_at: float  # monotonic time of the last change we saw
     partial: bool = False  # a copy-in-progress name: blocks its card, never ingested itself
-    writing: bool = False  # inotify: written to and not closed since
+    writing: bool = False  # inotify: created or written to, and not closed since
+    writer: int | None = None  # the pid the OS said holds it open for writing, at the last look
     written_at: float = 0.0
     checked_at: float = 0.0
     dirty: bool = False  # an event came: stat it at the next tick
@@ -84,6 +86,7 @@ class Unit:
     held_for: str = ""
     submitted: dict[str, FileState] = field(default_factory=dict)
     failures: int = 0
+    writers_at: float = float("-inf")  # when the OS was last asked who holds its files open for writing
 
     @property
     def source(self) -> str:
@@ -147,7 +150,7 @@ def blocked(rules: Rules, unit: Unit, now: float) -> Verdict:
             continue
         if now - fs.changed_at < rules.settle or fs.size < 0:
             changing += 1
-        elif fs.writing:
+        elif fs.writing or fs.writer is not None:
             if now - max(fs.written_at, fs.changed_at) < rules.open_file_timeout:
                 writing += 1
             elif not fs.warned_open:
@@ -155,6 +158,9 @@ def blocked(rules: Rules, unit: Unit, now: float) -> Verdict:
     reasons = []
     if changing:
         reasons.append(f"{changing} file(s) changed less than {rules.settle:g} s ago")
+    if writing and (pids := sorted({fs.writer for fs in unit.files.values() if fs.writer is not None})):
+        reasons.append(f"{writing} file(s) still open by their writer (pid {', '.join(map(str, pids[:3]))})")
+        writing = 0
     if writing:
         reasons.append(f"{writing} file(s) still open by their writer")
     if partial:

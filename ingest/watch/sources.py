@@ -28,6 +28,7 @@ class Batch:
     events: list[FsEvent] = field(default_factory=list)
     problems: list[tuple[Folder, str, str]] = field(default_factory=list)  # (folder, path, reason)
     polled: list[Folder] = field(default_factory=list)  # files settling there are to be stat'ed again
+    lost: list[Folder] = field(default_factory=list)  # the folder itself went (unmounted, moved, deleted)
 
 
 class Source(Protocol):
@@ -73,7 +74,8 @@ class InotifySource:
             def on_any_event(self, event: FileSystemEvent) -> None:
                 src = os.fsdecode(event.src_path)
                 dest = os.fsdecode(event.dest_path) if event.dest_path else ""
-                events.put(FsEvent(FsKind(event.event_type), src, dest, event.is_directory))
+                events.put(FsEvent(FsKind(event.event_type), src, dest, event.is_directory,
+                                   getattr(event, "is_synthetic", False)))
                 wake.set()
 
         if self.observer is None:
@@ -137,7 +139,12 @@ class PollSource:
             if down(path) or now < self.next_poll.get(path, 0):
                 continue
             self.next_poll[path] = now + self._period(folder)
-            self._translate(folder, poller.poll(), batch)
+            changes = poller.poll()
+            if path in changes.removed_dirs:
+                # The poller has forgotten the tree: the supervisor looks at the folder and learns it again.
+                batch.lost.append(folder)
+                continue
+            self._translate(folder, changes, batch)
             batch.polled.append(folder)
 
     def next_due(self) -> float | None:
@@ -156,4 +163,5 @@ class PollSource:
         batch.events.extend(FsEvent(FsKind.DELETED, p) for p in changes.removed)
         # A folder that appeared between two polls is like one moved in: its content is to be listed.
         batch.events.extend(FsEvent(FsKind.MOVED, "", p, is_dir=True) for p in changes.new_dirs)
-        batch.events.extend(FsEvent(FsKind.CREATED, p) for p in changes.new_files)
+        # Found by a listing, not told by a writer: nothing is known of its writer (writers.py looks).
+        batch.events.extend(FsEvent(FsKind.CREATED, p, synthetic=True) for p in changes.new_files)

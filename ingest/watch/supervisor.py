@@ -20,7 +20,7 @@ from config.locks import PidLock
 from config.settings import Settings
 from ingest.catalogue import Catalogue
 from ingest.watch import events as ev
-from ingest.watch.events import Emit, LogEvent
+from ingest.watch.events import Emit, FsKind, LogEvent
 from ingest.watch.jobs import JobPool, RunSummary, Trigger
 from ingest.watch.mounts import Change, Folder, FolderHealth
 from ingest.watch.readiness import Rules, Unit, globs
@@ -47,7 +47,7 @@ class Watcher:
                            ignore=globs(list(settings.ignore)), partial=globs(list(self.wcfg.partial_patterns)),
                            done_markers=tuple(self.wcfg.done_markers), data_path=str(settings.data_path))
         self.tracker = Tracker(self.rules, lambda: self.folders, self.log, self._problem,
-                               check_every=min(0.5, max(0.05, self.settle / 8)))
+                               check_every=min(0.5, max(0.05, self.settle / 8)), present=self._present)
         self.pool = JobPool(trigger, max_ingests or self.wcfg.max_ingests, self.log)
         self.health = FolderHealth()
         self.stop_requested = threading.Event()
@@ -109,20 +109,36 @@ class Watcher:
 
     def _check_folders(self, now: float) -> None:
         for folder in list(self.folders):
-            change, why = self.health.check(folder.path)
-            if change == Change.GONE:
-                self.log(ev.FolderUnavailable(folder.production, folder.path,
-                                              f"{why}: files settling there are left until it comes back"))
-                self.inotify.stop(folder)
-                self.tracker.forget_folder(folder)
-            elif change == Change.BACK:
-                self._warned = {w for w in self._warned if not w[0].startswith(folder.path)}
-                self.log(ev.FolderBack(folder.production, folder.path))
-                self._rewatch(folder, now)
-            elif change == Change.REMOUNTED:
-                # Mounted again (or replaced): our inotify watch is on the old folder.
-                self.log(ev.FolderBack(folder.production, folder.path, "folder replaced or mounted again"))
-                self._rewatch(folder, now)
+            self._check_folder(folder, now)
+
+    def _check_folder(self, folder: Folder, now: float) -> Change | None:
+        change, why = self.health.check(folder.path)
+        if change == Change.GONE:
+            self.log(ev.FolderUnavailable(folder.production, folder.path,
+                                          f"{why}: files settling there are left until it comes back"))
+            self.inotify.stop(folder)
+            self.polling.stop(folder)
+            self.tracker.forget_folder(folder)
+        elif change == Change.BACK:
+            self._warned = {w for w in self._warned if not w[0].startswith(folder.path)}
+            self.log(ev.FolderBack(folder.production, folder.path))
+            self._rewatch(folder, now)
+        elif change == Change.REMOUNTED:
+            # Mounted again (or replaced): our inotify watch is on the old folder.
+            self.log(ev.FolderBack(folder.production, folder.path, "folder replaced or mounted again"))
+            self._rewatch(folder, now)
+        return change
+
+    def _present(self, folder: Folder) -> bool:
+        """The folder is there as it was when last checked (not gone, not unmounted, not replaced)."""
+        return self.health.still_there(folder.path)
+
+    def _lost(self, folder: Folder, now: float) -> None:
+        """A source saw the folder itself go: look at once (it may be back already, under the same
+        identity, after a short outage that the periodic check would miss)."""
+        if self._check_folder(folder, now) is None and not self.health.is_down(folder.path):
+            self.log(ev.FolderBack(folder.production, folder.path, "folder went away and came back"))
+            self._rewatch(folder, now)
 
     def _rewatch(self, folder: Folder, now: float) -> None:
         self.inotify.stop(folder)
@@ -207,8 +223,14 @@ class Watcher:
         batch = Batch()
         self.inotify.take(now, batch)
         self.polling.take(now, batch, self.health.is_down)
+        roots = {f.path: f for f in self.folders}
         for event in batch.events:
+            if event.is_dir and event.src in roots and event.kind in (FsKind.DELETED, FsKind.MOVED):
+                batch.lost.append(roots[event.src])  # inotify: the watched folder itself went
+                continue
             self.tracker.handle(event, now, self.health.is_down)
+        for folder in batch.lost:
+            self._lost(folder, now)
         for folder, path, reason in batch.problems:
             self._problem(path, reason, folder)
         for folder in batch.polled:

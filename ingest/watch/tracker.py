@@ -16,6 +16,7 @@ from ingest.watch import readiness
 from ingest.watch.events import FsEvent, FsKind, LogEvent
 from ingest.watch.mounts import Folder
 from ingest.watch.readiness import FileState, Rules, Unit
+from ingest.watch.writers import open_for_writing
 
 WAITING_LOG_SECONDS = 60.0  # how often a unit that is still arriving is mentioned in the log
 
@@ -34,8 +35,11 @@ class Tracker:
     """Every unit seen in the folders and not handed to an ingest yet (or in one now)."""
 
     def __init__(self, rules: Rules, folders: Callable[[], Iterable[Folder]], log: Log, problem: Report,
-                 check_every: float) -> None:
+                 check_every: float, present: Callable[[Folder], bool] = lambda folder: True) -> None:
         self.rules = rules
+        # Whether the watched folder itself is still there as it was: a file missing from a folder that is
+        # gone (an unmounted share, a folder moved away) was not deleted.
+        self.present = present
         self.folders = folders
         self.log = log
         self.problem = problem
@@ -107,7 +111,7 @@ class Tracker:
             return None
         name, _category = where
         unit = self.units.get((folder.path, name))
-        if unit is None:
+        if unit is None or (moved_to is None and not self.present(folder)):
             return None
         if is_dir:
             if path == unit.source:
@@ -156,12 +160,13 @@ class Tracker:
             self.gone(folder, src, now)
         elif kind == FsKind.CLOSED:
             self.observe(folder, src, now, writing=False)
-        elif kind == FsKind.MODIFIED:
+        elif kind == FsKind.MODIFIED or (kind == FsKind.CREATED and not event.synthetic):
+            # Created by a writer: open until its close comes, even before its first byte.
             self.observe(folder, src, now, writing=True)
         else:
-            # Created: a close follows if a writer writes to it, but files created before the watch on a new
-            # folder was in place show up as created afterwards, already closed. Attributes: the utime at
-            # the end of `cp -p`. Either way: look at it again, writer state unchanged.
+            # Files created before the watch on a new folder was in place show up as created afterwards
+            # (synthetic), already closed; a poll's new file; attributes (the utime at the end of `cp -p`).
+            # Look at it again, writer state unchanged.
             self.observe(folder, src, now, writing=None)
 
     def dir_arrived(self, path: str, now: float) -> None:
@@ -234,6 +239,22 @@ class Tracker:
             if not os.path.lexists(path):
                 self.gone(unit.folder, path, now)
 
+    def _open_and_settled(self, unit: Unit, now: float) -> bool:
+        if now - unit.writers_at < readiness.hold_seconds(self.rules.settle, self.check_every):
+            return False
+        return all(now - fs.changed_at >= self.rules.settle for fs in unit.files.values()) and \
+            any(fs.writing or fs.writer is not None for fs in unit.files.values())
+
+    def look_for_writers(self, unit: Unit, now: float) -> None:
+        """Ask the OS which files of the unit a process holds open for writing (an open copy may be paused:
+        nothing else shows it). Where it can tell for sure that nobody does, that overrides inotify."""
+        unit.writers_at = now
+        found = open_for_writing(unit.files)
+        for path, fs in unit.files.items():
+            fs.writer = found.pids.get(path)
+            if found.complete and fs.writer is None:
+                fs.writing = False
+
     def blocked(self, unit: Unit, now: float) -> str | None:
         verdict = readiness.blocked(self.rules, unit, now)
         for path in verdict.stale_writers:
@@ -261,15 +282,22 @@ class Tracker:
             self.walk_card(unit, now)
         self.refresh(unit, now)
         why = self.blocked(unit, now)
+        if why is not None and self._open_and_settled(unit, now):
+            # Settled, but inotify saw no close (the writer paused, or a close went unseen): ask the OS.
+            self.look_for_writers(unit, now)
+            why = self.blocked(unit, now)
         if why is not None or now < unit.hold_until:
             return why or unit.held_for
         # Last look before handing it over: list the card and stat every file once more.
         if unit.is_card:
             if not os.path.isdir(unit.source):
+                if not self.present(unit.folder):
+                    return "the watched folder is not there"
                 self.drop(unit, "card folder gone")
                 return "card folder gone"
             self.walk_card(unit, now)
         self.refresh(unit, now, everything=True)
+        self.look_for_writers(unit, now)
         why = self.blocked(unit, now)
         if why is None and unit.is_card:
             missing = self.manifest_missing(unit)

@@ -84,6 +84,7 @@ class Case:
     make: Callable[[Env], tuple[list[str], list[str]]]  # -> the arguments, what the output must say
     codes: tuple[int, ...]
     marks: list = field(default_factory=list)
+    never: tuple[str, ...] = ()  # what the output must not say
 
     def param(self):  # type: ignore[no-untyped-def]
         return pytest.param(self, id=self.id, marks=self.marks)
@@ -92,15 +93,9 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(id: str, codes: tuple[int, ...] | int, *marks):  # type: ignore[no-untyped-def]
-    def register(make: Callable[[Env], tuple[list[str], list[str]]]):  # type: ignore[no-untyped-def]
-        CASES.append(Case(id, make, codes if isinstance(codes, tuple) else (codes,), list(marks)))
-        return make
-    return register
-
-
-def add(id: str, codes: tuple[int, ...] | int, make: Callable[[Env], tuple[list[str], list[str]]], *marks) -> None:
-    CASES.append(Case(id, make, codes if isinstance(codes, tuple) else (codes,), list(marks)))
+def add(id: str, codes: tuple[int, ...] | int, make: Callable[[Env], tuple[list[str], list[str]]], *marks,
+        never: tuple[str, ...] = ()) -> None:
+    CASES.append(Case(id, make, codes if isinstance(codes, tuple) else (codes,), list(marks), never))
 
 
 # ---- hostile names: probe (table and JSON), ingest (table) -------------------------------------------
@@ -319,7 +314,7 @@ add("qc-profile-broken", 2, _broken_profile)
 add("qc-name-markup", 1, _qc(says=["[bold]m [x].mov", "FAIL"], master=lambda env: env.copy_clip("[bold]m [x].mov")))
 add("qc-one-frame", 1, lambda env: (
     ["qc", str(env.copy_clip("one.mov", media=env.make_media("bad_input_one_frame.mov", ONE_FRAME))),
-     "--profile", "fr-pad-hd", "--report", str(env.ws / "qc")], ["one.mov"]))
+     "--profile", "fr-pad-hd", "--report", str(env.ws / "qc")], ["one.mov"]), never=("None bit",))
 add("qc-audio-only", 2, lambda env: (
     ["qc", str(env.copy_clip("take.wav", media=env.make_media("bad_input_take.wav", TakeSpec(seconds=1.0,
                                                                                               channels=2)))),
@@ -557,6 +552,8 @@ def check(case: Case, result: Result, says: list[str], before: tuple) -> None:
     for expected in says:
         for part in expected.split("\n"):  # a name with a newline spans two lines of its table cell
             assert _squash(part) in squashed, f"{expected!r} not in:\n{text}"
+    for wrong in case.never:
+        assert wrong not in text, f"{wrong!r} in:\n{text}"
 
 
 def _strings(out: str) -> list[str]:

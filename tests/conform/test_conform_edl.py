@@ -68,6 +68,8 @@ CASES: dict[str, tuple[Fraction | None, int, list[int], object]] = {
     "key_with_background_and_wipe.edl": (None, 5, [50, 0, 25, 25, 25],
                                          lambda tl: [e.transition for e in tl.events] == ["C", "C", "W", "K", "K"]
                                          and tl.events[1].tail_frames == 10 and tl.events[2].transition_frames == 10),
+    "cut_written_with_zero_duration.edl": (None, 2, [50, 25], lambda tl: tl.events[0].transition == "C"
+                                           and tl.events[0].reel == "A001" and not tl.accounting.not_taken),
     "avid_aux_source_file_comments.edl": (None, 2, [50, 25],
                                           lambda tl: tl.events[0].source_file == "A001C001_261123_R1AB"
                                           and tl.events[0].clip_name == "12A-3"),

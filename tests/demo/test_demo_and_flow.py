@@ -54,3 +54,40 @@ def test_demo_runs_the_ingest_flow_and_a_rerun_does_nothing(tmp_path: Path) -> N
     assert again.returncode == 0, again.stderr[-3000:]
     assert "0 newly ingested" in again.stdout
     assert len(list(Catalogue(settings.db_url).rows("demo"))) == len(rows)
+    # The web page over the demo (issue 19): the coordinator sees PAD delivery blocked and opens the QC report
+    # with its thumbnails; the technician hands in a session report that reaches the plan.
+    check_web_page_over_the_demo(settings)
+
+
+def check_web_page_over_the_demo(settings) -> None:  # noqa: ANN001
+    import re
+    from datetime import date
+
+    from starlette.testclient import TestClient
+
+    from planning import schedule
+    from web.app import create_app
+
+    client = TestClient(create_app(settings), follow_redirects=False)
+
+    def log_in(name: str, password: str) -> None:
+        client.cookies.clear()
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        assert client.post("/login", data={"name": name, "password": password, "csrf": token}).status_code == 303
+
+    log_in("claire", "demo-claire")
+    page = client.get("/p/demo")
+    pad = re.search(r'<tr class="st-(\w+)" data-stage="pad_delivery">', page.text)
+    assert pad and pad.group(1) == "blocked"
+    qc = re.findall(r'href="(/p/demo/files/[0-9a-f]+)" data-kind="qc"', page.text)
+    assert qc and "data:image/jpeg;base64," in client.get(qc[0]).text
+    log_in("marie", "demo-marie")
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/p/demo/reports/new").text).group(1)
+    before = {st.stage: st.spent_hours for st in schedule.status(PlanningStore(settings.db_url), "demo",
+                                                                date.today()).stages}
+    form = {"csrf": token, "date": date.today().isoformat(), "stage": "grading", "hours": "3", "done": "Étalonnage"}
+    assert client.post("/p/demo/reports/new", data=form).status_code == 303
+    after = {st.stage: st.spent_hours for st in schedule.status(PlanningStore(settings.db_url), "demo",
+                                                               date.today()).stages}
+    assert after["grading"] == before["grading"] + 3
+    assert client.get("/p/other").status_code == 404

@@ -27,7 +27,7 @@ OTHERS = _others() or [pytest.param(None, marks=pytest.mark.skip(reason="no ffmp
 SOURCES = {
     "A001C001.mov": small_clip(codec="prores_hq", timecode="10:00:00:00", reel="A001", audio_channels=3),
     "B001C002.mxf": small_clip(codec="dnxhr_lb", rate=Fraction(24000, 1001), timecode="01:00:00:00"),
-    "C001C003.mp4": small_clip(codec="h264", rate=Fraction(30000, 1001), timecode="00:59:59;28"),
+    "C001C003.mp4": small_clip(codec="h264", rate=Fraction(30000, 1001), timecode="00:59:59;28", audio_codec="aac"),
     "D01_T04.wav": TakeSpec(channels=4, rate=Fraction(24000, 1001), start_timecode="14:00:00:00"),
 }
 

@@ -1,0 +1,77 @@
+"""Child processes (ffmpeg and friends), each in a session of its own, stopped by postprod itself.
+
+The terminal's Ctrl-C goes to the foreground process group, and a service manager may signal the whole
+group: a child that shares it dies with postprod's signal, and its exit would read as a verdict on the
+file ("does not decode: exit -15"). In a session of its own it only hears postprod, which lets it
+finish (a graceful stop) or stops it (`stop_all`) when postprod gives up. A child stopped by a signal
+from anyone else is an `Interrupted` run, never a result.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+
+from config.errors import PostprodError
+
+# Signals that stop a process from outside (a user, a service manager, the OOM killer): not a crash.
+STOPPING = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL, signal.SIGQUIT}
+
+_live: set[subprocess.Popen] = set()
+_lock = threading.Lock()
+
+
+class Interrupted(PostprodError):
+    """A child was stopped before it ended: what it was checking has no verdict."""
+
+    exit_code = 130
+
+
+def run(cmd: Sequence[str], *, timeout: float | None = None, text: bool = True) -> subprocess.CompletedProcess:
+    """Run a child in its own session and return what it wrote (stdout, stderr); `subprocess.TimeoutExpired`
+    after `timeout` seconds (the child is killed), `Interrupted` if it was stopped by a signal."""
+    proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=text, errors="replace" if text else None, start_new_session=True)
+    with _lock:
+        _live.add(proc)
+    try:
+        try:
+            out, errs = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _signal(proc, signal.SIGKILL)
+            proc.communicate()
+            raise
+        except BaseException:  # KeyboardInterrupt in this thread: do not leave the child behind
+            _signal(proc, signal.SIGKILL)
+            proc.wait()
+            raise
+    finally:
+        with _lock:
+            _live.discard(proc)
+    if proc.returncode < 0 and signal.Signals(-proc.returncode) in STOPPING:
+        name = signal.Signals(-proc.returncode).name
+        raise Interrupted(f"{os.path.basename(cmd[0])} was stopped by {name} before it ended")
+    return subprocess.CompletedProcess(list(cmd), proc.returncode, out, errs)
+
+
+def _signal(proc: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+def stop_all(sig: int = signal.SIGTERM) -> int:
+    """Stop every child still running (postprod is giving up on them); how many there were."""
+    with _lock:
+        live = list(_live)
+    for proc in live:
+        if proc.poll() is None:
+            _signal(proc, sig)
+    return len(live)
+
+
+atexit.register(stop_all, signal.SIGKILL)
