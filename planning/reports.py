@@ -85,7 +85,7 @@ def parse_hours(value: str) -> int:
             total = -total if text.startswith("-") else total
         else:
             total = round(float(text.replace(",", ".")) * 60)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 'inf', '1e308'
         raise ValueError(f"hours '{value}' is not a number") from None
     if total < 0:
         raise ValueError(f"negative hours ({value})")

@@ -440,7 +440,7 @@ for value, says in (("31/02/2026", "not a real date"), ("2026-02-30", "not a rea
                     ("2026-13-01", "not a real date"), ("yesterday", "not YYYY-MM-DD or DD/MM/YYYY"),
                     ("2026/03/09", "not YYYY-MM-DD or DD/MM/YYYY")):
     add(f"plan-report-date-{value.replace('/', '-')}", 2, _planned(*REPORT, "--date", value, says=[value, says]))
-for value in ("abc", "-3", "0", "25", "7h75"):
+for value in ("abc", "-3", "0", "25", "7h75", "inf", "1e308", "nan"):
     add(f"plan-report-hours-{value}", 2, _planned(*REPORT[:-4], "--hours", value, "--done", "x", says=[value]))
 add("plan-report-technician-empty", 2, _planned("report", "-p", "test", "-s", "grading", "-t", " ", "--hours", "2",
                                                 "--done", "x", says=["--technician"]))
