@@ -28,15 +28,21 @@ class UsageError(PostprodError):
     """A bad option value."""
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def parse_date(value: str | None, option: str) -> date:
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
         raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # plans count days forward from it: year 9999 overflows
+        raise UsageError(f"{option} '{value}' is outside the years a plan can use ({FIRST_YEAR} to {LAST_YEAR})")
+    return day
 
 
 def planning_store():  # type: ignore[no-untyped-def]
