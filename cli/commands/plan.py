@@ -29,6 +29,9 @@ TodayOpt = Annotated[str | None, typer.Option("--today", help="Judge lateness on
 STATE_STYLE = {"planned": "dim", "in_progress": "blue", "done": "green", "late": "bold yellow", "blocked": "bold red"}
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 class UsageError(PostprodError):
     """A bad option value."""
 
@@ -37,11 +40,14 @@ def _date(value: str | None, option: str) -> date:
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
         raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # plans count days forward from it: year 9999 overflows
+        raise UsageError(f"{option} '{value}' is outside the years a plan can use ({FIRST_YEAR} to {LAST_YEAR})")
+    return day
 
 
 def _store():  # type: ignore[no-untyped-def]

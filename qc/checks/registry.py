@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, field_serializer
 from media.findings import Finding, Severity
 from media.model import MediaFile
 from media.timecode import Timecode, TimecodeError
-from qc.analyse import Analysis, Interval
+from qc.analysis import Analysis, Interval
 from qc.profile import DeliveryProfile
 
 
