@@ -467,6 +467,8 @@ add("plan-create-name-markup", 0, lambda env: (["plan", "create", "-p", "[bold]f
 add("plan-digest-since-bad", 2, lambda env: (["plan", "digest", "--since", "last week"], ["--since", "last week"]))
 add("plan-digest-send-no-smtp", 2, lambda env: (["plan", "digest", "--send"], ["smtp"]))
 add("plan-digest-out-folder", 2, lambda env: (["plan", "digest", "--out", str(env.src)], [str(env.src)]))
+add("plan-digest-out-unwritable", 2, lambda env: (["plan", "digest", "--out", "/proc/digest.html"],
+                                                  ["/proc/digest.html", "cannot write"]))
 add("plan-digest-today-bad", 2, lambda env: (["plan", "digest", "--today", "2026-02-31"], ["not a real date"]))
 
 CSV_HEAD = "production,date,technician,stage,hours,done\n"
