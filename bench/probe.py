@@ -1,20 +1,26 @@
-"""Probing 200 short clips: postprod's probe (one process) against `mediainfo --Output=JSON` per file.
+"""Probing 200 short clips: `postprod probe FOLDER --json` against one `mediainfo --Output=JSON` call over the
+same files, alternated, medians (ratio = our speed / theirs).
 
 Run: uv run python bench/probe.py [N]   (needs the mediainfo CLI: apt-get install mediainfo)
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
-from _common import OUT, best_of, machine, run, stamp
+from _common import OUT, alternated, load, machine, stamp
 
 from config.tools import find_ffmpeg
-from media.probe import probe_file
 from media.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
+
+
+def run(cmd: list[str], env: dict[str, str]) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
 
 
 def main() -> None:
@@ -28,7 +34,7 @@ def main() -> None:
     kinds = [
         ("mov", lambda p: make_clip(p, ClipSpec(width=640, height=360, seconds=2, reel="A001"), ffmpeg)),
         ("mxf", lambda p: make_clip(p, ClipSpec(width=1280, height=720, seconds=2, codec="dnxhr_lb"), ffmpeg)),
-        ("mp4", lambda p: make_clip(p, ClipSpec(width=640, height=360, seconds=2, codec="h264",
+        ("mp4", lambda p: make_clip(p, ClipSpec(width=640, height=360, seconds=2, codec="h264", audio_codec="aac",
                                                 rate=Fraction(30000, 1001)), ffmpeg)),
         ("wav", lambda p: make_bwf_take(p, TakeSpec(seconds=2), ffmpeg)),
     ]
@@ -37,35 +43,26 @@ def main() -> None:
         ext, make = kinds[i % len(kinds)]
         path = folder / f"A{i // 50 + 1:03d}C{i:03d}.{ext}"
         if not path.exists():
-            seed = folder / f"seed.{ext}"
+            seed = OUT / f"probe_seed.{ext}"
             if not seed.exists():
                 make(seed)
             shutil.copy(seed, path)
         files.append(path)
 
-    def ours(decode_check: str, workers: int) -> None:
-        def one(p):  # noqa: ANN001, ANN202
-            m = probe_file(p, ffmpeg=ffmpeg, decode_check=decode_check)
-            assert m.error is None, m.error
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(one, files))
-
-    def theirs() -> None:
-        for p in files:
-            run([mediainfo, "--Output=JSON", str(p)])
-
-    results = {
-        "postprod probe, MediaInfo only (decode_check=none), 1 thread": best_of(3, lambda: ours("none", 1)),
-        "postprod probe, decode_check=none, 4 threads": best_of(3, lambda: ours("none", 4)),
-        "postprod probe, decode_check=tail (ffmpeg decodes each file's end), 4 threads": best_of(
-            3, lambda: ours("tail", 4)),
-        "mediainfo --Output=JSON, one process per file": best_of(3, theirs),
-    }
+    cli = [sys.executable, "-m", "cli.main", "probe", str(folder), "--json"]
+    env = {**os.environ, "DO_NOT_TRACK": "1"}
+    rows = []
+    for check in ("tail", "none"):
+        cfg = OUT / f"probe-{check}.toml"
+        cfg.write_text(f'decode_check = "{check}"\n')
+        ours = lambda cfg=cfg: run(cli, {**env, "POSTPROD_CONFIG": str(cfg)})  # noqa: E731
+        theirs = lambda: run([mediainfo, "--Output=JSON", *map(str, files)], env)  # noqa: E731
+        t_ours, t_theirs, ratio = alternated(5, ours, theirs)
+        rows.append((check, t_ours, t_theirs, ratio))
     print(machine())
-    base = n / results["mediainfo --Output=JSON, one process per file"]
-    for label, seconds in results.items():
-        print(f"| {stamp()} | {n} clips | {label} | {n / seconds:.0f} files/s | {n / seconds / base:.2f}x |")
+    for check, t_ours, t_theirs, ratio in rows:
+        print(f"| {stamp()} | {n} clips | `postprod probe FOLDER --json`, decode_check={check}: {n / t_ours:.0f} files/s "
+              f"| one `mediainfo --Output=JSON` call: {n / t_theirs:.0f} files/s | {ratio:.2f}x | {load()} |")
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def run(args: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except PostprodError as exc:
-        err.print("[bold red]error:[/] " + escape(str(exc)), soft_wrap=True)
+        err.print("[bold red]error:[/] " + escape(str(exc), lines=True), soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")

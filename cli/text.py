@@ -14,9 +14,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
-def visible(text: str) -> str:
+def visible(text: str, *, lines: bool = False) -> str:
     """Control characters as escapes (a newline as \\n, ESC as \\x1b), and the bytes of a name that is not
     UTF-8 (held by Python as surrogates) as \\xNN: a name stays on its line and reads as it is on disk."""
+    if lines:  # a message of several lines keeps its line breaks
+        return "\n".join(_CONTROL.sub(_shown, line) for line in text.split("\n"))
     return _CONTROL.sub(_shown, text)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cli.text import escape
 from config.settings import load_settings
-from demo.run import HD, DemoContext
+from demo.context import HD, DemoContext
 from media.synth import ClipSpec, make_clip
 
 SETTLE = 0.5
@@ -33,7 +33,7 @@ def watch_step(ctx: DemoContext) -> None:
     def emit(event: dict) -> None:
         events.append(event)
         if event["event"] not in ("watching", "reconciled", "stopped"):
-            ctx.say("   " + escape(format_event(event)))
+            ctx.say("   " + escape(format_event(event), lines=True))
 
     watcher = Watcher(settings, folders_to_watch(settings, "demo"), trigger, emit)
     if card.exists():

@@ -367,22 +367,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     except OSError as exc:
         return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
 
-    findings: list[Finding] = []
-    action = "original"
-    actions = {fmt: "original" for fmt in hashes}
-    if listed is not None:
-        bad = [(fmt, want, hashes[fmt]) for fmt, want in listed.hashes.items() if hashes.get(fmt) != want]
-        actions.update({fmt: "verified" for fmt in listed.hashes})
-        actions.update({fmt: "failed" for fmt, _, _ in bad})
-        if bad:
-            fmt, want, got = bad[0]
-            action = "failed"
-            findings.append(Finding(rule="hash_mismatch", severity=Severity.ERROR,
-                                    message=f"{fmt} differs from the card's MHL: the copy is corrupt",
-                                    expected=want, measured=got))
-        else:
-            action = "verified"
-
+    action, actions, findings = _verify(hashes, listed)
     status = "new"
     if row is not None and known.in_error(row):
         status = "updated"  # found bad before, and its bytes changed since (copied again): judged afresh
@@ -401,25 +386,46 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                 expected=row.hash, measured=hashes[row.hash_algorithm])])
         status = "updated"  # same content, new mtime (touched): refresh the row
 
-    try:
-        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=settings.decode_check,
-                           default_rate=ctx.spec.video.frame_rate)
-    except children.Interrupted as exc:
-        # No verdict: the file stays out of the catalogue and is checked again at the next ingest.
-        return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[Finding(
-            rule="interrupted", severity=Severity.WARNING,
-            message=f"check cut short ({exc.reason}): not catalogued; checked again at the next ingest")])
-    if _changed_since(path, st):
-        return FileResult(path=shown, relpath=rel, status="interrupted", findings=[Finding(
-            rule="changing", severity=Severity.WARNING,
-            message="changed while it was read (a copy still going on): not catalogued; ingested once it "
-                    "has settled")])
-    media = check_file(media, ctx.spec)
+    media = _probe(path, st, ctx)
+    if isinstance(media, Finding):  # no verdict: not catalogued, checked again at the next ingest
+        return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[media])
     if media.kind is MediaKind.SIDECAR:
         findings.append(Finding(rule="sidecar", severity=Severity.INFO,
                                 message="card metadata or still image: hashed and kept, not probed"))
     return FileResult(path=shown, relpath=rel, status=status, hashes=hashes, mhl_action=action,
                       mhl_actions=actions, media=media, findings=findings)
+
+
+def _verify(hashes: dict[str, str], listed: mhl.HashRecord | None) -> tuple[str, dict[str, str], list[Finding]]:
+    """The file's MHL action (original, verified, failed), per format, and a hash_mismatch finding."""
+    actions = {fmt: "original" for fmt in hashes}
+    if listed is None:
+        return "original", actions, []
+    bad = [(fmt, want, hashes[fmt]) for fmt, want in listed.hashes.items() if hashes.get(fmt) != want]
+    actions.update({fmt: "verified" for fmt in listed.hashes})
+    actions.update({fmt: "failed" for fmt, _, _ in bad})
+    if not bad:
+        return "verified", actions, []
+    fmt, want, got = bad[0]
+    return "failed", actions, [Finding(rule="hash_mismatch", severity=Severity.ERROR,
+                                       message=f"{fmt} differs from the card's MHL: the copy is corrupt",
+                                       expected=want, measured=got)]
+
+
+def _probe(path: Path, st: os.stat_result, ctx: IngestContext) -> MediaFile | Finding:
+    """The file described and checked against the spec; or, when there is no verdict (its check was cut
+    short, or it changed while read), the finding that says why."""
+    try:
+        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=ctx.settings.decode_check,
+                           default_rate=ctx.spec.video.frame_rate)
+    except children.Interrupted as exc:
+        return Finding(rule="interrupted", severity=Severity.WARNING,
+                       message=f"check cut short ({exc.reason}): not catalogued; checked again at the next ingest")
+    if _changed_since(path, st):
+        return Finding(rule="changing", severity=Severity.WARNING,
+                       message="changed while it was read (a copy still going on): not catalogued; ingested "
+                               "once it has settled")
+    return check_file(media, ctx.spec)
 
 
 def _changed_since(path: Path, before: os.stat_result) -> bool:

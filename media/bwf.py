@@ -16,6 +16,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from media.timecode import format_rate
+
 
 @dataclass(frozen=True, slots=True)
 class BwfInfo:
@@ -24,6 +26,7 @@ class BwfInfo:
     bit_depth: int | None = None
     format_tag: int | None = None
     data_bytes: int | None = None
+    data_end: int | None = None  # where the data chunk's samples end, by its header: past the file's size = cut short
     time_reference: int | None = None  # samples since midnight
     description: str | None = None
     originator: str | None = None
@@ -87,7 +90,10 @@ def read_bwf(path: Path) -> BwfInfo:
                 break
             cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             if cid == b"data":
-                values["data_bytes"] = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
+                data_bytes = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
+                values["data_bytes"] = data_bytes
+                if size != 0xFFFFFFFF or rf64_data_size:
+                    values["data_end"] = fh.tell() + data_bytes
                 fh.seek(size + (size & 1), 1) if size != 0xFFFFFFFF else fh.seek(0, 2)
                 continue
             if size > 16 * 1024 * 1024:  # no header chunk is this big: skip it
@@ -156,8 +162,8 @@ def ixml_document(*, rate: Fraction, drop_frame: bool, tape: str, scene: str, ta
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<BWFXML><IXML_VERSION>1.61</IXML_VERSION>'
         f"<PROJECT>{project}</PROJECT><SCENE>{scene}</SCENE><TAKE>{take}</TAKE><TAPE>{tape}</TAPE>"
-        f"<SPEED><MASTER_SPEED>{rate.numerator}/{rate.denominator}</MASTER_SPEED>"
-        f"<TIMECODE_RATE>{rate.numerator}/{rate.denominator}</TIMECODE_RATE>"
+        f"<SPEED><MASTER_SPEED>{format_rate(rate)}</MASTER_SPEED>"
+        f"<TIMECODE_RATE>{format_rate(rate)}</TIMECODE_RATE>"
         f"<TIMECODE_FLAG>{'DF' if drop_frame else 'NDF'}</TIMECODE_FLAG>"
         f"<FILE_SAMPLE_RATE>{sample_rate}</FILE_SAMPLE_RATE>"
         f"<TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI>{hi}</TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI>"

@@ -20,6 +20,7 @@ from media.ffmpeg.commands import decode_check_command
 from media.ffmpeg.errors import failure, first_error
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
+from media.proven import codec_depth, decodes_by_construction, parse_speed
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 
@@ -146,8 +147,12 @@ def probe_file(
     ffmpeg: str | None = None,
     decode_check: str = "tail",
     default_rate: Fraction | None = None,
+    speed: float | None = None,
 ) -> MediaFile:
-    """Describe one file. Never raises for a bad file: the reason goes into `error`."""
+    """Describe one file. Never raises for a bad file: the reason goes into `error`.
+
+    `speed`: MediaInfo's parse speed; by default the one the file's kind needs (media/proven.py).
+    """
     path = Path(path)
     shown = str(path)
     try:
@@ -168,7 +173,7 @@ def probe_file(
     if not os.access(path, os.R_OK):
         return MediaFile(**base, kind=MediaKind.UNREADABLE, error="permission denied")
     try:
-        info = MediaInfo.parse(path)
+        info = MediaInfo.parse(path, parse_speed=speed if speed is not None else parse_speed(path))
     except (OSError, RuntimeError) as exc:
         return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"MediaInfo could not read it: {exc}")
     return _from_mediainfo(path, info, base, ffmpeg=ffmpeg, decode_check=decode_check,
@@ -215,6 +220,7 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         width, height, par = _int(v.width), _int(v.height), _pixel_aspect(v.pixel_aspect_ratio)
         dar = Fraction(width, height) * par if width and height and par else None
         vfr = (v.frame_rate_mode or "").upper() == "VFR"
+        depth, chroma = codec_depth(v.format, v.codec_id)
         video = VideoStream(
             codec=v.format,
             codec_profile=v.format_profile,
@@ -225,8 +231,8 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
             frame_rate=rate,
             scan=_scan(v),  # type: ignore[arg-type]
             variable_frame_rate=vfr,
-            bit_depth=_int(v.bit_depth),
-            chroma_subsampling=v.chroma_subsampling,
+            bit_depth=_int(v.bit_depth) or depth,
+            chroma_subsampling=v.chroma_subsampling or chroma,
             color_primaries=v.color_primaries,
             transfer=v.transfer_characteristics,
             matrix=v.matrix_coefficients,
@@ -315,6 +321,8 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
 
     # ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, and files that do not decode.
     needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
+    if decodes_by_construction(bwf, video is not None, base["size"]):
+        decode_check = "none"  # a whole PCM data chunk: no decode can fail (media/proven.py)
     if ffmpeg and (decode_check != "none" or needs_pixfmt):
         mode = decode_check if decode_check != "none" else "tail"
         decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,6 +14,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "150")
+# Crash logs of the CLI's last-resort handler (cli/main.py) go to a temporary folder, not the user's home.
+os.environ.setdefault("POSTPROD_LOG_DIR", os.path.join(tempfile.gettempdir(), f"postprod-test-logs-{os.getpid()}"))
 
 from config.settings import Settings, load_settings
 from config.tools import find_ffmpeg

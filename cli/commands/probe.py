@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +14,7 @@ import typer
 from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, settings
 
 if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
+    from config.spec import TechSpec
     from media.model import MediaFile
 
 
@@ -19,10 +22,9 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
     from config.spec import load_spec
     from ingest.ingest import not_regular, scan
-    from ingest.rules import check_duplicates, check_file
+    from ingest.rules import check_duplicates
     from media.ffmpeg.caps import Job, ffmpeg_for
     from media.model import MediaFile
-    from media.probe import probe_file
 
     cfg = settings()
     spec = load_spec(spec_name) if spec_name else cfg.production(production).tech_spec()
@@ -38,13 +40,56 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
         else:
             files.append(p)
 
-    def one(path: Path) -> MediaFile:
-        return check_file(probe_file(path, ffmpeg=ffmpeg, decode_check=cfg.decode_check,
-                                     default_rate=spec.video.frame_rate), spec)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        items = list(pool.map(one, files))
+    one = partial(_probe_one, ffmpeg=ffmpeg, decode_check=cfg.decode_check, spec=spec)
+    items = _probe_all(one, files)
     return _with_known(check_duplicates(items, spec), production) + unread
+
+
+def _probe_one(path: Path, *, ffmpeg: str | None, decode_check: str, spec: TechSpec) -> MediaFile:
+    from ingest.rules import check_file
+    from media.probe import probe_file
+
+    return check_file(probe_file(path, ffmpeg=ffmpeg, decode_check=decode_check,
+                                 default_rate=spec.video.frame_rate), spec)
+
+
+POOL_FROM = 8  # files: below this, starting worker processes costs more than it gains
+
+
+def _probe_all(one: partial[MediaFile], files: list[Path]) -> list[MediaFile]:
+    """Probe in order. Many files: one worker process per core, each parsing a share of them (MediaInfo's
+    parse and our reading of it hold the GIL; the decode checks run in ffmpeg children either way)."""
+    import multiprocessing
+
+    cores = os.cpu_count() or 1
+    if len(files) < POOL_FROM or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        with ThreadPoolExecutor(max_workers=4) as threads:
+            return list(threads.map(one, files))
+    workers = min(cores, len(files) // (POOL_FROM // 2))
+    # fork: the workers start with this process's modules already imported (no second start-up).
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+    try:
+        items = list(pool.imap(one, files, chunksize=max(1, len(files) // (workers * 8))))
+    except BaseException:
+        pool.terminate()  # Ctrl-C, a stop, a bug: the workers stop their ffmpeg children and go
+        raise
+    pool.close()
+    pool.join()
+    return items
+
+
+def _worker_signals() -> None:
+    """A worker leaves Ctrl-C to postprod itself, and on a stop takes its ffmpeg children with it."""
+    import signal
+
+    from config import children
+
+    def stop(signum: int, frame: object) -> None:
+        children.stop_all(signal.SIGKILL)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _with_known(items: list[MediaFile], production: str | None) -> list[MediaFile]:
@@ -79,13 +124,17 @@ def probe(
 
     Exit code: 0 when no error-level finding, 1 when there is one.
     """
+    started = time.perf_counter()
     items = probe_paths(files, spec, production)
+    seconds = time.perf_counter() - started
     if as_json:
         emit_json([m.model_dump(mode="json") for m in items])
     else:
         from cli.render import probe_table
 
         out.print(probe_table(items))
+        out.print(f"{len(items)} files in {seconds:.2f} s ({len(items) / max(seconds, 1e-6):.1f} files/s)",
+                  markup=False, highlight=False)
     from media.findings import Severity
 
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)

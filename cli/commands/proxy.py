@@ -60,7 +60,8 @@ def proxy_table(report: ProxyReport) -> Table:
     for c in report.clips:
         detail = c.error if c.status in ("error", "ignored") else _short(c.proxy, report.root)
         table.add_row(Text(visible(f"{c.card}/{c.relpath}")), Text(c.status, style=colours[c.status]),
-                      str(c.frames or ""), *(Text(visible(v or "")) for v in (c.start_timecode, c.reel, detail)))
+                      str(c.frames or ""), Text(visible(c.start_timecode or "")), Text(visible(c.reel or "")),
+                      Text(visible(detail or "", lines=True)))
     return table
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,14 +60,11 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
 
 def check_duration(value: str) -> None:
     """--duration must be a timecode (the rate is the master's, unknown yet: frames are checked later)."""
-    from media.timecode import Timecode, TimecodeError
-
-    try:
-        Timecode.parse(value, Fraction(120))
-        if value.strip().startswith("-"):
-            raise TimecodeError("a duration is not negative")
-    except TimecodeError as exc:
-        raise PostprodError(f"--duration '{value}' is not a duration HH:MM:SS:FF ({exc})") from None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})[:;.](\d{2,3})", value.strip())
+    if not match:
+        raise PostprodError(f"--duration '{value}' is not a duration HH:MM:SS:FF")
+    if int(match.group(2)) > 59 or int(match.group(3)) > 59:
+        raise PostprodError(f"--duration '{value}' is not a duration: minutes and seconds go from 00 to 59")
 
 
 def print_report(report: QcReport) -> None:
@@ -75,13 +72,13 @@ def print_report(report: QcReport) -> None:
     out.print(f"[bold {colour}]{report.verdict.upper()}[/]  {escape(report.master)}  "
               f"(profile {escape(report.profile)}, start {escape(report.start_timecode or 'none')})")
     if report.error:
-        out.print(f"  [red]unusable:[/] {escape(report.error)}")
+        out.print(f"  [red]unusable:[/] {escape(report.error, lines=True)}")
     for c in report.checks:
         mark = "[green]ok[/]  " if c.status == "pass" else f"[red]{c.severity.value[:4]}[/]"
         out.print(f"  {mark} {escape(c.check_id):28} {escape(c.measured or '')}")
         for f in c.findings:
             where = f"{f.start_tc}–{f.end_tc}  " if f.start_tc else ""
-            out.print(f"         [dim]{escape(where)}[/]{escape(f.message)}")
+            out.print(f"         [dim]{escape(where)}[/]{escape(f.message, lines=True)}")
     if report.report_html:
         out.print(f"report: {escape(report.report_html)}")
 
@@ -114,5 +111,5 @@ def qc(
     else:
         print_report(result)
     if result.verdict == "unusable" and not as_json:
-        err.print(f"[bold red]error:[/] {escape(result.master)}: {escape(result.error or 'unusable')}")
+        err.print(f"[bold red]error:[/] {escape(result.master)}: {escape(result.error or 'unusable', lines=True)}")
     raise typer.Exit(result.exit_code)

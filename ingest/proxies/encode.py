@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import re
 import signal
 import subprocess
@@ -40,6 +41,13 @@ def choose_encoder(ffmpeg: str, preset: ProxyPreset, allow_hw: bool = True) -> t
     return preset.video.encoder, list(preset.video.args)
 
 
+def encode_threads(batch: ProxyBatch) -> int | None:
+    """Threads for each encode: the cores shared by the encodes that run at once (never more than the batch
+    has clips); a batch that runs one at a time leaves ffmpeg its own count (all the cores)."""
+    running = min(batch.workers, len(batch.jobs))
+    return max(1, (os.cpu_count() or 2) // running) if running > 1 else None
+
+
 def ffmpeg_command(batch: ProxyBatch, media: MediaFile, output: Path) -> tuple[list[str], int, int, int]:
     """The whole ffmpeg command for one proxy; also the output size and audio channel count."""
     preset = batch.preset
@@ -52,8 +60,7 @@ def ffmpeg_command(batch: ProxyBatch, media: MediaFile, output: Path) -> tuple[l
         source=media.path, output=str(output), video=tuple(chain), sound=sound, encoder=batch.encoder,
         encoder_args=tuple(args), audio_codec=preset.audio.codec, audio_args=tuple(preset.audio.args),
         container=FFMPEG_FORMATS[preset.container],
-        # Several encodes at once share the cores; a single one uses ffmpeg's own thread count.
-        threads=batch.threads if batch.workers > 1 else None,
+        threads=encode_threads(batch),
         timecode=start.format() if start is not None else None, reel=media.reel)
     return proxy_command(batch.ffmpeg, encode), width, height, channels
 

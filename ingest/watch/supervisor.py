@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.errors import PostprodError
+from config.locks import PidLock
 from config.settings import Settings
 from ingest.catalogue import Catalogue
-from ingest.locks import PidLock
 from ingest.watch import events as ev
 from ingest.watch.events import Emit, FsKind, LogEvent
 from ingest.watch.jobs import JobPool, RunSummary, Trigger
