@@ -15,6 +15,7 @@ from cli.text import visible
 from ingest.ingest import CardReport
 from media.findings import Finding, Severity
 from media.model import MediaFile
+from media.timecode import format_fps
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 
@@ -22,7 +23,7 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: 
 def fps(rate: Fraction | None) -> str:
     if rate is None:
         return "-"
-    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+    return format_fps(rate)
 
 
 def findings_text(findings: list[Finding]) -> Text:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -29,3 +31,7 @@ class PrefectSettings(BaseModel):
     retries: int = Field(default=3, ge=0)  # for transient failures (a share or the database that blips)
     retry_delay_seconds: float = Field(default=10.0, ge=0)
     reports_url: str | None = None  # URL where reports_dir is served, for links in the Prefect UI
+
+    def server_url(self) -> str | None:
+        """The shared Prefect server's API: api_url, else $PREFECT_API_URL, else None (everything runs here)."""
+        return self.api_url or os.environ.get("PREFECT_API_URL") or None

@@ -11,14 +11,13 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from config.errors import ConfigError, UnknownNameError
+from config.framerate import TimecodeError, parse_rate
 
 SPEC_SCHEMA_VERSION = 1
 M = TypeVar("M", bound=BaseModel)
 
 
 def _exact_rate(value: Any) -> Fraction:
-    from media.timecode import TimecodeError, parse_rate
-
     if isinstance(value, float):
         value = repr(value)
     try:

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from conform.edl_syntax import EVENT_NO, TC
 from media.findings import Severity
-from media.timecode import nominal_fps, rate_from_float
+from media.timecode import format_fps, nominal_fps, rate_from_float
 
 # The smallest standard rate for each top frame field, and the one read when nothing else says.
 FAMILIES = [(24, Fraction(24)), (25, Fraction(25)), (30, Fraction(30000, 1001)), (50, Fraction(50)),
@@ -192,6 +192,4 @@ def _catalogue_rate(ev: RateEvidence, catalogue: CatalogueRates | None) -> tuple
 
 
 def _show(rate: Fraction) -> str:
-    if rate.denominator == 1:
-        return str(rate.numerator)
-    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+    return format_fps(rate)

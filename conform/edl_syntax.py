@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from conform.model import Event
-from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_rate, nominal_fps
+from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_fps, format_rate, nominal_fps
 
 TC = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$")
 FRAMES = re.compile(r"^\d{1,9}$")
@@ -174,4 +174,4 @@ def frames_of(token: str, rate: Fraction) -> int:
 
 
 def describe_rate(rate: Fraction) -> str:
-    return f"{float(rate):g}" if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0") + f" ({format_rate(rate)})"
+    return format_fps(rate) if rate.denominator == 1 else f"{format_fps(rate)} ({format_rate(rate)})"

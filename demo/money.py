@@ -19,7 +19,7 @@ from planning.money.service import MoneyCheck, check
 from planning.store import PlanningStore
 
 if TYPE_CHECKING:
-    from demo.run import DemoContext
+    from demo.context import DemoContext
 
 
 def escaped(say: Any) -> Any:

@@ -15,7 +15,7 @@ from planning.stages import StageState
 from planning.store import PlanningStore
 
 if TYPE_CHECKING:
-    from demo.run import DemoContext
+    from demo.context import DemoContext
 
 PLAN_START_DAYS_AGO = 37  # today falls at the start of VFX, sound edit and foley, with music under way
 

@@ -8,7 +8,7 @@ from config.atomic import write_text_atomic
 from ingest.proxies.presets import builtin_presets
 
 if TYPE_CHECKING:
-    from demo.run import DemoContext
+    from demo.context import DemoContext
 
 CAMERA_CARDS = ["DAY01_A001", "DAY01_B001"]
 

@@ -10,7 +10,7 @@ from config.settings import load_settings
 from qc.synth import Defect, MasterSpec, make_master
 
 if TYPE_CHECKING:
-    from demo.run import DemoContext
+    from demo.context import DemoContext
 
 # 1080i25 TFF, MPEG-2 4:2:2 50 Mb/s in MXF OP1a, 8 mono PCM tracks, programme at 10:00:00:00 and -23 LUFS;
 # Planted: 15 frames of black at 10:00:03:00, channel 2 silent for 2.5 s from 10:00:05:00, and 5 frames

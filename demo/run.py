@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
 from config import __version__
 from config.atomic import write_bytes_atomic, write_text_atomic
+from demo.conform import conform_step
+from demo.context import HD, DemoContext, DemoStep
+from demo.money import money_step
+from demo.plan import demo_plan
+from demo.proxy import proxy_step
+from demo.qc import qc_step
+from demo.watch import watch_step
+from demo.web import web_step
 from ingest import mhl
 from ingest.hashing import hash_file
 from media.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip, truncated_copy
-
-HD = {"width": 1920, "height": 1080}
 
 
 def demo_settings_text(ws: Path) -> str:
@@ -97,30 +101,9 @@ def build_workspace(ws: Path, ffmpeg: str) -> tuple[Path, list[Path]]:
     return config, [card_a, card_b, sound, phone]
 
 
-@dataclass
-class DemoContext:
-    """What each demo step gets: the workspace, its settings file, and the ingest reports."""
+# The steps run in order after the ingest (each capability's in demo/<capability>.py). Order matters: the watch
+# folder and the proxies right after the ingest, then the conform check and the PAD QC (which move their stages),
+# the plan's digest (with the quote and its overrun alert), the money, and the web page's users last.
+DEMO_STEPS: list[DemoStep] = [watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step, web_step]
 
-    workspace: Path
-    config: Path
-    reports: list  # list[CardReport]
-    direct: bool
-    say: Callable[[str], None]
-
-
-# Each capability adds its step here (proxies, conform, QC, planning...), run in order after the ingest.
-DemoStep = Callable[[DemoContext], None]
-DEMO_STEPS: list[DemoStep] = []
-
-from demo.conform import conform_step  # noqa: E402
-from demo.money import money_step  # noqa: E402
-from demo.plan import demo_plan  # noqa: E402
-from demo.proxy import proxy_step  # noqa: E402
-from demo.qc import qc_step  # noqa: E402
-from demo.watch import watch_step  # noqa: E402
-from demo.web import web_step  # noqa: E402
-
-# Order matters: the watch folder and the proxies right after the ingest, then the conform check and the
-# PAD QC (which move their stages), the plan's digest (with the quote and its overrun alert), the money, and the
-# web page's users last.
-DEMO_STEPS.extend([watch_step, proxy_step, conform_step, qc_step, demo_plan, money_step, web_step])
+__all__ = ["DEMO_STEPS", "HD", "DemoContext", "DemoStep", "build_workspace", "demo_settings_text"]

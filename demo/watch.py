@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cli.text import escape
 from config.settings import load_settings
-from demo.run import HD, DemoContext
+from demo.context import HD, DemoContext
 from media.synth import ClipSpec, make_clip
 
 SETTLE = 0.5

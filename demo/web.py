@@ -12,7 +12,7 @@ from store import Store
 from web.users import Role, Users
 
 if TYPE_CHECKING:
-    from demo.run import DemoContext
+    from demo.context import DemoContext
 
 # Demo accounts on a demo database: the passwords are printed on purpose.
 DEMO_USERS = [

@@ -59,7 +59,7 @@ class NoPrefectServer(PostprodError):
 # -- where the Prefect server is --------------------------------------------------------------------------
 def api_url(settings: Settings) -> str | None:
     """The shared Prefect server's API: settings [prefect] api_url, else $PREFECT_API_URL, else None (local)."""
-    return settings.prefect.api_url or os.environ.get("PREFECT_API_URL") or None
+    return settings.prefect.server_url()
 
 
 def _require_url(settings: Settings) -> str:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import smtplib
 import socket
-import ssl
 import urllib.error
 import urllib.request
-from email.message import EmailMessage
 
 from config.errors import PostprodError
+from config.mail import SendError, send_mail
 from config.settings import Settings
 
 
@@ -36,8 +34,8 @@ def notify(settings: Settings, subject: str, body: str, link: str | None = None)
         try:
             _send_mail(settings, subject, body, link)
             sent.append("email")
-        except (OSError, smtplib.SMTPException) as exc:
-            failures.append(f"smtp {settings.smtp.host}:{settings.smtp.port}: {exc}")
+        except SendError as exc:
+            failures.append(f"smtp: {exc}")
     if failures and not sent:
         raise NotifyError("cannot notify the coordinator: " + "; ".join(failures))
     return sent
@@ -56,17 +54,6 @@ def _post_webhook(url: str, subject: str, body: str, link: str | None, timeout: 
 
 def _send_mail(settings: Settings, subject: str, body: str, link: str | None) -> None:
     """Through the [smtp] server the planning digest uses; to [notify] email_to, else [smtp] to."""
-    smtp_cfg = settings.smtp
-    assert smtp_cfg is not None
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = smtp_cfg.sender
-    msg["To"] = ", ".join(settings.notify.email_to or smtp_cfg.to)
-    msg.set_content(body + (f"\n\nReport: {link}\n" if link else "\n"))
-    with smtplib.SMTP(smtp_cfg.host, smtp_cfg.port, timeout=smtp_cfg.timeout) as smtp:
-        if smtp_cfg.starttls:
-            context = ssl.create_default_context(cafile=str(smtp_cfg.ca_file) if smtp_cfg.ca_file else None)
-            smtp.starttls(context=context)
-        if smtp_cfg.username:
-            smtp.login(smtp_cfg.username, smtp_cfg.password or "")
-        smtp.send_message(msg)
+    assert settings.smtp is not None
+    send_mail(settings.smtp, subject, body + (f"\n\nReport: {link}\n" if link else "\n"),
+              to=settings.notify.email_to or settings.smtp.to)

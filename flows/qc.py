@@ -11,7 +11,7 @@ from typing import Any
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
 from planning.transitions import record_delivery
-from qc.analyse import Progress
+from qc.analysis import Progress
 from qc.master import profile_name, run_qc
 from qc.run import QcReport
 from store import Store

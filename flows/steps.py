@@ -95,9 +95,7 @@ def use_prefect(settings: Settings, *, direct: bool = False) -> bool:
     ([prefect] api_url or PREFECT_API_URL) and without --direct. Otherwise the same steps run here."""
     if direct:
         return False
-    from flows.deploy import api_url
-
-    return api_url(settings) is not None
+    return settings.prefect.server_url() is not None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, or_, select, update
 
 from media.model import MediaFile, MediaKind
+from media.timecode import format_rate
 from store import ByKey, Store, row_of
 from store.tables import ingests, media
 
@@ -160,7 +161,7 @@ class Catalogue:
             "reel": item.reel,
             "start_frames": start.frames if start else None,
             "duration_frames": item.duration_frames,
-            "rate": f"{item.timecode_rate.numerator}/{item.timecode_rate.denominator}" if item.timecode_rate else None,
+            "rate": format_rate(item.timecode_rate) if item.timecode_rate else None,
             "drop_frame": item.drop_frame,
             "worst_severity": item.worst_severity.value if item.worst_severity else None,
             "status": status,

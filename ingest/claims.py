@@ -9,7 +9,6 @@ it); on SQLite, whose file only one host uses, a lock file in the data directory
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from config.locks import locked
 from ingest.catalogue import Catalogue
 
 
@@ -42,9 +42,5 @@ def card_claim(catalogue: Catalogue, data_path: Path, production: str, source: P
         return
     folder = data_path / "claims"
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{digest.hex()}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with locked(folder / f"{digest.hex()}.lock"):
         yield
-    finally:
-        os.close(fd)

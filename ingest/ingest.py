@@ -11,7 +11,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -375,7 +375,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     if grown and row is not None and listed is not None and listed.size == row.size:
         listed = None  # what our own earlier generation recorded of the copy before its end
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
-    probing = probes.submit(_probe, path, ctx, stages)  # beside the hashing; its answer is used after it
+    probing = probes.submit(_described, path, ctx, stages)  # beside the hashing; its answer is used after it
     try:
         with stages.timed("hash"):
             hashes = hash_file(path, algorithms,
@@ -385,22 +385,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     except OSError as exc:
         return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
 
-    findings: list[Finding] = []
-    action = "original"
-    actions = {fmt: "original" for fmt in hashes}
-    if listed is not None:
-        bad = [(fmt, want, hashes[fmt]) for fmt, want in listed.hashes.items() if hashes.get(fmt) != want]
-        actions.update({fmt: "verified" for fmt in listed.hashes})
-        actions.update({fmt: "failed" for fmt, _, _ in bad})
-        if bad:
-            fmt, want, got = bad[0]
-            action = "failed"
-            findings.append(Finding(rule="hash_mismatch", severity=Severity.ERROR,
-                                    message=f"{fmt} differs from the card's MHL: the copy is corrupt",
-                                    expected=want, measured=got))
-        else:
-            action = "verified"
-
+    action, actions, findings = _verify(hashes, listed)
     status = "new"
     if row is not None and known.in_error(row):
         status = "updated"  # found bad before, and its bytes changed since (copied again): judged afresh
@@ -419,19 +404,9 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                 expected=row.hash, measured=hashes[row.hash_algorithm])])
         status = "updated"  # same content, new mtime (touched): refresh the row
 
-    try:
-        media = probing.result()
-    except children.Interrupted as exc:
-        # No verdict: the file stays out of the catalogue and is checked again at the next ingest.
-        return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[Finding(
-            rule="interrupted", severity=Severity.WARNING,
-            message=f"check cut short ({exc.reason}): not catalogued; checked again at the next ingest")])
-    if _changed_since(path, st):
-        return FileResult(path=shown, relpath=rel, status="interrupted", findings=[Finding(
-            rule="changing", severity=Severity.WARNING,
-            message="changed while it was read (a copy still going on): not catalogued; ingested once it "
-                    "has settled")])
-    media = check_file(media, ctx.spec)
+    media = _probe(path, st, ctx, probing)
+    if isinstance(media, Finding):  # no verdict: not catalogued, checked again at the next ingest
+        return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[media])
     if media.kind is MediaKind.SIDECAR:
         findings.append(Finding(rule="sidecar", severity=Severity.INFO,
                                 message="card metadata or still image: hashed and kept, not probed"))
@@ -439,7 +414,39 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                       mhl_actions=actions, media=media, findings=findings)
 
 
-def _probe(path: Path, ctx: IngestContext, stages: Stages) -> MediaFile:
+def _verify(hashes: dict[str, str], listed: mhl.HashRecord | None) -> tuple[str, dict[str, str], list[Finding]]:
+    """The file's MHL action (original, verified, failed), per format, and a hash_mismatch finding."""
+    actions = {fmt: "original" for fmt in hashes}
+    if listed is None:
+        return "original", actions, []
+    bad = [(fmt, want, hashes[fmt]) for fmt, want in listed.hashes.items() if hashes.get(fmt) != want]
+    actions.update({fmt: "verified" for fmt in listed.hashes})
+    actions.update({fmt: "failed" for fmt, _, _ in bad})
+    if not bad:
+        return "verified", actions, []
+    fmt, want, got = bad[0]
+    return "failed", actions, [Finding(rule="hash_mismatch", severity=Severity.ERROR,
+                                       message=f"{fmt} differs from the card's MHL: the copy is corrupt",
+                                       expected=want, measured=got)]
+
+
+def _probe(path: Path, st: os.stat_result, ctx: IngestContext, probing: Future[MediaFile]) -> MediaFile | Finding:
+    """The file described and checked against the spec; or, when there is no verdict (its check was cut
+    short, or it changed while read), the finding that says why."""
+    try:
+        media = probing.result()  # _described, started beside the hashing
+    except children.Interrupted as exc:
+        return Finding(rule="interrupted", severity=Severity.WARNING,
+                       message=f"check cut short ({exc.reason}): not catalogued; checked again at the next ingest")
+    if _changed_since(path, st):
+        return Finding(rule="changing", severity=Severity.WARNING,
+                       message="changed while it was read (a copy still going on): not catalogued; ingested "
+                               "once it has settled")
+    return check_file(media, ctx.spec)
+
+
+def _described(path: Path, ctx: IngestContext, stages: Stages) -> MediaFile:
+    """probe_file, timed (the decode check apart): run in a thread beside the file's hashing."""
     timings: dict[str, float] = {}
     with stages.timed("probe"):
         media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=ctx.settings.decode_check,

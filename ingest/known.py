@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from media.model import Finding, MediaFile, MediaKind, Severity
+from media.findings import Finding, Severity
+from media.model import MediaFile, MediaKind
 
 if TYPE_CHECKING:
     from ingest.catalogue import MediaRow

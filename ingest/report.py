@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from config.atomic import write_text_atomic
 from ingest.ingest import CardReport
+from media.timecode import format_fps
 
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
@@ -18,7 +19,7 @@ _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=selec
 def _fps(rate: Fraction | None) -> str:
     if rate is None:
         return ""
-    return f"{float(rate):.3f}".rstrip("0").rstrip(".") + " fps"
+    return format_fps(rate) + " fps"
 
 
 def report_json(report: CardReport) -> str:

@@ -11,7 +11,7 @@ from fractions import Fraction
 from config.spec import TechSpec
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
-from media.timecode import format_rate
+from media.timecode import format_fps, format_rate
 
 Rule = Callable[[MediaFile, TechSpec], list[Finding]]
 RULES: dict[str, Rule] = {}
@@ -36,8 +36,7 @@ def _finding(spec: TechSpec, rule_id: str, message: str, expected: object = None
 
 
 def _fps(rate: Fraction) -> str:
-    decimal = f"{float(rate):.3f}".rstrip("0").rstrip(".")
-    return f"{decimal} ({format_rate(rate)})"
+    return f"{format_fps(rate)} ({format_rate(rate)})"
 
 
 @rule("unreadable", Severity.ERROR)

@@ -16,6 +16,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from media.timecode import format_rate
+
 
 @dataclass(frozen=True, slots=True)
 class BwfInfo:
@@ -160,8 +162,8 @@ def ixml_document(*, rate: Fraction, drop_frame: bool, tape: str, scene: str, ta
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<BWFXML><IXML_VERSION>1.61</IXML_VERSION>'
         f"<PROJECT>{project}</PROJECT><SCENE>{scene}</SCENE><TAKE>{take}</TAKE><TAPE>{tape}</TAPE>"
-        f"<SPEED><MASTER_SPEED>{rate.numerator}/{rate.denominator}</MASTER_SPEED>"
-        f"<TIMECODE_RATE>{rate.numerator}/{rate.denominator}</TIMECODE_RATE>"
+        f"<SPEED><MASTER_SPEED>{format_rate(rate)}</MASTER_SPEED>"
+        f"<TIMECODE_RATE>{format_rate(rate)}</TIMECODE_RATE>"
         f"<TIMECODE_FLAG>{'DF' if drop_frame else 'NDF'}</TIMECODE_FLAG>"
         f"<FILE_SAMPLE_RATE>{sample_rate}</FILE_SAMPLE_RATE>"
         f"<TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI>{hi}</TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI>"

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from media.findings import Finding, Severity, worst
-from media.timecode import Timecode
+from media.timecode import Timecode, format_rate
 
 SCHEMA_VERSION = 1
 
@@ -42,7 +42,7 @@ class VideoStream(BaseModel):
 
     @field_serializer("frame_rate", "pixel_aspect", "display_aspect")
     def _ratio(self, value: Fraction | None) -> str | None:
-        return None if value is None else f"{value.numerator}/{value.denominator}"
+        return None if value is None else format_rate(value)
 
 
 class AudioStream(BaseModel):
@@ -89,7 +89,7 @@ class MediaFile(BaseModel):
 
     @field_serializer("timecode_rate")
     def _rate(self, value: Fraction | None) -> str | None:
-        return None if value is None else f"{value.numerator}/{value.denominator}"
+        return None if value is None else format_rate(value)
 
     @property
     def start(self) -> Timecode | None:

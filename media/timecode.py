@@ -1,4 +1,8 @@
-"""SMPTE timecode and exact frame rates: all arithmetic goes through frame counts."""
+"""SMPTE timecode and exact frame rates: all arithmetic goes through frame counts.
+
+Frame rates are read and written by config/framerate.py (pure, so that settings and specs can read them too);
+its names are offered here as well, for the media layer and everything above it.
+"""
 
 from __future__ import annotations
 
@@ -6,64 +10,19 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-# The broadcast rates, exact. A float like 29.97 is only ever a label for 30000/1001.
-KNOWN_RATES: dict[str, Fraction] = {
-    "23.976": Fraction(24000, 1001),
-    "23.98": Fraction(24000, 1001),
-    "24": Fraction(24),
-    "25": Fraction(25),
-    "29.97": Fraction(30000, 1001),
-    "30": Fraction(30),
-    "47.952": Fraction(48000, 1001),
-    "48": Fraction(48),
-    "50": Fraction(50),
-    "59.94": Fraction(60000, 1001),
-    "60": Fraction(60),
-}
+from config.framerate import (
+    KNOWN_RATES,
+    TimecodeError,
+    format_fps,
+    format_rate,
+    parse_rate,
+    rate_from_float,
+)
+
+__all__ = ["KNOWN_RATES", "Timecode", "TimecodeError", "drop_frame_allowed", "format_fps", "format_rate",
+           "nominal_fps", "parse_rate", "rate_from_float"]
 
 _TC_RE = re.compile(r"^\s*(-)?(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})\s*$")
-
-
-class TimecodeError(ValueError):
-    """A timecode or frame rate that cannot be read."""
-
-
-def parse_rate(value: str | float | Fraction) -> Fraction:
-    """Read a frame rate as an exact rational: "25", "25/1", "30000/1001", "29.97", 23.976."""
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, int):
-        rate = Fraction(value)
-    else:
-        text = str(value).strip()
-        if "/" in text:
-            num, _, den = text.partition("/")
-            try:
-                rate = Fraction(int(num), int(den))
-            except (ValueError, ZeroDivisionError) as exc:
-                raise TimecodeError(f"not a frame rate: {value!r}") from exc
-        else:
-            try:
-                number = float(text)
-            except ValueError as exc:
-                raise TimecodeError(f"not a frame rate: {value!r}") from exc
-            rate = rate_from_float(number)
-    if rate <= 0:
-        raise TimecodeError(f"frame rate must be positive: {value!r}")
-    return rate
-
-
-def rate_from_float(number: float) -> Fraction:
-    """Map a measured or printed rate (29.970, 23.976) onto the exact broadcast rate it stands for."""
-    for exact in KNOWN_RATES.values():
-        if abs(float(exact) - number) < 0.0015:
-            return exact
-    frac = Fraction(number).limit_denominator(1001)
-    return frac
-
-
-def format_rate(rate: Fraction) -> str:
-    return f"{rate.numerator}/{rate.denominator}"
 
 
 def nominal_fps(rate: Fraction) -> int:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import html
-import smtplib
-import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
-from config.errors import PostprodError
+from config.mail import send_mail
 from planning import schedule
 from planning.links import production_url, report_url
 from planning.schedule import ProductionStatus
@@ -26,10 +21,6 @@ HTML_DIR = Path(__file__).resolve().parent / "html"
 GANTT_WIDTH = 760
 LABEL_WIDTH = 170
 ROW = 20
-
-
-class SendError(PostprodError):
-    """The digest could not be handed to the SMTP server."""
 
 
 @dataclass
@@ -240,46 +231,4 @@ def _d(value: date | None) -> str:
 
 def send(digest: Digest, smtp: Any) -> list[str]:
     """Send the digest (HTML with a plain-text part) with the [smtp] settings; returns the recipients."""
-    return send_message(smtp, digest.subject(), digest.text(), digest.html)
-
-
-def send_message(smtp: Any, subject: str, text: str, html_part: str | None) -> list[str]:
-    """One message (plain text, and HTML when given) with the [smtp] settings; returns the recipients."""
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = smtp.sender
-    msg["To"] = ", ".join(smtp.to)
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain="postprod")
-    msg.set_content(text)
-    if html_part is not None:
-        msg.add_alternative(html_part, subtype="html")
-    where = f"{smtp.host}:{smtp.port}"
-    try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as client:
-            client.ehlo()
-            if smtp.starttls:
-                context = ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
-                client.starttls(context=context)
-                client.ehlo()
-            if smtp.username:
-                client.login(smtp.username, smtp.password or "")
-            refused = client.send_message(msg)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise SendError(f"SMTP server {where} refused the login of '{smtp.username}': {_smtp_text(exc)}") from exc
-    except smtplib.SMTPNotSupportedError as exc:
-        raise SendError(f"SMTP server {where} does not offer {exc}") from exc
-    except smtplib.SMTPException as exc:
-        raise SendError(f"SMTP server {where}: {_smtp_text(exc)}") from exc
-    except ssl.SSLError as exc:
-        raise SendError(f"STARTTLS with {where} failed: {exc.reason or exc}") from exc
-    except OSError as exc:
-        raise SendError(f"cannot reach the SMTP server {where}: {exc.strerror or exc}") from exc
-    return [r for r in smtp.to if r not in refused]
-
-
-def _smtp_text(exc: smtplib.SMTPException) -> str:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        msg = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        return f"{exc.smtp_code} {msg}"
-    return html.unescape(str(exc))
+    return send_mail(smtp, digest.subject(), digest.text(), digest.html)

@@ -66,9 +66,12 @@ def parse_date(value: str) -> date:
     for fmt, shape in (("%Y-%m-%d", r"\d{4}-\d{1,2}-\d{1,2}"), ("%d/%m/%Y", r"\d{1,2}/\d{1,2}/\d{4}")):
         if re.fullmatch(shape, value):
             try:
-                return datetime.strptime(value, fmt).date()
+                day = datetime.strptime(value, fmt).date()
             except ValueError:
                 raise ValueError(f"date '{value}' is not a real date (no such day or month)") from None
+            if not 1900 <= day.year <= 2999:  # a typo (0026, 9026): lateness would count millennia
+                raise ValueError(f"date '{value}' is outside the years 1900 to 2999")
+            return day
     raise ValueError(f"date '{value}' is not YYYY-MM-DD or DD/MM/YYYY")
 
 
@@ -85,7 +88,7 @@ def parse_hours(value: str) -> int:
             total = -total if text.startswith("-") else total
         else:
             total = round(float(text.replace(",", ".")) * 60)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 'inf', '1e308'
         raise ValueError(f"hours '{value}' is not a number") from None
     if total < 0:
         raise ValueError(f"negative hours ({value})")

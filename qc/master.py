@@ -11,7 +11,7 @@ from pathlib import Path
 from config import __version__
 from config.settings import Settings
 from media.ffmpeg.caps import Job, ffmpeg_for
-from qc.analyse import Progress
+from qc.analysis import Progress
 from qc.profile import load_profile
 from qc.report import write_reports
 from qc.run import QcReport, qc_master

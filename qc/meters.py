@@ -293,3 +293,10 @@ class SoundMeter:
         self.samples += n
         self.frames = end_frame
 
+
+def level_limits(bit_depth: int, min_pct: float, max_pct: float, chroma: bool) -> tuple[float, float]:
+    """Code values for R103 percentages: 8-bit luma 16-235 (chroma 16-240), scaled for deeper bits."""
+    scale = 1 << max(bit_depth - 8, 0)
+    low, high = 16 * scale, (240 if chroma else 235) * scale
+    span = high - low
+    return low + span * min_pct / 100, low + span * max_pct / 100

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from config.atomic import write_text_atomic
 from media.ffmpeg.commands import thumbnail_command
+from media.timecode import parse_rate
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
@@ -32,8 +33,7 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
     shots: dict[str, bytes] = {}
     rate = None
     if report.measurements:
-        num, den = report.measurements["rate"].split("/")
-        rate = int(num) / int(den)
+        rate = float(parse_rate(report.measurements["rate"]))
     if rate is None:
         return shots
     wanted = []

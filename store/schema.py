@@ -14,7 +14,6 @@ store/tables.py).
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from config.db import DatabaseError, redact
+from config.locks import locked
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The version table keeps the name the planning store gave it when it was the only one with migrations, so
@@ -97,14 +97,8 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
         return
     db = engine.url.database
     if engine.dialect.name == "sqlite" and db and db != ":memory:":
-        lock = Path(db).with_name(Path(db).name + ".migrate-lock")
-        with lock.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                with engine.connect() as conn:
-                    yield conn
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with locked(Path(db).with_name(Path(db).name + ".migrate-lock")), engine.connect() as conn:
+            yield conn
         return
     with engine.connect() as conn:
         yield conn

@@ -12,7 +12,9 @@ from typing import Annotated
 import typer
 
 from cli.app import JsonOpt, emit_json, err, out, settings
-from cli.commands.plan import PlanProduction, TodayOpt, UsageError, _date, _store, plan_app
+from cli.commands.plan_group import PlanProduction, TodayOpt, UsageError, plan_app
+from cli.commands.plan_group import parse_date as _date
+from cli.commands.plan_group import planning_store as _store
 from cli.text import escape
 from config.atomic import write_text_atomic
 

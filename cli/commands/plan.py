@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -13,41 +12,15 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from cli.app import JsonOpt, app, emit_json, err, out, settings
+from cli.app import JsonOpt, emit_json, err, out, settings
+from cli.commands.plan_group import PlanProduction, TodayOpt, UsageError, plan_app
+from cli.commands.plan_group import parse_date as _date
+from cli.commands.plan_group import planning_store as _store
 from cli.text import escape, visible
 from config.atomic import write_text_atomic
-from config.errors import PostprodError
 from planning.stages import StageState
 
-plan_app = typer.Typer(help="The production plans: stages, session reports, lateness and the coordinator's digest.",
-                       no_args_is_help=True)
-app.add_typer(plan_app, name="plan")
-
-PlanProduction = Annotated[str, typer.Option("--production", "-p", help="Production name.")]
-TodayOpt = Annotated[str | None, typer.Option("--today", help="Judge lateness on this day (YYYY-MM-DD); "
-                                                              "default: today.")]
 STATE_STYLE = {"planned": "dim", "in_progress": "blue", "done": "green", "late": "bold yellow", "blocked": "bold red"}
-
-
-class UsageError(PostprodError):
-    """A bad option value."""
-
-
-def _date(value: str | None, option: str) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
-        raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
-
-
-def _store():  # type: ignore[no-untyped-def]
-    from planning.store import PlanningStore
-
-    return PlanningStore(settings().db_url)
 
 
 @plan_app.command("templates")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,14 +60,11 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
 
 def check_duration(value: str) -> None:
     """--duration must be a timecode (the rate is the master's, unknown yet: frames are checked later)."""
-    from media.timecode import Timecode, TimecodeError
-
-    try:
-        Timecode.parse(value, Fraction(120))
-        if value.strip().startswith("-"):
-            raise TimecodeError("a duration is not negative")
-    except TimecodeError as exc:
-        raise PostprodError(f"--duration '{value}' is not a duration HH:MM:SS:FF ({exc})") from None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})[:;.](\d{2,3})", value.strip())
+    if not match:
+        raise PostprodError(f"--duration '{value}' is not a duration HH:MM:SS:FF")
+    if int(match.group(2)) > 59 or int(match.group(3)) > 59:
+        raise PostprodError(f"--duration '{value}' is not a duration: minutes and seconds go from 00 to 59")
 
 
 def print_report(report: QcReport) -> None:

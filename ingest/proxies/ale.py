@@ -11,7 +11,7 @@ from pathlib import Path
 
 from config.atomic import write_text_atomic
 from ingest.proxies.models import ClipResult, ProxyBatch, rel
-from media.timecode import Timecode
+from media.timecode import Timecode, format_fps
 
 # The FPS values Media Composer accepts in an ALE heading.
 ALE_FPS = {
@@ -44,7 +44,7 @@ class AleClip:
 
 
 def fps_label(rate: Fraction) -> str:
-    return ALE_FPS.get(rate) or f"{float(rate):.3f}".rstrip("0").rstrip(".")
+    return ALE_FPS.get(rate) or format_fps(rate)
 
 
 def video_format(height: int | None) -> str:

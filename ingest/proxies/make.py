@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.errors import PostprodError
+from config.locks import create_locked
 from ingest.hashing import hash_file
-from ingest.locks import create_locked
 from ingest.proxies.ale import write_batch_ales
 from ingest.proxies.encode import EncodeError, ffmpeg_command, run_ffmpeg
 from ingest.proxies.filters import burnin_filters, burnin_layout, font_file, proxy_size

@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from config.locks import Slots
 from config.settings import Production, Settings
 from ingest.catalogue import Catalogue
-from ingest.locks import Slots
 from ingest.proxies.presets import ProxyPreset
 from ingest.proxies.store import ProxyStore
 

@@ -7,15 +7,16 @@ import re
 from pathlib import Path
 
 from config.errors import ConfigError, PostprodError
+from config.locks import Slots, remove_if_stale
 from config.settings import Production, Settings
 from ingest.catalogue import Catalogue
 from ingest.ingest import scan
-from ingest.locks import Slots, remove_if_stale
 from ingest.proxies.encode import choose_encoder
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, rel
 from ingest.proxies.presets import load_preset
 from ingest.proxies.store import ProxyStore
 from media.ffmpeg.caps import Job, ffmpeg_for
+from media.model import Severity
 from media.probe import SIDECAR_EXTENSIONS
 from store import Store
 
@@ -91,7 +92,8 @@ def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, 
     if given.is_dir():
         walked = scan(given, batch.settings.ignore)
         batch.problems.extend(ClipResult(  # names that cannot be read, FIFOs, empty "clip.mov" folders
-            source=p.path, card=given.name, relpath=p.relpath, status="error",
+            source=p.path, card=given.name, relpath=p.relpath,
+            status="error" if any(f.severity is Severity.ERROR for f in p.findings) else "ignored",
             error="; ".join(f.message for f in p.findings) or p.status) for p in walked.problems)
         by_folder: dict[Path, list[Path]] = {}
         for f in walked.files:

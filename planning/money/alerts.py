@@ -112,11 +112,11 @@ def unsent(alerts: list[Alert]) -> list[Alert]:
 
 def mail(alerts: list[Alert], smtp: Any) -> list[str]:
     """One e-mail for these alerts (the [smtp] settings); returns the recipients that accepted it."""
-    from planning.digest import send_message
+    from config.mail import send_mail
 
     n = len(alerts)
     productions = ", ".join(sorted({a.production for a in alerts}))
     subject = f"postprod: {n} overrun{'s' if n > 1 else ''} to negotiate ({productions})"
     text = "\n".join([subject, "", *[a.text() for a in alerts], "",
                       "The overrun statement for the producer: postprod plan overrun -p PRODUCTION"]) + "\n"
-    return send_message(smtp, subject, text, None)
+    return send_mail(smtp, subject, text)

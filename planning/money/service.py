@@ -56,7 +56,7 @@ def check(store: PlanningStore, settings: Any, today: date, *, productions: list
         result.alerts += al.check(store, pm, now)
     pending = al.unsent(result.alerts)
     if notify and pending and settings.smtp is not None:
-        from planning.digest import SendError
+        from config.mail import SendError
 
         try:
             result.sent_to = al.mail(pending, settings.smtp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from media.timecode import Timecode, TimecodeError
+from media.timecode import Timecode, TimecodeError, format_rate
 from qc.checks.registry import Context, Outcome, _one_of, check
 
 # ---- format (from the probe) ------------------------------------------------------------------------
@@ -64,7 +64,7 @@ def _rate(c: Context) -> Outcome | None:
     got = c.media.video.frame_rate if c.media.video else None
 
     def fmt(r: Fraction | None) -> str:
-        return f"{r.numerator}/{r.denominator}" if r is not None else "unknown"
+        return format_rate(r) if r is not None else "unknown"
 
     ok = got == f.frame_rate
     return Outcome(fmt(f.frame_rate), fmt(got), [] if ok else [((f"frame rate {fmt(got)}, expected "

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from media.findings import Finding, Severity
 from media.model import MediaFile
 from media.timecode import Timecode, TimecodeError
-from qc.analyse import Analysis, Interval
-from qc.profile import DeliveryProfile
+from qc.analysis import Analysis, Interval
+
+if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
+    from qc.profile import DeliveryProfile
 
 
 class CheckResult(BaseModel):

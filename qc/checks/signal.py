@@ -6,8 +6,9 @@ import math
 from fractions import Fraction
 
 from media.findings import Severity
-from qc.analyse import Interval, level_limits
+from qc.analysis import Interval
 from qc.checks.registry import Context, Outcome, check
+from qc.meters import level_limits
 
 # ---- signal (one decode) -----------------------------------------------------------------------------
 
@@ -64,7 +65,7 @@ def _over_series(c: Context, limit: float, index: int, what: str) -> list[tuple[
     assert a is not None and c.rate is not None
     flags = [(math.floor(t * c.rate), v[index - 1]) for t, *v in a.loudness_series
              if v[index - 1] > limit and (index == 1 or t >= a.loudness_from + 3.0)]
-    from qc.analyse import _runs
+    from qc.analysis import runs as _runs
 
     runs = _runs([(f, v) for f, v in flags])
     # Blocks are 100 ms: several frames apart; merge neighbours into one event.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qc.analyse import Interval
+from qc.analysis import Interval
 from qc.checks.registry import Context, Outcome, check
 
 # ---- stream integrity ---------------------------------------------------------------------------------

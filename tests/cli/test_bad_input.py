@@ -440,7 +440,7 @@ for value, says in (("31/02/2026", "not a real date"), ("2026-02-30", "not a rea
                     ("2026-13-01", "not a real date"), ("yesterday", "not YYYY-MM-DD or DD/MM/YYYY"),
                     ("2026/03/09", "not YYYY-MM-DD or DD/MM/YYYY")):
     add(f"plan-report-date-{value.replace('/', '-')}", 2, _planned(*REPORT, "--date", value, says=[value, says]))
-for value in ("abc", "-3", "0", "25", "7h75"):
+for value in ("abc", "-3", "0", "25", "7h75", "inf", "1e308", "nan"):
     add(f"plan-report-hours-{value}", 2, _planned(*REPORT[:-4], "--hours", value, "--done", "x", says=[value]))
 add("plan-report-technician-empty", 2, _planned("report", "-p", "test", "-s", "grading", "-t", " ", "--hours", "2",
                                                 "--done", "x", says=["--technician"]))
@@ -454,6 +454,9 @@ for value, says in (("2026-02-30", "not a real date"), ("soon", "not a date")):
 add("plan-status-unknown", 2, _planned("status", "-p", "ghost", says=["ghost"]))
 add("plan-create-start-bad", 2, lambda env: (["plan", "create", "-p", "f", "--start", "31/02/2026"],
                                              ["--start", "31/02/2026"]))
+add("plan-create-start-far", 2, lambda env: (["plan", "create", "-p", "f", "--start", "9999-12-31"],
+                                             ["--start", "9999-12-31", "1900 to 2999"]))
+add("plan-report-date-far", 2, _planned(*REPORT, "--date", "31/12/9999", says=["31/12/9999", "1900 to 2999"]))
 add("plan-create-template-unknown", 2, lambda env: (["plan", "create", "-p", "f", "--template", "nope"], ["nope"]))
 add("plan-create-template-broken", 2, lambda env: (
     ["plan", "create", "-p", "f", "--template", str(env.write("t.toml", "[stages\n"))], ["t.toml"]))
@@ -464,6 +467,8 @@ add("plan-create-name-markup", 0, lambda env: (["plan", "create", "-p", "[bold]f
 add("plan-digest-since-bad", 2, lambda env: (["plan", "digest", "--since", "last week"], ["--since", "last week"]))
 add("plan-digest-send-no-smtp", 2, lambda env: (["plan", "digest", "--send"], ["smtp"]))
 add("plan-digest-out-folder", 2, lambda env: (["plan", "digest", "--out", str(env.src)], [str(env.src)]))
+add("plan-digest-out-unwritable", 2, lambda env: (["plan", "digest", "--out", "/proc/digest.html"],
+                                                  ["/proc/digest.html", "cannot write"]))
 add("plan-digest-today-bad", 2, lambda env: (["plan", "digest", "--today", "2026-02-31"], ["not a real date"]))
 
 CSV_HEAD = "production,date,technician,stage,hours,done\n"

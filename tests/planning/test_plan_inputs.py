@@ -20,7 +20,8 @@ def test_hours_forms(text: str, minutes: int) -> None:
 
 
 @pytest.mark.parametrize(("text", "reason"), [("-1", "negative hours"), ("0", "zero hours"), ("25", "25 hours in one day"),
-                                              ("beaucoup", "not a number"), ("7h75", "not a number")])
+                                              ("beaucoup", "not a number"), ("7h75", "not a number"),
+                                              ("inf", "not a number"), ("1e308", "not a number")])
 def test_bad_hours(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_hours(text)

@@ -18,8 +18,8 @@ import pytest
 from conftest import small_clip
 
 from config.errors import ConfigError, UnknownNameError
+from config.locks import create_locked
 from ingest.catalogue import Catalogue
-from ingest.locks import create_locked
 from ingest.proxies.make import TEMP_MARK, burnin_filters, burnin_layout, plan_batch, proxy_size, run_batch
 from ingest.proxies.presets import builtin_presets, load_preset
 from media.probe import probe_file

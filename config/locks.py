@@ -1,13 +1,13 @@
-"""File locks: encode slots shared by every process on a host, and temp files that say whether they are alive.
+"""The one file-lock helper: flock(2) locks that go away with the process holding them.
 
-flock(2) locks go away with the process that holds them, so a killed run never leaves a slot taken or a
-temporary file that looks alive. Proxies use them two ways:
+A killed run never leaves a slot taken, a lock held or a temporary file that looks alive.
 
+- `locked(path)`: wait for the lock on a file, hold it for a block (the store's migrations, one at a time).
 - `Slots(folder, n)`: at most n encodes at once on this data directory, across threads, CLI runs and
   Prefect flows alike (each encode holds one of n lock files while ffmpeg runs). No server is needed.
 - `PidLock`: one holder of a named lock at a time (one watcher per production), its pid written in it.
-- `LockedTemp`: the temporary output of an encode is locked while it is written; a cleaner that can lock
-  one finds a leftover of a killed run and removes it.
+- `create_locked` / `remove_if_stale`: the temporary output of an encode is locked while it is written; a
+  cleaner that can lock one finds a leftover of a killed run and removes it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from config.errors import PostprodError
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the lock on `path` (made if missing) for the block, waiting while another process holds it."""
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class Slots:

@@ -1,0 +1,51 @@
+"""The `postprod plan` command group and what its commands share (options, dates, the planning store).
+
+Apart from cli/commands/plan.py so that the money commands (cli/commands/money.py), which join the same group,
+import it without importing plan.py, which loads them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from cli.app import app, settings
+from config.errors import PostprodError
+
+plan_app = typer.Typer(help="The production plans: stages, session reports, lateness and the coordinator's digest.",
+                       no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+PlanProduction = Annotated[str, typer.Option("--production", "-p", help="Production name.")]
+TodayOpt = Annotated[str | None, typer.Option("--today", help="Judge lateness on this day (YYYY-MM-DD); "
+                                                              "default: today.")]
+
+
+class UsageError(PostprodError):
+    """A bad option value."""
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def parse_date(value: str | None, option: str) -> date:
+    if value is None:
+        return date.today()
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise UsageError(f"{option} '{value}' is not a real date (no such day or month)") from None
+        raise UsageError(f"{option} '{value}' is not a date (YYYY-MM-DD)") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # plans count days forward from it: year 9999 overflows
+        raise UsageError(f"{option} '{value}' is outside the years a plan can use ({FIRST_YEAR} to {LAST_YEAR})")
+    return day
+
+
+def planning_store():  # type: ignore[no-untyped-def]
+    from planning.store import PlanningStore
+
+    return PlanningStore(settings().db_url)
