@@ -28,6 +28,7 @@ from ingest.rules import check_duplicates, check_file
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
+from media.report import Report
 
 if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
     from ingest.catalogue import Catalogue, MediaRow
@@ -54,10 +55,8 @@ class FileResult(BaseModel):
         return [*self.findings, *(self.media.findings if self.media else [])]
 
 
-class CardReport(BaseModel):
+class CardReport(Report):
     """The result of ingesting one card (or loose folder or file)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     schema_version: int = REPORT_SCHEMA_VERSION
     production: str
