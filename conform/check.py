@@ -39,7 +39,7 @@ def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
     """The production's catalogue rows that matching needs (one query, no JSON decoding)."""
     clips = [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
                            rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
-                           r.hash) for r in catalogue.index_rows(production)]
+                           r.hash, r.status or "ok") for r in catalogue.index_rows(production)]
     return CatalogueIndex(clips)
 
 

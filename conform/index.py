@@ -39,6 +39,7 @@ class CatalogueClip:
     role: str = "original"
     source_id: int | None = None
     hash: str | None = None
+    status: str = "ok"  # the catalogue's verdict on the copy: ok, changed (after its ingest), hash_mismatch
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CatalogueClip:

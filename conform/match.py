@@ -48,6 +48,11 @@ def _tc(frames: int, event: Event) -> str:
     return str(Timecode(frames, event.rate, event.source_in.drop_frame))
 
 
+# What the catalogue knows against a copy (ingest/known.py): the conform says so on every event that uses it.
+UNTRUSTED = {"hash_mismatch": "the copy failed its verification against the card's MHL (hash mismatch)",
+             "changed": "the file changed after its ingest (its hash is no longer the one verified)"}
+
+
 def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bool = True) -> EventResult:
     """Find the event's original and check it. labels: the list writes timecode labels (EDL), not frame
     counts (XML, AAF, OTIO)."""
@@ -141,6 +146,9 @@ def _check_media(result: EventResult, media: CatalogueClip, handles: int, first:
     event = result.event
     rate = event.rate
     df = event.source_in.drop_frame
+    if media.status in UNTRUSTED:
+        result.add("media_not_verified", f"{PurePath(media.path).name}: {UNTRUSTED[media.status]}: the online must "
+                   "not use this copy until it is copied again and verified", expected="ok", measured=media.status)
     if media.rate is not None and media.rate != rate:
         same_count = nominal_fps(media.rate) == nominal_fps(rate)
         result.add("frame_rate_mismatch",

@@ -32,6 +32,7 @@ RULES: dict[str, Severity] = {
     "timeline_rate": Severity.INFO,
     "edl_note": Severity.INFO,
     "production_hint": Severity.WARNING,
+    "media_not_verified": Severity.ERROR,
 }
 
 # Reels that name no media: black, colour bars, and Avid's "auxiliary" source (its file is in a comment).

@@ -96,6 +96,7 @@ class IndexRow(NamedTuple):
     role: str | None
     source_id: int | None
     hash: str | None
+    status: str | None = None  # ok | changed | hash_mismatch ... (missing rows are left out)
 
 
 class Catalogue:
@@ -225,7 +226,7 @@ class Catalogue:
         one query, no JSON decoding."""
         query = select(media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name,
                        media.c.start_frames, media.c.duration_frames, media.c.rate, media.c.drop_frame,
-                       media.c.role, media.c.source_id, media.c.hash).where(
+                       media.c.role, media.c.source_id, media.c.hash, media.c.status).where(
             media.c.production == production, media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing")
         # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
         compiled = query.compile(dialect=self.engine.dialect)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from config.spec import TechSpec
 from ingest import known, mhl
 from ingest.hashing import ALGORITHMS, file_type, hash_file
 from ingest.rules import check_duplicates, check_file
+from ingest.stages import Stages
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
@@ -69,6 +71,7 @@ class CardReport(Report):
     mhl_location: str | None = None  # card | data_dir
     verified_against: list[str] = []
     summary: dict[str, int] = {}
+    stage_seconds: dict[str, float] = {}  # ingest/stages.py: walk, hash, probe, decode_check, catalogue, mhl, reports
     files: list[FileResult] = []
     report_json: str | None = None
     report_html: str | None = None
@@ -226,7 +229,9 @@ def ingest_source(source: Path, ctx: IngestContext) -> CardReport:
 
 def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     settings, production = ctx.settings, ctx.production
-    walked = scan(source, settings.ignore)
+    stages = Stages()
+    with stages.timed("walk"):
+        walked = scan(source, settings.ignore)
     report = CardReport(production=production.name, source=str(source), card=source.name, started_at=_now())
     ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
     report.ingest_id = ingest_id
@@ -244,11 +249,14 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
         report.verified_against = [f"{n:04d}" for n in history.generations]
     known_paths = {**own_history.files, **history.files}
 
-    def work(path: Path) -> FileResult:
-        return _ingest_file(path, card_root, known_paths.get(_rel(path, card_root)), ctx, ingest_id)
+    # Each file's probe (its decode check an ffmpeg child) runs beside its hashing, in a thread of `probes`.
+    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as probes:
+        def work(path: Path) -> FileResult:
+            return _ingest_file(path, card_root, known_paths.get(_rel(path, card_root)), ctx, ingest_id,
+                                stages=stages, probes=probes)
 
-    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-        results = list(pool.map(work, walked.files))
+        with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
+            results = list(pool.map(work, walked.files))
 
     # Files the set's MHL lists that are not on the card any more.
     present = {r.relpath for r in results}
@@ -265,6 +273,7 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     # Duplicate clip names, within this batch and against what the catalogue already holds.
     fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
     # check_duplicates leaves each file's own path out, so the catalogue's rows for this batch need no filter.
+    catalogue_started = time.perf_counter()
     names = ctx.catalogue.clip_names(production.name)
     checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, names)
     for r, m in zip(fresh, checked, strict=True):
@@ -277,6 +286,9 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
                                  relpath=r.relpath, hash_algorithm=main_algo, hash_value=r.hashes.get(main_algo),
                                  ingest_id=ingest_id, status=known.status_of(r.media, r.findings))
 
+    stages.add("catalogue", time.perf_counter() - catalogue_started)
+
+    mhl_started = time.perf_counter()
     entries = [_mhl_entry(r) for r in results
                if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
     if entries:
@@ -284,15 +296,18 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
                                        tool_version=ctx.tool_version)
         report.mhl_path = str(written)
     report.mhl_location = "card" if on_card else "data_dir"
+    stages.add("mhl", time.perf_counter() - mhl_started)
 
     results.extend(walked.problems)
     results.sort(key=lambda r: r.relpath)
     report.files = results
     report.finished_at = _now()
     report.summary = summarise(results)
-    ctx.catalogue.finish_ingest(ingest_id, files=len(results), new_files=report.summary["new"],
-                                skipped=report.summary["unchanged"], errors=report.summary["errors"],
-                                warnings=report.summary["warnings"])
+    with stages.timed("catalogue"):
+        ctx.catalogue.finish_ingest(ingest_id, files=len(results), new_files=report.summary["new"],
+                                    skipped=report.summary["unchanged"], errors=report.summary["errors"],
+                                    warnings=report.summary["warnings"])
+    report.stage_seconds = stages.seconds()
     return report
 
 
@@ -327,7 +342,7 @@ def summarise(results: list[FileResult]) -> dict[str, int]:
 
 
 def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx: IngestContext,
-                 ingest_id: int) -> FileResult:
+                 ingest_id: int, *, stages: Stages, probes: Executor) -> FileResult:
     settings, production = ctx.settings, ctx.production
     rel = _rel(path, card_root)
     shown = str(path)
@@ -343,7 +358,8 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
         return _problem(path, card_root, "not_a_file", f"{file_type(st.st_mode)}, not a regular file: "
                         "not read", status="skipped")
 
-    row = ctx.catalogue.lookup(production.name, shown)
+    with stages.timed("catalogue"):
+        row = ctx.catalogue.lookup(production.name, shown)
     if row and row.status == "changed":
         return FileResult(path=shown, relpath=rel, status="changed", findings=[Finding(
             rule="changed_after_ingest", severity=Severity.ERROR,
@@ -358,9 +374,11 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     if grown and row is not None and listed is not None and listed.size == row.size:
         listed = None  # what our own earlier generation recorded of the copy before its end
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
+    probing = probes.submit(_described, path, ctx, stages)  # beside the hashing; its answer is used after it
     try:
-        hashes = hash_file(path, algorithms,
-                           progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
+        with stages.timed("hash"):
+            hashes = hash_file(path, algorithms,
+                               progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
     except FileNotFoundError:
         return _problem(path, card_root, "unreadable", "vanished during the ingest")
     except OSError as exc:
@@ -385,7 +403,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                 expected=row.hash, measured=hashes[row.hash_algorithm])])
         status = "updated"  # same content, new mtime (touched): refresh the row
 
-    media = _probe(path, st, ctx)
+    media = _probe(path, st, ctx, probing)
     if isinstance(media, Finding):  # no verdict: not catalogued, checked again at the next ingest
         return FileResult(path=shown, relpath=rel, status="interrupted", hashes=hashes, findings=[media])
     if media.kind is MediaKind.SIDECAR:
@@ -411,12 +429,11 @@ def _verify(hashes: dict[str, str], listed: mhl.HashRecord | None) -> tuple[str,
                                        expected=want, measured=got)]
 
 
-def _probe(path: Path, st: os.stat_result, ctx: IngestContext) -> MediaFile | Finding:
+def _probe(path: Path, st: os.stat_result, ctx: IngestContext, probing: Future[MediaFile]) -> MediaFile | Finding:
     """The file described and checked against the spec; or, when there is no verdict (its check was cut
     short, or it changed while read), the finding that says why."""
     try:
-        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=ctx.settings.decode_check,
-                           default_rate=ctx.spec.video.frame_rate)
+        media = probing.result()  # _described, started beside the hashing
     except children.Interrupted as exc:
         return Finding(rule="interrupted", severity=Severity.WARNING,
                        message=f"check cut short ({exc.reason}): not catalogued; checked again at the next ingest")
@@ -425,6 +442,16 @@ def _probe(path: Path, st: os.stat_result, ctx: IngestContext) -> MediaFile | Fi
                        message="changed while it was read (a copy still going on): not catalogued; ingested "
                                "once it has settled")
     return check_file(media, ctx.spec)
+
+
+def _described(path: Path, ctx: IngestContext, stages: Stages) -> MediaFile:
+    """probe_file, timed (the decode check apart): run in a thread beside the file's hashing."""
+    timings: dict[str, float] = {}
+    with stages.timed("probe"):
+        media = probe_file(path, ffmpeg=ctx.ffmpeg, decode_check=ctx.settings.decode_check,
+                           default_rate=ctx.spec.video.frame_rate, timings=timings)
+    stages.add("decode_check", timings.get("decode_check", 0.0))
+    return media
 
 
 def _changed_since(path: Path, before: os.stat_result) -> bool:

@@ -6,6 +6,7 @@ import os
 import re
 import struct
 import subprocess
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,12 @@ def probe_file(
     decode_check: str = "tail",
     default_rate: Fraction | None = None,
     speed: float | None = None,
+    timings: dict[str, float] | None = None,
 ) -> MediaFile:
     """Describe one file. Never raises for a bad file: the reason goes into `error`.
 
     `speed`: MediaInfo's parse speed; by default the one the file's kind needs (media/proven.py).
+    `timings`: given, gets the seconds of the decode check added under "decode_check".
     """
     path = Path(path)
     shown = str(path)
@@ -177,11 +180,12 @@ def probe_file(
     except (OSError, RuntimeError) as exc:
         return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"MediaInfo could not read it: {exc}")
     return _from_mediainfo(path, info, base, ffmpeg=ffmpeg, decode_check=decode_check,
-                           default_rate=default_rate)
+                           default_rate=default_rate, timings=timings)
 
 
 def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg: str | None,
-                    decode_check: str, default_rate: Fraction | None) -> MediaFile:
+                    decode_check: str, default_rate: Fraction | None,
+                    timings: dict[str, float] | None = None) -> MediaFile:
     general = info.general_tracks[0] if info.general_tracks else None
     videos, audios = info.video_tracks, info.audio_tracks
     if general is None or (not videos and not audios):
@@ -325,7 +329,10 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         decode_check = "none"  # a whole PCM data chunk: no decode can fail (media/proven.py)
     if ffmpeg and (decode_check != "none" or needs_pixfmt):
         mode = decode_check if decode_check != "none" else "tail"
+        started = time.perf_counter()
         decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+        if timings is not None:
+            timings["decode_check"] = timings.get("decode_check", 0.0) + time.perf_counter() - started
         if container == "MXF" and ffmpeg_tc and start is not None:
             _trust_ffmpeg_timecode(ffmpeg_tc, start, fields, findings)
         if decode_check != "none" and decode_errors:

@@ -57,7 +57,7 @@ POOL_FROM = 8  # files: below this, starting worker processes costs more than it
 
 
 def _probe_all(one: partial[MediaFile], files: list[Path]) -> list[MediaFile]:
-    """Probe in order. Many files: one worker process per core, each parsing a share of them (MediaInfo's
+    """Probe in order. Many files: worker processes, each parsing a share of them (MediaInfo's
     parse and our reading of it hold the GIL; the decode checks run in ffmpeg children either way)."""
     import multiprocessing
 
@@ -65,7 +65,8 @@ def _probe_all(one: partial[MediaFile], files: list[Path]) -> list[MediaFile]:
     if len(files) < POOL_FROM or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
         with ThreadPoolExecutor(max_workers=4) as threads:
             return list(threads.map(one, files))
-    workers = min(cores, len(files) // (POOL_FROM // 2))
+    # Two a core: while one waits on its ffmpeg child or the disk, the other parses.
+    workers = min(2 * cores, len(files) // (POOL_FROM // 2))
     # fork: the workers start with this process's modules already imported (no second start-up).
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
     try:

@@ -107,16 +107,31 @@ def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, 
                 files = [f for f in files if f.suffix.lower() not in IMAGE_EXTENSIONS]
             for f in files:
                 if f.suffix.lower() not in SIDECAR_EXTENSIONS:
-                    batch.jobs.append(_job(batch, f, given, explicit=False, claimed=claimed))
+                    _add_job(batch, f, given, explicit=False, claimed=claimed)
     elif given.exists():
-        batch.jobs.append(_job(batch, given, given.parent, explicit=strict, claimed=claimed))
+        _add_job(batch, given, given.parent, explicit=strict, claimed=claimed)
     else:
         batch.problems.append(ClipResult(source=str(given), card=given.parent.name, relpath=given.name,
                                          status="error", error="no such file or folder"))
 
 
-def _job(batch: ProxyBatch, source: Path, card_root: Path, *, explicit: bool, claimed: dict[str, str]) -> ProxyJob:
+# A copy the catalogue does not trust (ingest/known.py) gets no proxy: the offline edit would cut a bad file.
+UNTRUSTED = {"hash_mismatch": "its copy failed verification against the card's MHL (hash mismatch)",
+             "changed": "it changed after its ingest (no longer the verified file)"}
+
+
+def _add_job(batch: ProxyBatch, source: Path, card_root: Path, *, explicit: bool, claimed: dict[str, str]) -> None:
     row = batch.catalogue.lookup(batch.production.name, str(source))
+    if row is not None and row.status in UNTRUSTED:
+        batch.problems.append(ClipResult(source=str(source), card=Path(row.card).name, relpath=row.relpath,
+                                         status="error", error=f"no proxy: {UNTRUSTED[row.status]}; copy it "
+                                         "again from the card and re-ingest"))
+        return
+    batch.jobs.append(_job(batch, source, card_root, row, explicit=explicit, claimed=claimed))
+
+
+def _job(batch: ProxyBatch, source: Path, card_root: Path, row, *, explicit: bool,  # noqa: ANN001
+         claimed: dict[str, str]) -> ProxyJob:
     if row is not None:  # an ingested rush: its card as the ingest saw it
         card_root = Path(row.card)
         relpath = row.relpath

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -147,9 +148,15 @@ class Watcher:
         self.reconcile([folder], now)
 
     # -- reconciliation with the catalogue ------------------------------------------------------------
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        """Opened at the first reconciliation, kept for the watcher's life (a database not there yet is
+        tried again at the next one)."""
+        return Catalogue(self.settings.db_url)
+
     def catalogued(self, production: str) -> dict[str, tuple[int, int, str]]:
         """path -> (size, mtime_ns, status) of every original the catalogue holds for the production."""
-        return Catalogue(self.settings.db_url).originals_state(production)
+        return self.catalogue.originals_state(production)
 
     def reconcile(self, folders: Iterable[Folder] | None = None, now: float | None = None) -> None:
         """Everything in the folders that the catalogue does not hold as it is now goes to settle and ingest."""

@@ -59,6 +59,12 @@ def test_ingest_json(workspace: Path, make_media) -> None:
     data = json.loads(result.stdout)
     jsonschema.validate(data, schema_of("ingest"))
     assert data[0]["summary"]["new"] == 1 and data[0]["files"][0]["hashes"]["xxh128"]
+    stages = data[0]["stage_seconds"]  # where the time went, stage by stage
+    assert list(stages) == ["walk", "hash", "probe", "decode_check", "catalogue", "mhl", "reports"]
+    assert all(v >= 0 for v in stages.values()) and stages["decode_check"] <= stages["probe"]
+    assert stages["probe"] > 0 and stages["decode_check"] > 0  # a clip: MediaInfo and ffmpeg both ran
+    written = json.loads(Path(data[0]["report_json"]).read_text())
+    assert "reports" not in written["stage_seconds"] and written["stage_seconds"]["probe"] == stages["probe"]
 
 
 @pytest.mark.parametrize(

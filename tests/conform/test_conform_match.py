@@ -351,7 +351,7 @@ def test_json_shape_is_stable(cws: Path) -> None:
         "missing_media", "ambiguous_match", "source_out_of_range", "insufficient_handles", "frame_rate_mismatch",
         "drop_frame_mismatch", "speed_effect", "freeze_frame", "proxy_only", "record_overlap", "unparsed_line",
         "unreadable_event", "duplicate_event", "zero_length_source", "source_reversed", "not_checked",
-        "timeline_rate", "edl_note", "production_hint"}
+        "timeline_rate", "edl_note", "production_hint", "media_not_verified"}
     assert set(data["events"][0]) == {
         "event", "line", "track", "reel", "clip_name", "source_file", "source_in", "source_out", "record_in",
         "record_out", "record_in_frames", "duration_frames", "transition", "transition_frames", "speed", "freeze",

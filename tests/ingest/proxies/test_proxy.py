@@ -430,3 +430,19 @@ def test_show_lut_is_applied_and_a_bad_one_stops_the_run(settings, workspace: Pa
     bad.write_text("0 0 0\n")
     with pytest.raises(ConfigError, match="not a 3D .cube LUT"):
         plan_batch([a_clip], "prores-proxy", "test", settings, lut=bad)
+
+
+def test_no_proxy_of_a_copy_that_failed_verification(workspace: Path, settings, make_media) -> None:
+    """The offline edit never cuts a copy the catalogue knows is bad: it is named, with the reason (issue 14)."""
+    from flows.ingest import run_ingest
+
+    card = workspace / "cards" / "C001"
+    card.mkdir(parents=True)
+    clip = card / "C001C001.mov"
+    shutil.copy(make_media("C001C001.mov", small_clip(timecode="10:00:00:00", reel="C001")), clip)
+    run_ingest([str(card)], "test", settings)
+    Catalogue(settings.db_url).mark("test", str(clip), "hash_mismatch")
+    batch = plan_batch([card], "h264-review", "test", settings)
+    assert batch.jobs == []
+    [problem] = batch.problems
+    assert problem.status == "error" and "hash mismatch" in problem.error and problem.source == str(clip)

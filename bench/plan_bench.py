@@ -1,7 +1,7 @@
 """Planning store benchmarks: stage updates/s with 4 concurrent writer processes (SQLite, PostgreSQL), and the
 digest's time for 20 productions with a year of session reports — each against the raw driver in the same run.
 
-    uv run python bench/planning.py [--updates 200] [--writers 4]
+    uv run python bench/plan_bench.py [--updates 200] [--writers 4]
 
 PostgreSQL: $POSTPROD_TEST_PG_URL, else a throw-away server started with .ci/start-postgres (skipped if that
 cannot be done). Prints a Markdown table for bench/RESULTS.md.
