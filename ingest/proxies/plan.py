@@ -16,7 +16,7 @@ from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, r
 from ingest.proxies.presets import load_preset
 from ingest.proxies.store import ProxyStore
 from media.ffmpeg.caps import Job, ffmpeg_for
-from media.model import Severity
+from media.findings import Severity
 from media.probe import SIDECAR_EXTENSIONS
 from store import Store
 
