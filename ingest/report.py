@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ingest.ingest import CardReport
+from ingest.results import CardReport
 from media.report import safe_name, write_report
 from media.timecode import format_fps
 
