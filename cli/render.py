@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.text import visible
-from ingest.ingest import CardReport
+from ingest.results import CardReport
 from media.findings import Finding, Severity
 from media.model import MediaFile
 from media.timecode import format_fps

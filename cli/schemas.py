@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from conform.schema import ConformJson
-from ingest.ingest import CardReport
+from ingest.results import CardReport
 from media.model import MediaFile
 from planning.money import schemas as money
 

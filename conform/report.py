@@ -10,9 +10,9 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from config.atomic import write_text_atomic
 from conform.match import ConformResult
 from conform.model import RULES
+from media.report import write_report
 
 SCHEMA_VERSION = 1
 
@@ -124,6 +124,6 @@ def write_reports(data: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     json_path = folder / f"conform-{stem}-{stamp}.json"
     html_path = json_path.with_suffix(".html")
-    write_text_atomic(json_path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-    write_text_atomic(html_path, render_html(data))
+    write_report(json_path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", html_path,
+                 render_html(data))
     return json_path, html_path

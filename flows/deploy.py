@@ -223,7 +223,7 @@ def card_signature(sources: list[str], ignore: list[str]) -> str:
     """What the sources hold now (files, bytes, newest mtime): the same card submitted twice is one run."""
     import hashlib
 
-    from ingest.ingest import scan
+    from ingest.scan import scan
 
     h = hashlib.sha1()
     for source in sorted(sources):

@@ -14,7 +14,7 @@ from config.settings import Settings
 from flows.proxy import run_proxies
 from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
 from ingest.card import IngestProgress, ingest_card
-from ingest.ingest import CardReport, report_rows
+from ingest.results import CardReport, report_rows
 from planning.transitions import record_reception
 from store import Store, open_store
 

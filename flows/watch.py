@@ -7,7 +7,7 @@ A trigger is any callable IngestJob -> JobResult.
 from __future__ import annotations
 
 from config.settings import Settings
-from ingest.ingest import CardReport
+from ingest.results import CardReport
 from ingest.watch import IngestJob, JobResult, Trigger
 from media.findings import Severity
 

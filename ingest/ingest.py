@@ -6,18 +6,15 @@ folder, and only when the card is writable; otherwise the MHL goes into the data
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING
 
 from config import children
 from config.errors import PostprodError
@@ -25,7 +22,9 @@ from config.settings import Production, Settings
 from config.spec import TechSpec
 from ingest import known, mhl
 from ingest.hashing import ALGORITHMS, file_type, hash_file
+from ingest.results import REPORT_SCHEMA_VERSION, CardReport, FileResult, report_rows, summarise
 from ingest.rules import check_duplicates, check_file
+from ingest.scan import Scan, is_ignored, not_regular, problem_result, relpath_of, scan
 from ingest.stages import Stages
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
@@ -34,175 +33,8 @@ from media.probe import probe_file
 if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
     from ingest.catalogue import Catalogue, MediaRow
 
-REPORT_SCHEMA_VERSION = 1
-
-
-class FileResult(BaseModel):
-    """One file of an ingest: what happened to it, its hashes, its description and findings."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    path: str
-    relpath: str
-    status: str  # new | unchanged | updated | changed | missing | unreadable | skipped | interrupted
-    hashes: dict[str, str] = {}
-    mhl_action: str | None = None  # original | verified | failed
-    mhl_actions: dict[str, str] = {}  # per hash format
-    media: MediaFile | None = None
-    findings: list[Finding] = []
-
-    @property
-    def all_findings(self) -> list[Finding]:
-        return [*self.findings, *(self.media.findings if self.media else [])]
-
-
-class CardReport(BaseModel):
-    """The result of ingesting one card (or loose folder or file)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: int = REPORT_SCHEMA_VERSION
-    production: str
-    source: str
-    card: str
-    ingest_id: int | None = None
-    started_at: datetime
-    finished_at: datetime | None = None
-    mhl_path: str | None = None
-    mhl_location: str | None = None  # card | data_dir
-    verified_against: list[str] = []
-    summary: dict[str, int] = {}
-    stage_seconds: dict[str, float] = {}  # ingest/stages.py: walk, hash, probe, decode_check, catalogue, mhl, reports
-    files: list[FileResult] = []
-    report_json: str | None = None
-    report_html: str | None = None
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.files for x in f.all_findings if x.severity == severity)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _ignored(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
-@dataclass
-class Scan:
-    root: Path  # the card root (for a loose file, its folder)
-    files: list[Path] = field(default_factory=list)
-    problems: list[FileResult] = field(default_factory=list)
-    loose: bool = False
-
-
-def scan(source: Path, ignore: list[str]) -> Scan:
-    """List a card's files (sorted, ignoring the ignore list and `ascmhl/`), noting what cannot be walked."""
-    odd = None if source.is_dir() else not_regular(source)
-    if odd:
-        return Scan(root=source.parent, loose=True, problems=[_problem(
-            source, source.parent, "not_a_file", f"{odd}, not a regular file: not read", status="skipped")])
-    if source.is_file() or (source.is_symlink() and not source.is_dir()):
-        return Scan(root=source.parent, files=[source], loose=True)
-    result = Scan(root=source)
-    seen_dirs: set[tuple[int, int]] = set()
-
-    def onerror(exc: OSError) -> None:
-        where = Path(exc.filename) if exc.filename else source
-        result.problems.append(_problem(where, source, "unreadable", f"cannot list folder: {exc.strerror}"))
-
-    for dirpath, dirnames, filenames in os.walk(source, onerror=onerror, followlinks=False):
-        here = Path(dirpath)
-        try:
-            st = here.stat()
-            seen_dirs.add((st.st_dev, st.st_ino))
-        except OSError:
-            pass
-        kept = []
-        for d in sorted(dirnames):
-            full = here / d
-            if (here == source and d == mhl.MHL_FOLDER) or _ignored(d, ignore):
-                continue
-            if not _utf8(d):
-                result.problems.append(_bad_name(full, source, "folder"))
-                continue
-            if full.is_symlink():
-                result.problems.append(_problem(full, source, "symlink", "symbolic link to a folder: not followed",
-                                                Severity.WARNING, status="skipped"))
-                continue
-            kept.append(d)
-        dirnames[:] = kept
-        if here.suffix.lower() in MEDIA_SUFFIXES and not filenames and not dirnames:
-            result.problems.append(_problem(here, source, "folder_named_like_media", "a folder named like a media "
-                                            "file, with nothing in it: not a clip (a copy that went wrong?)",
-                                            status="skipped"))
-        for name in sorted(filenames):
-            if _ignored(name, ignore):
-                continue
-            if not _utf8(name):
-                result.problems.append(_bad_name(here / name, source, "file"))
-                continue
-            odd = not_regular(here / name)
-            if odd:
-                result.problems.append(_problem(here / name, source, "not_a_file", f"{odd}, not a regular file: "
-                                                "not read", status="skipped"))
-                continue
-            result.files.append(here / name)
-    return result
-
-
-# Names of media files: a folder named so is reported when empty (a file expected there is not).
-MEDIA_SUFFIXES = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2ts", ".mpg", ".mpeg", ".dv",
-                  ".wav", ".bwf", ".aif", ".aiff", ".r3d", ".braw", ".ari", ".crm", ".mp3", ".m4a"}
-
-
-def not_regular(path: Path) -> str | None:
-    """What a directory entry is when it is no regular file (nor a link): reading a FIFO or a device
-    would hang or never end."""
-    try:
-        mode = path.lstat().st_mode
-    except OSError:
-        return None  # gone since the listing: the steps after report it
-    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-        return None
-    return {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
-            stat.S_IFBLK: "a block device"}.get(stat.S_IFMT(mode), "a special file")
-
-
-def _utf8(name: str) -> bool:
-    """False for a name whose bytes are not UTF-8 (Python holds them as surrogates): it cannot be catalogued."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _shown(path: Path) -> str:
-    """A path fit for a report: undecodable bytes written as \\xNN."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def _bad_name(path: Path, root: Path, what: str) -> FileResult:
-    rel = os.fsencode(path.relative_to(root)).decode("utf-8", "backslashreplace")
-    return FileResult(path=_shown(path), relpath=rel, status="skipped", findings=[Finding(
-        rule="file_name", severity=Severity.ERROR,
-        message=f"{what} name is not valid UTF-8 (copied from an old volume?): not ingested; rename it "
-                f"(e.g. with convmv) and ingest again")])
-
-
-def _problem(path: Path, root: Path, rule: str, message: str, severity: Severity = Severity.ERROR,
-             status: str = "unreadable") -> FileResult:
-    return FileResult(path=str(path), relpath=_rel(path, root), status=status,
-                      findings=[Finding(rule=rule, severity=severity, message=message)])
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.name
 
 
 @dataclass
@@ -253,7 +85,7 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     # Each file's probe (its decode check an ffmpeg child) runs beside its hashing, in a thread of `probes`.
     with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as probes:
         def work(path: Path) -> FileResult:
-            return _ingest_file(path, card_root, known_paths.get(_rel(path, card_root)), ctx, ingest_id,
+            return _ingest_file(path, card_root, known_paths.get(relpath_of(path, card_root)), ctx, ingest_id,
                                 stages=stages, probes=probes)
 
         with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
@@ -263,7 +95,7 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     present = {r.relpath for r in results}
     if not walked.loose:
         for rel in sorted(set(history.files) - present):
-            if _ignored(Path(rel).name, settings.ignore):
+            if is_ignored(Path(rel).name, settings.ignore):
                 continue
             results.append(FileResult(path=str(card_root / rel), relpath=rel, status="missing", findings=[
                 Finding(rule="missing_file", severity=Severity.ERROR,
@@ -327,36 +159,21 @@ def _mhl_ignore(patterns: list[str]) -> list[str]:
     return list(dict.fromkeys([".DS_Store", "ascmhl", "ascmhl/", *patterns]))
 
 
-def summarise(results: list[FileResult]) -> dict[str, int]:
-    severities = [x.severity for r in results for x in r.all_findings]
-    statuses = [r.status for r in results]
-    return {
-        "files": len(results),
-        "new": statuses.count("new") + statuses.count("updated"),
-        "unchanged": statuses.count("unchanged"),
-        "verified": sum(1 for r in results if r.mhl_action == "verified"),
-        "errors": severities.count(Severity.ERROR),
-        "warnings": severities.count(Severity.WARNING),
-        "infos": severities.count(Severity.INFO),
-        "files_with_errors": sum(1 for r in results if any(x.severity == Severity.ERROR for x in r.all_findings)),
-    }
-
-
 def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx: IngestContext,
                  ingest_id: int, *, stages: Stages, probes: Executor) -> FileResult:
     settings, production = ctx.settings, ctx.production
-    rel = _rel(path, card_root)
+    rel = relpath_of(path, card_root)
     shown = str(path)
     try:
         st = path.stat()
     except FileNotFoundError:
         reason = "broken symbolic link" if path.is_symlink() else "vanished during the ingest"
-        return _problem(path, card_root, "unreadable", reason)
+        return problem_result(path, card_root, "unreadable", reason)
     except OSError as exc:
-        return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
+        return problem_result(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
     if not stat.S_ISREG(st.st_mode):
         # A link to a FIFO or a device (scan() already left out the ones named directly).
-        return _problem(path, card_root, "not_a_file", f"{file_type(st.st_mode)}, not a regular file: "
+        return problem_result(path, card_root, "not_a_file", f"{file_type(st.st_mode)}, not a regular file: "
                         "not read", status="skipped")
 
     with stages.timed("catalogue"):
@@ -381,9 +198,9 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
             hashes = hash_file(path, algorithms,
                                progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
     except FileNotFoundError:
-        return _problem(path, card_root, "unreadable", "vanished during the ingest")
+        return problem_result(path, card_root, "unreadable", "vanished during the ingest")
     except OSError as exc:
-        return _problem(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
+        return problem_result(path, card_root, "unreadable", f"cannot read: {exc.strerror or exc}")
 
     action, actions, findings = _verify(hashes, listed)
     status = "new"
@@ -475,13 +292,5 @@ def _grew_from(path: Path, size: int, row: MediaRow) -> bool:
     return prefix[row.hash_algorithm] == row.hash
 
 
-def report_rows(report: CardReport) -> list[dict[str, Any]]:
-    """Flat rows for tables: one per finding (or one per file without findings)."""
-    rows = []
-    for f in report.files:
-        items = f.all_findings or [None]
-        for x in items:
-            rows.append({"relpath": f.relpath, "status": f.status,
-                         "severity": x.severity.value if x else "", "rule": x.rule if x else "",
-                         "message": x.message if x else ""})
-    return rows
+__all__ = ["REPORT_SCHEMA_VERSION", "CardReport", "FileResult", "IngestContext", "Scan", "ingest_source",
+           "not_regular", "report_rows", "scan", "summarise"]

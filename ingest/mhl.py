@@ -20,6 +20,7 @@ from defusedxml.common import DefusedXmlException
 from config.atomic import write_bytes_atomic
 from config.errors import PostprodError
 from ingest.hashing import hash_bytes, hash_file
+from media.report import safe_name
 
 MHL_FOLDER = "ascmhl"
 CHAIN_FILE = "ascmhl_chain.xml"
@@ -140,7 +141,7 @@ def write_generation(mhl_folder: Path, card_name: str, entries: list[Entry], ign
     now = now or datetime.now(UTC)
     history = read_history(mhl_folder)
     number = history.latest + 1
-    name = f"{number:04d}_{_safe(card_name)}_{now.strftime('%Y-%m-%d_%H%M%SZ')}.mhl"
+    name = f"{number:04d}_{safe_name(card_name, 'card')}_{now.strftime('%Y-%m-%d_%H%M%SZ')}.mhl"
     stamp = _iso(now)
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -194,8 +195,6 @@ def _append_chain(mhl_folder: Path, number: int, name: str, c4: str) -> None:
     write_bytes_atomic(chain_path, text.encode("utf-8"))
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "card"
 
 
 def writable(folder: Path) -> bool:

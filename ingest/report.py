@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from fractions import Fraction
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from config.atomic import write_text_atomic
-from ingest.ingest import CardReport
+from ingest.results import CardReport
+from media.report import safe_name, write_report
 from media.timecode import format_fps
 
 _env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape(["html", "j2"]))
@@ -35,13 +34,12 @@ def report_html(report: CardReport) -> str:
 def write_reports(report: CardReport, reports_dir: Path) -> CardReport:
     """Write the JSON and HTML reports atomically; returns the report with their paths set."""
     stamp = report.started_at.strftime("%Y%m%d-%H%M%S")
-    safe_card = re.sub(r"[^A-Za-z0-9._-]+", "_", report.card) or "card"
-    base = reports_dir / "ingest" / re.sub(r"[^A-Za-z0-9._-]+", "_", report.production)
+    safe_card = safe_name(report.card, "card")
+    base = reports_dir / "ingest" / safe_name(report.production)
     stem = f"{stamp}_{safe_card}_{report.ingest_id}"
     json_path, html_path = base / f"{stem}.json", base / f"{stem}.html"
     report = report.model_copy(update={"report_json": str(json_path), "report_html": str(html_path)})
-    write_text_atomic(json_path, report_json(report))
-    write_text_atomic(html_path, report_html(report))
+    write_report(json_path, report_json(report), html_path, report_html(report))
     return report
 
 

@@ -20,7 +20,7 @@ from planning.stages import Stage, StageState
 if TYPE_CHECKING:  # results are read, not built, here: planning loads no ingest, conform or QC code
     from config.settings import Settings
     from conform.check import ConformOutcome
-    from ingest.ingest import CardReport
+    from ingest.results import CardReport
     from qc.run import QcReport
     from store import Store
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import base64
-import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
 
-from config.atomic import write_text_atomic
 from media.ffmpeg.commands import thumbnail_command
+from media.report import safe_name, write_report
 from media.timecode import parse_rate
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "master"
 
 
 def thumbnail(master: Path, seconds: float, ffmpeg: str, width: int = 320) -> bytes | None:
@@ -167,9 +162,10 @@ def write_reports(report: QcReport, folder: Path, ffmpeg: str, target: float, to
     """qc-<master>.json and .html in `folder` (thumbnails inlined), written atomically."""
     folder.mkdir(parents=True, exist_ok=True)
     shots = add_thumbnails(report, ffmpeg) if report.verdict != "unusable" else {}
-    stem = f"qc-{_safe(Path(report.master).stem)}-{_safe(report.profile)}"
+    master, profile = (safe_name(name, "master", strip=True) for name in (Path(report.master).stem, report.profile))
+    stem = f"qc-{master}-{profile}"
     report.report_json = str(folder / f"{stem}.json")
     report.report_html = str(folder / f"{stem}.html")
-    write_text_atomic(Path(report.report_html), render_html(report, shots, target, tolerance))
-    write_text_atomic(Path(report.report_json), report.model_dump_json(indent=2))
+    write_report(Path(report.report_json), report.model_dump_json(indent=2), Path(report.report_html),
+                 render_html(report, shots, target, tolerance))
     return report

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from config.errors import PostprodError
 from media.findings import Severity
 from media.model import MediaKind
 from media.probe import probe_file
+from media.report import Report
 from qc.analyse import Analysis, Progress, UnusableMaster, analyse
 from qc.checks import CheckResult, Context, run_checks
 from qc.profile import DeliveryProfile
@@ -22,10 +21,8 @@ Verdict = Literal["pass", "fail", "unusable"]
 EXIT_CODES: dict[str, int] = {"pass": 0, "fail": 1, "unusable": 2}
 
 
-class QcReport(BaseModel):
+class QcReport(Report):
     """The QC of one master against one profile (docs/qc.md documents this shape)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     schema_version: int = QC_SCHEMA_VERSION
     tool_version: str

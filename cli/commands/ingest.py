@@ -12,11 +12,11 @@ from cli.text import escape
 from config.errors import PostprodError
 
 if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
-    from ingest.ingest import CardReport
+    from ingest.results import CardReport
 
 
 def _total_bytes(paths: list[Path], ignore: list[str]) -> int:
-    from ingest.ingest import scan
+    from ingest.scan import scan
 
     total = 0
     for p in paths:
@@ -42,7 +42,7 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
 
     from flows.ingest import run_ingest
     from flows.steps import use_prefect
-    from ingest.ingest import CardReport
+    from ingest.results import CardReport
 
     cfg = settings()
     cfg.production(production).tech_spec()  # unknown names and bad spec files fail here, before any work

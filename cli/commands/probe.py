@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` 
 def probe_paths(paths: list[Path], spec_name: str | None, production: str | None) -> list[MediaFile]:
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
     from config.spec import load_spec
-    from ingest.ingest import not_regular, scan
     from ingest.rules import check_duplicates
+    from ingest.scan import not_regular, scan
     from media.ffmpeg.caps import Job, ffmpeg_for
     from media.model import MediaFile
 

@@ -15,6 +15,7 @@ from config.settings import Production, Settings
 from ingest.catalogue import Catalogue
 from ingest.proxies.presets import ProxyPreset
 from ingest.proxies.store import ProxyStore
+from media.report import Report
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
@@ -45,8 +46,8 @@ class ClipResult(BaseModel):
     seconds: float | None = None  # encode + verify wall time
 
 
-class ProxyReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProxyReport(Report):
+    """One proxy batch: what was made, skipped or failed, and the ALEs written."""
 
     schema_version: int = REPORT_SCHEMA_VERSION
     production: str

@@ -10,13 +10,13 @@ from config.errors import ConfigError, PostprodError
 from config.locks import Slots, remove_if_stale
 from config.settings import Production, Settings
 from ingest.catalogue import Catalogue
-from ingest.ingest import scan
 from ingest.proxies.encode import choose_encoder
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, rel
 from ingest.proxies.presets import load_preset
 from ingest.proxies.store import ProxyStore
+from ingest.scan import scan
 from media.ffmpeg.caps import Job, ffmpeg_for
-from media.model import Severity
+from media.findings import Severity
 from media.probe import SIDECAR_EXTENSIONS
 from store import Store
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from conform.check import ConformOutcome
-from ingest.ingest import CardReport
+from ingest.results import CardReport
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
 from planning.transitions import (

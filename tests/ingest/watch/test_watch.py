@@ -376,7 +376,7 @@ def test_thousands_of_tiny_files_arriving_make_one_card(wsettings, workspace, mo
     """3,000 tiny files written one after the other: the card goes to the ingest once, with all of them.
     (The trigger here lists what the ingest would take, with the ingest's own scan: hashing and probing
     3,000 files would test the ingest, not the watcher.)"""
-    from ingest.ingest import scan
+    from ingest.scan import scan
 
     jobs: list[tuple[str, int]] = []
     events: list[dict] = []
