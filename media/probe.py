@@ -189,75 +189,97 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     general = info.general_tracks[0] if info.general_tracks else None
     videos, audios = info.video_tracks, info.audio_tracks
     if general is None or (not videos and not audios):
-        if info.image_tracks:
-            return MediaFile(**base, kind=MediaKind.SIDECAR, container=general.format if general else None)
-        if general is not None and general.format:
-            # The container is recognised but its index is not there: a copy stopped before the end.
-            reason = f"{general.format} file with no readable picture or sound: cut short or corrupt"
-        else:
-            reason = "not a media file: no picture or sound found"
-        return MediaFile(**base, kind=MediaKind.UNREADABLE, error=reason)
-
+        return _not_media(info, general, base)
     container = general.format
-    container_profile = general.format_profile
-    fields: dict[str, Any] = {"container": container, "container_profile": container_profile}
+    fields: dict[str, Any] = {"container": container, "container_profile": general.format_profile}
     errors: list[str] = []
     if (general.istruncated or "").lower() == "yes":
         errors.append("the file is cut short (MediaInfo: truncated)")
-
-    bwf: BwfInfo | None = None
     findings: list[Finding] = []
-    if container == "Wave":
-        try:
-            bwf = read_bwf(path)
-        except (NotWave, OSError, ValueError, struct.error) as exc:
-            bwf = None
-            findings.append(Finding(rule="bwf", severity=Severity.WARNING,
-                                    message=f"BWF header chunks not readable: {exc}"))
-        else:
-            findings += [Finding(rule="bwf", severity=Severity.WARNING, message=p) for p in bwf.problems]
+    bwf = _bwf(path, findings) if container == "Wave" else None
+    video = _video_stream(videos[0]) if videos else None
+    audio = [_audio_stream(a, bwf) for a in audios]
+    start, tc_rate = _start_timecode(info, video, container, fields, errors)
+    if container in ("MPEG-4", "QuickTime"):
+        start, tc_rate = _trust_tmcd(path, start, tc_rate, fields, findings)
+    if bwf is not None:
+        start, tc_rate = _bwf_timecode(bwf, default_rate, start, fields)
+    _reel(path, general, container, fields)
+    if start is not None:
+        fields.update(start_timecode=start.format(), drop_frame=start.drop_frame)
+    fields["timecode_rate"] = tc_rate
+    _duration(general, video, audio, bwf, tc_rate, fields)
+    if decodes_by_construction(bwf, video is not None, base["size"]):
+        decode_check = "none"  # a whole PCM data chunk: no decode can fail (media/proven.py)
+    video = _ffmpeg_facts(path, ffmpeg, decode_check, video, start, fields, errors, findings, timings)
+    kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
+    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,
+                     error="; ".join(errors) if errors else None)
 
-    video = None
-    if videos:
-        v = videos[0]
-        rate = _video_rate(v)
-        width, height, par = _int(v.width), _int(v.height), _pixel_aspect(v.pixel_aspect_ratio)
-        dar = Fraction(width, height) * par if width and height and par else None
-        vfr = (v.frame_rate_mode or "").upper() == "VFR"
-        depth, chroma = codec_depth(v.format, v.codec_id)
-        video = VideoStream(
-            codec=v.format,
-            codec_profile=v.format_profile,
-            width=width,
-            height=height,
-            pixel_aspect=par,
-            display_aspect=dar,
-            frame_rate=rate,
-            scan=_scan(v),  # type: ignore[arg-type]
-            variable_frame_rate=vfr,
-            bit_depth=_int(v.bit_depth) or depth,
-            chroma_subsampling=v.chroma_subsampling or chroma,
-            color_primaries=v.color_primaries,
-            transfer=v.transfer_characteristics,
-            matrix=v.matrix_coefficients,
-            color_range=v.color_range,
-            bit_rate=_int(v.bit_rate),
-            frame_count=_int(v.frame_count),
-        )
 
-    audio = [
-        AudioStream(
-            codec=a.format,
-            channels=_int(a.channel_s),
-            sample_rate=_int(a.sampling_rate),
-            bit_depth=_int(a.bit_depth) or (bwf.bit_depth if bwf and a.format == "PCM" else None),
-            channel_layout=a.channel_layout,
-            duration_samples=_int(a.samples_count),
-        )
-        for a in audios
-    ]
+def _not_media(info: MediaInfo, general: Any, base: dict[str, Any]) -> MediaFile:
+    """A file with no picture or sound track: a still (sidecar), a copy cut short, or not media at all."""
+    if info.image_tracks:
+        return MediaFile(**base, kind=MediaKind.SIDECAR, container=general.format if general else None)
+    if general is not None and general.format:
+        # The container is recognised but its index is not there: a copy stopped before the end.
+        reason = f"{general.format} file with no readable picture or sound: cut short or corrupt"
+    else:
+        reason = "not a media file: no picture or sound found"
+    return MediaFile(**base, kind=MediaKind.UNREADABLE, error=reason)
 
-    # Timecode: QuickTime/MP4 tmcd and MXF timecode components show as "Time code" tracks.
+
+def _bwf(path: Path, findings: list[Finding]) -> BwfInfo | None:
+    """The WAV's bext and iXML chunks; a broken chunk is a finding on the file, never a failure."""
+    try:
+        bwf = read_bwf(path)
+    except (NotWave, OSError, ValueError, struct.error) as exc:
+        findings.append(Finding(rule="bwf", severity=Severity.WARNING,
+                                message=f"BWF header chunks not readable: {exc}"))
+        return None
+    findings.extend(Finding(rule="bwf", severity=Severity.WARNING, message=p) for p in bwf.problems)
+    return bwf
+
+
+def _video_stream(v: Any) -> VideoStream:
+    width, height, par = _int(v.width), _int(v.height), _pixel_aspect(v.pixel_aspect_ratio)
+    depth, chroma = codec_depth(v.format, v.codec_id)
+    return VideoStream(
+        codec=v.format,
+        codec_profile=v.format_profile,
+        width=width,
+        height=height,
+        pixel_aspect=par,
+        display_aspect=Fraction(width, height) * par if width and height and par else None,
+        frame_rate=_video_rate(v),
+        scan=_scan(v),  # type: ignore[arg-type]
+        variable_frame_rate=(v.frame_rate_mode or "").upper() == "VFR",
+        bit_depth=_int(v.bit_depth) or depth,
+        chroma_subsampling=v.chroma_subsampling or chroma,
+        color_primaries=v.color_primaries,
+        transfer=v.transfer_characteristics,
+        matrix=v.matrix_coefficients,
+        color_range=v.color_range,
+        bit_rate=_int(v.bit_rate),
+        frame_count=_int(v.frame_count),
+    )
+
+
+def _audio_stream(a: Any, bwf: BwfInfo | None) -> AudioStream:
+    return AudioStream(
+        codec=a.format,
+        channels=_int(a.channel_s),
+        sample_rate=_int(a.sampling_rate),
+        bit_depth=_int(a.bit_depth) or (bwf.bit_depth if bwf and a.format == "PCM" else None),
+        channel_layout=a.channel_layout,
+        duration_samples=_int(a.samples_count),
+    )
+
+
+def _start_timecode(info: MediaInfo, video: VideoStream | None, container: str | None, fields: dict[str, Any],
+                    errors: list[str]) -> tuple[Timecode | None, Fraction | None]:
+    """MediaInfo's start timecode: QuickTime/MP4 tmcd and MXF timecode components show as "Time code" tracks
+    (the MXF material package first), else the video stream's own."""
     tc_tracks = [t for t in info.other_tracks if (t.type or "") == "Time code" and t.time_code_of_first_frame]
     tc_tracks.sort(key=lambda t: 0 if "Material" in (t.time_code_settings or "") else 1)
     tc_rate = video.frame_rate if video else None
@@ -276,27 +298,31 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         title = (t.title or "").strip()
         if title and title.casefold() not in _GENERIC_TC_NAMES and not fields.get("reel"):
             fields.update(reel=title, reel_source="tmcd-name")
-    elif video is not None and videos[0].time_code_of_first_frame and tc_rate is not None:
-        raw = videos[0].time_code_of_first_frame
+    elif video is not None and info.video_tracks[0].time_code_of_first_frame and tc_rate is not None:
+        raw = info.video_tracks[0].time_code_of_first_frame
         try:
             start = Timecode.parse(raw, tc_rate, ";" in raw)
             fields["timecode_source"] = "stream"
         except TimecodeError as exc:
             errors.append(f"unreadable start timecode {raw!r}: {exc}")
+    return start, tc_rate
 
-    if container in ("MPEG-4", "QuickTime"):
-        start, tc_rate = _trust_tmcd(path, start, tc_rate, fields, findings)
 
-    if bwf is not None:
-        tc_rate = bwf.ixml_rate or default_rate
-        if bwf.tape:
-            fields.update(reel=bwf.tape, reel_source="ixml-tape")
-        if bwf.time_reference is not None and bwf.sample_rate and tc_rate is not None:
-            drop = bool(bwf.ixml_drop_frame) and tc_rate.denominator == 1001 and round(tc_rate) % 30 == 0
-            seconds = Fraction(bwf.time_reference, bwf.sample_rate)
-            start = Timecode.from_seconds(seconds, tc_rate, drop)
-            fields["timecode_source"] = "bext+ixml" if bwf.ixml_rate else "bext"
+def _bwf_timecode(bwf: BwfInfo, default_rate: Fraction | None, start: Timecode | None,
+                  fields: dict[str, Any]) -> tuple[Timecode | None, Fraction | None]:
+    """A BWF take's start: its bext TimeReference (samples since midnight) at the iXML rate; the tape is the reel."""
+    tc_rate = bwf.ixml_rate or default_rate
+    if bwf.tape:
+        fields.update(reel=bwf.tape, reel_source="ixml-tape")
+    if bwf.time_reference is not None and bwf.sample_rate and tc_rate is not None:
+        drop = bool(bwf.ixml_drop_frame) and tc_rate.denominator == 1001 and round(tc_rate) % 30 == 0
+        start = Timecode.from_seconds(Fraction(bwf.time_reference, bwf.sample_rate), tc_rate, drop)
+        fields["timecode_source"] = "bext+ixml" if bwf.ixml_rate else "bext"
+    return start, tc_rate
 
+
+def _reel(path: Path, general: Any, container: str | None, fields: dict[str, Any]) -> None:
+    """The reel when no timecode track or iXML named it: the MXF package, an MP4 tag, else the clip name."""
     package = str(general.package_name or "").strip()
     if container == "MXF" and not fields.get("reel") and package:
         # Cameras often name the MXF package after the clip: the camera roll then comes from the name.
@@ -310,10 +336,10 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         if reel:
             fields.update(reel=reel, reel_source="clip-name")
 
-    if start is not None:
-        fields.update(start_timecode=start.format(), drop_frame=start.drop_frame)
-    fields["timecode_rate"] = tc_rate
 
+def _duration(general: Any, video: VideoStream | None, audio: list[AudioStream], bwf: BwfInfo | None,
+              tc_rate: Fraction | None, fields: dict[str, Any]) -> None:
+    """Seconds from the container; frames from the picture, else the sound's samples at the timecode rate."""
     duration_ms = _int(general.duration)
     fields["duration_seconds"] = duration_ms / 1000 if duration_ms is not None else None
     if video is not None and video.frame_count is not None:
@@ -323,32 +349,30 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     elif bwf is not None and bwf.duration_samples and bwf.sample_rate and tc_rate is not None:
         fields["duration_frames"] = int(Fraction(bwf.duration_samples, bwf.sample_rate) * tc_rate)
 
-    # ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, and files that do not decode.
-    needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
-    if decodes_by_construction(bwf, video is not None, base["size"]):
-        decode_check = "none"  # a whole PCM data chunk: no decode can fail (media/proven.py)
-    if ffmpeg and (decode_check != "none" or needs_pixfmt):
-        mode = decode_check if decode_check != "none" else "tail"
-        started = time.perf_counter()
-        decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
-        if timings is not None:
-            timings["decode_check"] = timings.get("decode_check", 0.0) + time.perf_counter() - started
-        if container == "MXF" and ffmpeg_tc and start is not None:
-            _trust_ffmpeg_timecode(ffmpeg_tc, start, fields, findings)
-        if decode_check != "none" and decode_errors:
-            first = decode_errors[0]
-            more = f" (and {len(decode_errors) - 1} more errors)" if len(decode_errors) > 1 else ""
-            errors.append(f"does not decode to the end: {first}{more}")
-        if pix_fmt and video is not None and needs_pixfmt:
-            depth, chroma = _pix_fmt_depth(pix_fmt)
-            video = video.model_copy(update={
-                "bit_depth": video.bit_depth or depth,
-                "chroma_subsampling": video.chroma_subsampling or chroma,
-            })
 
-    kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
-    return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,
-                     error="; ".join(errors) if errors else None)
+def _ffmpeg_facts(path: Path, ffmpeg: str | None, decode_check: str, video: VideoStream | None,
+                  start: Timecode | None, fields: dict[str, Any], errors: list[str], findings: list[Finding],
+                  timings: dict[str, float] | None) -> VideoStream | None:
+    """ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, files that do not decode, and its
+    own reading of an MXF timecode. Returns the video stream with what ffmpeg told."""
+    needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
+    if not ffmpeg or (decode_check == "none" and not needs_pixfmt):
+        return video
+    mode = decode_check if decode_check != "none" else "tail"
+    started = time.perf_counter()
+    decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
+    if timings is not None:
+        timings["decode_check"] = timings.get("decode_check", 0.0) + time.perf_counter() - started
+    if fields.get("container") == "MXF" and ffmpeg_tc and start is not None:
+        _trust_ffmpeg_timecode(ffmpeg_tc, start, fields, findings)
+    if decode_check != "none" and decode_errors:
+        more = f" (and {len(decode_errors) - 1} more errors)" if len(decode_errors) > 1 else ""
+        errors.append(f"does not decode to the end: {decode_errors[0]}{more}")
+    if pix_fmt and video is not None and needs_pixfmt:
+        depth, chroma = _pix_fmt_depth(pix_fmt)
+        video = video.model_copy(update={"bit_depth": video.bit_depth or depth,
+                                         "chroma_subsampling": video.chroma_subsampling or chroma})
+    return video
 
 
 def _trust_tmcd(path: Path, start: Timecode | None, rate: Fraction | None, fields: dict[str, Any],
