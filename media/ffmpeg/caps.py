@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -107,17 +108,19 @@ def _names(listing: str, min_fields: int) -> frozenset[str]:
 
 @lru_cache(maxsize=16)
 def _read(path: str, mtime_ns: int) -> Capabilities:  # noqa: ARG001 - mtime is the cache key
-    version_text = _run(path, "-version")
-    match = _VERSION_RE.search(version_text)
+    # Five short ffmpeg runs, side by side: each is mostly ffmpeg's own start (loading its libraries).
+    queries = {"version": ("-version",), "long": ("-h", "long"), "ebur128": ("-h", "filter=ebur128"),
+               "filters": ("-filters",), "encoders": ("-encoders",)}
+    with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+        said = dict(zip(queries, pool.map(lambda args: _run(path, *args), queries.values()), strict=True))
+    match = _VERSION_RE.search(said["version"])
     version = match.group(1) if match else "unknown"
     rel = _RELEASE_RE.match(version)
     release = (int(rel.group(1)), int(rel.group(2))) if rel else None
-    long_help = _run(path, "-h", "long")
-    options = frozenset(o for o in _OPTIONS if re.search(rf"^-{o}\b", long_help, re.MULTILINE))
-    ebur128 = _run(path, "-h", "filter=ebur128")
-    quiet = re.search(r"^\s+quiet\s+-8\b", ebur128, re.MULTILINE) is not None
+    options = frozenset(o for o in _OPTIONS if re.search(rf"^-{o}\b", said["long"], re.MULTILINE))
+    quiet = re.search(r"^\s+quiet\s+-8\b", said["ebur128"], re.MULTILINE) is not None
     return Capabilities(path=path, version=version, release=release,
-                        filters=_names(_run(path, "-filters"), 3), encoders=_names(_run(path, "-encoders"), 3),
+                        filters=_names(said["filters"], 3), encoders=_names(said["encoders"], 3),
                         options=options, ebur128_framelog_quiet=quiet)
 
 
