@@ -110,6 +110,35 @@ class ProductionStatus:
         }
 
 
+def _shift(deps: list[StageStatus], p_start: date | None) -> tuple[int, StageStatus | None]:
+    """How many days a stage's dependencies push it, and which one: the latest forecast end against what the
+    plan assumed, less the slack the plan left after it (its planned gap beyond the tightest dependency's)."""
+    shift, culprit = 0, None
+    gaps = {d.stage: (p_start - d.planned_end).days for d in deps if p_start and d.planned_end}
+    tightest = min(gaps.values()) if gaps else 0
+    for d in deps:
+        if d.stage in gaps and d.forecast_end and d.planned_end and d.forecast_end > d.planned_end:
+            delay = (d.forecast_end - d.planned_end).days - (gaps[d.stage] - tightest)
+            if delay > shift:
+                shift, culprit = delay, d
+    return shift, culprit
+
+
+def _judge(recorded: StageState, today: date, p_end: date | None, f_end: date | None, spent: float,
+           planned_hours: float | None, hours_over: float) -> tuple[StageState, list[str]]:
+    """A stage not done is late when today is past its planned end or its hours are over; the reasons say why."""
+    reasons: list[str] = []
+    if recorded not in (StageState.DONE, StageState.BLOCKED):
+        if p_end is not None and today > p_end:
+            reasons.append(f"past its end date ({p_end.isoformat()}) by {(today - p_end).days} day(s)")
+        if hours_over > 0:
+            reasons.append(f"over its hours by {hours_over:g} h ({spent:g} of {planned_hours:g} h)")
+        return (StageState.LATE if reasons else recorded), reasons
+    if recorded == StageState.DONE and p_end and f_end and f_end > p_end:
+        reasons.append(f"finished {(f_end - p_end).days} day(s) after its planned end")
+    return recorded, reasons
+
+
 def compute(production: dict[str, Any], rows: list[dict[str, Any]], totals: dict[str, dict[str, Any]],
             today: date) -> ProductionStatus:
     """The production's status on a day, from its stage rows, its report totals per stage, and the day."""
@@ -126,22 +155,13 @@ def compute(production: dict[str, Any], rows: list[dict[str, Any]], totals: dict
         spent = round(tot.get("minutes", 0) / 60, 2)
         planned_hours = round(r["planned_minutes"] / 60, 2) if r.get("planned_minutes") is not None else None
         p_start, p_end = r.get("planned_start"), r.get("planned_end")
-        reasons: list[str] = []
         hours_over = round(spent - planned_hours, 2) if planned_hours is not None and spent > planned_hours else 0.0
 
         # What it waits for: the latest forecast end of its dependencies, against what the plan assumed.
         # A dependency's delay shifts this stage less the slack the plan left after it (its planned gap
         # beyond the tightest dependency's).
-        shift = 0
-        culprit = None
         deps = [visit(dep, (*trail, key)) for dep in r.get("depends_on") or [] if dep in by_key and dep not in trail]
-        gaps = {d.stage: (p_start - d.planned_end).days for d in deps if p_start and d.planned_end}
-        tightest = min(gaps.values()) if gaps else 0
-        for d in deps:
-            if d.stage in gaps and d.forecast_end and d.forecast_end > d.planned_end:
-                delay = (d.forecast_end - d.planned_end).days - (gaps[d.stage] - tightest)
-                if delay > shift:
-                    shift, culprit = delay, d
+        shift, culprit = _shift(deps, p_start)
         f_start = p_start + timedelta(days=shift) if p_start else None
         f_end = p_end + timedelta(days=shift) if p_end else None
         if recorded == StageState.DONE:
@@ -157,16 +177,7 @@ def compute(production: dict[str, Any], rows: list[dict[str, Any]], totals: dict
         if f_start and f_end and f_end < f_start:
             f_start = f_end
 
-        state = recorded
-        if recorded not in (StageState.DONE, StageState.BLOCKED):
-            if p_end is not None and today > p_end:
-                reasons.append(f"past its end date ({p_end.isoformat()}) by {(today - p_end).days} day(s)")
-            if hours_over > 0:
-                reasons.append(f"over its hours by {hours_over:g} h ({spent:g} of {planned_hours:g} h)")
-            if reasons:
-                state = StageState.LATE
-        elif recorded == StageState.DONE and p_end and f_end and f_end > p_end:
-            reasons.append(f"finished {(f_end - p_end).days} day(s) after its planned end")
+        state, reasons = _judge(recorded, today, p_end, f_end, spent, planned_hours, hours_over)
         if culprit is not None:
             reasons.append(f"re-planned: waits for {culprit.label}, shifted by {shift} day(s)")
         if recorded == StageState.BLOCKED and r.get("note"):
