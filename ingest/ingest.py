@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -66,82 +65,101 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     with stages.timed("walk"):
         walked = scan(source, settings.ignore)
     report = CardReport(production=production.name, source=str(source), card=source.name, started_at=_now())
-    ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
-    report.ingest_id = ingest_id
-
-    # The history already on the card (the offload on set), and where our generation goes.
-    card_root = walked.root
-    if walked.loose:
-        mhl_dir, on_card = mhl.mhl_folder_for_loose(card_root, settings.data_path)
-        history = mhl.History(folder=mhl_dir)
-        own_history = mhl.read_history(mhl_dir)
-    else:
-        mhl_dir, on_card = mhl.mhl_folder_for(card_root, settings.data_path)
-        history = mhl.read_history(card_root / mhl.MHL_FOLDER)
-        own_history = history if on_card else mhl.read_history(mhl_dir)
-        report.verified_against = [f"{n:04d}" for n in history.generations]
-    known_paths = {**own_history.files, **history.files}
-
-    # Each file's probe (its decode check an ffmpeg child) runs beside its hashing, in a thread of `probes`.
-    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as probes:
-        def work(path: Path) -> FileResult:
-            return _ingest_file(path, card_root, known_paths.get(relpath_of(path, card_root)), ctx, ingest_id,
-                                stages=stages, probes=probes)
-
-        with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-            results = list(pool.map(work, walked.files))
-
-    # Files the set's MHL lists that are not on the card any more.
-    present = {r.relpath for r in results}
+    report.ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
+    place = _mhl_place(walked, settings.data_path)
+    report.verified_against = place.verified_against
+    results = _ingest_files(walked, place, ctx, report.ingest_id, stages)
     if not walked.loose:
-        for rel in sorted(set(history.files) - present):
-            if is_ignored(Path(rel).name, settings.ignore):
-                continue
-            results.append(FileResult(path=str(card_root / rel), relpath=rel, status="missing", findings=[
-                Finding(rule="missing_file", severity=Severity.ERROR,
-                        message="listed in the card's MHL but not on the card",
-                        expected=history.files[rel].hashes and next(iter(history.files[rel].hashes.values())),
-                        measured="absent")]))
-
-    # Duplicate clip names, within this batch and against what the catalogue already holds.
-    fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
-    # check_duplicates leaves each file's own path out, so the catalogue's rows for this batch need no filter.
-    catalogue_started = time.perf_counter()
-    names = ctx.catalogue.clip_names(production.name)
-    checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, names)
-    for r, m in zip(fresh, checked, strict=True):
-        r.media = m
-
-    for r in results:
-        if r.media is not None and r.status in ("new", "updated"):
-            main_algo = settings.hash_algorithm
-            ctx.catalogue.record(production.name, known.to_record(r.media, r.findings), card=str(card_root),
-                                 relpath=r.relpath, hash_algorithm=main_algo, hash_value=r.hashes.get(main_algo),
-                                 ingest_id=ingest_id, status=known.status_of(r.media, r.findings))
-
-    stages.add("catalogue", time.perf_counter() - catalogue_started)
-
-    mhl_started = time.perf_counter()
-    entries = [_mhl_entry(r) for r in results
-               if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
-    if entries:
-        written = mhl.write_generation(mhl_dir, card_root.name, entries, _mhl_ignore(settings.ignore),
-                                       tool_version=ctx.tool_version)
-        report.mhl_path = str(written)
-    report.mhl_location = "card" if on_card else "data_dir"
-    stages.add("mhl", time.perf_counter() - mhl_started)
-
+        results += _missing_from_card(place.history, {r.relpath for r in results}, walked.root, settings.ignore)
+    with stages.timed("catalogue"):
+        _catalogue(results, walked.root, ctx, report.ingest_id)
+    with stages.timed("mhl"):
+        entries = [_mhl_entry(r) for r in results
+                   if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
+        if entries:
+            report.mhl_path = str(mhl.write_generation(place.folder, walked.root.name, entries,
+                                                       _mhl_ignore(settings.ignore), tool_version=ctx.tool_version))
+    report.mhl_location = "card" if place.on_card else "data_dir"
     results.extend(walked.problems)
     results.sort(key=lambda r: r.relpath)
     report.files = results
     report.finished_at = _now()
     report.summary = summarise(results)
     with stages.timed("catalogue"):
-        ctx.catalogue.finish_ingest(ingest_id, files=len(results), new_files=report.summary["new"],
+        ctx.catalogue.finish_ingest(report.ingest_id, files=len(results), new_files=report.summary["new"],
                                     skipped=report.summary["unchanged"], errors=report.summary["errors"],
                                     warnings=report.summary["warnings"])
     report.stage_seconds = stages.seconds()
     return report
+
+
+@dataclass
+class _MhlPlace:
+    """The history already on the card (the offload on set), and where our generation goes."""
+
+    folder: Path
+    on_card: bool
+    history: mhl.History  # the card's own (empty for a loose file)
+    known: dict[str, mhl.HashRecord]  # every file any generation lists, ours included
+    verified_against: list[str]
+
+
+def _mhl_place(walked: Scan, data_path: Path) -> _MhlPlace:
+    card_root = walked.root
+    if walked.loose:
+        folder, on_card = mhl.mhl_folder_for_loose(card_root, data_path)
+        history = mhl.History(folder=folder)
+        own = mhl.read_history(folder)
+        return _MhlPlace(folder, on_card, history, {**own.files}, [])
+    folder, on_card = mhl.mhl_folder_for(card_root, data_path)
+    history = mhl.read_history(card_root / mhl.MHL_FOLDER)
+    own = history if on_card else mhl.read_history(folder)
+    return _MhlPlace(folder, on_card, history, {**own.files, **history.files},
+                     [f"{n:04d}" for n in history.generations])
+
+
+def _ingest_files(walked: Scan, place: _MhlPlace, ctx: IngestContext, ingest_id: int,
+                  stages: Stages) -> list[FileResult]:
+    """Every file of the card; each file's probe (its decode check an ffmpeg child) runs beside its hashing."""
+    card_root = walked.root
+    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as probes:
+        def work(path: Path) -> FileResult:
+            return _ingest_file(path, card_root, place.known.get(relpath_of(path, card_root)), ctx, ingest_id,
+                                stages=stages, probes=probes)
+
+        with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
+            return list(pool.map(work, walked.files))
+
+
+def _missing_from_card(history: mhl.History, present: set[str], card_root: Path,
+                       ignore: list[str]) -> list[FileResult]:
+    """Files the set's MHL lists that are not on the card any more."""
+    missing = []
+    for rel in sorted(set(history.files) - present):
+        if is_ignored(Path(rel).name, ignore):
+            continue
+        missing.append(FileResult(path=str(card_root / rel), relpath=rel, status="missing", findings=[
+            Finding(rule="missing_file", severity=Severity.ERROR,
+                    message="listed in the card's MHL but not on the card",
+                    expected=history.files[rel].hashes and next(iter(history.files[rel].hashes.values())),
+                    measured="absent")]))
+    return missing
+
+
+def _catalogue(results: list[FileResult], card_root: Path, ctx: IngestContext, ingest_id: int) -> None:
+    """Duplicate clip names (in this batch and against the catalogue), then each new file into the catalogue."""
+    production = ctx.production.name
+    fresh = [r for r in results if r.media is not None and r.status in ("new", "updated")]
+    # check_duplicates leaves each file's own path out, so the catalogue's rows for this batch need no filter.
+    checked = check_duplicates([r.media for r in fresh if r.media], ctx.spec, ctx.catalogue.clip_names(production))
+    for r, m in zip(fresh, checked, strict=True):
+        r.media = m
+    algo = ctx.settings.hash_algorithm
+    for r in fresh:
+        assert r.media is not None
+        ctx.catalogue.record(production, known.to_record(r.media, r.findings), card=str(card_root),
+                             relpath=r.relpath, hash_algorithm=algo, hash_value=r.hashes.get(algo),
+                             ingest_id=ingest_id, status=known.status_of(r.media, r.findings))
 
 
 def _mhl_entry(r: FileResult) -> mhl.Entry:
