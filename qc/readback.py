@@ -44,16 +44,6 @@ def _float(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _float(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _frame(t: float, t0: float, rate: Fraction) -> int:
     # Frame containing time t (a 1 µs guard keeps 0.4 s at 25 fps on frame 10, not 9).
     return math.floor((t - t0) * rate + 1e-3)
