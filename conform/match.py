@@ -9,6 +9,7 @@ from pathlib import PurePath
 
 from conform.index import CatalogueClip, CatalogueIndex, rate_of_text
 from conform.model import AUX_REELS, Event, Timeline, conform_finding
+from ingest.known import UNTRUSTED
 from media.findings import Finding, Severity
 from media.timecode import Timecode, format_rate, nominal_fps
 
@@ -46,11 +47,6 @@ def _distinct(clips: list[CatalogueClip]) -> list[CatalogueClip]:
 
 def _tc(frames: int, event: Event) -> str:
     return str(Timecode(frames, event.rate, event.source_in.drop_frame))
-
-
-# What the catalogue knows against a copy (ingest/known.py): the conform says so on every event that uses it.
-UNTRUSTED = {"hash_mismatch": "the copy failed its verification against the card's MHL (hash mismatch)",
-             "changed": "the file changed after its ingest (its hash is no longer the one verified)"}
 
 
 def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bool = True) -> EventResult:

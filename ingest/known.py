@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from ingest.catalogue import MediaRow
 
 ERROR_STATES = ("hash_mismatch", "unreadable", "changed")
+# A catalogued copy whose bytes are not the verified ones: no proxy is made of it, and a conform event that
+# uses it is an error (ingest/proxies/plan.py, conform/match.py). Unreadable files never match at all.
+UNTRUSTED = {"hash_mismatch": "the copy failed its verification against the card's MHL (hash mismatch)",
+             "changed": "the file changed after its ingest (its hash is no longer the one verified)"}
 # Findings of the file itself (not of its media) that are kept with its row.
 KEPT_RULES = ("hash_mismatch",)
 

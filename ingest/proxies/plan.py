@@ -10,6 +10,7 @@ from config.errors import ConfigError, PostprodError
 from config.locks import Slots, remove_if_stale
 from config.settings import Production, Settings
 from ingest.catalogue import Catalogue
+from ingest.known import UNTRUSTED
 from ingest.proxies.encode import choose_encoder
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, rel
 from ingest.proxies.presets import load_preset
@@ -115,14 +116,9 @@ def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, 
                                          status="error", error="no such file or folder"))
 
 
-# A copy the catalogue does not trust (ingest/known.py) gets no proxy: the offline edit would cut a bad file.
-UNTRUSTED = {"hash_mismatch": "its copy failed verification against the card's MHL (hash mismatch)",
-             "changed": "it changed after its ingest (no longer the verified file)"}
-
-
 def _add_job(batch: ProxyBatch, source: Path, card_root: Path, *, explicit: bool, claimed: dict[str, str]) -> None:
     row = batch.catalogue.lookup(batch.production.name, str(source))
-    if row is not None and row.status in UNTRUSTED:
+    if row is not None and row.status in UNTRUSTED:  # the offline edit would cut a bad file
         batch.problems.append(ClipResult(source=str(source), card=Path(row.card).name, relpath=row.relpath,
                                          status="error", error=f"no proxy: {UNTRUSTED[row.status]}; copy it "
                                          "again from the card and re-ingest"))
