@@ -86,7 +86,8 @@ def watch(
     settle_seconds; a card when all its files are and nothing new came for as long. On start (and every
     watch.reconcile_seconds) whatever the catalogue does not hold is ingested. Stop with Ctrl-C or
     SIGTERM: the ingests under way finish (a second signal abandons them).
-    Exit code: 0, or 1 when an ingest found an error-level finding or failed (with --once).
+    Exit code: 0, or 1 when an ingest found an error-level finding or failed, or an ingest folder could not
+    be looked at (with --once).
     """
     from flows.deploy import api_url
     from flows.watch import direct_trigger, server_trigger
@@ -129,4 +130,5 @@ def watch(
         stop_all()  # the children of the abandoned ingests: their files stay uncatalogued
         sys.stdout.flush()
         os._exit(130)  # the abandoned ingest threads cannot be joined; SQLite rolls their work back
-    raise typer.Exit(1 if (summary.errors or summary.failures) and once else 0)
+    # --once (cron): an ingest folder that could not be looked at is a finding too; the others were done.
+    raise typer.Exit(1 if (summary.errors or summary.failures or summary.unavailable) and once else 0)

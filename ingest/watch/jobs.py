@@ -60,6 +60,7 @@ class RunSummary:
     failures: int = 0
     left: list[str] = field(default_factory=list)  # --once: units still arriving
     abandoned: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)  # --once: ingest folders that could not be looked at
 
 
 def retry_seconds(failures: int) -> float:

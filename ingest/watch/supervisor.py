@@ -7,6 +7,7 @@ that goes away (an unmounted share) is watched for until it is back, and never t
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -299,8 +300,11 @@ class Watcher:
     def _run_once(self) -> RunSummary:
         now = time.monotonic()
         for folder in self.folders:
-            if self.health.check(folder.path)[0] == Change.GONE:
-                self.log(ev.FolderUnavailable(folder.production, folder.path, "no such folder (not mounted?)"))
+            change, why = self.health.check(folder.path)
+            if change == Change.GONE:
+                hint = " (not mounted?)" if why == os.strerror(errno.ENOENT) else ""
+                self.log(ev.FolderUnavailable(folder.production, folder.path, f"{why}{hint}"))
+                self.summary.unavailable.append(folder.path)
         self.reconcile(now=now)
         # Files seen now must stay unchanged for the settle time before anything is handed over.
         deadline = now + self.settle + max(1.0, self.settle)

@@ -408,10 +408,8 @@ def _watch_folder_is_file(env: Env) -> tuple[list[str], list[str]]:
     return ["--config", str(cfg), "watch", "--once", "--direct"], ["inbox"]
 
 
-WATCH_14 = pytest.mark.xfail(reason="issue 14 (watch): --once exits 0 when an ingest folder is missing, and calls "
-                                     "a file 'no such folder'", strict=False)
-add("watch-folder-missing", (1, 2), _watch_folder_missing, WATCH_14)
-add("watch-folder-is-file", (1, 2), _watch_folder_is_file, WATCH_14)
+add("watch-folder-missing", (1, 2), _watch_folder_missing)
+add("watch-folder-is-file", (1, 2), _watch_folder_is_file)
 
 
 # ---- plan ------------------------------------------------------------------------------------------------------
