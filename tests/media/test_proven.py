@@ -22,7 +22,7 @@ CLIPS = {
     "prores.mov": small_clip(reel="A001"),
     "hq.mov": small_clip(codec="prores_hq"),
     "dnx.mxf": small_clip(codec="dnxhr_lb", width=640, height=360),
-    "phone.mp4": small_clip(codec="h264", rate=Fraction(30000, 1001)),
+    "phone.mp4": small_clip(codec="h264", rate=Fraction(30000, 1001), audio_codec="aac"),  # 5.1 puts no PCM in MP4
 }
 
 
