@@ -143,6 +143,11 @@ class Watcher:
             self._rewatch(folder, now)
 
     def _rewatch(self, folder: Folder, now: float) -> None:
+        # What an ingest could not catalogue while the folder was going away (a file that vanished under it)
+        # is no verdict on the file: after the outage every such file is looked at again.
+        inside = folder.path.rstrip(os.sep) + os.sep
+        for path in [p for p in self.pool.attempted if p.startswith(inside)]:
+            del self.pool.attempted[path]
         self.inotify.stop(folder)
         self.polling.stop(folder)
         folder = self._watch(folder, now)
