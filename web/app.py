@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -93,7 +92,7 @@ def _browser_language(request: Request) -> str:
     return "en" if accept.startswith("en") else "fr"
 
 
-def page(web: Web, handler: Callable[[Web, Request, User], Awaitable[Response]], *, post: bool = False) -> Handler:
+def page(web: Web, handler: Callable[[Web, Request, User], Awaitable[Response]]) -> Handler:
     """Behind the log-in; a POST must carry the session's CSRF token."""
 
     async def endpoint(request: Request) -> Response:
@@ -238,13 +237,13 @@ def create_app(settings: Settings, *, today: Callable[[], date] = date.today, ht
     routes = [
         Route("/health", health),
         Route("/login", login_page(web), methods=["GET", "POST"]),
-        Route("/logout", page(web, logout, post=True), methods=["POST"]),
+        Route("/logout", page(web, logout), methods=["POST"]),
         Route("/", page(web, overview)),
         Route("/p/{name}", page(web, production)),
         Route("/p/{name}/files/{rid}", page(web, report_file)),
         Route("/p/{name}/catalogue", page(web, catalogue)),
         Route("/p/{name}/reports/new", page(web, report_form), methods=["GET", "POST"]),
-        Route("/p/{name}/reports/{rid:int}/review", page(web, review, post=True), methods=["POST"]),
+        Route("/p/{name}/reports/{rid:int}/review", page(web, review), methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=session_secret(settings.data_path),
@@ -252,5 +251,3 @@ def create_app(settings: Settings, *, today: Callable[[], date] = date.today, ht
                              max_age=12 * 3600)]
     return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: error_page})
 
-
-__all__ = ["create_app", "Path"]

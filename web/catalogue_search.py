@@ -27,10 +27,6 @@ class Query:
     def from_params(cls, params: Mapping[str, str]) -> Query:
         return cls(**{k: (params.get(k) or "").strip()[:200] for k in ("card", "text", "reel", "timecode")})
 
-    @property
-    def empty(self) -> bool:
-        return not (self.card or self.text or self.reel or self.timecode)
-
 
 @dataclass
 class Result:
