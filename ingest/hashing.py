@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import xxhash
 
-CHUNK = 1024 * 1024  # stays in cache between read and hash: measured fastest here (bench/hashing.py)
+CHUNK = 1024 * 1024  # stays in cache between read and hash: measured fastest here (bench/hashing_bench.py)
 
 
 class _Hasher(Protocol):
@@ -82,7 +82,7 @@ def hash_file(path: Path, algorithms: Iterable[str], progress: Callable[[int], N
     in large chunks, into one buffer. Only regular files are read (NotRegularFile otherwise).
 
     The buffer is an anonymous mapping, so it is page-aligned: the kernel's copy into an unaligned
-    `bytearray` cost most of the time on some CPUs (bench/hashing.py; issue 17).
+    `bytearray` cost most of the time on some CPUs (bench/hashing_bench.py; issue 17).
     """
     hashers = {name: ALGORITHMS[name]() for name in dict.fromkeys(algorithms)}
     left = limit

@@ -150,3 +150,10 @@ def _cycles() -> list[list[str]]:
 
 def test_no_import_cycles() -> None:
     assert _cycles() == []
+
+
+def test_no_benchmark_script_shadows_a_package() -> None:
+    # `python bench/X.py` puts bench/ first on sys.path: a bench/ingest.py made `import ingest.hashing` fail.
+    top_level = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} | set(PACKAGES)
+    shadowing = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.stem in top_level)
+    assert not shadowing, f"bench scripts named like a package: {shadowing}"

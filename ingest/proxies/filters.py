@@ -103,7 +103,7 @@ def video_filters(media: MediaFile, preset: ProxyPreset, lut: Path | None,
     """The video chain (deinterlace, scale, LUT, burn-in) and the output size. Never a rate change.
 
     With the encoder's pix_fmt known, the picture is converted once, right after scaling, so the burn-in
-    is drawn in the final format (measured faster than converting after it: bench/proxy.py).
+    is drawn in the final format (measured faster than converting after it: bench/proxy_bench.py).
     """
     width, height = proxy_size(media, preset)
     chain = []

@@ -1,6 +1,6 @@
 """Benchmark: `postprod qc` against a bare decode and against one pass per measuring filter, same run.
 
-    uv run python bench/qc.py [--seconds 15] [--out bench/out]
+    uv run python bench/qc_bench.py [--seconds 15] [--out bench/out]
 
 Makes (once, cached in bench/out) an XDCAM HD422-like 1080i25 master (MPEG-2 4:2:2 50 Mb/s, MXF OP1a,
 8 mono PCM tracks) and a ProRes 422 HQ 1080p25 master in MOV (8 channels), then times on each:

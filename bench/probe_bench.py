@@ -1,7 +1,7 @@
 """Probing 200 short clips: `postprod probe FOLDER --json` against one `mediainfo --Output=JSON` call over the
 same files, alternated, medians (ratio = our speed / theirs).
 
-Run: uv run python bench/probe.py [N]   (needs the mediainfo CLI: apt-get install mediainfo)
+Run: uv run python bench/probe_bench.py [N]   (needs the mediainfo CLI: apt-get install mediainfo)
 """
 
 from __future__ import annotations

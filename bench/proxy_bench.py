@@ -1,6 +1,6 @@
 """Proxy speed: each preset through postprod against the same encode typed by hand, in the same run.
 
-    uv run python bench/proxy.py [--seconds 4] [--uhd-seconds 2] [--repeats 3] [--batch 8]
+    uv run python bench/proxy_bench.py [--seconds 4] [--uhd-seconds 2] [--repeats 3] [--batch 8]
 
 Figures: speed as a multiple of real time; ratio = hand-typed time / postprod time (1.0 = no overhead;
 the goal is >= 0.95), from the best of the repeats (the least disturbed by other load) and from medians; batch throughput of N clips with the parallel bound at 1 and at its default.

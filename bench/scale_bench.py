@@ -1,7 +1,7 @@
 """Proxy-like throughput on Prefect workers: 16 small transcode jobs with one worker, then two, on one machine,
 against the same 16 ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
 
-Run: uv run python bench/scale.py [JOBS]   (starts its own Prefect server on loopback; a few minutes)
+Run: uv run python bench/scale_bench.py [JOBS]   (starts its own Prefect server on loopback; a few minutes)
 Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of the
 server's transcode slots (flows.deploy.transcode_slot). Workers run with --limit 4.
 """

@@ -1,7 +1,7 @@
 """Verified ingest of a card, `postprod ingest CARD --direct --json`, against `xxhsum -H128` over the same files,
 alternated, medians; and where the ingest's time went (its `stage_seconds`).
 
-Run: uv run python bench/ingest.py [CLIPS] [SECONDS]   (needs xxhsum: apt-get install xxhash)
+Run: uv run python bench/ingest_bench.py [CLIPS] [SECONDS]   (needs xxhsum: apt-get install xxhash)
 Each ingest gets a fresh data directory (a second ingest of the same card does no work).
 """
 

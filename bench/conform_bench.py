@@ -1,7 +1,7 @@
 """Benchmark: `postprod conform` on a 5,000-event EDL against a 100,000-clip catalogue, compared in the same
 run with OpenTimelineIO reading the same EDL alone (its cmx_3600 adapter). Prints JSON and a Markdown row.
 
-    uv run python bench/conform.py [--events 5000] [--clips 100000] [--repeat 3]
+    uv run python bench/conform_bench.py [--events 5000] [--clips 100000] [--repeat 3]
 """
 
 from __future__ import annotations

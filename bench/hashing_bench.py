@@ -1,6 +1,6 @@
 """Hashing throughput of a >= 1 GB file, warm cache: postprod's hash_file against `xxhsum -H128`.
 
-Run: uv run python bench/hashing.py [SIZE_MB]   (needs xxhsum: apt-get install xxhash)
+Run: uv run python bench/hashing_bench.py [SIZE_MB]   (needs xxhsum: apt-get install xxhash)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Watch folders: latency from a copy's close to the start of its ingest, and the cost of an idle watcher.
 
-    uv run python bench/watch.py latency   # close -> ingest start, against settle_seconds (inotify, polling)
-    uv run python bench/watch.py idle      # CPU and memory of an idle `postprod watch` over 100,000 files
+    uv run python bench/watch_bench.py latency   # close -> ingest start, against settle_seconds (inotify, polling)
+    uv run python bench/watch_bench.py idle      # CPU and memory of an idle `postprod watch` over 100,000 files
 
 Each figure is compared, in the same run, with the raw tool: watchdog's own event delivery (latency), and
 watchdog's own observers on the same tree (idle cost), as ratios. Results go in bench/RESULTS.md.
