@@ -6,21 +6,20 @@ so a 5,000-event list against 100,000 clips stays fast.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol
 
 from conform.model import AUX_REELS, Event
 from media.timecode import Timecode, TimecodeError, nominal_fps
-
-# ARRI A001C003_230514_R2EC, RED A001_C002_0514XY, Sony/Canon A001C001: camera roll + clip index.
-_CAMERA = re.compile(r"^([A-Z]\d{3})_?(C\d{3})", re.IGNORECASE)
+from store.keys import CAMERA as _CAMERA
+from store.keys import clip_keys
+from store.keys import keys_for_name as _keys_for_name
 
 
 @dataclass(slots=True)
@@ -82,21 +81,6 @@ def rate_of_text(text: str) -> Fraction:
     return Fraction(text)
 
 
-def _basename(name: str) -> str:
-    return name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].strip()
-
-
-def _keys_for_name(name: str | None) -> list[str]:
-    """A name's lookup keys: the file name and its stem, upper-cased."""
-    if not name:
-        return []
-    base = _basename(name).upper()
-    if not base:
-        return []
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    return [base] if stem == base or not stem else [base, stem]
-
-
 class CatalogueIndex:
     """Originals and proxies of one production, indexed by every name an edit list may use."""
 
@@ -107,27 +91,20 @@ class CatalogueIndex:
         self.by_name: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.proxy_by_reel: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.proxy_by_name: dict[str, list[CatalogueClip]] = defaultdict(list)
-        camera_match = _CAMERA.match
         for group, by_reel, by_name in ((self.originals, self.by_reel, self.by_name),
                                         (self.proxies, self.proxy_by_reel, self.proxy_by_name)):
             for c in group:
-                file_keys = _keys_for_name(c.path)
-                reels = {_basename(c.card).upper()} if c.card else set()
-                if c.reel:
-                    reels.add(c.reel.strip().upper())
-                camera = camera_match(c.clip_name or file_keys[0] if file_keys else c.clip_name or "")
-                if camera:
-                    roll, clip = camera.groups()
-                    reels.add(roll.upper())
-                    by_name[(roll + clip).upper()].append(c)
+                reels, camera_key, names = clip_keys(c.path, c.card, c.reel, c.clip_name)
+                if camera_key:
+                    by_name[camera_key].append(c)
                 for r in reels:
                     by_reel[r].append(c)
-                keys = set(file_keys)
-                if c.clip_name:
-                    keys.update(_keys_for_name(c.clip_name))
-                for k in keys:
+                for k in names:
                     by_name[k].append(c)
         self._sorted: list[CatalogueClip] | None = None
+
+    def original_count(self) -> int:
+        return len(self.originals)
 
     def _interval_index(self) -> list[CatalogueClip]:
         """Built on first use: only events with no usable name search all originals by timecode."""
@@ -198,3 +175,102 @@ def _lookup(event: Event, by_reel: dict[str, list[CatalogueClip]],
                 if camera and (camera.group(1) + camera.group(2)).upper() in by_name:
                     found.append(("reel", by_name[(camera.group(1) + camera.group(2)).upper()]))
     return found
+
+
+def event_keys(event: Event) -> set[str]:
+    """Every key `_lookup` may ask for this event (a superset: all its names' keys, not only the first found)."""
+    keys: set[str] = set()
+    for name in (event.source_file, event.clip_name):
+        if name:
+            keys.update(_keys_for_name(name))
+            camera = _CAMERA.match(PurePath(name.replace("\\", "/")).name)
+            if camera:
+                keys.add((camera.group(1) + camera.group(2)).upper())
+    reel = (event.reel or "").strip()
+    if reel and reel.upper() not in AUX_REELS:
+        keys.add(reel.upper())
+        keys.update(_keys_for_name(reel))
+        camera = _CAMERA.match(reel)
+        if camera:
+            keys.add((camera.group(1) + camera.group(2)).upper())
+    return keys
+
+
+class CatalogueSource(Protocol):
+    """Where a SelectedIndex reads its rows (conform/check.py: the catalogue's SQL queries)."""
+
+    def named(self, keys: Sequence[str]) -> list[CatalogueClip]:
+        """The clips whose lookup keys include one of `keys` (and any clip without keys), by id."""
+        ...
+
+    def starting(self, first: int, last: int) -> list[CatalogueClip]:
+        """The originals with a timecode range starting in [first, last], by start then id."""
+        ...
+
+    def longest(self) -> int:
+        """The longest duration of an original with a timecode range (0: none)."""
+        ...
+
+    def original_count(self) -> int:
+        ...
+
+
+class SelectedIndex:
+    """The catalogue index over only the rows an edit list can match, selected by the source (in SQL, by the
+    media_keys index) instead of loaded whole: the reels' rows when the list's rate is decided, every name of
+    the events before matching (`prepare`), and by timecode only for an event with no name, within its range.
+
+    It answers exactly as a CatalogueIndex over the whole catalogue: each name's list holds every row under
+    that name (any row with that key is selected), in catalogue order."""
+
+    def __init__(self, source: CatalogueSource) -> None:
+        self.source = source
+        self._rows: dict[int, CatalogueClip] = {}
+        self._asked: set[str] = set()
+        self._index = CatalogueIndex([])
+        self._longest: int | None = None
+
+    def _select(self, keys: set[str]) -> None:
+        new = keys - self._asked
+        if not new and self._asked:
+            return
+        self._asked |= new or {""}
+        fresh = [c for c in self.source.named(sorted(new)) if c.id not in self._rows]
+        if fresh or not self._rows:
+            for c in fresh:
+                self._rows[c.id] = c
+            self._index = CatalogueIndex([self._rows[i] for i in sorted(self._rows)])
+
+    def prepare(self, events: Iterable[Event]) -> None:
+        """Select the rows every event may be matched with, in one go (chunked IN lists)."""
+        keys: set[str] = set()
+        for e in events:
+            keys |= event_keys(e)
+        self._select(keys)
+
+    def rates_of(self, reels: Iterable[str]) -> Counter:
+        reels = list(reels)
+        self._select({r.strip().upper() for r in reels})
+        return self._index.rates_of(reels)
+
+    def names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
+        self._select(event_keys(event))
+        return self._index.names(event)
+
+    def proxy_names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
+        self._select(event_keys(event))
+        return self._index.proxy_names(event)
+
+    def by_timecode(self, first: int, end: int, rate: Fraction, drop_frame: bool | None) -> list[CatalogueClip]:
+        """As CatalogueIndex.by_timecode, the rows searched selected by start frame in SQL."""
+        if self._longest is None:
+            self._longest = self.source.longest()
+        found = []
+        for c in self.source.starting(first - self._longest - 1, end + 1):
+            r = c.range_at(rate, drop_frame)
+            if r and r[0] < end and first < r[1]:
+                found.append(c)
+        return found
+
+    def original_count(self) -> int:
+        return self.source.original_count()

@@ -6,18 +6,19 @@ fetched in bulk). The tables are store/tables.py's; their schema is the store's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 from store import ByKey, Store, row_of
-from store.tables import ingests, media
+from store.keys import key_rows, lookup_keys
+from store.tables import ingests, media, media_keys
 
 
 def now() -> datetime:
@@ -174,11 +175,17 @@ class Catalogue:
             existing = conn.execute(select(media.c.id).where(
                 media.c.production == production, media.c.path == item.path)).first()
             if existing:
-                conn.execute(update(media).where(media.c.id == existing.id).values(**values))
-                return int(existing.id)
-            result = conn.execute(media.insert().values(production=production, path=item.path,
-                                                        first_seen=now(), **values))
-            return int(result.inserted_primary_key[0])
+                media_id = int(existing.id)
+                conn.execute(update(media).where(media.c.id == media_id).values(**values))
+                conn.execute(delete(media_keys).where(media_keys.c.media_id == media_id))
+            else:
+                result = conn.execute(media.insert().values(production=production, path=item.path,
+                                                            first_seen=now(), **values))
+                media_id = int(result.inserted_primary_key[0])
+            # The names an edit list may use for it, in the same transaction (store/keys.py).
+            conn.execute(media_keys.insert(), key_rows(media_id, production, item.path, card, item.reel,
+                                                       item.clip_name))
+            return media_id
 
     def mark(self, production: str, path: str, status: str) -> None:
         with self.store.write() as conn:
@@ -221,15 +228,57 @@ class Catalogue:
         return [r.media for r in self.rows(production, role=role)]
 
     # -- what conform reads ------------------------------------------------------------------
+    _INDEX_COLUMNS = (media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name, media.c.start_frames,
+                      media.c.duration_frames, media.c.rate, media.c.drop_frame, media.c.role, media.c.source_id,
+                      media.c.hash, media.c.status)
+
+    def _usable(self, production: str) -> list[Any]:
+        return [media.c.production == production, media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing"]
+
     def index_rows(self, production: str) -> list[IndexRow]:
-        """Every media file of the production still there (originals and proxies), as matching needs them:
-        one query, no JSON decoding."""
-        query = select(media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name,
-                       media.c.start_frames, media.c.duration_frames, media.c.rate, media.c.drop_frame,
-                       media.c.role, media.c.source_id, media.c.hash, media.c.status).where(
-            media.c.production == production, media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing")
+        """Every media file of the production still there (originals and proxies), as matching needs them,
+        in catalogue order (by id): one query, no JSON decoding."""
+        return self._index_query(select(*self._INDEX_COLUMNS).where(*self._usable(production)).order_by(media.c.id))
+
+    def index_rows_named(self, production: str, keys: Iterable[str], *, chunk: int = 500) -> list[IndexRow]:
+        """The media files (as index_rows) whose lookup keys (store/keys.py) include one of `keys`, with every
+        row that has no keys at all (a catalogue filled by other means: never silently left out); by id.
+        The keys go in chunks (SQLite's limit on variables)."""
+        wanted = sorted(lookup_keys(keys))
+        found: dict[int, IndexRow] = {}
+        unkeyed = select(*self._INDEX_COLUMNS).where(
+            *self._usable(production), ~select(media_keys.c.media_id).where(
+                media_keys.c.media_id == media.c.id).exists())
+        for row in self._index_query(unkeyed):
+            found[row.id] = row
+        for start in range(0, len(wanted), chunk):
+            named = select(*self._INDEX_COLUMNS).where(*self._usable(production), media.c.id.in_(
+                select(media_keys.c.media_id).where(media_keys.c.production == production,
+                                                    media_keys.c.key.in_(wanted[start:start + chunk]))))
+            for row in self._index_query(named):
+                found[row.id] = row
+        return [found[i] for i in sorted(found)]
+
+    def index_rows_starting(self, production: str, first: int, last: int) -> list[IndexRow]:
+        """The originals (as index_rows) with a timecode range whose start frame is in [first, last], by start
+        frame then id."""
+        query = select(*self._INDEX_COLUMNS).where(
+            *self._usable(production), or_(media.c.role == "original", media.c.role.is_(None)),
+            media.c.start_frames.between(first, last), media.c.duration_frames.is_not(None)).order_by(
+            media.c.start_frames, media.c.id)
+        return self._index_query(query)
+
+    def longest_original(self, production: str) -> int:
+        """The longest duration (frames) of the production's originals with a timecode range (0: none)."""
+        query = select(func.max(media.c.duration_frames)).where(
+            *self._usable(production), or_(media.c.role == "original", media.c.role.is_(None)),
+            media.c.start_frames.is_not(None))
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def _index_query(self, query: Any) -> list[IndexRow]:
         # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
-        compiled = query.compile(dialect=self.engine.dialect)
+        compiled = query.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
         params = compiled.construct_params()
         args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
         with self.store.read() as conn:
