@@ -6,7 +6,7 @@ conform stage is planning/transitions.py's rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +31,7 @@ class ConformOutcome:
     data: dict[str, Any]
     report_json: Path | None
     report_html: Path | None
+    json_text: str | None = None  # the report's JSON as written (what `--json` prints, byte for byte)
 
     @property
     def exit_code(self) -> int:
@@ -50,13 +51,22 @@ def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
 
 
 class _CatalogueRows:
-    """A SelectedIndex's source: the catalogue's queries for one production (conform/index.py)."""
+    """A SelectedIndex's source: the catalogue's queries for one production (ingest/catalogue.py)."""
 
     def __init__(self, catalogue: Catalogue, production: str) -> None:
         self.catalogue, self.production = catalogue, production
+        self.keyed = catalogue.keyed(production)
 
-    def named(self, keys: Sequence[str]) -> list[CatalogueClip]:
-        return _clips(self.catalogue.index_rows_named(self.production, keys))
+    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
+        return self.keyed.present(keys)
+
+    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
+        return self.keyed.rates(keys)
+
+    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
+             ) -> list[tuple[str, str, CatalogueClip, bool]]:
+        found = self.keyed.rows(keys, within=within)
+        return [(r.kind, r.key, c, r.shared) for r, c in zip(found, _clips([r.row for r in found]), strict=True)]
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
         return _clips(self.catalogue.index_rows_starting(self.production, first, last))
@@ -67,9 +77,16 @@ class _CatalogueRows:
     def original_count(self) -> int:
         return self.catalogue.originals_per_production().get(self.production, 0)
 
+    def close(self) -> None:
+        self.keyed.close()
 
-def select_index(catalogue: Catalogue, production: str) -> SelectedIndex:
-    """The production's catalogue as matching sees it, each row selected in SQL when an edit list names it."""
+
+def select_index(catalogue: Catalogue, production: str) -> SelectedIndex | CatalogueIndex:
+    """The production's catalogue as matching sees it, each row selected in SQL when an edit list names it
+    (close its source after use). Rows without lookup keys (written by other means than the catalogue's
+    record()) would be missed there: then every row is loaded, as before."""
+    if catalogue.unkeyed(production):
+        return load_index(catalogue, production)
     return SelectedIndex(_CatalogueRows(catalogue, production))
 
 
@@ -115,11 +132,16 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
                             path=relink)
     catalogue = Catalogue(store or settings.db_url)
     index = select_index(catalogue, prod.name)
-    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
-                             catalogue=index.rates_of)
-    index.prepare(timeline.events)
-    result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
-    hint = production_hint(catalogue, prod.name, result, index.original_count)
+    try:
+        timeline = read_timeline(Path(timeline_path).absolute(), rate=exact,
+                                 default_rate=prod.tech_spec().video.frame_rate, catalogue=index.rates_of)
+        if isinstance(index, SelectedIndex):
+            index.prepare(timeline.events)
+        result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
+        hint = production_hint(catalogue, prod.name, result, index.original_count)
+    finally:
+        if isinstance(index, SelectedIndex):
+            index.close()
     if hint is not None:
         result.findings.append(hint)
     relinked = None
@@ -128,8 +150,7 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
 
         relinked = str(write_relinked(result, relink))
     data = report_data(result, production=prod.name, relinked=relinked)
-    json_path = html_path = None
+    json_path = html_path = text = None
     if write_report:
-        json_path, html_path = write_reports(data, report_dir or settings.reports_dir / "conform")
-        data["report_json"], data["report_html"] = str(json_path), str(html_path)
-    return ConformOutcome(data, json_path, html_path)
+        json_path, html_path, text = write_reports(data, report_dir or settings.reports_dir / "conform")
+    return ConformOutcome(data, json_path, html_path, text)

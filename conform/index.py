@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -16,9 +16,9 @@ from pathlib import PurePath
 from typing import Any, Protocol
 
 from conform.model import AUX_REELS, Event
-from media.timecode import Timecode, TimecodeError, nominal_fps
+from media.timecode import Timecode, TimecodeError, format_rate, nominal_fps
 from store.keys import CAMERA as _CAMERA
-from store.keys import clip_keys
+from store.keys import KEY_CHARS, clip_keys
 from store.keys import keys_for_name as _keys_for_name
 
 
@@ -197,10 +197,19 @@ def event_keys(event: Event) -> set[str]:
 
 
 class CatalogueSource(Protocol):
-    """Where a SelectedIndex reads its rows (conform/check.py: the catalogue's SQL queries)."""
+    """Where a SelectedIndex reads its rows (conform/check.py: the catalogue's queries, ingest/catalogue.py)."""
 
-    def named(self, keys: Sequence[str]) -> list[CatalogueClip]:
-        """The clips whose lookup keys include one of `keys` (and any clip without keys), by id."""
+    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
+        """(kind, key, original) for each of `keys` (cut as stored) that some usable row has."""
+        ...
+
+    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
+        """(kind, key, id, rate text) of the originals under `keys`."""
+        ...
+
+    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
+             ) -> list[tuple[str, str, CatalogueClip, bool]]:
+        """(kind, key, clip, shared hash) under `keys` by id; `within`: only those that may reach the range."""
         ...
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
@@ -215,51 +224,125 @@ class CatalogueSource(Protocol):
         ...
 
 
-class SelectedIndex:
-    """The catalogue index over only the rows an edit list can match, selected by the source (in SQL, by the
-    media_keys index) instead of loaded whole: the reels' rows when the list's rate is decided, every name of
-    the events before matching (`prepare`), and by timecode only for an event with no name, within its range.
+class Candidates(list):
+    """The clips under one name that may cover an event's source range (all that overlap it, in catalogue
+    order); `whole()` gives every clip under the name, for the rules that need them all (no clip covers it)."""
 
-    It answers exactly as a CatalogueIndex over the whole catalogue: each name's list holds every row under
-    that name (any row with that key is selected), in catalogue order."""
+    def __init__(self, clips: Iterable[CatalogueClip], whole: Callable[[], list[CatalogueClip]]) -> None:
+        super().__init__(clips)
+        self.whole = whole
+
+
+def whole(candidates: list[CatalogueClip]) -> list[CatalogueClip]:
+    """Every clip under the name (a Candidates list holds only those that may cover the event)."""
+    return candidates.whole() if isinstance(candidates, Candidates) else candidates
+
+
+def _has_key(c: CatalogueClip, kind: str, key: str) -> bool:
+    reels, camera_key, names = clip_keys(c.path, c.card, c.reel, c.clip_name)
+    return key in reels if kind == "reel" else key == camera_key or key in names
+
+
+class SelectedIndex:
+    """The catalogue index over only the rows an edit list can match, selected in SQL (media_keys) instead of
+    loaded whole: which of the list's names exist (`prepare`, one batch), then for each event the rows under
+    its names that may cover its source range (one query), all the rows of a name only when none covers it,
+    and by timecode only for an event with no name, within its range.
+
+    It answers every question of matching as a CatalogueIndex over the whole catalogue does: a name exists
+    when a row has it; the clips that cover a range are all there, in catalogue order (identical copies are
+    counted once, as `_distinct` does: a clip with a copy elsewhere brings the whole name's list)."""
 
     def __init__(self, source: CatalogueSource) -> None:
         self.source = source
-        self._rows: dict[int, CatalogueClip] = {}
+        self._present: set[tuple[str, str, bool]] = set()
         self._asked: set[str] = set()
-        self._index = CatalogueIndex([])
+        self._whole: dict[tuple[str, str, bool], list[CatalogueClip]] = {}
         self._longest: int | None = None
+        self._event: Event | None = None
+        self._lists: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
 
-    def _select(self, keys: set[str]) -> None:
-        new = keys - self._asked
-        if not new and self._asked:
-            return
-        self._asked |= new or {""}
-        fresh = [c for c in self.source.named(sorted(new)) if c.id not in self._rows]
-        if fresh or not self._rows:
-            for c in fresh:
-                self._rows[c.id] = c
-            self._index = CatalogueIndex([self._rows[i] for i in sorted(self._rows)])
+    def _know(self, keys: Iterable[str]) -> None:
+        new = {k for k in keys if k and k not in self._asked}
+        if new:
+            self._present |= self.source.present(new)
+            self._asked |= new
+
+    def _whole_list(self, kind: str, key: str, original: bool) -> list[CatalogueClip]:
+        found = self._whole.get((kind, key, original))
+        if found is None:
+            found = self._whole[(kind, key, original)] = [
+                c for k, stored, c, _ in self.source.rows([key]) if k == kind and stored == key[:KEY_CHARS]
+                and (c.role == "original") == original and (len(key) <= KEY_CHARS or _has_key(c, kind, key))]
+        return found
+
+    def _has(self, kind: str, key: str, original: bool) -> bool:
+        if (kind, key[:KEY_CHARS], original) not in self._present:
+            return False
+        return len(key) <= KEY_CHARS or bool(self._whole_list(kind, key, original))
 
     def prepare(self, events: Iterable[Event]) -> None:
-        """Select the rows every event may be matched with, in one go (chunked IN lists)."""
+        """Find which of the events' names exist, in one go (chunked IN lists)."""
         keys: set[str] = set()
         for e in events:
             keys |= event_keys(e)
-        self._select(keys)
+        self._know(keys)
+
+    def _lists_for(self, event: Event) -> tuple[dict, dict, dict, dict]:
+        """by_reel, by_name, proxy_by_reel, proxy_by_name for this event's names: each list the clips that may
+        cover its source range."""
+        if event is self._event:
+            return self._lists
+        keys = event_keys(event)
+        self._know(keys)
+        wanted = [(kind, key, original) for key in keys for kind in ("reel", "name") for original in (True, False)
+                  if self._has(kind, key, original)]
+        lists: dict[tuple[str, str, bool], list[tuple[CatalogueClip, bool]]] = {w: [] for w in wanted}
+        narrow = [w for w in wanted if len(w[1]) <= KEY_CHARS]
+        if narrow:
+            first, end = event.used_source()
+            rate = event.rate
+            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
+            for kind, key, c, shared in self.source.rows({w[1] for w in narrow}, within=(
+                    first, max(end, first + 1), rates, bool(event.source_in.drop_frame))):
+                found = lists.get((kind, key, c.role == "original"))
+                if found is not None:
+                    found.append((c, shared))
+        out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        for (kind, key, original), clips in lists.items():
+            def all_of(kind: str = kind, key: str = key, original: bool = original) -> list[CatalogueClip]:
+                return self._whole_list(kind, key, original)
+            if len(key) > KEY_CHARS or any(shared for _, shared in clips):
+                chosen = Candidates(all_of(), all_of)
+            else:
+                chosen = Candidates((c for c, _ in clips), all_of)
+            out[(0 if kind == "reel" else 1) + (0 if original else 2)][key] = chosen
+        self._event, self._lists = event, out
+        return out
 
     def rates_of(self, reels: Iterable[str]) -> Counter:
-        reels = list(reels)
-        self._select({r.strip().upper() for r in reels})
-        return self._index.rates_of(reels)
+        """As CatalogueIndex.rates_of, from the rates of the reels' originals alone."""
+        keys = [reel.strip().upper() for reel in reels]
+        by_key: dict[tuple[str, str], list[tuple[int, str | None]]] = defaultdict(list)
+        for kind, key, clip_id, rate in self.source.rates(k for k in keys if len(k) <= KEY_CHARS):
+            by_key[(kind, key)].append((clip_id, rate))
+        for key in (k for k in keys if len(k) > KEY_CHARS):
+            for kind in ("reel", "name"):
+                by_key[(kind, key)] = [(c.id, None if c.rate is None else f"{c.rate.numerator}/{c.rate.denominator}")
+                                       for c in self._whole_list(kind, key, True)]
+        seen: dict[int, Fraction | None] = {}
+        for key in keys:
+            for clip_id, rate in by_key.get(("reel", key)) or by_key.get(("name", key)) or []:
+                seen[clip_id] = rate_of_text(rate) if rate else None
+        return Counter(r for r in seen.values() if r is not None)
 
     def names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
-        self._select(event_keys(event))
-        return self._index.names(event)
+        by_reel, by_name, _, _ = self._lists_for(event)
+        return _lookup(event, by_reel, by_name)
 
     def proxy_names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
-        self._select(event_keys(event))
-        return self._index.proxy_names(event)
+        _, _, by_reel, by_name = self._lists_for(event)
+        return _lookup(event, by_reel, by_name)
 
     def by_timecode(self, first: int, end: int, rate: Fraction, drop_frame: bool | None) -> list[CatalogueClip]:
         """As CatalogueIndex.by_timecode, the rows searched selected by start frame in SQL."""
@@ -274,3 +357,11 @@ class SelectedIndex:
 
     def original_count(self) -> int:
         return self.source.original_count()
+
+    def close(self) -> None:
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
+
+
+AnyIndex = CatalogueIndex | SelectedIndex  # what matching asks: the same questions, the same answers

@@ -240,24 +240,17 @@ class Catalogue:
         in catalogue order (by id): one query, no JSON decoding."""
         return self._index_query(select(*self._INDEX_COLUMNS).where(*self._usable(production)).order_by(media.c.id))
 
-    def index_rows_named(self, production: str, keys: Iterable[str], *, chunk: int = 500) -> list[IndexRow]:
-        """The media files (as index_rows) whose lookup keys (store/keys.py) include one of `keys`, with every
-        row that has no keys at all (a catalogue filled by other means: never silently left out); by id.
-        The keys go in chunks (SQLite's limit on variables)."""
-        wanted = sorted(lookup_keys(keys))
-        found: dict[int, IndexRow] = {}
-        unkeyed = select(*self._INDEX_COLUMNS).where(
-            *self._usable(production), ~select(media_keys.c.media_id).where(
-                media_keys.c.media_id == media.c.id).exists())
-        for row in self._index_query(unkeyed):
-            found[row.id] = row
-        for start in range(0, len(wanted), chunk):
-            named = select(*self._INDEX_COLUMNS).where(*self._usable(production), media.c.id.in_(
-                select(media_keys.c.media_id).where(media_keys.c.production == production,
-                                                    media_keys.c.key.in_(wanted[start:start + chunk]))))
-            for row in self._index_query(named):
-                found[row.id] = row
-        return [found[i] for i in sorted(found)]
+    def unkeyed(self, production: str) -> int:
+        """How many media rows of the production have no lookup keys (a catalogue filled by other means than
+        record(): conform then loads the whole catalogue rather than miss them)."""
+        query = select(func.count()).select_from(media).where(*self._usable(production), ~select(
+            media_keys.c.media_id).where(media_keys.c.media_id == media.c.id).exists())
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def keyed(self, production: str) -> KeyedRows:
+        """The production's rows by lookup key (store/keys.py), on one connection: what conform selects."""
+        return KeyedRows(self, production)
 
     def index_rows_starting(self, production: str, first: int, last: int) -> list[IndexRow]:
         """The originals (as index_rows) with a timecode range whose start frame is in [first, last], by start
@@ -296,3 +289,97 @@ class Catalogue:
             .group_by(media.c.production))
         with self.store.read() as conn:
             return {row[0]: row[1] for row in conn.execute(query)}
+
+
+class KeyedRow(NamedTuple):
+    kind: str  # reel | name (store/keys.py)
+    key: str
+    row: IndexRow
+    shared: bool  # another row of the production has the same hash (an identical copy)
+
+
+class KeyedRows:
+    """The catalogue rows of one production by lookup key, for conform: which keys exist, the rows of a key
+    (all, or only those that may cover a source range), the rates of reels. Plain DB-API queries on one
+    connection, their SQL made once per number of keys: one query per event stays cheap."""
+
+    _ROW = ("m.id, m.path, m.card, m.reel, m.clip_name, m.start_frames, m.duration_frames, m.rate, m.drop_frame, "
+            "m.role, m.source_id, m.hash, m.status")
+    _FROM = ("FROM media_keys k JOIN media m ON m.id = k.media_id WHERE k.production = {p} AND m.production = {p} "
+             "AND m.kind = 'media' AND m.status <> 'missing' AND k.key IN ({keys})")
+
+    def __init__(self, catalogue: Catalogue, production: str, *, chunk: int = 500) -> None:
+        self.production, self.chunk = production, chunk
+        self._conn = catalogue.engine.raw_connection()
+        self._mark = "?" if catalogue.engine.dialect.paramstyle == "qmark" else "%s"
+        self._sql: dict[tuple[str, int], str] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _query(self, what: str, n: int, template: str) -> str:
+        sql = self._sql.get((what, n))
+        if sql is None:
+            m = self._mark
+            sql = self._sql[(what, n)] = template.format(p=m, keys=", ".join([m] * n), m=m, row=self._ROW,
+                                                         from_=self._FROM.format(p=m, keys=", ".join([m] * n)))
+        return sql
+
+    def _run(self, sql: str, args: Iterable[Any]) -> list[Any]:
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(sql, tuple(args))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def _chunks(self, keys: Iterable[str]) -> Iterator[list[str]]:
+        wanted = sorted(lookup_keys(keys))
+        for start in range(0, len(wanted), self.chunk):
+            yield wanted[start:start + self.chunk]
+
+    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
+        """(kind, key, original) of each of `keys` some media row has (original: a camera original's)."""
+        found: set[tuple[str, str, bool]] = set()
+        template = ("SELECT DISTINCT k.kind, k.key, CASE WHEN m.role = 'original' OR m.role IS NULL THEN 1 ELSE 0 "
+                    "END {from_}")
+        for chunk in self._chunks(keys):
+            sql = self._query("present", len(chunk), template)
+            found.update((kind, key, bool(original))
+                         for kind, key, original in self._run(sql, [self.production, self.production, *chunk]))
+        return found
+
+    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
+        """(kind, key, id, rate) of the originals under `keys`."""
+        template = "SELECT k.kind, k.key, m.id, m.rate {from_} AND (m.role = 'original' OR m.role IS NULL)"
+        out: list[tuple[str, str, int, str | None]] = []
+        for chunk in self._chunks(keys):
+            out += self._run(self._query("rates", len(chunk), template), [self.production, self.production, *chunk])
+        return out
+
+    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
+             ) -> list[KeyedRow]:
+        """The rows under `keys`, by id. within (first, end, rates, drop_frame): leave out the rows whose
+        timecode at one of `rates` with that drop-frame flag provably does not reach [first, end); every other
+        row (another rate, no timecode) stays, for the caller to judge."""
+        template = ("SELECT k.kind, k.key, {row}, CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d "
+                    "WHERE d.production = m.production AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END "
+                    "{from_}")
+        args: list[Any] = []
+        if within is not None:
+            first, end, rates, drop_frame = within
+            template += (" AND NOT (m.rate IN ({rates}) AND COALESCE(m.drop_frame, {false}) = {m} AND m.start_frames "
+                         "IS NOT NULL AND m.duration_frames IS NOT NULL AND (m.start_frames >= {m} OR "
+                         "m.start_frames + m.duration_frames <= {m}))").replace(
+                "{rates}", ", ".join([self._mark] * len(rates))).replace(
+                "{false}", "0" if self._mark == "?" else "false")
+            args = [*rates, drop_frame, end, first]
+        template += " ORDER BY m.id"
+        out: list[KeyedRow] = []
+        what = f"rows{len(within[2]) if within else ''}"
+        for chunk in self._chunks(keys):
+            sql = self._query(what, len(chunk), template)
+            out += [KeyedRow(r[0], r[1], IndexRow._make(r[2:15]), bool(r[15]))
+                    for r in self._run(sql, [self.production, self.production, *chunk, *args])]
+        out.sort(key=lambda r: r.row.id)  # chunks: one list by id again (stable: already sorted within each)
+        return out

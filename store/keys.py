@@ -54,13 +54,14 @@ def clip_keys(path: str, card: str | None, reel: str | None,
     return reels, camera_key, names
 
 
-def stored_keys(path: str, card: str | None, reel: str | None, clip_name: str | None) -> set[str]:
-    """Every key of one row, as media_keys holds them ("" for a row with none, so that every row has one)."""
+def stored_keys(path: str, card: str | None, reel: str | None, clip_name: str | None) -> set[tuple[str, str]]:
+    """Every (kind, key) of one row as media_keys holds them: kind "reel" (card, reel, camera roll) or "name"
+    (camera roll + clip, file and clip names); ("name", "") for a row with none, so that every row has one."""
     reels, camera_key, names = clip_keys(path, card, reel, clip_name)
-    keys = {k[:KEY_CHARS] for k in (*reels, *names) if k}
+    keys = {("reel", k[:KEY_CHARS]) for k in reels if k} | {("name", k[:KEY_CHARS]) for k in names if k}
     if camera_key:
-        keys.add(camera_key[:KEY_CHARS])
-    return keys or {""}
+        keys.add(("name", camera_key[:KEY_CHARS]))
+    return keys or {("name", "")}
 
 
 def lookup_keys(keys: Iterable[str]) -> set[str]:
@@ -71,8 +72,8 @@ def lookup_keys(keys: Iterable[str]) -> set[str]:
 def key_rows(media_id: int, production: str, path: str, card: str | None, reel: str | None,
              clip_name: str | None) -> list[dict[str, Any]]:
     """The media_keys rows of one media row."""
-    return [{"media_id": media_id, "production": production, "key": k}
-            for k in sorted(stored_keys(path, card, reel, clip_name))]
+    return [{"media_id": media_id, "production": production, "kind": kind, "key": key}
+            for kind, key in sorted(stored_keys(path, card, reel, clip_name))]
 
 
 def fill_media_keys(conn: Any, *, batch: int = 5000) -> int:
@@ -84,7 +85,7 @@ def fill_media_keys(conn: Any, *, batch: int = 5000) -> int:
     media = table("media", column("id", Integer), column("production", String), column("path", Text),
                   column("card", Text), column("reel", String), column("clip_name", String))
     media_keys = table("media_keys", column("media_id", Integer), column("production", String),
-                       column("key", String))
+                       column("kind", String), column("key", String))
     keyed = select(media_keys.c.media_id)
     query = select(media.c.id, media.c.production, media.c.path, media.c.card, media.c.reel,
                    media.c.clip_name).where(media.c.id.not_in(keyed))
