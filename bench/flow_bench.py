@@ -1,7 +1,9 @@
 """What a flow run costs over the same steps run directly: `postprod ingest CARD --json` with a Prefect server
 configured, against `postprod ingest CARD --direct --json`, on the same small card, alternated, medians.
 
-Run: uv run python bench/flow_bench.py [RUNS] [CLIPS]   (starts its own Prefect server on loopback; a minute or two)
+Run: uv run python bench/flow_bench.py [RUNS] [CLIPS] [OTHER_CHECKOUT]   (starts its own Prefect server on
+loopback; a minute or two). With OTHER_CHECKOUT (e.g. a worktree of an older commit), its `postprod ingest` with
+the server runs in the same alternation ("before"), with this checkout's Python environment.
 Each ingest gets a fresh data directory (a second ingest of the same card does no work). Figures: wall time of
 each command, the CPU time of the command's process, the CPU time the Prefect server spent on the run, and
 what the run left on the server (task runs, artifacts, logs).
@@ -52,6 +54,7 @@ def _counts(server: PrefectServer) -> dict[str, int]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     clips = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    other = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
     ws = OUT / "flow"
     shutil.rmtree(ws, ignore_errors=True)
     card = ws / "A001"
@@ -63,7 +66,7 @@ def main() -> None:
     runs = itertools.count()
 
     with PrefectServer(ws / "prefect-home") as server:
-        figures: dict[str, list[tuple[float, float, float]]] = {"direct": [], "flow": []}
+        figures: dict[str, list[tuple[float, float, float]]] = {"direct": [], "flow": [], "before": []}
 
         def ingest(mode: str) -> None:
             work = ws / f"run_{next(runs)}"
@@ -75,7 +78,8 @@ def main() -> None:
             if mode == "direct":
                 args.append("--direct")
             cpu, srv, t = _children_cpu(), cpu_seconds(server.pid), time.perf_counter()
-            proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+            proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=other if mode == "before" else ROOT,
+                                  check=False)
             wall = time.perf_counter() - t
             figures[mode].append((wall, _children_cpu() - cpu, cpu_seconds(server.pid) - srv))
             if proc.returncode not in (0, 1) or not proc.stdout.startswith("["):
@@ -89,6 +93,10 @@ def main() -> None:
             ingest("direct")
             ingest("flow")
         after = _counts(server)
+        for _ in range(n if other else 0):
+            ingest("direct")
+            ingest("before")
+            ingest("flow")
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     d, f = figures["direct"], figures["flow"]
     wall_d, wall_f = med([x[0] for x in d]), med([x[0] for x in f])
@@ -101,6 +109,11 @@ def main() -> None:
     print(f"postprod ingest --direct: {wall_d:.2f} s wall, {cpu_d:.2f} s CPU")
     print(f"postprod ingest (Prefect server): {wall_f:.2f} s wall, {cpu_f:.2f} s CPU; server CPU {srv_f:.2f} s a run")
     print(f"flow run over direct: +{over:.2f} s wall (median of pairs), {ratio:.2f}x; +{cpu_f - cpu_d:.2f} s CPU")
+    if other:
+        b = figures["before"]
+        print(f"before ({other}): {med([x[0] for x in b]):.2f} s wall, {med([x[1] for x in b]):.2f} s CPU; "
+              f"server CPU {med([x[2] for x in b]):.2f} s a run; over direct +{med([x[0] for x in b]) - wall_d:.2f} s "
+              f"wall, +{med([x[1] for x in b]) - cpu_d:.2f} s CPU")
     print("left on the server per flow run:",
           ", ".join(f"{k} {(after.get(k, 0) - before.get(k, 0)) / n:g}" for k in sorted(after)))
 
