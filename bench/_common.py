@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
+
+# `BENCH_BUSY=N python bench/X_bench.py`: N processes spinning on a core for the whole run, so that "under
+# load" is a load anyone can make again (issue 17: each ratio must hold under load within 20 %).
+_busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+         for _ in range(int(os.environ.get("BENCH_BUSY", "0") or 0))]
+
+
+@atexit.register
+def _stop_busy() -> None:
+    for proc in _busy:
+        proc.kill()
 
 
 def best_of(n: int, fn: Callable[[], object]) -> float:
@@ -37,7 +50,8 @@ def machine() -> str:
 
 def load() -> str:
     """The 1-minute load average, to note beside a figure: ratios hold under load, absolute speeds do not."""
-    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    busy = f", {len(_busy)} busy loops started by the bench (BENCH_BUSY)" if _busy else ""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores{busy}"
 
 
 def alternated(n: int, ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[float, float, float]:
