@@ -12,10 +12,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from config.errors import PostprodError
 
@@ -23,6 +24,7 @@ from config.errors import PostprodError
 STOPPING = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL, signal.SIGQUIT}
 
 _live: set[subprocess.Popen] = set()
+_CAUGHT = re.compile(r"Exiting normally, received signal (\d+)\.")
 _lock = threading.Lock()
 
 
@@ -57,6 +59,35 @@ def run(cmd: Sequence[str], *, timeout: float | None = None, text: bool = True) 
         name = signal.Signals(-proc.returncode).name
         raise Interrupted(f"{os.path.basename(cmd[0])} was stopped by {name} before it ended")
     return subprocess.CompletedProcess(list(cmd), proc.returncode, out, errs)
+
+
+@contextlib.contextmanager
+def popen(cmd: Sequence[str], **kwargs: object) -> Iterator[subprocess.Popen]:
+    """A long child (a QC decode, an encode) in a session of its own, stopped with postprod (`stop_all`, and
+    SIGKILL at exit). Whoever reads its pipes calls `check_stopped` with its exit code."""
+    proc = subprocess.Popen(list(cmd), start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    with _lock:
+        _live.add(proc)
+    try:
+        yield proc
+    except BaseException:
+        _signal(proc, signal.SIGKILL)
+        proc.wait()
+        raise
+    finally:
+        with _lock:
+            _live.discard(proc)
+
+
+def check_stopped(cmd: Sequence[str], returncode: int, stderr: str = "") -> None:
+    """`Interrupted` if the child was stopped by a signal, not ended: killed by one (negative exit code: the
+    OOM killer, an operator's kill) or, for ffmpeg, having caught one ("Exiting normally, received signal 15.":
+    it closes its output and exits 255 as if the input had ended)."""
+    name = os.path.basename(cmd[0])
+    if returncode < 0 and signal.Signals(-returncode) in STOPPING:
+        raise Interrupted(f"{name} was stopped by {signal.Signals(-returncode).name} before it ended")
+    if returncode == 255 and (m := _CAUGHT.search(stderr)):
+        raise Interrupted(f"{name} was stopped by signal {m.group(1)} before it ended")
 
 
 def _signal(proc: subprocess.Popen, sig: int) -> None:

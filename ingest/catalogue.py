@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
@@ -146,8 +146,9 @@ class Catalogue:
 
     def record(self, production: str, item: MediaFile, *, card: str, relpath: str, hash_algorithm: str | None,
                hash_value: str | None, ingest_id: int | None, role: str = "original",
-               source_id: int | None = None, status: str = "ok") -> int:
-        """Insert or update one file's row; returns its id."""
+               source_id: int | None = None, status: str = "ok", within: Connection | None = None) -> int:
+        """Insert or update one file's row; returns its id. `within`: a transaction of the caller's (one commit
+        for this row and the caller's own), else one of its own."""
         start = item.start
         values = {
             "card": card,
@@ -171,21 +172,10 @@ class Catalogue:
             "ingest_id": ingest_id,
             "updated_at": now(),
         }
-        with self.store.write() as conn:
-            existing = conn.execute(select(media.c.id).where(
-                media.c.production == production, media.c.path == item.path)).first()
-            if existing:
-                media_id = int(existing.id)
-                conn.execute(update(media).where(media.c.id == media_id).values(**values))
-                conn.execute(delete(media_keys).where(media_keys.c.media_id == media_id))
-            else:
-                result = conn.execute(media.insert().values(production=production, path=item.path,
-                                                            first_seen=now(), **values))
-                media_id = int(result.inserted_primary_key[0])
-            # The names an edit list may use for it, in the same transaction (store/keys.py).
-            conn.execute(media_keys.insert(), key_rows(media_id, production, item.path, card, item.reel,
-                                                       item.clip_name))
-            return media_id
+        if within is None:
+            with self.store.write() as conn:
+                return _upsert(conn, production, item.path, values)
+        return _upsert(within, production, item.path, values)
 
     def mark(self, production: str, path: str, status: str) -> None:
         with self.store.write() as conn:
@@ -289,6 +279,22 @@ class Catalogue:
             .group_by(media.c.production))
         with self.store.read() as conn:
             return {row[0]: row[1] for row in conn.execute(query)}
+
+
+def _upsert(conn: Connection, production: str, path: str, values: dict[str, Any]) -> int:
+    """Insert or update the row of a path; its id."""
+    existing = conn.execute(select(media.c.id).where(media.c.production == production, media.c.path == path)).first()
+    if existing:
+        media_id = int(existing.id)
+        conn.execute(update(media).where(media.c.id == media_id).values(**values))
+        conn.execute(delete(media_keys).where(media_keys.c.media_id == media_id))
+    else:
+        result = conn.execute(media.insert().values(production=production, path=path, first_seen=now(), **values))
+        media_id = int(result.inserted_primary_key[0])
+    # The names an edit list may use for it, in the same transaction (store/keys.py).
+    conn.execute(media_keys.insert(), key_rows(media_id, production, path, values["card"], values["reel"],
+                                               values["clip_name"]))
+    return media_id
 
 
 class KeyedRow(NamedTuple):

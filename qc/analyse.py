@@ -33,6 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from config import children
 from config.errors import ToolError
 from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.errors import failure
@@ -166,14 +167,28 @@ def _run_pass(cmd_for, plan: _Plan, ffmpeg: str, errfh: IO[str],  # noqa: ANN001
     if plan.sound is not None:
         read_fd, write_fd = os.pipe()
     cmd = cmd_for(write_fd)
+    # In a session of its own: a Ctrl-C or a service stop reaches postprod, which stops it; ffmpeg stopped by
+    # anyone else (the OOM killer) makes the QC `Interrupted`, never a verdict on a half-decoded master.
+    started = False
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfh,
-                                pass_fds=(write_fd,) if write_fd is not None else ())
+        with children.popen(cmd, stdout=subprocess.PIPE, stderr=errfh, stdin=subprocess.DEVNULL,
+                            pass_fds=(write_fd,) if write_fd is not None else ()) as proc:
+            started = True
+            if write_fd is not None:
+                os.close(write_fd)
+                write_fd = None
+            return _read_pass(proc, cmd, plan, progress, read_fd)
     except OSError as exc:
+        if started:
+            raise
         raise ToolError(f"cannot run ffmpeg ({ffmpeg}): {exc}") from exc
     finally:
         if write_fd is not None:
             os.close(write_fd)
+
+
+def _read_pass(proc: subprocess.Popen, cmd: list[str], plan: _Plan, progress: Progress | None,
+               read_fd: int | None) -> tuple[int, list[str], float]:
     jobs = [_picture_reader(proc, plan, progress)]
     if plan.sound is not None and read_fd is not None:
         jobs.append(_sound_reader(read_fd, plan.sound))
@@ -231,6 +246,7 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         # Exact when nothing else of ours ran meanwhile (the command line); an upper bound otherwise.
         result.cpu_seconds = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
         stderr = (work / "stderr.txt").read_text(errors="replace")
+        children.check_stopped(result.command, rc, stderr)
         errors = [re.sub(r"^(\[[^\]]*\] )*", "", ln).strip() for ln in stderr.splitlines() if "error" in ln.lower()]
         result.decode_errors = errors[:50]
         read_video(result, work, rate, plan.picture)

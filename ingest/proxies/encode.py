@@ -7,8 +7,10 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,10 +25,21 @@ from media.model import MediaFile
 FFMPEG_FORMATS = {"mov": "mov", "mp4": "mp4", "mxf": "mxf"}
 
 
+# What an NVIDIA encoder needs on Linux: the driver's control device (WSL2: the DirectX GPU device).
+NVIDIA_DEVICES = ("/dev/nvidiactl", "/dev/dxg")
+
+
+def no_nvidia_driver(encoder: str) -> bool:
+    """An NVENC encoder on a Linux host without the NVIDIA driver's devices: it cannot work, no trial needed
+    (the trial is a whole ffmpeg start, 0.1-0.3 s a batch). Elsewhere the trial decides."""
+    return "nvenc" in encoder and sys.platform == "linux" and not any(os.path.exists(d) for d in NVIDIA_DEVICES)
+
+
 @lru_cache(maxsize=8)
 def encoder_works(ffmpeg: str, encoder: str) -> bool:
-    """Listed by this ffmpeg and able to encode here: a listed NVENC fails without an NVIDIA GPU and driver."""
-    if encoder not in capabilities(ffmpeg).encoders:
+    """Listed by this ffmpeg and able to encode here: a listed NVENC fails without an NVIDIA GPU and driver.
+    Tried once per process (a 0.2 s encode), unless the host has no NVIDIA driver at all."""
+    if encoder not in capabilities(ffmpeg).encoders or no_nvidia_driver(encoder):
         return False
     try:
         proc = subprocess.run(encoder_test_command(ffmpeg, encoder), capture_output=True, timeout=60, check=False)
@@ -84,33 +97,58 @@ class EncodeError(Exception):
     pass
 
 
-def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None,
-               source: str = "") -> list[str]:
-    """Run one encode; raise EncodeError if it fails, else return the errors it logged (bad source frames).
+@dataclass(frozen=True)
+class Encoded:
+    """What an encode said of itself: the frames it encoded (its -progress report), whether it reported its end,
+    and the errors it logged (bad source frames) though it finished."""
 
-    stderr goes to a temporary file, never a pipe that could fill up.
+    frames: int | None
+    ended: bool
+    errors: list[str]
+
+    def problems(self, source_frames: int | None, proxy_frames: int | None) -> list[str]:
+        """Why the encode's own report says the proxy is not whole: cut short, or frames lost or added between
+        the encoder and the file (the file's count against the source's is verify's)."""
+        if not self.ended:
+            return ["the encode did not report its end (cut short?)"]
+        if self.frames is None:
+            return ["the encode reported no frame count"]
+        if proxy_frames is not None and self.frames != proxy_frames:
+            return [f"the encode made {self.frames} frames, the proxy file holds {proxy_frames}"]
+        if proxy_frames is None and source_frames is not None and self.frames != source_frames:
+            return [f"the encode made {self.frames} frames, the source has {source_frames}"]
+        return []
+
+
+def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None,
+               source: str = "") -> Encoded:
+    """Run one encode; raise EncodeError if it fails, else say what it encoded (frames, end, errors logged).
+
+    stderr goes to a temporary file, never a pipe that could fill up; stdout is ffmpeg's -progress report.
     """
     with tempfile.TemporaryFile() as errlog:
         # preexec_fn with threads: it only calls prctl, resolved before the fork (glibc's fork resets malloc).
         die = _die_with_parent if _PRCTL else None
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errlog, stdin=subprocess.DEVNULL,
                                 pass_fds=(lock_fd,), preexec_fn=die)  # noqa: PLW1509
-        done = 0
+        done, frames, ended = 0, None, False
         assert proc.stdout is not None
         for line in proc.stdout:
             m = _FRAME_RE.match(line)
-            if m and progress is not None:
-                n = int(m.group(1))
-                if n > done:
-                    progress(n - done)
-                    done = n
+            if m:
+                frames = int(m.group(1))
+                if progress is not None and frames > done:
+                    progress(frames - done)
+                    done = frames
+            elif line.startswith(b"progress="):
+                ended = line.strip() == b"progress=end"
         rc = proc.wait()
         errlog.seek(0)
         stderr = errlog.read().decode("utf-8", "replace")
     if rc != 0:
         raise EncodeError(explain_failure(stderr, rc, source, cmd[0]))
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    return [first_error(stderr)] if lines else []
+    return Encoded(frames=frames, ended=ended, errors=[first_error(stderr)] if lines else [])
 
 
 def explain_failure(stderr: str, rc: int, source: str = "", ffmpeg: str = "") -> str:

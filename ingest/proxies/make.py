@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +31,8 @@ from ingest.proxies.encode import EncodeError, ffmpeg_command, run_ffmpeg
 from ingest.proxies.filters import burnin_filters, burnin_layout, font_file, proxy_size
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, ProxyReport, fail, rel
 from ingest.proxies.plan import default_workers, plan_batch, proxy_root
-from ingest.proxies.verify import describe_source, source_hash, usable_source, verify
+from ingest.proxies.store import ProxyRow
+from ingest.proxies.verify import Hashed, describe_source, proxy_problems, source_hash, usable_source
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 from media.timecode import format_rate
@@ -50,21 +54,35 @@ def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
         st = source.stat()
     except OSError as exc:
         return fail(job, f"cannot read: {exc.strerror or exc}")
-    media = describe_source(batch, source, st)
+    row = batch.catalogue.lookup(batch.production.name, str(source))
+    media = describe_source(source, st, row)
     refused = _refused(job, batch, media)
     if refused is not None:
         return refused
     described = {"frames": media.duration_frames, "start_timecode": media.start_timecode, "reel": media.reel,
                  "rate": format_rate(media.video.frame_rate) if media.video and media.video.frame_rate else None}
+    existing = batch.store.at(batch.production.name, job.target)
+    hashing: Future[tuple[str, str, int | None]] = Future()
+    if existing is None:  # nothing to skip: the source is hashed while it encodes
+        threading.Thread(target=_settle, args=(hashing, source_hash, batch, source, st, row), daemon=True,
+                         name=f"hash {source.name}").start()
+    else:
+        _settle(hashing, source_hash, batch, source, st, row)
+        unread = hashing.exception()
+        if unread is not None:
+            return _failed(job, hashing, f"cannot read: {getattr(unread, 'strerror', None) or unread}", described)
+        done = _already_made(job, batch, existing, hashing.result(), described)
+        if done is not None:
+            return done
+    return _encode_and_place(job, batch, media, hashing, described, started)
+
+
+def _settle(future: Future, fn: Callable[..., object], *args: object) -> None:
+    """fn(*args) as the future's result, or its OSError as the future's exception."""
     try:
-        algo, digest, source_id = source_hash(batch, source, st)
+        future.set_result(fn(*args))
     except OSError as exc:
-        return fail(job, f"cannot read: {exc.strerror or exc}", **described)
-    described["source_hash"] = f"{algo}:{digest}"
-    done = _already_made(job, batch, algo, digest, described)
-    if done is not None:
-        return done
-    return _encode_and_place(job, batch, media, (algo, digest, source_id), described, started)
+        future.set_exception(exc)
 
 
 def _refused(job: ProxyJob, batch: ProxyBatch, media: MediaFile) -> ClipResult | None:
@@ -86,12 +104,12 @@ def _refused(job: ProxyJob, batch: ProxyBatch, media: MediaFile) -> ClipResult |
     return fail(job, why)
 
 
-def _already_made(job: ProxyJob, batch: ProxyBatch, algo: str, digest: str,
+def _already_made(job: ProxyJob, batch: ProxyBatch, existing: ProxyRow, hashed: tuple[str, str, int | None],
                   described: dict[str, object]) -> ClipResult | None:
-    """The proxy made before from the same content with the same preset, still as it was made; or None."""
-    prod = batch.production.name
-    existing = batch.store.at(prod, job.target)
-    if (existing is None or existing.source_hash != digest or existing.source_hash_algorithm != algo
+    """The proxy recorded at the target, made from the same content with the same preset and still as it was
+    made; or None."""
+    algo, digest, _ = hashed
+    if (existing.source_hash != digest or existing.source_hash_algorithm != algo
             or existing.fingerprint != batch.preset.fingerprint() or existing.source_path != job.source):
         return None
     try:
@@ -101,24 +119,26 @@ def _already_made(job: ProxyJob, batch: ProxyBatch, algo: str, digest: str,
     if pst.st_size != existing.size or pst.st_mtime_ns != existing.mtime_ns:
         return None
     shape: dict[str, object] = {}
-    row = batch.catalogue.lookup(prod, existing.proxy_path)
+    row = batch.catalogue.lookup(batch.production.name, existing.proxy_path)
     if row is not None:
         made = row.media
         shape = {"audio_channels": sum(a.channels or 0 for a in made.audio),
                  "width": made.video.width if made.video else None,
                  "height": made.video.height if made.video else None}
     return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="skipped",
-                      proxy=existing.proxy_path, encoder=existing.encoder, **described, **shape)
+                      proxy=existing.proxy_path, encoder=existing.encoder, source_hash=f"{algo}:{digest}",
+                      **described, **shape)
 
 
-def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashed: tuple[str, str, int | None],
+def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashing: Future[Hashed],
                       described: dict[str, object], started: float) -> ClipResult:
     """Encode to a locked temporary file, verify it against the source, rename it into place, record it."""
     target = Path(job.target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return fail(job, f"cannot create the proxy folder {target.parent}: {exc.strerror or exc}", **described)
+        return _failed(job, hashing, f"cannot create the proxy folder {target.parent}: {exc.strerror or exc}",
+                       described)
     tmp = target.parent / f".{target.stem}{TEMP_MARK}{uuid.uuid4().hex[:8]}{target.suffix}"
     lock_fd = None
     try:
@@ -126,35 +146,45 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashed
         cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
         progress = batch.progress
         with batch.slots.acquire():
-            decode_errors = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
-                                       source=job.source)
+            encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
+                                 source=job.source)
         made = probe_file(tmp, ffmpeg=None, decode_check="none")
-        problems = verify(media, made, channels)
-        if decode_errors:
-            problems.append(f"the source does not decode cleanly: {decode_errors[0][-300:]}")
+        problems = proxy_problems(media, made, channels, encoded)
         if problems:
-            hint = " (the source does not decode to the end?)" if made.duration_frames is not None and \
-                media.duration_frames is not None and made.duration_frames < media.duration_frames else ""
-            return fail(job, "proxy rejected: " + "; ".join(problems) + hint, **described)
+            return _failed(job, hashing, "proxy rejected: " + "; ".join(problems), described)
+        unread = hashing.exception()
+        if unread is not None:
+            return _failed(job, hashing, f"cannot read: {getattr(unread, 'strerror', None) or unread}", described)
         os.replace(tmp, target)
-        _record(job, batch, media, made, hashed)
+        _record(job, batch, media, made, hashing.result())
         return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="made", proxy=str(target),
                           encoder=batch.encoder, audio_channels=channels, width=width, height=height,
-                          seconds=round(time.monotonic() - started, 3), **described)
+                          seconds=round(time.monotonic() - started, 3), **_with_hash(described, hashing))
     except EncodeError as exc:
-        return fail(job, str(exc), **described)
+        return _failed(job, hashing, str(exc), described)
     except PostprodError as exc:
-        return fail(job, exc.reason, **described)
+        return _failed(job, hashing, exc.reason, described)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            return fail(job, "disk full: no space left on the proxy volume", **described)
-        return fail(job, f"cannot write the proxy: {exc.strerror or exc}", **described)
+            return _failed(job, hashing, "disk full: no space left on the proxy volume", described)
+        return _failed(job, hashing, f"cannot write the proxy: {exc.strerror or exc}", described)
     finally:
         _tidy(tmp, lock_fd, target)
 
 
-def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile,
-            hashed: tuple[str, str, int | None]) -> None:
+def _with_hash(described: dict[str, object], hashing: Future[Hashed]) -> dict[str, object]:
+    """What the result says of the source, with its hash once read (waits for it: a result is whole)."""
+    if hashing.exception() is not None:
+        return described
+    algo, digest, _ = hashing.result()
+    return {**described, "source_hash": f"{algo}:{digest}"}
+
+
+def _failed(job: ProxyJob, hashing: Future[Hashed], message: str, described: dict[str, object]) -> ClipResult:
+    return fail(job, message, **_with_hash(described, hashing))
+
+
+def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile, hashed: Hashed) -> None:
     """The placed proxy in the catalogue (role proxy, pointing at its source) and in the proxy store."""
     algo, digest, source_id = hashed
     target = Path(job.target)
@@ -163,13 +193,15 @@ def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile,
     proxy_media = made.model_copy(update={"path": str(target), "clip_name": media.clip_name,
                                           "size": pst.st_size, "mtime_ns": pst.st_mtime_ns})
     proxy_hash = hash_file(target, [algo])[algo]
-    proxy_id = batch.catalogue.record(prod, proxy_media, card=str(batch.root / job.card),
-                                      relpath=rel(target, batch.root / job.card), hash_algorithm=algo,
-                                      hash_value=proxy_hash, ingest_id=None, role="proxy", source_id=source_id)
-    batch.store.save(prod, preset=batch.preset.name, fingerprint=batch.preset.fingerprint(), source_path=job.source,
-                     source_hash_algorithm=algo, source_hash=digest, source_media_id=source_id,
-                     proxy_path=str(target), proxy_media_id=proxy_id, size=pst.st_size,
-                     mtime_ns=pst.st_mtime_ns, encoder=batch.encoder)
+    with batch.catalogue.store.write() as conn:  # both rows in one transaction: one commit
+        proxy_id = batch.catalogue.record(prod, proxy_media, card=str(batch.root / job.card),
+                                          relpath=rel(target, batch.root / job.card), hash_algorithm=algo,
+                                          hash_value=proxy_hash, ingest_id=None, role="proxy", source_id=source_id,
+                                          within=conn)
+        batch.store.save(prod, conn, preset=batch.preset.name, fingerprint=batch.preset.fingerprint(),
+                         source_path=job.source, source_hash_algorithm=algo, source_hash=digest,
+                         source_media_id=source_id, proxy_path=str(target), proxy_media_id=proxy_id,
+                         size=pst.st_size, mtime_ns=pst.st_mtime_ns, encoder=batch.encoder)
 
 
 def _tidy(tmp: Path, lock_fd: int | None, target: Path) -> None:

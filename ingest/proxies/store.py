@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from store import ByKey, Store, row_of
 from store.tables import proxies
@@ -64,9 +64,13 @@ class ProxyStore:
                 proxies.c.proxy_path.startswith(prefix, autoescape=True)).order_by(proxies.c.proxy_path))
             return [row_of(ProxyRow, r) for r in rows]
 
-    def save(self, production: str, **values: Any) -> None:
-        """Record a verified proxy; a re-made proxy replaces the row for its path."""
-        with self.store.write() as conn:
-            conn.execute(delete(proxies).where(proxies.c.production == production,
-                                               proxies.c.proxy_path == values["proxy_path"]))
-            conn.execute(proxies.insert().values(production=production, made_at=datetime.now(UTC), **values))
+    def save(self, production: str, within: Connection | None = None, **values: Any) -> None:
+        """Record a verified proxy; a re-made proxy replaces the row for its path. `within`: a transaction of the
+        caller's (one commit with the proxy's catalogue row), else one of its own."""
+        if within is None:
+            with self.store.write() as conn:
+                self.save(production, conn, **values)
+            return
+        within.execute(delete(proxies).where(proxies.c.production == production,
+                                             proxies.c.proxy_path == values["proxy_path"]))
+        within.execute(proxies.insert().values(production=production, made_at=datetime.now(UTC), **values))

@@ -5,20 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ingest.catalogue import MediaRow
 from ingest.hashing import hash_file
+from ingest.proxies.encode import Encoded
 from ingest.proxies.models import ProxyBatch
 from ingest.proxies.presets import ProxyPreset
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 
 
-def describe_source(batch: ProxyBatch, path: Path, st: os.stat_result) -> MediaFile:
-    """The catalogue's description of the source when the file is unchanged since its ingest, else MediaInfo's.
+def describe_source(path: Path, st: os.stat_result, row: MediaRow | None) -> MediaFile:
+    """The catalogue's description of the source (its `row`) when the file is unchanged since its ingest, else
+    MediaInfo's.
 
     MediaInfo only when probing: the encode decodes every frame anyway, and its errors and frame count
     are checked.
     """
-    row = batch.catalogue.lookup(batch.production.name, str(path))
     if row and row.media_json and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
         stored = row.media
         if stored.kind is not MediaKind.UNREADABLE:
@@ -46,10 +48,14 @@ def usable_source(media: MediaFile, preset: ProxyPreset) -> str | None:
     return None
 
 
-def source_hash(batch: ProxyBatch, path: Path, st: os.stat_result) -> tuple[str, str, int | None]:
-    """The source's content hash: the catalogue's when the file is unchanged since its ingest, else computed."""
+Hashed = tuple[str, str, int | None]  # (algorithm, hash, the original's catalogue id when it was ingested)
+
+
+def source_hash(batch: ProxyBatch, path: Path, st: os.stat_result,
+                row: MediaRow | None) -> Hashed:
+    """The source's content hash: the catalogue's (its `row`) when the file is unchanged since its ingest, else
+    computed."""
     algo = batch.settings.hash_algorithm
-    row = batch.catalogue.lookup(batch.production.name, str(path))
     if (row and row.hash and row.hash_algorithm == algo and row.size == st.st_size
             and row.mtime_ns == st.st_mtime_ns and row.role == "original"):
         return algo, row.hash, int(row.id)
@@ -74,4 +80,21 @@ def verify(source: MediaFile, proxy: MediaFile, channels: int) -> list[str]:
     got = sum(a.channels or 0 for a in proxy.audio)
     if got != channels:
         problems.append(f"{got} audio channels, {channels} expected")
+    return problems
+
+
+def proxy_problems(source: MediaFile, proxy: MediaFile, channels: int, encoded: Encoded) -> list[str]:
+    """Why a made proxy is refused: what its probe shows differs from the source (verify), what the encode's own
+    report says (cut short, frames it made against those the file holds), errors the source decode logged.
+
+    No second decode of the proxy: the encode decoded every source frame (its errors are here) and counted
+    what it encoded; MediaInfo's probe of the file shows what was written (frames, rate, timecode, reel, sound).
+    """
+    problems = verify(source, proxy, channels)
+    problems += encoded.problems(source.duration_frames, proxy.duration_frames)
+    if encoded.errors:
+        problems.append(f"the source does not decode cleanly: {encoded.errors[0][-300:]}")
+    if proxy.duration_frames is not None and source.duration_frames is not None and \
+            proxy.duration_frames < source.duration_frames and problems:
+        problems[-1] += " (the source does not decode to the end?)"
     return problems
