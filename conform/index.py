@@ -207,9 +207,15 @@ class CatalogueSource(Protocol):
         """(kind, key, id, rate text) of the originals under `keys`."""
         ...
 
-    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
-             ) -> list[tuple[str, str, CatalogueClip, bool]]:
-        """(kind, key, clip, shared hash) under `keys` by id; `within`: only those that may reach the range."""
+    def rows(self, keys: Iterable[str]) -> list[tuple[str, str, CatalogueClip, bool]]:
+        """(kind, key, clip, shared hash) under `keys`, by id."""
+        ...
+
+    def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
+               ) -> list[tuple[int, str, str, CatalogueClip, bool]]:
+        """For each window (tag, key, first, end, drop-frame): (tag, kind, key, clip, shared hash) of the clips
+        under the key that may reach [first, end): all but those whose timecode at one of `rates` with that
+        drop-frame flag provably does not; by tag, then id."""
         ...
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
@@ -261,6 +267,8 @@ class SelectedIndex:
         self._longest: int | None = None
         self._event: Event | None = None
         self._lists: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        self._prepared: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {}
+        self._held: list[Event] = []
 
     def _know(self, keys: Iterable[str]) -> None:
         new = {k for k in keys if k and k not in self._asked}
@@ -282,11 +290,34 @@ class SelectedIndex:
         return len(key) <= KEY_CHARS or bool(self._whole_list(kind, key, original))
 
     def prepare(self, events: Iterable[Event]) -> None:
-        """Find which of the events' names exist, in one go (chunked IN lists)."""
+        """Find which of the events' names exist, then the rows under them that may cover each event's source
+        range: a few queries for the whole list (chunked), not one per event."""
+        events = list(events)
         keys: set[str] = set()
         for e in events:
             keys |= event_keys(e)
         self._know(keys)
+        self._prepared = self._narrowed(events)
+        self._held = events  # the ids in _prepared stay theirs
+
+    def _narrowed(self, events: list[Event]) -> dict[int, list[tuple[str, str, CatalogueClip, bool]]]:
+        """id(event) -> (kind, key, clip, shared hash) under its names, of the clips that may cover its range."""
+        groups: dict[tuple[str, ...], list[tuple[int, str, int, int, bool]]] = defaultdict(list)
+        for e in events:
+            keys = [k for k in event_keys(e) if len(k) <= KEY_CHARS and any(
+                (kind, k, original) in self._present for kind in ("reel", "name") for original in (True, False))]
+            if not keys:
+                continue
+            first, end = e.used_source()
+            rate = e.rate
+            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
+            df = bool(e.source_in.drop_frame)
+            groups[rates] += [(id(e), k, first, max(end, first + 1), df) for k in keys]
+        found: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {id(e): [] for e in events}
+        for rates, windows in groups.items():
+            for i, kind, key, clip, shared in self.source.within(windows, rates):
+                found[i].append((kind, key, clip, shared))
+        return found
 
     def _lists_for(self, event: Event) -> tuple[dict, dict, dict, dict]:
         """by_reel, by_name, proxy_by_reel, proxy_by_name for this event's names: each list the clips that may
@@ -298,16 +329,13 @@ class SelectedIndex:
         wanted = [(kind, key, original) for key in keys for kind in ("reel", "name") for original in (True, False)
                   if self._has(kind, key, original)]
         lists: dict[tuple[str, str, bool], list[tuple[CatalogueClip, bool]]] = {w: [] for w in wanted}
-        narrow = [w for w in wanted if len(w[1]) <= KEY_CHARS]
-        if narrow:
-            first, end = event.used_source()
-            rate = event.rate
-            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
-            for kind, key, c, shared in self.source.rows({w[1] for w in narrow}, within=(
-                    first, max(end, first + 1), rates, bool(event.source_in.drop_frame))):
-                found = lists.get((kind, key, c.role == "original"))
-                if found is not None:
-                    found.append((c, shared))
+        narrowed = self._prepared.get(id(event))
+        if narrowed is None:
+            narrowed = self._narrowed([event])[id(event)]
+        for kind, key, c, shared in narrowed:
+            found = lists.get((kind, key, c.role == "original"))
+            if found is not None:
+                found.append((c, shared))
         out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
         for (kind, key, original), clips in lists.items():
             def all_of(kind: str = kind, key: str = key, original: bool = original) -> list[CatalogueClip]:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 from store import ByKey, Store, row_of
-from store.keys import key_rows, lookup_keys
+from store.keys import KEY_CHARS, key_rows, lookup_keys
 from store.tables import ingests, media, media_keys
 
 
@@ -314,10 +314,20 @@ class KeyedRows:
     _FROM = ("FROM media_keys k JOIN media m ON m.id = k.media_id WHERE k.production = {p} AND m.production = {p} "
              "AND m.kind = 'media' AND m.status <> 'missing' AND k.key IN ({keys})")
 
+    _SHARED = ("CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d WHERE d.production = m.production "
+               "AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END")
+
     def __init__(self, catalogue: Catalogue, production: str, *, chunk: int = 500) -> None:
         self.production, self.chunk = production, chunk
         self._conn = catalogue.engine.raw_connection()
+        sqlite = catalogue.engine.dialect.name == "sqlite"
         self._mark = "?" if catalogue.engine.dialect.paramstyle == "qmark" else "%s"
+        self._false = "0" if sqlite else "false"
+        self._limit = 30000  # bound parameters in one statement (PostgreSQL: 65,535)
+        if sqlite:
+            driver = getattr(self._conn, "driver_connection", None)
+            getlimit = getattr(driver, "getlimit", None)  # Python 3.11+: SQLite's own limit (999 before 3.32)
+            self._limit = getlimit(9) if getlimit else 999  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
         self._sql: dict[tuple[str, int], str] = {}
 
     def close(self) -> None:
@@ -363,29 +373,40 @@ class KeyedRows:
             out += self._run(self._query("rates", len(chunk), template), [self.production, self.production, *chunk])
         return out
 
-    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
-             ) -> list[KeyedRow]:
-        """The rows under `keys`, by id. within (first, end, rates, drop_frame): leave out the rows whose
-        timecode at one of `rates` with that drop-frame flag provably does not reach [first, end); every other
-        row (another rate, no timecode) stays, for the caller to judge."""
-        template = ("SELECT k.kind, k.key, {row}, CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d "
-                    "WHERE d.production = m.production AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END "
-                    "{from_}")
-        args: list[Any] = []
-        if within is not None:
-            first, end, rates, drop_frame = within
-            template += (" AND NOT (m.rate IN ({rates}) AND COALESCE(m.drop_frame, {false}) = {m} AND m.start_frames "
-                         "IS NOT NULL AND m.duration_frames IS NOT NULL AND (m.start_frames >= {m} OR "
-                         "m.start_frames + m.duration_frames <= {m}))").replace(
-                "{rates}", ", ".join([self._mark] * len(rates))).replace(
-                "{false}", "0" if self._mark == "?" else "false")
-            args = [*rates, drop_frame, end, first]
-        template += " ORDER BY m.id"
+    def rows(self, keys: Iterable[str]) -> list[KeyedRow]:
+        """Every row under `keys`, by id."""
+        template = f"SELECT k.kind, k.key, {{row}}, {self._SHARED} {{from_}} ORDER BY m.id"
         out: list[KeyedRow] = []
-        what = f"rows{len(within[2]) if within else ''}"
         for chunk in self._chunks(keys):
-            sql = self._query(what, len(chunk), template)
             out += [KeyedRow(r[0], r[1], IndexRow._make(r[2:15]), bool(r[15]))
-                    for r in self._run(sql, [self.production, self.production, *chunk, *args])]
+                    for r in self._run(self._query("rows", len(chunk), template),
+                                       [self.production, self.production, *chunk])]
         out.sort(key=lambda r: r.row.id)  # chunks: one list by id again (stable: already sorted within each)
+        return out
+
+    def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
+               ) -> list[tuple[int, KeyedRow]]:
+        """For each window (tag, key, first, end, drop-frame), the rows under its key that may reach
+        [first, end): all but those whose timecode at one of `rates` with that drop-frame flag provably does
+        not (another rate, no timecode: kept, for the caller to judge); by tag, then id. One query per chunk
+        of windows (a VALUES list joined to the keys), not one per event."""
+        m = self._mark
+        per_chunk = max(1, (self._limit - len(rates) - 2) // 5)
+        out: list[tuple[int, KeyedRow]] = []
+        for start in range(0, len(windows), per_chunk):
+            chunk = windows[start:start + per_chunk]
+            values = ", ".join([f"({m}, {m}, {m}, {m}, {m})"] * len(chunk))
+            sql = (f"WITH w(tag, key, lo, hi, df) AS (VALUES {values}) "
+                   f"SELECT w.tag, k.kind, k.key, {self._ROW}, {self._SHARED} FROM w "
+                   f"JOIN media_keys k ON k.production = {m} AND k.key = w.key JOIN media m ON m.id = k.media_id "
+                   "WHERE m.kind = 'media' AND m.status <> 'missing' AND NOT ("
+                   f"m.rate IN ({', '.join([m] * len(rates))}) AND COALESCE(m.drop_frame, {self._false}) = w.df "
+                   "AND m.start_frames IS NOT NULL AND "
+                   "m.duration_frames IS NOT NULL AND (m.start_frames >= w.hi OR "
+                   "m.start_frames + m.duration_frames <= w.lo)) ORDER BY w.tag, m.id")
+            args = [v for w in chunk for v in (w[0], w[1][:KEY_CHARS], w[2], w[3], w[4])]
+            out += [(r[0], KeyedRow(r[1], r[2], IndexRow._make(r[3:16]), bool(r[16])))
+                    for r in self._run(sql, [*args, self.production, *rates])]
+        if len(windows) > per_chunk:
+            out.sort(key=lambda t: t[0])
         return out
