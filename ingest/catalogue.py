@@ -398,8 +398,9 @@ class KeyedRows:
             values = ", ".join([f"({m}, {m}, {m}, {m}, {m})"] * len(chunk))
             sql = (f"WITH w(tag, key, lo, hi, df) AS (VALUES {values}) "
                    f"SELECT w.tag, k.kind, k.key, {self._ROW}, {self._SHARED} FROM w "
-                   f"JOIN media_keys k ON k.production = {m} AND k.key = w.key JOIN media m ON m.id = k.media_id "
-                   "WHERE m.kind = 'media' AND m.status <> 'missing' AND NOT ("
+                   # CROSS JOIN: SQLite keeps the windows outside (each a lookup by key), never the reverse.
+                   "CROSS JOIN media_keys k JOIN media m ON m.id = k.media_id "
+                   f"WHERE k.production = {m} AND k.key = w.key AND m.kind = 'media' AND m.status <> 'missing' AND NOT ("
                    f"m.rate IN ({', '.join([m] * len(rates))}) AND COALESCE(m.drop_frame, {self._false}) = w.df "
                    "AND m.start_frames IS NOT NULL AND "
                    "m.duration_frames IS NOT NULL AND (m.start_frames >= w.hi OR "
