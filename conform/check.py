@@ -63,6 +63,9 @@ class _CatalogueRows:
     def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
         return self.keyed.rates(keys)
 
+    def rate_counts(self, reel_keys: list[str], name_keys: list[str]) -> dict[str | None, int] | None:
+        return self.keyed.rate_counts(reel_keys, name_keys)
+
     def rows(self, keys: Iterable[str]) -> list[tuple[str, str, CatalogueClip, bool]]:
         found = self.keyed.rows(keys)
         return [(r.kind, r.key, c, r.shared) for r, c in zip(found, _clips([r.row for r in found]), strict=True)]

@@ -207,6 +207,11 @@ class CatalogueSource(Protocol):
         """(kind, key, id, rate text) of the originals under `keys`."""
         ...
 
+    def rate_counts(self, reel_keys: list[str], name_keys: list[str]) -> dict[str | None, int] | None:
+        """Distinct originals per rate text under `reel_keys` as reels and `name_keys` as names (None: too many
+        keys for one query; ask `rates`)."""
+        ...
+
     def rows(self, keys: Iterable[str]) -> list[tuple[str, str, CatalogueClip, bool]]:
         """(kind, key, clip, shared hash) under `keys`, by id."""
         ...
@@ -349,8 +354,21 @@ class SelectedIndex:
         return out
 
     def rates_of(self, reels: Iterable[str]) -> Counter:
-        """As CatalogueIndex.rates_of, from the rates of the reels' originals alone."""
-        keys = [reel.strip().upper() for reel in reels]
+        """As CatalogueIndex.rates_of, counted in SQL (each original once, under the reel when some original has
+        it as its reel, else under the name)."""
+        keys = list(dict.fromkeys(reel.strip().upper() for reel in reels))
+        if all(len(k) <= KEY_CHARS for k in keys):
+            self._know(keys)
+            present = self._present
+            reel_keys = [k for k in keys if ("reel", k, True) in present]
+            name_keys = [k for k in keys if ("reel", k, True) not in present and ("name", k, True) in present]
+            counts = self.source.rate_counts(reel_keys, name_keys) if reel_keys or name_keys else {}
+            if counts is not None:
+                found: Counter = Counter()
+                for text, n in counts.items():
+                    if text:
+                        found[rate_of_text(text)] += n
+                return found
         by_key: dict[tuple[str, str], list[tuple[int, str | None]]] = defaultdict(list)
         for kind, key, clip_id, rate in self.source.rates(k for k in keys if len(k) <= KEY_CHARS):
             by_key[(kind, key)].append((clip_id, rate))
