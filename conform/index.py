@@ -274,12 +274,21 @@ class SelectedIndex:
         self._lists: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
         self._prepared: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {}
         self._held: list[Event] = []
+        self._event_keys: dict[int, set[str]] = {}
+        self._combos: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # key -> (kind, original) present
 
     def _know(self, keys: Iterable[str]) -> None:
         new = {k for k in keys if k and k not in self._asked}
         if new:
-            self._present |= self.source.present(new)
+            found = self.source.present(new)
+            self._present |= found
+            for kind, key, original in found:
+                self._combos[key].append((kind, original))
             self._asked |= new
+
+    def _keys_of(self, event: Event) -> set[str]:
+        keys = self._event_keys.get(id(event))
+        return event_keys(event) if keys is None else keys
 
     def _whole_list(self, kind: str, key: str, original: bool) -> list[CatalogueClip]:
         found = self._whole.get((kind, key, original))
@@ -289,28 +298,29 @@ class SelectedIndex:
                 and (c.role == "original") == original and (len(key) <= KEY_CHARS or _has_key(c, kind, key))]
         return found
 
-    def _has(self, kind: str, key: str, original: bool) -> bool:
-        if (kind, key[:KEY_CHARS], original) not in self._present:
-            return False
-        return len(key) <= KEY_CHARS or bool(self._whole_list(kind, key, original))
+    def _wanted(self, keys: Iterable[str]) -> list[tuple[str, str, bool]]:
+        """(kind, key, original) of `keys` that some usable row has (a key longer than stored: checked whole)."""
+        wanted = []
+        for key in keys:
+            for kind, original in self._combos.get(key[:KEY_CHARS], ()):
+                if len(key) <= KEY_CHARS or self._whole_list(kind, key, original):
+                    wanted.append((kind, key, original))
+        return wanted
 
     def prepare(self, events: Iterable[Event]) -> None:
         """Find which of the events' names exist, then the rows under them that may cover each event's source
         range: a few queries for the whole list (chunked), not one per event."""
         events = list(events)
-        keys: set[str] = set()
-        for e in events:
-            keys |= event_keys(e)
-        self._know(keys)
+        self._held = events  # the ids in _prepared and _event_keys stay theirs
+        self._event_keys = {id(e): event_keys(e) for e in events}
+        self._know(k for keys in self._event_keys.values() for k in keys)
         self._prepared = self._narrowed(events)
-        self._held = events  # the ids in _prepared stay theirs
 
     def _narrowed(self, events: list[Event]) -> dict[int, list[tuple[str, str, CatalogueClip, bool]]]:
         """id(event) -> (kind, key, clip, shared hash) under its names, of the clips that may cover its range."""
         groups: dict[tuple[str, ...], list[tuple[int, str, int, int, bool]]] = defaultdict(list)
         for e in events:
-            keys = [k for k in event_keys(e) if len(k) <= KEY_CHARS and any(
-                (kind, k, original) in self._present for kind in ("reel", "name") for original in (True, False))]
+            keys = [k for k in self._keys_of(e) if len(k) <= KEY_CHARS and k in self._combos]
             if not keys:
                 continue
             first, end = e.used_source()
@@ -329,10 +339,9 @@ class SelectedIndex:
         cover its source range."""
         if event is self._event:
             return self._lists
-        keys = event_keys(event)
+        keys = self._keys_of(event)
         self._know(keys)
-        wanted = [(kind, key, original) for key in keys for kind in ("reel", "name") for original in (True, False)
-                  if self._has(kind, key, original)]
+        wanted = self._wanted(keys)
         lists: dict[tuple[str, str, bool], list[tuple[CatalogueClip, bool]]] = {w: [] for w in wanted}
         narrowed = self._prepared.get(id(event))
         if narrowed is None:
