@@ -414,7 +414,7 @@ class KeyedRows:
         not (another rate, no timecode: kept, for the caller to judge); by tag, then id. One query per chunk
         of windows (a VALUES list joined to the keys), not one per event."""
         m = self._mark
-        per_chunk = max(1, (self._limit - len(rates) - 2) // 5)
+        per_chunk = max(1, min(self.chunk, (self._limit - len(rates) - 2) // 5))  # small statements: small memory
         out: list[tuple[int, KeyedRow]] = []
         for start in range(0, len(windows), per_chunk):
             chunk = windows[start:start + per_chunk]
