@@ -5,23 +5,17 @@ from __future__ import annotations
 import os
 import re
 import struct
-import subprocess
-import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from pymediainfo import MediaInfo
 
-from config import children
-from config.errors import ToolError
 from media.bwf import BwfInfo, NotWave, read_bwf
-from media.ffmpeg.caps import Job, capabilities
-from media.ffmpeg.commands import decode_check_command
-from media.ffmpeg.errors import failure, first_error
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
-from media.proven import codec_depth, decodes_by_construction, parse_speed
+from media.probe_ffmpeg import checked
+from media.proven import Plan, codec_depth, integrity_plan, parse_speed
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
 
@@ -42,10 +36,6 @@ _REEL_PATTERNS = [
 # Names some tools give the tmcd track: not a reel.
 _GENERIC_TC_NAMES = {"timecode", "time code", "timecode track", "tc", "tc1", "tmcd", "timecode1"}
 
-_PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
-_FFMPEG_TC_RE = re.compile(r"^\s+timecode\s+: (\d\d:\d\d:\d\d[:;.]\d\d)\s*$", re.MULTILINE)
-_FFMPEG_USAGE_RE = re.compile(r"Unrecognized option|Error splitting the argument list|Option not found")
-_FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
 
 
 def _int(value: Any) -> int | None:
@@ -95,51 +85,12 @@ def _scan(track: Any) -> str | None:
     return "interlaced"
 
 
-def _pix_fmt_depth(pix_fmt: str) -> tuple[int | None, str | None]:
-    match = re.search(r"(\d{3})?p(\d{1,2})?(le|be)?$", pix_fmt)
-    depth = int(match.group(2)) if match and match.group(2) else 8
-    chroma = None
-    for key, value in (("420", "4:2:0"), ("422", "4:2:2"), ("444", "4:4:4"), ("411", "4:1:1")):
-        if key in pix_fmt:
-            chroma = value
-    if pix_fmt.startswith(("gbr", "rgb", "bgr")):
-        chroma = "4:4:4"
-    return depth, chroma
-
-
 def clip_reel(clip_name: str) -> str | None:
     for pattern in _REEL_PATTERNS:
         match = pattern.match(clip_name.upper())
         if match:
             return match.group("reel")
     return None
-
-
-def ffmpeg_check(path: Path, ffmpeg: str, mode: str,
-                 duration: float | None) -> tuple[list[str], str | None, str | None]:
-    """Decode the file's end (or all of it) with ffmpeg: the errors it printed, the video pix_fmt, and the
-    start timecode as ffmpeg reads it from the file (MXF's timecode component, QuickTime's tmcd).
-
-    A truncated copy often still has a readable header; decoding its last seconds is what shows it.
-    """
-    cmd = decode_check_command(ffmpeg, path, tail_seconds=2 if mode == "tail" and duration and duration > 3 else None)
-    try:
-        # In a session of its own: a Ctrl-C or a service stop is not a decode error (children.py).
-        proc = children.run(cmd, timeout=3600)
-    except subprocess.TimeoutExpired:
-        return ["decode timed out"], None, None
-    if proc.returncode != 0 and _FFMPEG_USAGE_RE.search(proc.stderr):
-        # This ffmpeg refused the command itself: not a verdict on the file.
-        raise ToolError(failure(Job.DECODE_CHECK, path, proc.stderr, proc.returncode, capabilities(ffmpeg).version))
-    pix_fmt = None
-    match = _PIXFMT_RE.search(proc.stderr)
-    if match:
-        pix_fmt = match.group(1)
-    errors = [line.split("] ", 1)[-1] for line in proc.stderr.splitlines() if _FFMPEG_ERROR_RE.match(line)]
-    if proc.returncode != 0 and not errors:
-        errors = [first_error(proc.stderr, proc.returncode)]
-    tc = _FFMPEG_TC_RE.search(proc.stderr)
-    return errors, pix_fmt, tc.group(1) if tc else None
 
 
 def probe_file(
@@ -209,9 +160,10 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
         fields.update(start_timecode=start.format(), drop_frame=start.drop_frame)
     fields["timecode_rate"] = tc_rate
     _duration(general, video, audio, bwf, tc_rate, fields)
-    if decodes_by_construction(bwf, video is not None, base["size"]):
-        decode_check = "none"  # a whole PCM data chunk: no decode can fail (media/proven.py)
-    video = _ffmpeg_facts(path, ffmpeg, decode_check, video, start, fields, errors, findings, timings)
+    # A file already found cut short is decoded as before, for ffmpeg's own words on it.
+    plan = Plan(decode_check) if errors else integrity_plan(
+        path, decode_check, container=container, bwf=bwf, has_video=video is not None, size=base["size"])
+    video = checked(path, ffmpeg, plan, video, start, fields, errors, findings, timings)
     kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
     return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,
                      error="; ".join(errors) if errors else None)
@@ -350,31 +302,6 @@ def _duration(general: Any, video: VideoStream | None, audio: list[AudioStream],
         fields["duration_frames"] = int(Fraction(bwf.duration_samples, bwf.sample_rate) * tc_rate)
 
 
-def _ffmpeg_facts(path: Path, ffmpeg: str | None, decode_check: str, video: VideoStream | None,
-                  start: Timecode | None, fields: dict[str, Any], errors: list[str], findings: list[Finding],
-                  timings: dict[str, float] | None) -> VideoStream | None:
-    """ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, files that do not decode, and its
-    own reading of an MXF timecode. Returns the video stream with what ffmpeg told."""
-    needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
-    if not ffmpeg or (decode_check == "none" and not needs_pixfmt):
-        return video
-    mode = decode_check if decode_check != "none" else "tail"
-    started = time.perf_counter()
-    decode_errors, pix_fmt, ffmpeg_tc = ffmpeg_check(path, ffmpeg, mode, fields["duration_seconds"])
-    if timings is not None:
-        timings["decode_check"] = timings.get("decode_check", 0.0) + time.perf_counter() - started
-    if fields.get("container") == "MXF" and ffmpeg_tc and start is not None:
-        _trust_ffmpeg_timecode(ffmpeg_tc, start, fields, findings)
-    if decode_check != "none" and decode_errors:
-        more = f" (and {len(decode_errors) - 1} more errors)" if len(decode_errors) > 1 else ""
-        errors.append(f"does not decode to the end: {decode_errors[0]}{more}")
-    if pix_fmt and video is not None and needs_pixfmt:
-        depth, chroma = _pix_fmt_depth(pix_fmt)
-        video = video.model_copy(update={"bit_depth": video.bit_depth or depth,
-                                         "chroma_subsampling": video.chroma_subsampling or chroma})
-    return video
-
-
 def _trust_tmcd(path: Path, start: Timecode | None, rate: Fraction | None, fields: dict[str, Any],
                 findings: list[Finding]) -> tuple[Timecode | None, Fraction | None]:
     """The tmcd sample's start, read from the file as ffmpeg reads it, over MediaInfo's; an info finding if they differ.
@@ -396,20 +323,3 @@ def _trust_tmcd(path: Path, start: Timecode | None, rate: Fraction | None, field
             expected=sample.format(), measured=start.format()))
     fields["timecode_source"] = "tmcd"
     return sample, sample.rate
-
-
-
-def _trust_ffmpeg_timecode(read: str, start: Timecode, fields: dict[str, Any], findings: list[Finding]) -> None:
-    """MXF: ffmpeg's reading of the timecode component over MediaInfo's where they differ, with an info finding."""
-    try:
-        theirs = Timecode.parse(read, start.rate, ";" in read or None)
-    except TimecodeError:
-        return
-    if theirs.format() == start.format():
-        return
-    findings.append(Finding(
-        rule="timecode.source", severity=Severity.INFO,
-        message=f"start timecode: ffmpeg reads {theirs.format()} from the MXF timecode component, MediaInfo "
-                f"reads {start.format()}; ffmpeg's reading of the file is kept",
-        expected=theirs.format(), measured=start.format()))
-    fields.update(start_timecode=theirs.format(), drop_frame=theirs.drop_frame)

@@ -6,9 +6,11 @@ compares both on the test media); anywhere else the probe does what it always di
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from media.bwf import BwfInfo
+from media.qt_tables import check_samples
 
 # MediaInfo's default: enough of a QuickTime/MXF/MP4 to find its tracks, timecode and frame counts.
 PARSE_SPEED = 0.5
@@ -55,3 +57,30 @@ def decodes_by_construction(bwf: BwfInfo | None, has_video: bool, size: int) -> 
     """
     return (bwf is not None and not has_video and bwf.format_tag in _PCM_TAGS and not bwf.problems
             and bwf.data_end is not None and bwf.data_end <= size)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the probe settles whether a file decodes to its end (MediaFile.integrity)."""
+
+    decode_check: str  # what ffmpeg is still to do: "none" where the header proved the file whole
+    proof: str | None = None  # "data chunk" | "sample tables": what proved it
+    defect: str | None = None  # a sure fault the sample tables found: reported if the decode does not
+
+
+def integrity_plan(path: Path, decode_check: str, *, container: str | None, bwf: BwfInfo | None,
+                   has_video: bool, size: int) -> Plan:
+    """The tail decode where the header does not prove the file whole (see media/qt_tables.py).
+
+    Only the tail check is replaced: decode_check = "full" decodes everything as asked, "none" checks nothing.
+    """
+    if decode_check == "none":
+        return Plan("none")
+    if decodes_by_construction(bwf, has_video, size):
+        return Plan("none", "data chunk")  # a whole PCM data chunk: no decode can fail
+    if decode_check != "tail" or not has_video or container not in ("MPEG-4", "QuickTime"):
+        return Plan(decode_check)
+    verdict = check_samples(path)
+    if verdict.proved:
+        return Plan("none", "sample tables")
+    return Plan(decode_check, defect=verdict.why if verdict.defect else None)

@@ -50,7 +50,7 @@ class TmcdSample:
         return Timecode(value, rate, drop)
 
 
-def _boxes(fh: BinaryIO, start: int, end: int):
+def boxes(fh: BinaryIO, start: int, end: int):
     """(type, payload start, payload end) of the boxes between start and end, sizes checked."""
     pos = start
     while pos + 8 <= end:
@@ -88,7 +88,7 @@ def _tmcd_tracks(fh: BinaryIO, size: int) -> list[dict[bytes, bytes]]:
 
     def walk(start: int, end: int, depth: int, track: dict[bytes, bytes] | None) -> None:
         nonlocal count
-        for kind, body, stop in _boxes(fh, start, end):
+        for kind, body, stop in boxes(fh, start, end):
             count += 1
             if count > _MAX_BOXES or depth > 6:
                 return

@@ -44,6 +44,7 @@ class ClipSpec:
     vfr: bool = False
     pixel_aspect: Fraction | None = None
     audio_seconds: float | None = None  # sound that ends before the picture (a camera stopping its sound first)
+    moov_first: bool = False  # QuickTime/MP4: the index before the samples, as a streaming copy wants it
 
 
 def run_command(cmd: list[str]) -> None:
@@ -70,6 +71,8 @@ def make_clip(out: Path, spec: ClipSpec, ffmpeg: str) -> Path:
         options += [("flags", "+ildct+ilme"), ("field_order", "tt" if spec.interlaced == "tff" else "bb")]
     if spec.vfr:
         options += [("fps_mode", "passthrough"), ("video_track_timescale", "90000")]
+    if spec.moov_first:
+        options.append(("movflags", "+faststart"))
     with atomic_path(out, suffix=out.suffix) as tmp:
         making = ClipMaking(
             output=str(tmp), width=spec.width, height=spec.height, rate=format_rate(spec.rate), frames=frames,
@@ -125,4 +128,13 @@ def truncated_copy(source: Path, out: Path, fraction: float = 0.6) -> Path:
     """A copy cut short, as an interrupted network copy leaves it."""
     data = source.read_bytes()
     write_bytes_atomic(out, data[: int(len(data) * fraction)])
+    return out
+
+
+def zero_filled_copy(source: Path, out: Path, fraction: float = 0.6) -> Path:
+    """A copy at its full size whose bytes after `fraction` are zeros: a preallocated file whose copy stalled."""
+    data = bytearray(source.read_bytes())
+    cut = int(len(data) * fraction)
+    data[cut:] = bytes(len(data) - cut)
+    write_bytes_atomic(out, bytes(data))
     return out

@@ -26,6 +26,7 @@ from web import catalogue_search, sessions
 from web.evidence import ReportFile, money_documents, report_files
 from web.i18n import HERE, environment, gettext_for
 from web.security import csrf_ok, csrf_token, current_user, login_redirect, safe_next, session_secret
+from web.throttle import LoginThrottle
 from web.users import User, Users
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -49,14 +50,16 @@ class Web:
         self.store = PlanningStore(store)
         self.catalogue = Catalogue(store)
         self.users = Users(self.store.engine)
+        self.throttle = LoginThrottle()
         self.today = today
 
-    def render(self, request: Request, user: User | None, template: str, status: int = 200, **context: Any) -> Response:
+    def render(self, request: Request, user: User | None, template: str, status: int = 200,
+               headers: dict[str, str] | None = None, **context: Any) -> Response:
         language = user.language if user else _browser_language(request)
         html = environment(language).get_template(template).render(
             user=user, csrf=csrf_token(request), version=__version__, public_url=self.settings.public_url,
             path=request.url.path, **context)
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
 
     def production_or_404(self, user: User, name: str) -> dict[str, Any]:
         """The production, if it exists and the user belongs to it: 404 otherwise (no hint that it exists)."""
@@ -123,10 +126,18 @@ def login_page(web: Web) -> Handler:
             raise HTTPException(403, "CSRF token missing or wrong")
         form = await request.form()
         name, password = str(form.get("name", "")), str(form.get("password", ""))
+        address = request.client.host if request.client else "unknown"
+        wait = web.throttle.wait_seconds(name, address)
+        if wait:  # refused before the password is even looked at (web/throttle.py)
+            return web.render(request, None, "login.html.j2", status=429, next=safe_next(str(form.get("next", ""))),
+                              failed=False, wait_minutes=max(1, -(-wait // 60)), name=name,
+                              headers={"Retry-After": str(wait)})
         user = web.users.authenticate(name, password)
         if user is None:
+            web.throttle.failed(name, address)
             return web.render(request, None, "login.html.j2", status=401, next=safe_next(str(form.get("next", ""))),
                               failed=True, name=name)
+        web.throttle.succeeded(name)
         request.session.clear()  # a new session at log-in: no fixation
         request.session["user"] = user.name
         return RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)

@@ -62,7 +62,9 @@ def test_ingest_json(workspace: Path, make_media) -> None:
     stages = data[0]["stage_seconds"]  # where the time went, stage by stage
     assert list(stages) == ["walk", "hash", "probe", "decode_check", "catalogue", "mhl", "reports"]
     assert all(v >= 0 for v in stages.values()) and stages["decode_check"] <= stages["probe"]
-    assert stages["probe"] > 0 and stages["decode_check"] > 0  # a clip: MediaInfo and ffmpeg both ran
+    # A MOV whose sample tables prove it whole: MediaInfo ran, no ffmpeg decode was needed.
+    assert stages["probe"] > 0 and stages["decode_check"] == 0
+    assert data[0]["files"][0]["media"]["integrity"] == "sample tables"
     written = json.loads(Path(data[0]["report_json"]).read_text())
     assert "reports" not in written["stage_seconds"] and written["stage_seconds"]["probe"] == stages["probe"]
 

@@ -180,7 +180,8 @@ def test_a_decode_check_killed_from_outside_is_no_verdict(card: Path, settings, 
     """A service stop that signals every process of the service reaches ffmpeg itself: the file is left
     uncatalogued (not `unreadable`), and the next ingest checks it."""
     killed = slow_ffmpeg(tmp_path, ffmpeg, on_decode="kill -TERM $$")
-    cut = ingest_card(str(card), "test", settings.model_copy(update={"ffmpeg": str(killed)}))
+    # A full decode: the clips' sample tables would prove them whole without one (media/proven.py).
+    cut = ingest_card(str(card), "test", settings.model_copy(update={"ffmpeg": str(killed), "decode_check": "full"}))
     assert {f.status for f in cut.files} == {"interrupted"}
     assert not any(x.rule == "unreadable" for f in cut.files for x in f.all_findings)
     assert list(Catalogue(settings.db_url).rows("test")) == []
@@ -190,7 +191,8 @@ def test_a_decode_check_killed_from_outside_is_no_verdict(card: Path, settings, 
 
 def test_two_ingests_of_one_card_at_once_ingest_each_file_once(card: Path, settings, ffmpeg, tmp_path):
     """Two terminals, or a cron `watch --once` beside a manual ingest: one waits for the other."""
-    slow = settings.model_copy(update={"ffmpeg": str(slow_ffmpeg(tmp_path, ffmpeg, on_decode="sleep 1"))})
+    slow = settings.model_copy(update={"ffmpeg": str(slow_ffmpeg(tmp_path, ffmpeg, on_decode="sleep 1")),
+                                       "decode_check": "full"})
     Catalogue(settings.db_url)  # the tables first: two creations at once race (the store's concern)
     reports: list = []
     threads = [threading.Thread(target=lambda: reports.append(ingest_card(str(card), "test", slow)))

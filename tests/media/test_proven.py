@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import small_clip
 
-from media.model import MediaKind
-from media.probe import _pix_fmt_depth, ffmpeg_check, probe_file
+from media.model import MediaFile, MediaKind
+from media.probe import probe_file
+from media.probe_ffmpeg import _pix_fmt_depth, ffmpeg_check
 from media.proven import PARSE_SPEED, WAVE_PARSE_SPEED, is_wave
-from media.synth import TakeSpec, truncated_copy
+from media.qt_tables import check_samples
+from media.synth import TakeSpec, truncated_copy, zero_filled_copy
 
 TAKES = {
     "take25.wav": TakeSpec(seconds=1.0),
@@ -73,3 +75,73 @@ def test_whole_pcm_take_needs_no_decode_but_a_cut_one_does(make_media, ffmpeg: s
     cut = truncated_copy(take, tmp_path / "cut.wav", 0.5)
     with pytest.raises(OSError):
         probe_file(cut, ffmpeg=str(tmp_path / "no-ffmpeg"), default_rate=Fraction(25))
+
+
+# The sample tables (media/qt_tables.py) stand in for the tail decode of QuickTime/MP4 picture files.
+TABLES = {
+    "prores.mov": CLIPS["prores.mov"],
+    "phone.mp4": CLIPS["phone.mp4"],
+    "tff.mov": small_clip(interlaced="tff"),  # two pictures a ProRes frame
+    "first.mov": small_clip(moov_first=True, reel="A002"),
+    "first.mp4": small_clip(codec="h264", audio_codec="aac", moov_first=True),
+}
+BROKEN_FROM = {"prores": small_clip(moov_first=True, seconds=2.0),
+               "h264": small_clip(codec="h264", audio_codec="aac", moov_first=True, seconds=2.0)}
+
+
+def _without_integrity(m: MediaFile) -> dict:
+    return m.model_dump(mode="json", exclude={"integrity"})
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_sample_tables_give_the_facts_the_decode_gives(make_media, ffmpeg: str, name: str) -> None:
+    clip = make_media(name, TABLES[name])
+    fast = probe_file(clip, ffmpeg=ffmpeg, default_rate=Fraction(25))
+    slow = probe_file(clip, ffmpeg=ffmpeg, default_rate=Fraction(25), decode_check="full")
+    assert check_samples(clip).proved
+    assert (fast.integrity, slow.integrity) == ("sample tables", "decode")
+    assert fast.kind is MediaKind.MEDIA and _without_integrity(fast) == _without_integrity(slow)
+
+
+def test_without_a_proof_the_tail_is_decoded(make_media, ffmpeg: str, tmp_path: Path) -> None:
+    mxf = make_media("dnx.mxf", CLIPS["dnx.mxf"])
+    assert probe_file(mxf, ffmpeg=ffmpeg).integrity == "decode"  # MXF: no tables read here
+    # An ffmpeg that cannot run: a proved MOV is described without it, an MXF is not.
+    mov = make_media("prores.mov", CLIPS["prores.mov"])
+    assert probe_file(mov, ffmpeg=str(tmp_path / "no-ffmpeg")).integrity == "sample tables"
+    with pytest.raises(OSError):
+        probe_file(mxf, ffmpeg=str(tmp_path / "no-ffmpeg"))
+    assert probe_file(mov, ffmpeg=ffmpeg, decode_check="none").integrity is None
+
+
+def _broken(source: Path, how: str, out: Path) -> Path:
+    if how == "cut short":
+        return truncated_copy(source, out, 0.6)
+    if how == "zero-filled tail":
+        return zero_filled_copy(source, out, 0.6)
+    return zero_filled_copy(source, out, 0.97)  # only the last frame or two
+
+
+@pytest.mark.parametrize("codec", sorted(BROKEN_FROM))
+@pytest.mark.parametrize("how", ["cut short", "zero-filled tail", "zeros at the very end"])
+def test_a_copy_that_stopped_is_still_unusable(make_media, ffmpeg: str, tmp_path: Path, codec: str,
+                                               how: str) -> None:
+    source = make_media(f"{codec}-first.mov", BROKEN_FROM[codec])
+    assert check_samples(source).proved
+    bad = _broken(source, how, tmp_path / f"bad-{source.name}")
+    verdict = check_samples(bad)
+    assert not verdict.proved and verdict.defect, verdict
+    # The tail is decoded, as before; where ffmpeg finds nothing wrong (5.1 decodes an H.264 MOV whose last
+    # 40 % are zeros without a word, even whole), the tables' finding stands.
+    fast = probe_file(bad, ffmpeg=ffmpeg, default_rate=Fraction(25))
+    assert fast.kind is MediaKind.UNREADABLE and fast.error, fast
+    assert fast.integrity == "decode" or fast.error.startswith("not whole: ")
+    # No ffmpeg to ask: the tables' own finding makes it unusable all the same.
+    alone = probe_file(bad, ffmpeg=None, default_rate=Fraction(25))
+    assert alone.kind is MediaKind.UNREADABLE and alone.error, alone
+
+
+def test_a_moov_at_the_end_cut_short_is_not_media(make_media, ffmpeg: str, tmp_path: Path) -> None:
+    cut = truncated_copy(make_media("prores.mov", CLIPS["prores.mov"]), tmp_path / "cut.mov", 0.6)
+    assert not check_samples(cut).proved
+    assert probe_file(cut, ffmpeg=ffmpeg).kind is MediaKind.UNREADABLE

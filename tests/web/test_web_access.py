@@ -11,6 +11,7 @@ from web_fixtures import PASSWORD, TODAY, World, make_world
 
 from planning import schedule
 from web.app import create_app
+from web.throttle import ADDRESS_FAILURES, LOCK, NAME_FAILURES, WINDOW, LoginThrottle
 
 
 @pytest.fixture()
@@ -50,6 +51,45 @@ def test_wrong_password_is_refused_and_a_foreign_next_is_ignored(client: TestCli
     good = client.post("/login", data={"name": "coord", "password": PASSWORD, "csrf": token,
                                        "next": "https://evil.example/"})
     assert good.status_code == 303 and good.headers["location"] == "/"
+
+
+def test_repeated_wrong_passwords_make_the_name_wait(client: TestClient) -> None:
+    token = csrf_of(client)
+    for _ in range(NAME_FAILURES):
+        assert client.post("/login", data={"name": "coord", "password": "guess", "csrf": token}).status_code == 401
+    # Now even the right password is refused, unchecked, until the lock ends; the page says for how long.
+    locked = client.post("/login", data={"name": "coord", "password": PASSWORD, "csrf": token},
+                         headers={"Accept-Language": "en"})
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    assert "Too many failed log-ins: try again in 15 minutes." in locked.text
+    french = client.post("/login", data={"name": "coord", "password": PASSWORD, "csrf": token},
+                         headers={"Accept-Language": "fr"})
+    assert "checs de connexion : réessayez dans 15 minutes." in french.text
+    assert client.get("/").status_code == 303  # not logged in
+    log_in(client, "prod")  # another name is not held up by coord's guesser (below the address's limit)
+
+
+def test_the_lock_counts_failures_in_a_window_and_ends(monkeypatch) -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for _ in range(NAME_FAILURES - 1):
+        throttle.failed("Claire", "10.0.0.1")
+        now[0] += WINDOW / (NAME_FAILURES - 1)
+    assert throttle.wait_seconds("claire", "10.0.0.1") == 0
+    now[0] += 1  # the first failure has left the window: still under the limit
+    throttle.failed("claire", "10.0.0.2")
+    assert throttle.wait_seconds("claire", "10.0.0.3") == 0
+    for _ in range(2):
+        throttle.failed("CLAIRE ", "10.0.0.2")  # the same name, however typed
+    assert throttle.wait_seconds("claire", "10.0.0.9") == LOCK  # a name waits wherever it comes from
+    now[0] += LOCK
+    assert throttle.wait_seconds("claire", "10.0.0.9") == 0
+    for i in range(ADDRESS_FAILURES):  # one address trying many names
+        throttle.failed(f"user{i}", "10.0.0.66")
+    assert throttle.wait_seconds("somebody", "10.0.0.66") > 0 and throttle.wait_seconds("somebody", "10.0.0.7") == 0
+    throttle.failed("paul", "10.0.0.8")
+    throttle.succeeded("paul")  # a success clears the name's count
+    assert throttle._counts.get(("name", "paul")) is None
 
 
 def test_log_in_without_the_csrf_token_is_refused(client: TestClient) -> None:

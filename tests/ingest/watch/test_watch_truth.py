@@ -44,6 +44,7 @@ def test_the_os_tells_which_files_are_open_for_writing(tmp_path):
 def test_stopping_the_watcher_service_does_not_make_a_good_clip_unreadable(wsettings, workspace, clip, ffmpeg):
     """systemd or Ctrl-C signal the whole process group, ffmpeg included: the clip being checked is not
     judged by its interrupted decode."""
+    _config(workspace, 'decode_check = "full"')  # a MOV's sample tables would prove it whole without a decode
     started = workspace / "decode-started"
     wrapper = workspace / "ffmpeg"
     wrapper.write_text(f'#!/bin/sh\ncase "$*" in *"-f null"*) touch "{started}"; sleep 2 ;; esac\n'
