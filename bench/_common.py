@@ -73,3 +73,65 @@ def stamp() -> str:
 
 def run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (Linux /proc), e.g. a server beside a run."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class PrefectServer:
+    """A real Prefect server on loopback for a benchmark (`with PrefectServer(home) as server:`): its own
+    PREFECT_HOME (SQLite), no telemetry, no UI; `server.url`, `server.env` (for the processes that talk to it),
+    `server.pid`. Stopped at the end."""
+
+    def __init__(self, home: Path, **env: str) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/api"
+        self.home = home
+        self.env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": self.url, "DO_NOT_TRACK": "1",
+                    "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false", **env}
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> PrefectServer:
+        import sys
+        import urllib.request
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                      "--port", str(self.port)], env=self.env, stdout=open(self.home / "server.log", "w"),  # noqa: SIM115
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                raise RuntimeError((self.home / "server.log").read_text()[-2000:])
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("the Prefect server did not answer in 5 minutes")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()

@@ -104,7 +104,7 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.5)
-        deploy_flows(settings, [FlowEntry("bench-transcode", "scale:transcode_flow", limit="transcode"),
+        deploy_flows(settings, [FlowEntry("bench-transcode", "scale_bench:transcode_flow", limit="transcode"),
                                 FlowEntry("ingest", "flows.ingest:ingest_flow")])
 
         def batch(n_workers: int) -> float:

@@ -39,12 +39,12 @@ def conform_step(ctx) -> None:
         outcome, state = run_conform(edl, "demo", settings, relink=relink)
         data = outcome.data
     else:
-        from flows.conform import conform_flow
-        from flows.deploy import prefect_api
+        from flows.history import RecordedRun
 
-        with prefect_api(settings):
-            data = conform_flow(str(edl), "demo", relink=str(relink), config=str(ctx.config))
-        state = data["stage_state"]
+        params = {"timeline": str(edl), "production": "demo", "relink": str(relink), "config": str(ctx.config)}
+        with RecordedRun(settings, "conform", params) as steps:
+            outcome, state = run_conform(edl, "demo", settings, relink=relink, steps=steps)
+        data = outcome.data
     s = data["summary"]
     rules = ", ".join(f"{k} {v}" for k, v in s["by_rule"].items() if v)
     ctx.say(escape(f"   {edl.name}: {s['events']} events, {s['matched']} matched, {s['errors']} errors, "

@@ -19,7 +19,6 @@ def proxy_step(ctx: DemoContext) -> None:
     from config.settings import load_settings
     from flows.proxy import run_proxies
     from flows.steps import use_prefect
-    from ingest.proxies.make import ProxyReport
 
     # A user preset is a TOML file like the built-ins: here h264-review at 270 lines, to keep the demo quick.
     preset = ctx.workspace / "presets" / "review-270.toml"
@@ -32,11 +31,11 @@ def proxy_step(ctx: DemoContext) -> None:
     if not use_prefect(settings, direct=ctx.direct):  # no Prefect server: the flow's steps in this process
         report = run_proxies(cards, str(preset), "demo", settings)
     else:
-        from flows.deploy import prefect_api
-        from flows.proxy import proxy_flow
+        from flows.history import RecordedRun
 
-        with prefect_api(settings):
-            report = ProxyReport.model_validate(proxy_flow(cards, str(preset), "demo", str(ctx.config)))
+        params = {"paths": cards, "preset": str(preset), "production": "demo", "config": str(ctx.config)}
+        with RecordedRun(settings, "proxy", params) as steps:
+            report = run_proxies(cards, str(preset), "demo", settings, steps=steps)
     ctx.say(proxy_table(report))
     s = report.summary
     ctx.say(f"{s['made']} proxies made, {s['skipped']} already there (a re-run makes none), {s['errors']} "

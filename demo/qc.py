@@ -38,14 +38,13 @@ def qc_step(ctx: DemoContext) -> None:
 
         state = PlanningStore(cfg.db_url).state("demo", Stage.PAD_DELIVERY)
     else:
-        from flows.deploy import prefect_api
-        from flows.qc import qc_flow
+        from flows.history import RecordedRun
         from planning.stages import Stage
         from planning.store import PlanningStore
-        from qc.run import QcReport
 
-        with prefect_api(cfg):
-            report = QcReport.model_validate(qc_flow(str(master), "fr-pad-hd", "demo", str(ctx.config)))
+        params = {"master": str(master), "profile": "fr-pad-hd", "production": "demo", "config": str(ctx.config)}
+        with RecordedRun(cfg, "pad-qc", params) as steps:
+            report = run_pad_qc(str(master), "fr-pad-hd", "demo", cfg, steps=steps)
         state = PlanningStore(cfg.db_url).state("demo", Stage.PAD_DELIVERY)
     ctx.say(f"  {escape(Path(report.master).name)}: [bold]{report.verdict.upper()}[/] "
             f"({report.summary.get('errors', 0)} error(s), {report.summary.get('warnings', 0)} warning(s)), "

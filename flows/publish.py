@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +64,37 @@ def publish_summary(kind: str, production: str, subject: str, rows: list[dict[st
                     report: str | Path | None, settings: Settings, *, failed: bool) -> str | None:
     """In a flow run: a table of findings, a markdown summary and a link to the report as Prefect artifacts;
     when `failed`, the coordinator is notified. Returns the report link."""
-    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
-
     link = report_link(report, settings)
     key = artifact_key(kind, production, subject)
-    create_markdown_artifact(f"### {kind}: {subject}\n\n{summary}\n" + (f"\n[report]({link})\n" if link else ""),
-                             key=f"{key}-summary", description=f"{kind} summary, {production}")
-    create_table_artifact(rows or [{"finding": "none"}], key=f"{key}-findings",
-                          description=f"{kind} findings, {production}: {subject}")
+    artifact = _artifact_maker()
+    artifact("markdown", f"{key}-summary", f"### {kind}: {subject}\n\n{summary}\n"
+             + (f"\n[report]({link})\n" if link else ""), f"{kind} summary, {production}")
+    artifact("table", f"{key}-findings", rows or [{"finding": "none"}], f"{kind} findings, {production}: {subject}")
     if link:
-        create_link_artifact(link, link_text=f"{kind} report: {subject}", key=f"{key}-report")
+        artifact("link", f"{key}-report", (link, f"{kind} report: {subject}"), None)
     if failed:
         notify_failure(settings, f"[postprod] {kind} failed: {production} {subject}", summary, link)
     return link
+
+
+def _artifact_maker() -> Callable[[str, str, Any, str | None], None]:
+    """Where artifacts go: the run a command records (flows/history.py), else Prefect's run context."""
+    from flows.context import current_run
+
+    run = current_run.get()
+    if run is not None:
+        return run.artifact
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    def artifact(kind: str, key: str, data: Any, description: str | None) -> None:
+        if kind == "markdown":
+            create_markdown_artifact(data, key=key, description=description)
+        elif kind == "table":
+            create_table_artifact(data, key=key, description=description)
+        else:
+            create_link_artifact(data[0], link_text=data[1], key=key)
+
+    return artifact
 
 
 def notify_failure(settings: Settings, subject: str, body: str, link: str | None) -> None:
@@ -83,9 +104,19 @@ def notify_failure(settings: Settings, subject: str, body: str, link: str | None
     try:
         notify(settings, subject, body, link)
     except NotifyError as exc:
+        from flows.context import current_run
+
+        if current_run.get() is not None or not _in_prefect_engine():
+            logging.getLogger("postprod").warning(str(exc))
+            return
         from prefect.logging import get_logger
 
         get_logger("postprod").warning(str(exc))
+
+
+def _in_prefect_engine() -> bool:
+    """Whether Prefect is running this code (its logger then sends the line to the run's logs)."""
+    return "prefect.context" in sys.modules
 
 
 def flow_failure_hook(kind: str):

@@ -10,9 +10,11 @@ a task (retries for transient failures where `retry=True`). Prefect is imported 
 `prefect_flows`, which builds each module's Prefect flow the first time someone asks for it: a command
 that runs the steps directly never pays Prefect's 2.6 s import.
 
-Where the steps run is decided by `use_prefect`: with a Prefect server configured, through the flow (the
-run is in the server's history); without one, in this process. A command never starts Prefect's temporary
-local server (15–30 s a run) for a history nobody would see.
+Where the steps run is decided by `use_prefect`: with a Prefect server configured, a command runs them in
+its own process as `flows.history.RecordedRun`, which records the run in the server's history over its REST
+API (no Prefect import, no engine); without one, in this process with no history. A command never starts
+Prefect's temporary local server (15–30 s a run) for a history nobody would see. Deployment runs on the
+workers go through Prefect's engine (`Tasks`).
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ class Tasks(Steps):
 
 
 def use_prefect(settings: Settings, *, direct: bool = False) -> bool:
-    """Whether a command's run goes through its Prefect flow: only with a Prefect server configured
-    ([prefect] api_url or PREFECT_API_URL) and without --direct. Otherwise the same steps run here."""
+    """Whether a command's run is recorded on a Prefect server (flows.history.RecordedRun): only with one
+    configured ([prefect] api_url or PREFECT_API_URL) and without --direct. The steps run here either way."""
     if direct:
         return False
     return settings.prefect.server_url() is not None

@@ -42,7 +42,6 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
 
     from flows.ingest import run_ingest
     from flows.steps import use_prefect
-    from ingest.results import CardReport
 
     cfg = settings()
     cfg.production(production).tech_spec()  # unknown names and bad spec files fail here, before any work
@@ -60,12 +59,11 @@ def run_ingest_cli(paths: list[Path], production: str, *, direct: bool, show_pro
 
         if not use_prefect(cfg, direct=direct):
             return run_ingest(sources, production, cfg, progress=hook)
-        from flows.deploy import prefect_api
-        from flows.ingest import ingest_flow
+        from flows.history import RecordedRun
 
-        with prefect_api(cfg):
-            raw = ingest_flow(sources, production, str(state.config) if state.config else None, progress=hook)
-        return [CardReport.model_validate(r) for r in raw]
+        params = {"sources": sources, "production": production, "config": str(state.config) if state.config else None}
+        with RecordedRun(cfg, "ingest", params, notify="ingest") as steps:
+            return run_ingest(sources, production, cfg, steps=steps, progress=hook)
 
 
 @app.command()

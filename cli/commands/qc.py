@@ -26,7 +26,6 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
     from flows.steps import use_prefect
     from qc.master import profile_name
     from qc.profile import load_profile
-    from qc.run import QcReport
 
     cfg = settings()
     name = profile_name(production, profile, cfg)
@@ -49,13 +48,14 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
         if not (flow and use_prefect(cfg)):
             return run_pad_qc(str(master.absolute()), name, production, cfg, report_dir=folder,
                               expected_duration=expected_duration, record=flow, progress=hook)
-        from flows.deploy import prefect_api
-        from flows.qc import qc_flow
+        from flows.history import RecordedRun
 
-        with prefect_api(cfg):
-            raw = qc_flow(str(master.absolute()), name, production or "default",
-                          str(state.config) if state.config else None, folder, expected_duration, progress=hook)
-        return QcReport.model_validate(raw)
+        params = {"master": str(master.absolute()), "profile": name, "production": production or "default",
+                  "config": str(state.config) if state.config else None, "report_dir": folder,
+                  "expected_duration": expected_duration}
+        with RecordedRun(cfg, "pad-qc", params) as steps:
+            return run_pad_qc(str(master.absolute()), name, production or "default", cfg, report_dir=folder,
+                              expected_duration=expected_duration, record=True, progress=hook, steps=steps)
 
 
 def check_duration(value: str) -> None:

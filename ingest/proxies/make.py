@@ -48,6 +48,13 @@ VIDEO_EXTENSIONS = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2
 
 def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     """Make, verify, place and record one proxy; never raises for a bad source (the result says why)."""
+    try:
+        return _make_proxy(job, batch)
+    finally:
+        batch.encodes.settled(job)
+
+
+def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     started = time.monotonic()
     source = Path(job.source)
     try:
@@ -143,6 +150,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
     lock_fd = None
     try:
         lock_fd = create_locked(tmp)
+        batch.encodes.started(job)
         cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
         progress = batch.progress
         with batch.slots.acquire():
