@@ -30,7 +30,7 @@ _RIP = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01\x11\x01\x00"
 _SET = b"\x06\x0e\x2b\x34\x02\x53\x01\x01\x0d\x01\x01\x01\x01\x01"  # + set type, 00: a header metadata set
 _MATERIAL, _TIMELINE_TRACK, _STATIC_TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x3A, 0x0F, 0x14
 _MAX_READ = 8 << 20
-_MAX_KLVS = 200_000
+_MAX_KLVS = 60_000  # about 11 minutes of frame-wrapped picture and sound in one partition
 _TAIL_PICTURES = 64
 
 
