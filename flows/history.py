@@ -53,6 +53,9 @@ class ServerError(PostprodError):
     """The Prefect server answered with an error, or could not be reached (exit code 2 at the start)."""
 
 
+BUSY_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
 class PrefectApi:
     """JSON over one keep-alive connection to the Prefect server's API (PREFECT_API_KEY or
     PREFECT_API_AUTH_STRING for a server that asks for them)."""
@@ -74,21 +77,36 @@ class PrefectApi:
         return self.post(path, None, method="GET")
 
     def post(self, path: str, body: Any, method: str = "POST") -> Any:
+        """One request. A server that is busy (429, 502, 503: its SQLite database locked under load) is asked
+        again after 0.5, 1, 2, 4, 8 s (or its Retry-After), as Prefect's own client does."""
+        for wait in (*BUSY_RETRIES, None):
+            status, payload, retry_after = self._request(method, path, body)
+            if status not in (429, 502, 503) or wait is None:
+                break
+            time.sleep(min(retry_after, 30) if retry_after is not None else wait)
+        if status >= 400:
+            raise ServerError(f"the Prefect server refused {method} /{path}: {status} {payload[:300]!r}")
+        return json.loads(payload) if payload else None
+
+    def _request(self, method: str, path: str, body: Any) -> tuple[int, bytes, float | None]:
         data = json.dumps(body).encode() if body is not None else None
         for attempt in (1, 2):  # a keep-alive connection the server closed: once more on a new one
             try:
                 self.conn.request(method, f"{self.path}/{path}", body=data, headers=self.headers)
                 resp = self.conn.getresponse()
                 payload = resp.read()
-                break
             except (OSError, http.client.HTTPException) as exc:
                 self.conn.close()
                 if attempt == 2:
                     raise ServerError(f"cannot reach the Prefect server at {self.conn.host}:{self.conn.port}: "
                                       f"{exc}") from exc
-        if resp.status >= 400:
-            raise ServerError(f"the Prefect server refused {method} /{path}: {resp.status} {payload[:300]!r}")
-        return json.loads(payload) if payload else None
+                continue
+            try:
+                retry_after = float(resp.getheader("Retry-After") or "")
+            except ValueError:
+                retry_after = None
+            return resp.status, payload, retry_after
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.conn.close()
