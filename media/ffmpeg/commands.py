@@ -14,11 +14,34 @@ bench/ keeps its raw reference commands: they are what the figures compare again
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import ffmpeg as ffpy
+
+def _lazy(name: str) -> ModuleType:
+    """`name` imported at its first use (importlib's LazyLoader): a probe that needs no ffmpeg command (most
+    files, media/proven.py) does not load ffmpeg-python and the `future` package it brings."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module named {name!r}")
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    import ffmpeg as ffpy
+else:
+    ffpy = _lazy("ffmpeg")
 
 QUIET = ("-hide_banner", "-nostdin", "-nostats")
 
