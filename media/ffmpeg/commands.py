@@ -14,34 +14,28 @@ bench/ keeps its raw reference commands: they are what the figures compare again
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 
-def _lazy(name: str) -> ModuleType:
-    """`name` imported at its first use (importlib's LazyLoader): a probe that needs no ffmpeg command (most
-    files, media/proven.py) does not load ffmpeg-python and the `future` package it brings."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no module named {name!r}")
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+class _FfmpegPython:
+    """ffmpeg-python, imported at its first use: a probe that needs no ffmpeg command (most files, see
+    media/proven.py) does not load it and the `future` package it brings. An `import` each time: the import
+    system's module lock makes threads building commands together wait for one whole import (importlib's
+    LazyLoader does not, in Python 3.11: a second thread saw a module without its functions)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import ffmpeg
+
+        return getattr(ffmpeg, name)
 
 
 if TYPE_CHECKING:
     import ffmpeg as ffpy
 else:
-    ffpy = _lazy("ffmpeg")
+    ffpy = _FfmpegPython()
 
 QUIET = ("-hide_banner", "-nostdin", "-nostats")
 
