@@ -6,6 +6,7 @@ conform stage is planning/transitions.py's rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -13,12 +14,13 @@ from typing import Any
 
 from config.errors import PostprodError
 from config.settings import Settings
+from conform.index import SelectedIndex
 from conform.match import CatalogueClip, CatalogueIndex, ConformResult, conform, rate_of_text
 from conform.model import conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
-from ingest.catalogue import Catalogue
+from ingest.catalogue import Catalogue, IndexRow
 from media.findings import Finding
 from media.timecode import TimecodeError, parse_rate
 from store import Store
@@ -29,26 +31,74 @@ class ConformOutcome:
     data: dict[str, Any]
     report_json: Path | None
     report_html: Path | None
+    json_text: str | None = None  # the report's JSON as written (what `--json` prints, byte for byte)
 
     @property
     def exit_code(self) -> int:
         return 1 if self.data["summary"]["errors"] else 0
 
 
+def _clips(rows: list[IndexRow]) -> list[CatalogueClip]:
+    return [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
+                          rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
+                          r.hash, r.status or "ok") for r in rows]
+
+
 def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
-    """The production's catalogue rows that matching needs (one query, no JSON decoding)."""
-    clips = [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
-                           rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
-                           r.hash, r.status or "ok") for r in catalogue.index_rows(production)]
-    return CatalogueIndex(clips)
+    """Every catalogue row of the production that matching may use, indexed in memory (one query). The
+    reference select_index answers as; the check itself selects only the rows the list names."""
+    return CatalogueIndex(_clips(catalogue.index_rows(production)))
+
+
+class _CatalogueRows:
+    """A SelectedIndex's source: the catalogue's queries for one production (ingest/catalogue.py)."""
+
+    def __init__(self, catalogue: Catalogue, production: str) -> None:
+        self.catalogue, self.production = catalogue, production
+        self.keyed = catalogue.keyed(production)
+
+    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
+        return self.keyed.present(keys)
+
+    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
+        return self.keyed.rates(keys)
+
+    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
+             ) -> list[tuple[str, str, CatalogueClip, bool]]:
+        found = self.keyed.rows(keys, within=within)
+        return [(r.kind, r.key, c, r.shared) for r, c in zip(found, _clips([r.row for r in found]), strict=True)]
+
+    def starting(self, first: int, last: int) -> list[CatalogueClip]:
+        return _clips(self.catalogue.index_rows_starting(self.production, first, last))
+
+    def longest(self) -> int:
+        return self.catalogue.longest_original(self.production)
+
+    def original_count(self) -> int:
+        return self.catalogue.originals_per_production().get(self.production, 0)
+
+    def close(self) -> None:
+        self.keyed.close()
+
+
+def select_index(catalogue: Catalogue, production: str) -> SelectedIndex | CatalogueIndex:
+    """The production's catalogue as matching sees it, each row selected in SQL when an edit list names it
+    (close its source after use). Rows without lookup keys (written by other means than the catalogue's
+    record()) would be missed there: then every row is loaded, as before."""
+    if catalogue.unkeyed(production):
+        return load_index(catalogue, production)
+    return SelectedIndex(_CatalogueRows(catalogue, production))
 
 
 def production_hint(catalogue: Catalogue, production: str, result: ConformResult,
-                    originals: int) -> Finding | None:
-    """Every event that needs media is missing: the production checked may be the wrong one (no -p)."""
+                    originals: int | Callable[[], int]) -> Finding | None:
+    """Every event that needs media is missing: the production checked may be the wrong one (no -p).
+    `originals`: how many originals it has (or what counts them, asked only then)."""
     needing = [r for r in result.results if not r.event.is_generator and r.event.record_frames > 0]
     if not needing or any(r.media is not None for r in result.results):
         return None
+    if callable(originals):
+        originals = originals()
     others = {name: n for name, n in catalogue.originals_per_production().items() if name != production and n}
     default = " (the default: no -p given)" if production == "default" else ""
     said = f"none of the {len(needing)} events that need media matched in production '{production}'{default}, " \
@@ -81,11 +131,17 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
         raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
                             path=relink)
     catalogue = Catalogue(store or settings.db_url)
-    index = load_index(catalogue, prod.name)
-    timeline = read_timeline(Path(timeline_path).absolute(), rate=exact, default_rate=prod.tech_spec().video.frame_rate,
-                             catalogue=index.rates_of)
-    result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
-    hint = production_hint(catalogue, prod.name, result, len(index.originals))
+    index = select_index(catalogue, prod.name)
+    try:
+        timeline = read_timeline(Path(timeline_path).absolute(), rate=exact,
+                                 default_rate=prod.tech_spec().video.frame_rate, catalogue=index.rates_of)
+        if isinstance(index, SelectedIndex):
+            index.prepare(timeline.events)
+        result: ConformResult = conform(timeline, index, prod.handles if handles is None else handles)
+        hint = production_hint(catalogue, prod.name, result, index.original_count)
+    finally:
+        if isinstance(index, SelectedIndex):
+            index.close()
     if hint is not None:
         result.findings.append(hint)
     relinked = None
@@ -94,8 +150,7 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
 
         relinked = str(write_relinked(result, relink))
     data = report_data(result, production=prod.name, relinked=relinked)
-    json_path = html_path = None
+    json_path = html_path = text = None
     if write_report:
-        json_path, html_path = write_reports(data, report_dir or settings.reports_dir / "conform")
-        data["report_json"], data["report_html"] = str(json_path), str(html_path)
-    return ConformOutcome(data, json_path, html_path)
+        json_path, html_path, text = write_reports(data, report_dir or settings.reports_dir / "conform")
+    return ConformOutcome(data, json_path, html_path, text)

@@ -6,21 +6,20 @@ so a 5,000-event list against 100,000 clips stays fast.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol
 
 from conform.model import AUX_REELS, Event
-from media.timecode import Timecode, TimecodeError, nominal_fps
-
-# ARRI A001C003_230514_R2EC, RED A001_C002_0514XY, Sony/Canon A001C001: camera roll + clip index.
-_CAMERA = re.compile(r"^([A-Z]\d{3})_?(C\d{3})", re.IGNORECASE)
+from media.timecode import Timecode, TimecodeError, format_rate, nominal_fps
+from store.keys import CAMERA as _CAMERA
+from store.keys import KEY_CHARS, clip_keys
+from store.keys import keys_for_name as _keys_for_name
 
 
 @dataclass(slots=True)
@@ -82,21 +81,6 @@ def rate_of_text(text: str) -> Fraction:
     return Fraction(text)
 
 
-def _basename(name: str) -> str:
-    return name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].strip()
-
-
-def _keys_for_name(name: str | None) -> list[str]:
-    """A name's lookup keys: the file name and its stem, upper-cased."""
-    if not name:
-        return []
-    base = _basename(name).upper()
-    if not base:
-        return []
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    return [base] if stem == base or not stem else [base, stem]
-
-
 class CatalogueIndex:
     """Originals and proxies of one production, indexed by every name an edit list may use."""
 
@@ -107,27 +91,20 @@ class CatalogueIndex:
         self.by_name: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.proxy_by_reel: dict[str, list[CatalogueClip]] = defaultdict(list)
         self.proxy_by_name: dict[str, list[CatalogueClip]] = defaultdict(list)
-        camera_match = _CAMERA.match
         for group, by_reel, by_name in ((self.originals, self.by_reel, self.by_name),
                                         (self.proxies, self.proxy_by_reel, self.proxy_by_name)):
             for c in group:
-                file_keys = _keys_for_name(c.path)
-                reels = {_basename(c.card).upper()} if c.card else set()
-                if c.reel:
-                    reels.add(c.reel.strip().upper())
-                camera = camera_match(c.clip_name or file_keys[0] if file_keys else c.clip_name or "")
-                if camera:
-                    roll, clip = camera.groups()
-                    reels.add(roll.upper())
-                    by_name[(roll + clip).upper()].append(c)
+                reels, camera_key, names = clip_keys(c.path, c.card, c.reel, c.clip_name)
+                if camera_key:
+                    by_name[camera_key].append(c)
                 for r in reels:
                     by_reel[r].append(c)
-                keys = set(file_keys)
-                if c.clip_name:
-                    keys.update(_keys_for_name(c.clip_name))
-                for k in keys:
+                for k in names:
                     by_name[k].append(c)
         self._sorted: list[CatalogueClip] | None = None
+
+    def original_count(self) -> int:
+        return len(self.originals)
 
     def _interval_index(self) -> list[CatalogueClip]:
         """Built on first use: only events with no usable name search all originals by timecode."""
@@ -198,3 +175,193 @@ def _lookup(event: Event, by_reel: dict[str, list[CatalogueClip]],
                 if camera and (camera.group(1) + camera.group(2)).upper() in by_name:
                     found.append(("reel", by_name[(camera.group(1) + camera.group(2)).upper()]))
     return found
+
+
+def event_keys(event: Event) -> set[str]:
+    """Every key `_lookup` may ask for this event (a superset: all its names' keys, not only the first found)."""
+    keys: set[str] = set()
+    for name in (event.source_file, event.clip_name):
+        if name:
+            keys.update(_keys_for_name(name))
+            camera = _CAMERA.match(PurePath(name.replace("\\", "/")).name)
+            if camera:
+                keys.add((camera.group(1) + camera.group(2)).upper())
+    reel = (event.reel or "").strip()
+    if reel and reel.upper() not in AUX_REELS:
+        keys.add(reel.upper())
+        keys.update(_keys_for_name(reel))
+        camera = _CAMERA.match(reel)
+        if camera:
+            keys.add((camera.group(1) + camera.group(2)).upper())
+    return keys
+
+
+class CatalogueSource(Protocol):
+    """Where a SelectedIndex reads its rows (conform/check.py: the catalogue's queries, ingest/catalogue.py)."""
+
+    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
+        """(kind, key, original) for each of `keys` (cut as stored) that some usable row has."""
+        ...
+
+    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
+        """(kind, key, id, rate text) of the originals under `keys`."""
+        ...
+
+    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
+             ) -> list[tuple[str, str, CatalogueClip, bool]]:
+        """(kind, key, clip, shared hash) under `keys` by id; `within`: only those that may reach the range."""
+        ...
+
+    def starting(self, first: int, last: int) -> list[CatalogueClip]:
+        """The originals with a timecode range starting in [first, last], by start then id."""
+        ...
+
+    def longest(self) -> int:
+        """The longest duration of an original with a timecode range (0: none)."""
+        ...
+
+    def original_count(self) -> int:
+        ...
+
+
+class Candidates(list):
+    """The clips under one name that may cover an event's source range (all that overlap it, in catalogue
+    order); `whole()` gives every clip under the name, for the rules that need them all (no clip covers it)."""
+
+    def __init__(self, clips: Iterable[CatalogueClip], whole: Callable[[], list[CatalogueClip]]) -> None:
+        super().__init__(clips)
+        self.whole = whole
+
+
+def whole(candidates: list[CatalogueClip]) -> list[CatalogueClip]:
+    """Every clip under the name (a Candidates list holds only those that may cover the event)."""
+    return candidates.whole() if isinstance(candidates, Candidates) else candidates
+
+
+def _has_key(c: CatalogueClip, kind: str, key: str) -> bool:
+    reels, camera_key, names = clip_keys(c.path, c.card, c.reel, c.clip_name)
+    return key in reels if kind == "reel" else key == camera_key or key in names
+
+
+class SelectedIndex:
+    """The catalogue index over only the rows an edit list can match, selected in SQL (media_keys) instead of
+    loaded whole: which of the list's names exist (`prepare`, one batch), then for each event the rows under
+    its names that may cover its source range (one query), all the rows of a name only when none covers it,
+    and by timecode only for an event with no name, within its range.
+
+    It answers every question of matching as a CatalogueIndex over the whole catalogue does: a name exists
+    when a row has it; the clips that cover a range are all there, in catalogue order (identical copies are
+    counted once, as `_distinct` does: a clip with a copy elsewhere brings the whole name's list)."""
+
+    def __init__(self, source: CatalogueSource) -> None:
+        self.source = source
+        self._present: set[tuple[str, str, bool]] = set()
+        self._asked: set[str] = set()
+        self._whole: dict[tuple[str, str, bool], list[CatalogueClip]] = {}
+        self._longest: int | None = None
+        self._event: Event | None = None
+        self._lists: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+
+    def _know(self, keys: Iterable[str]) -> None:
+        new = {k for k in keys if k and k not in self._asked}
+        if new:
+            self._present |= self.source.present(new)
+            self._asked |= new
+
+    def _whole_list(self, kind: str, key: str, original: bool) -> list[CatalogueClip]:
+        found = self._whole.get((kind, key, original))
+        if found is None:
+            found = self._whole[(kind, key, original)] = [
+                c for k, stored, c, _ in self.source.rows([key]) if k == kind and stored == key[:KEY_CHARS]
+                and (c.role == "original") == original and (len(key) <= KEY_CHARS or _has_key(c, kind, key))]
+        return found
+
+    def _has(self, kind: str, key: str, original: bool) -> bool:
+        if (kind, key[:KEY_CHARS], original) not in self._present:
+            return False
+        return len(key) <= KEY_CHARS or bool(self._whole_list(kind, key, original))
+
+    def prepare(self, events: Iterable[Event]) -> None:
+        """Find which of the events' names exist, in one go (chunked IN lists)."""
+        keys: set[str] = set()
+        for e in events:
+            keys |= event_keys(e)
+        self._know(keys)
+
+    def _lists_for(self, event: Event) -> tuple[dict, dict, dict, dict]:
+        """by_reel, by_name, proxy_by_reel, proxy_by_name for this event's names: each list the clips that may
+        cover its source range."""
+        if event is self._event:
+            return self._lists
+        keys = event_keys(event)
+        self._know(keys)
+        wanted = [(kind, key, original) for key in keys for kind in ("reel", "name") for original in (True, False)
+                  if self._has(kind, key, original)]
+        lists: dict[tuple[str, str, bool], list[tuple[CatalogueClip, bool]]] = {w: [] for w in wanted}
+        narrow = [w for w in wanted if len(w[1]) <= KEY_CHARS]
+        if narrow:
+            first, end = event.used_source()
+            rate = event.rate
+            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
+            for kind, key, c, shared in self.source.rows({w[1] for w in narrow}, within=(
+                    first, max(end, first + 1), rates, bool(event.source_in.drop_frame))):
+                found = lists.get((kind, key, c.role == "original"))
+                if found is not None:
+                    found.append((c, shared))
+        out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        for (kind, key, original), clips in lists.items():
+            def all_of(kind: str = kind, key: str = key, original: bool = original) -> list[CatalogueClip]:
+                return self._whole_list(kind, key, original)
+            if len(key) > KEY_CHARS or any(shared for _, shared in clips):
+                chosen = Candidates(all_of(), all_of)
+            else:
+                chosen = Candidates((c for c, _ in clips), all_of)
+            out[(0 if kind == "reel" else 1) + (0 if original else 2)][key] = chosen
+        self._event, self._lists = event, out
+        return out
+
+    def rates_of(self, reels: Iterable[str]) -> Counter:
+        """As CatalogueIndex.rates_of, from the rates of the reels' originals alone."""
+        keys = [reel.strip().upper() for reel in reels]
+        by_key: dict[tuple[str, str], list[tuple[int, str | None]]] = defaultdict(list)
+        for kind, key, clip_id, rate in self.source.rates(k for k in keys if len(k) <= KEY_CHARS):
+            by_key[(kind, key)].append((clip_id, rate))
+        for key in (k for k in keys if len(k) > KEY_CHARS):
+            for kind in ("reel", "name"):
+                by_key[(kind, key)] = [(c.id, None if c.rate is None else f"{c.rate.numerator}/{c.rate.denominator}")
+                                       for c in self._whole_list(kind, key, True)]
+        seen: dict[int, Fraction | None] = {}
+        for key in keys:
+            for clip_id, rate in by_key.get(("reel", key)) or by_key.get(("name", key)) or []:
+                seen[clip_id] = rate_of_text(rate) if rate else None
+        return Counter(r for r in seen.values() if r is not None)
+
+    def names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
+        by_reel, by_name, _, _ = self._lists_for(event)
+        return _lookup(event, by_reel, by_name)
+
+    def proxy_names(self, event: Event) -> list[tuple[str, list[CatalogueClip]]]:
+        _, _, by_reel, by_name = self._lists_for(event)
+        return _lookup(event, by_reel, by_name)
+
+    def by_timecode(self, first: int, end: int, rate: Fraction, drop_frame: bool | None) -> list[CatalogueClip]:
+        """As CatalogueIndex.by_timecode, the rows searched selected by start frame in SQL."""
+        if self._longest is None:
+            self._longest = self.source.longest()
+        found = []
+        for c in self.source.starting(first - self._longest - 1, end + 1):
+            r = c.range_at(rate, drop_frame)
+            if r and r[0] < end and first < r[1]:
+                found.append(c)
+        return found
+
+    def original_count(self) -> int:
+        return self.source.original_count()
+
+    def close(self) -> None:
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
+
+
+AnyIndex = CatalogueIndex | SelectedIndex  # what matching asks: the same questions, the same answers

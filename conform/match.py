@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from conform.index import CatalogueClip, CatalogueIndex, rate_of_text
+from conform.index import AnyIndex, CatalogueClip, CatalogueIndex, rate_of_text, whole
 from conform.model import AUX_REELS, Event, Timeline, conform_finding
 from ingest.known import UNTRUSTED
 from media.findings import Finding, Severity
@@ -49,7 +49,7 @@ def _tc(frames: int, event: Event) -> str:
     return str(Timecode(frames, event.rate, event.source_in.drop_frame))
 
 
-def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bool = True) -> EventResult:
+def match_event(event: Event, index: AnyIndex, handles: int, *, labels: bool = True) -> EventResult:
     """Find the event's original and check it. labels: the list writes timecode labels (EDL), not frame
     counts (XML, AAF, OTIO)."""
     result = EventResult(event)
@@ -86,17 +86,18 @@ def match_event(event: Event, index: CatalogueIndex, handles: int, *, labels: bo
     return result
 
 
-def _choose(event: Event, index: CatalogueIndex, named: list[tuple[str, list[CatalogueClip]]], first: int, end: int,
+def _choose(event: Event, index: AnyIndex, named: list[tuple[str, list[CatalogueClip]]], first: int, end: int,
             df: bool | None) -> tuple[list[CatalogueClip], str | None]:
     """The candidates that cover the source: by name first (most specific first), else by timecode."""
     rate = event.rate
     fallback: tuple[list[CatalogueClip], str] | None = None
-    for how, candidates in named:
-        candidates = _distinct(candidates)
+    for how, named_clips in named:
+        candidates = _distinct(named_clips)
         overlapping = [c for c in candidates if (r := c.range_at(rate, df)) and r[0] < max(end, first + 1)
                        and first < r[1]]
         if overlapping:
             return overlapping, how
+        candidates = _distinct(whole(named_clips))  # none covers it: every clip of the name counts now
         untimed = [c for c in candidates if c.range_at(rate, df) is None]
         if untimed and len(untimed) == len(candidates):
             return untimed, how
@@ -111,7 +112,7 @@ def _choose(event: Event, index: CatalogueIndex, named: list[tuple[str, list[Cat
     return [], None
 
 
-def _unmatched(result: EventResult, index: CatalogueIndex, named: list[tuple[str, list[CatalogueClip]]], first: int,
+def _unmatched(result: EventResult, index: AnyIndex, named: list[tuple[str, list[CatalogueClip]]], first: int,
                end: int, df: bool | None, zero_length: bool, label: str) -> None:
     """No original: a placeholder, a proxy alone, a reel without this range, or a name nobody knows."""
     event = result.event
@@ -128,7 +129,7 @@ def _unmatched(result: EventResult, index: CatalogueIndex, named: list[tuple[str
         result.add("proxy_only", f"{label}: only a proxy is catalogued ({proxies[0].path}); the camera "
                    "original is missing", measured=proxies[0].path)
     elif named:
-        names = ", ".join(sorted({PurePath(c.path).name for _, cs in named for c in cs})[:5])
+        names = ", ".join(sorted({PurePath(c.path).name for _, cs in named for c in whole(cs)})[:5])
         result.add("missing_media", f"{label}: no catalogued clip of this reel covers "
                    f"{_tc(first, event)}-{_tc(end, event)} (clips of the reel: {names})",
                    expected=f"{_tc(first, event)}-{_tc(end, event)}")
@@ -223,7 +224,7 @@ class ConformResult:
         return c
 
 
-def conform(timeline: Timeline, index: CatalogueIndex, handles: int) -> ConformResult:
+def conform(timeline: Timeline, index: AnyIndex, handles: int) -> ConformResult:
     """Match every event and gather every finding; never raises for a bad event."""
     labels = timeline.format == "cmx3600"
     results = [match_event(e, index, handles, labels=labels) for e in timeline.events]

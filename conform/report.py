@@ -117,13 +117,20 @@ def render_html(data: dict[str, Any]) -> str:
     return env.from_string(_HTML).render(d=ordered, s=data["summary"])
 
 
-def write_reports(data: dict[str, Any], folder: Path) -> tuple[Path, Path]:
-    """conform-<name>-<time>.json and .html in folder; returns their paths."""
+def report_json(data: dict[str, Any]) -> str:
+    """The JSON document as written to the report file and to stdout (`--json`): the same text, made once."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def write_reports(data: dict[str, Any], folder: Path) -> tuple[Path, Path, str]:
+    """conform-<name>-<time>.json and .html in folder. The JSON names both files (`report_json`,
+    `report_html`, set in `data` too); returns their paths and the JSON text written."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = Path(data["timeline"]["path"]).stem.replace(" ", "_")[:60] or "timeline"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     json_path = folder / f"conform-{stem}-{stamp}.json"
     html_path = json_path.with_suffix(".html")
-    write_report(json_path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", html_path,
-                 render_html(data))
-    return json_path, html_path
+    data["report_json"], data["report_html"] = str(json_path), str(html_path)
+    text = report_json(data)
+    write_report(json_path, text, html_path, render_html(data))
+    return json_path, html_path, text

@@ -13,7 +13,7 @@ from typing import Any
 
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
-from ingest.proxies.make import ProxyReport, finish_batch, make_proxy, plan_batch
+from ingest.proxies.make import ProxyReport, finish_batch, job_threads, make_proxy, plan_batch
 from store import Store
 
 # (source, frames encoded since the last call): the command line's progress bar.
@@ -29,7 +29,8 @@ def run_proxies(paths: list[str], preset: str, production: str, settings: Settin
                       out=Path(out) if out else None, workers=workers, lut=Path(lut) if lut else None, strict=strict,
                       store=store)
     batch.progress = progress
-    results = steps.map(make_proxy, batch.jobs, batch, workers=batch.workers)
+    # One more job at a time than encodes: each encode waits for one of the batch's turns (and slots).
+    results = steps.map(make_proxy, batch.jobs, batch, workers=job_threads(batch))
     return steps.run(finish_batch, batch, results)
 
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
@@ -14,7 +14,9 @@ from planning.transitions import record_delivery
 from qc.analysis import Progress
 from qc.master import profile_name, run_qc
 from qc.run import QcReport
-from store import Store
+
+if TYPE_CHECKING:  # `postprod qc` without --flow records nothing: no database, no SQLAlchemy loaded
+    from store import Store
 
 
 def run_pad_qc(master: str, profile: str | None, production: str | None, settings: Settings, *,

@@ -6,18 +6,19 @@ fetched in bulk). The tables are store/tables.py's; their schema is the store's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 from store import ByKey, Store, row_of
-from store.tables import ingests, media
+from store.keys import key_rows, lookup_keys
+from store.tables import ingests, media, media_keys
 
 
 def now() -> datetime:
@@ -217,15 +218,50 @@ class Catalogue:
         return [r.media for r in self.rows(production, role=role)]
 
     # -- what conform reads ------------------------------------------------------------------
+    _INDEX_COLUMNS = (media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name, media.c.start_frames,
+                      media.c.duration_frames, media.c.rate, media.c.drop_frame, media.c.role, media.c.source_id,
+                      media.c.hash, media.c.status)
+
+    def _usable(self, production: str) -> list[Any]:
+        return [media.c.production == production, media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing"]
+
     def index_rows(self, production: str) -> list[IndexRow]:
-        """Every media file of the production still there (originals and proxies), as matching needs them:
-        one query, no JSON decoding."""
-        query = select(media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name,
-                       media.c.start_frames, media.c.duration_frames, media.c.rate, media.c.drop_frame,
-                       media.c.role, media.c.source_id, media.c.hash, media.c.status).where(
-            media.c.production == production, media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing")
+        """Every media file of the production still there (originals and proxies), as matching needs them,
+        in catalogue order (by id): one query, no JSON decoding."""
+        return self._index_query(select(*self._INDEX_COLUMNS).where(*self._usable(production)).order_by(media.c.id))
+
+    def unkeyed(self, production: str) -> int:
+        """How many media rows of the production have no lookup keys (a catalogue filled by other means than
+        record(): conform then loads the whole catalogue rather than miss them)."""
+        query = select(func.count()).select_from(media).where(*self._usable(production), ~select(
+            media_keys.c.media_id).where(media_keys.c.media_id == media.c.id).exists())
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def keyed(self, production: str) -> KeyedRows:
+        """The production's rows by lookup key (store/keys.py), on one connection: what conform selects."""
+        return KeyedRows(self, production)
+
+    def index_rows_starting(self, production: str, first: int, last: int) -> list[IndexRow]:
+        """The originals (as index_rows) with a timecode range whose start frame is in [first, last], by start
+        frame then id."""
+        query = select(*self._INDEX_COLUMNS).where(
+            *self._usable(production), or_(media.c.role == "original", media.c.role.is_(None)),
+            media.c.start_frames.between(first, last), media.c.duration_frames.is_not(None)).order_by(
+            media.c.start_frames, media.c.id)
+        return self._index_query(query)
+
+    def longest_original(self, production: str) -> int:
+        """The longest duration (frames) of the production's originals with a timecode range (0: none)."""
+        query = select(func.max(media.c.duration_frames)).where(
+            *self._usable(production), or_(media.c.role == "original", media.c.role.is_(None)),
+            media.c.start_frames.is_not(None))
+        with self.store.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def _index_query(self, query: Any) -> list[IndexRow]:
         # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
-        compiled = query.compile(dialect=self.engine.dialect)
+        compiled = query.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
         params = compiled.construct_params()
         args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
         with self.store.read() as conn:
@@ -249,7 +285,107 @@ def _upsert(conn: Connection, production: str, path: str, values: dict[str, Any]
     """Insert or update the row of a path; its id."""
     existing = conn.execute(select(media.c.id).where(media.c.production == production, media.c.path == path)).first()
     if existing:
-        conn.execute(update(media).where(media.c.id == existing.id).values(**values))
-        return int(existing.id)
-    result = conn.execute(media.insert().values(production=production, path=path, first_seen=now(), **values))
-    return int(result.inserted_primary_key[0])
+        media_id = int(existing.id)
+        conn.execute(update(media).where(media.c.id == media_id).values(**values))
+        conn.execute(delete(media_keys).where(media_keys.c.media_id == media_id))
+    else:
+        result = conn.execute(media.insert().values(production=production, path=path, first_seen=now(), **values))
+        media_id = int(result.inserted_primary_key[0])
+    # The names an edit list may use for it, in the same transaction (store/keys.py).
+    conn.execute(media_keys.insert(), key_rows(media_id, production, path, values["card"], values["reel"],
+                                               values["clip_name"]))
+    return media_id
+
+
+class KeyedRow(NamedTuple):
+    kind: str  # reel | name (store/keys.py)
+    key: str
+    row: IndexRow
+    shared: bool  # another row of the production has the same hash (an identical copy)
+
+
+class KeyedRows:
+    """The catalogue rows of one production by lookup key, for conform: which keys exist, the rows of a key
+    (all, or only those that may cover a source range), the rates of reels. Plain DB-API queries on one
+    connection, their SQL made once per number of keys: one query per event stays cheap."""
+
+    _ROW = ("m.id, m.path, m.card, m.reel, m.clip_name, m.start_frames, m.duration_frames, m.rate, m.drop_frame, "
+            "m.role, m.source_id, m.hash, m.status")
+    _FROM = ("FROM media_keys k JOIN media m ON m.id = k.media_id WHERE k.production = {p} AND m.production = {p} "
+             "AND m.kind = 'media' AND m.status <> 'missing' AND k.key IN ({keys})")
+
+    def __init__(self, catalogue: Catalogue, production: str, *, chunk: int = 500) -> None:
+        self.production, self.chunk = production, chunk
+        self._conn = catalogue.engine.raw_connection()
+        self._mark = "?" if catalogue.engine.dialect.paramstyle == "qmark" else "%s"
+        self._sql: dict[tuple[str, int], str] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _query(self, what: str, n: int, template: str) -> str:
+        sql = self._sql.get((what, n))
+        if sql is None:
+            m = self._mark
+            sql = self._sql[(what, n)] = template.format(p=m, keys=", ".join([m] * n), m=m, row=self._ROW,
+                                                         from_=self._FROM.format(p=m, keys=", ".join([m] * n)))
+        return sql
+
+    def _run(self, sql: str, args: Iterable[Any]) -> list[Any]:
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(sql, tuple(args))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def _chunks(self, keys: Iterable[str]) -> Iterator[list[str]]:
+        wanted = sorted(lookup_keys(keys))
+        for start in range(0, len(wanted), self.chunk):
+            yield wanted[start:start + self.chunk]
+
+    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
+        """(kind, key, original) of each of `keys` some media row has (original: a camera original's)."""
+        found: set[tuple[str, str, bool]] = set()
+        template = ("SELECT DISTINCT k.kind, k.key, CASE WHEN m.role = 'original' OR m.role IS NULL THEN 1 ELSE 0 "
+                    "END {from_}")
+        for chunk in self._chunks(keys):
+            sql = self._query("present", len(chunk), template)
+            found.update((kind, key, bool(original))
+                         for kind, key, original in self._run(sql, [self.production, self.production, *chunk]))
+        return found
+
+    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
+        """(kind, key, id, rate) of the originals under `keys`."""
+        template = "SELECT k.kind, k.key, m.id, m.rate {from_} AND (m.role = 'original' OR m.role IS NULL)"
+        out: list[tuple[str, str, int, str | None]] = []
+        for chunk in self._chunks(keys):
+            out += self._run(self._query("rates", len(chunk), template), [self.production, self.production, *chunk])
+        return out
+
+    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
+             ) -> list[KeyedRow]:
+        """The rows under `keys`, by id. within (first, end, rates, drop_frame): leave out the rows whose
+        timecode at one of `rates` with that drop-frame flag provably does not reach [first, end); every other
+        row (another rate, no timecode) stays, for the caller to judge."""
+        template = ("SELECT k.kind, k.key, {row}, CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d "
+                    "WHERE d.production = m.production AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END "
+                    "{from_}")
+        args: list[Any] = []
+        if within is not None:
+            first, end, rates, drop_frame = within
+            template += (" AND NOT (m.rate IN ({rates}) AND COALESCE(m.drop_frame, {false}) = {m} AND m.start_frames "
+                         "IS NOT NULL AND m.duration_frames IS NOT NULL AND (m.start_frames >= {m} OR "
+                         "m.start_frames + m.duration_frames <= {m}))").replace(
+                "{rates}", ", ".join([self._mark] * len(rates))).replace(
+                "{false}", "0" if self._mark == "?" else "false")
+            args = [*rates, drop_frame, end, first]
+        template += " ORDER BY m.id"
+        out: list[KeyedRow] = []
+        what = f"rows{len(within[2]) if within else ''}"
+        for chunk in self._chunks(keys):
+            sql = self._query(what, len(chunk), template)
+            out += [KeyedRow(r[0], r[1], IndexRow._make(r[2:15]), bool(r[15]))
+                    for r in self._run(sql, [self.production, self.production, *chunk, *args])]
+        out.sort(key=lambda r: r.row.id)  # chunks: one list by id again (stable: already sorted within each)
+        return out

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest import mhl
 from ingest.results import FileResult
 from media.findings import Finding, Severity
+
+# The card's ASC MHL history folder (ingest/mhl.py's MHL_FOLDER, the same name by the ASC MHL spec; a test keeps
+# them equal). Named here so that a walk, and so `postprod probe FOLDER`, does not load the MHL reader and writer.
+MHL_FOLDER = "ascmhl"
 
 
 def is_ignored(name: str, patterns: Iterable[str]) -> bool:
@@ -54,7 +57,7 @@ def scan(source: Path, ignore: list[str]) -> Scan:
         kept = []
         for d in sorted(dirnames):
             full = here / d
-            if (here == source and d == mhl.MHL_FOLDER) or is_ignored(d, ignore):
+            if (here == source and d == MHL_FOLDER) or is_ignored(d, ignore):
                 continue
             if not _utf8(d):
                 result.problems.append(_bad_name(full, source, "folder"))

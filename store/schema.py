@@ -29,7 +29,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The version table keeps the name the planning store gave it when it was the only one with migrations, so
 # that planning databases made since then carry on from their revision (0001, 0002).
 VERSION_TABLE = "planning_alembic_version"
-HEAD = "0005"  # the newest revision in store/migrations/versions
+HEAD = "0006"  # the newest revision in store/migrations/versions
 
 _at_head: set[str] = set()
 

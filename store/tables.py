@@ -76,6 +76,20 @@ media = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("production", "path", name="uq_media_production_path"),
     Index("ix_media_production_reel", "production", "reel"),
+    Index("ix_media_production_start", "production", "start_frames"),  # conform's search by timecode
+    Index("ix_media_production_hash", "production", "hash"),  # identical copies (conform counts them once)
+)
+
+# Every name an edit list may use for a media row (store/keys.py: card, reel, camera roll, file and clip names,
+# upper-cased): conform selects the rows an edit list names through it, not the whole catalogue.
+media_keys = Table(
+    "media_keys",
+    metadata,
+    Column("media_id", Integer, ForeignKey("media.id"), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # reel (card, reel, camera roll) | name (file, clip, camera clip)
+    Column("key", String(200), primary_key=True),
+    Column("production", String(200), nullable=False),
+    Index("ix_media_keys_production_key", "production", "key"),
 )
 
 # -- proxies: which verified proxy was made from which source content with which preset ----------------------

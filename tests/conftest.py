@@ -16,6 +16,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "150")
 # Crash logs of the CLI's last-resort handler (cli/main.py) go to a temporary folder, not the user's home.
 os.environ.setdefault("POSTPROD_LOG_DIR", os.path.join(tempfile.gettempdir(), f"postprod-test-logs-{os.getpid()}"))
+# ffmpeg's capabilities are kept in a cache folder of the test run, not the user's (media/ffmpeg/caps_store.py).
+os.environ.setdefault("POSTPROD_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"postprod-test-cache-{os.getpid()}"))
 
 from config.settings import Settings, load_settings
 from config.tools import find_ffmpeg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +40,10 @@ def conform(
     outcome, _ = run_conform(timeline, production, settings(), rate=rate, handles=handles, relink=relink,
                              report_dir=report, record=record)
     data = outcome.data
-    if as_json:
+    if as_json and outcome.json_text is not None:  # the report file's own text: one dump, the same bytes
+        sys.stdout.write(outcome.json_text)
+        sys.stdout.flush()
+    elif as_json:
         emit_json(data)
     else:
         _print(data)

@@ -1,4 +1,4 @@
-"""What the chosen ffmpeg can do, read once per process (cached by path and mtime), and which ffmpeg runs a job.
+"""What the chosen ffmpeg can do, read once per executable (kept on disk, caps_store.py), and which ffmpeg runs a job.
 
 postprod supports ffmpeg 5.1 (Debian 12), 6.1 (Ubuntu 24.04), 7.1 (Debian 13) and the build bundled with
 it (imageio-ffmpeg). Rather than trusting version numbers, it reads what this ffmpeg has: its filters,
@@ -16,16 +16,16 @@ its encoders and the few options whose absence changes a command. Where somethin
 from __future__ import annotations
 
 import logging
-import os
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from typing import Any
 
 from config.errors import ToolError
 from config.tools import bundled_ffmpeg, find_ffmpeg
+from media.ffmpeg import caps_store
 
 log = logging.getLogger("postprod.ffmpeg")
 
@@ -88,12 +88,19 @@ _OPTIONS = ("fps_mode", "sseof", "progress", "filter_complex_threads")
 
 
 def _run(ffmpeg: str, *args: str) -> str:
+    """What ffmpeg says to `args`; a run that failed or was stopped is an error, never an empty answer
+    (an empty filter list read as "lacks every filter" would be kept for the process, and on disk)."""
     try:
         proc = subprocess.run([ffmpeg, "-hide_banner", *args], capture_output=True, text=True, errors="replace",
                               timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ToolError(f"cannot run ffmpeg ({ffmpeg}): {exc}") from exc
-    return proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        how = f"was stopped by signal {-proc.returncode}" if proc.returncode < 0 else f"exited {proc.returncode}"
+        last = next((ln.strip() for ln in reversed(said.splitlines()) if ln.strip()), "no message")
+        raise ToolError(f"cannot read what ffmpeg can do: `{ffmpeg} {' '.join(args)}` {how} ({last})")
+    return said
 
 
 def _names(listing: str, min_fields: int) -> frozenset[str]:
@@ -106,8 +113,8 @@ def _names(listing: str, min_fields: int) -> frozenset[str]:
     return frozenset(names)
 
 
-@lru_cache(maxsize=16)
-def _read(path: str, mtime_ns: int) -> Capabilities:  # noqa: ARG001 - mtime is the cache key
+def _query(path: str) -> dict[str, Any]:
+    """Ask ffmpeg: the fields of Capabilities (less `path`). Raises ToolError on any failed run."""
     # Five short ffmpeg runs, side by side: each is mostly ffmpeg's own start (loading its libraries).
     queries = {"version": ("-version",), "long": ("-h", "long"), "ebur128": ("-h", "filter=ebur128"),
                "filters": ("-filters",), "encoders": ("-encoders",)}
@@ -116,21 +123,35 @@ def _read(path: str, mtime_ns: int) -> Capabilities:  # noqa: ARG001 - mtime is 
     match = _VERSION_RE.search(said["version"])
     version = match.group(1) if match else "unknown"
     rel = _RELEASE_RE.match(version)
-    release = (int(rel.group(1)), int(rel.group(2))) if rel else None
-    options = frozenset(o for o in _OPTIONS if re.search(rf"^-{o}\b", said["long"], re.MULTILINE))
-    quiet = re.search(r"^\s+quiet\s+-8\b", said["ebur128"], re.MULTILINE) is not None
-    return Capabilities(path=path, version=version, release=release,
-                        filters=_names(said["filters"], 3), encoders=_names(said["encoders"], 3),
-                        options=options, ebur128_framelog_quiet=quiet)
+    filters = _names(said["filters"], 3)
+    if not filters:
+        raise ToolError(f"cannot read what ffmpeg can do: `{path} -filters` listed no filter")
+    return {"version": version, "release": (int(rel.group(1)), int(rel.group(2))) if rel else None,
+            "filters": filters, "encoders": _names(said["encoders"], 3),
+            "options": frozenset(o for o in _OPTIONS if re.search(rf"^-{o}\b", said["long"], re.MULTILINE)),
+            "ebur128_framelog_quiet": re.search(r"^\s+quiet\s+-8\b", said["ebur128"], re.MULTILINE) is not None}
+
+
+_read: dict[tuple[str, caps_store.Key], Capabilities] = {}  # this process's readings
 
 
 def capabilities(ffmpeg: str) -> Capabilities:
-    """This ffmpeg's capabilities, read once per process for each path and modification time."""
+    """This ffmpeg's capabilities: from this process's memory, else the disk cache, else ffmpeg itself.
+
+    Keyed by the executable's real path, size and modification time: a changed ffmpeg is read again.
+    """
     try:
-        mtime = os.stat(ffmpeg).st_mtime_ns
+        key = caps_store.key_of(ffmpeg)
     except OSError as exc:
         raise ToolError(f"cannot run ffmpeg ({ffmpeg}): {exc.strerror or exc}") from exc
-    return _read(ffmpeg, mtime)
+    known = _read.get((ffmpeg, key))
+    if known is None:
+        fields = caps_store.load(key)
+        if fields is None:
+            fields = _query(ffmpeg)  # raises on a failed run: nothing is kept then
+            caps_store.save(key, fields)
+        known = _read[(ffmpeg, key)] = Capabilities(path=ffmpeg, **fields)
+    return known
 
 
 _said: set[tuple[str, Job, tuple[str, ...]]] = set()

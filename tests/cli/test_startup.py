@@ -1,4 +1,5 @@
-"""What a command loads: commands that run no flow import no Prefect, and a folder walk no SQLAlchemy.
+"""What a command loads: commands that run no flow import no Prefect, a probe no SQLAlchemy, `plan status` on a
+database at HEAD no Alembic, and `--help` none of the libraries the commands use.
 
 Checked with `python -X importtime`, which lists every module a process imports (on stderr), as a user
 would run the command: no timing is asserted, only which modules were loaded.
@@ -22,15 +23,16 @@ EDL = """TITLE: STARTUP
 
 
 def imported(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess, set[str]]:
-    """Run `postprod ARGS` under -X importtime; return the result and the top-level packages it imported."""
+    """Run `postprod ARGS` under -X importtime; return the result and the modules it imported: each by its full
+    name and by its top-level package ("sqlalchemy.dialects.postgresql" and "sqlalchemy")."""
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PYTHONPROFILEIMPORTTIME")}
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli.main", *args], capture_output=True,
                             text=True, cwd=cwd, env=env, timeout=300, check=False)
-    names = {line.rsplit("|", 1)[1].strip().split(".")[0]
-             for line in result.stderr.splitlines() if line.startswith("import time:") and "|" in line}
-    names.discard("imported package")
-    assert names, result.stderr[-2000:]  # importtime did report
-    return result, names
+    modules = {line.rsplit("|", 1)[1].strip()
+               for line in result.stderr.splitlines() if line.startswith("import time:") and "|" in line}
+    modules.discard("imported package")
+    assert modules, result.stderr[-2000:]  # importtime did report
+    return result, modules | {m.split(".")[0] for m in modules}
 
 
 @pytest.fixture()
@@ -47,6 +49,21 @@ def test_probe_of_a_folder_loads_no_prefect_and_no_sqlalchemy(workspace: Path, c
     assert result.returncode == 0, result.stdout[-2000:]
     assert "pymediainfo" in names  # the probe did run
     assert "prefect" not in names and "sqlalchemy" not in names
+    assert "ingest.mhl" not in names  # the walk skips the card's MHL folder without loading the MHL reader
+
+
+def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) -> None:
+    result, names = imported("probe", str(clip), cwd=workspace)
+    assert result.returncode == 0 and "1 files in" in result.stdout, result.stderr[-2000:]  # the table, then its count
+    for heavy in ("prefect", "sqlalchemy", "alembic", "numpy", "jinja2", "opentimelineio", "ingest.mhl",
+                  "ingest.catalogue", "flows"):
+        assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
+
+
+def test_the_walk_names_the_mhl_folder_as_the_mhl_module_does() -> None:
+    from ingest import mhl, scan
+
+    assert scan.MHL_FOLDER == mhl.MHL_FOLDER
 
 
 def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -> None:
@@ -64,6 +81,15 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     assert "probe" in runs["--help"][0].stdout
     for command, (_, names) in runs.items():
         assert "prefect" not in names, f"`postprod {command}` imported Prefect"
+    # The database is at HEAD now (conform made it): reading it is one query, no Alembic, and a SQLite store
+    # loads no PostgreSQL dialect. QC without --flow records nothing: no database at all.
+    status, names = imported("plan", "status", cwd=workspace)
+    assert status.returncode == 0, status.stderr[-2000:]
+    assert "sqlalchemy" in names and "alembic" not in names and "sqlalchemy.dialects.postgresql" not in names
+    assert "sqlalchemy" not in runs["qc"][1] and "numpy" in runs["qc"][1]
+    for command in ("--help", "qc --help"):
+        assert not runs[command][1] & {"sqlalchemy", "numpy", "jinja2", "pymediainfo", "config.settings"}, command
+    assert "pydantic" not in runs["--help"][1]  # (a command's --help goes through typer's pydantic coercion)
 
 
 def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path, clip: Path) -> None:

@@ -1,10 +1,12 @@
-"""Which ffmpeg runs a job: capabilities read once (path + mtime), equivalents, the bundled build, errors that say why."""
+"""Which ffmpeg runs a job: capabilities read once per executable (kept on disk), equivalents, the bundled build, errors that say why."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,78 @@ def test_an_ffmpeg_refusing_the_decode_check_is_a_tool_error_not_a_verdict_on_th
     old.chmod(0o755)
     with pytest.raises(ToolError, match=r"decode check of A001C009.mxf failed .*Unrecognized option 'sseof'"):
         probe_file(clip, ffmpeg=str(old), decode_check="tail")
+
+
+# Kept on disk (media/ffmpeg/caps_store.py): a second process asks ffmpeg nothing.
+
+def _logging_wrapper(path: Path, ffmpeg: str, log: Path, fail_when: Path | None = None) -> Path:
+    """A real ffmpeg behind a script that notes each run in `log`; while `fail_when` exists, its -filters
+    run is killed (as an interrupted query is)."""
+    fail = f'if [ "$2" = "-filters" ] && [ -e "{fail_when}" ]; then kill -9 $$; fi\n' if fail_when else ""
+    path.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n{fail}exec "{ffmpeg}" "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def _version_in_new_process(exe: Path, cache: Path) -> str:
+    code = "import sys; from media.ffmpeg.caps import capabilities; print(capabilities(sys.argv[1]).version)"
+    env = {**os.environ, "POSTPROD_CACHE_DIR": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", code, str(exe)], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).parents[2], timeout=120, check=True)
+    return proc.stdout.strip()
+
+
+def _runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_a_second_process_reads_the_capabilities_from_the_cache(tmp_path: Path, ffmpeg: str) -> None:
+    log, cache = tmp_path / "runs.log", tmp_path / "cache"
+    exe = _logging_wrapper(tmp_path / "ffmpeg", ffmpeg, log)
+    version = _version_in_new_process(exe, cache)
+    asked = _runs(log)
+    assert asked == 5 and version == capabilities(ffmpeg).version  # -version, -h long, ...
+    [kept] = (cache / "ffmpeg").glob("caps-*.json")
+    assert json.loads(kept.read_text())["ffmpeg"] == str(exe.resolve())
+
+    assert _version_in_new_process(exe, cache) == version
+    assert _runs(log) == asked  # the second process ran no ffmpeg
+
+    os.utime(exe, ns=(exe.stat().st_atime_ns, exe.stat().st_mtime_ns + 10**9))  # "a new ffmpeg"
+    assert _version_in_new_process(exe, cache) == version
+    assert _runs(log) == 2 * asked  # read again
+    assert _version_in_new_process(exe, cache) == version and _runs(log) == 2 * asked  # and kept again
+
+
+def test_a_corrupt_cache_file_is_ignored_and_written_again(tmp_path: Path, ffmpeg: str) -> None:
+    log, cache = tmp_path / "runs.log", tmp_path / "cache"
+    exe = _logging_wrapper(tmp_path / "ffmpeg", ffmpeg, log)
+    version = _version_in_new_process(exe, cache)
+    [kept] = (cache / "ffmpeg").glob("caps-*.json")
+    good = json.loads(kept.read_text())
+    for broken in (b"\x00\xff not json", b'{"format": 1}', json.dumps({**good, "filters": "scale"}).encode(),
+                   b""):
+        kept.write_bytes(broken)
+        before = _runs(log)
+        assert _version_in_new_process(exe, cache) == version
+        assert _runs(log) == before + 5  # asked ffmpeg again
+        assert json.loads(kept.read_text()) == good  # and wrote it back whole
+    kept.unlink()
+    kept.mkdir()  # neither readable nor writable as a file: ffmpeg is asked each time, no error
+    before = _runs(log)
+    assert _version_in_new_process(exe, cache) == version and _runs(log) == before + 5
+
+
+def test_an_interrupted_query_is_an_error_and_is_kept_nowhere(tmp_path: Path, ffmpeg: str) -> None:
+    log, cache, flag = tmp_path / "runs.log", tmp_path / "cache", tmp_path / "fail"
+    exe = _logging_wrapper(tmp_path / "ffmpeg", ffmpeg, log, fail_when=flag)
+    flag.touch()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POSTPROD_CACHE_DIR", str(cache))
+        with pytest.raises(ToolError, match=r"-filters` was stopped by signal 9"):
+            capabilities(str(exe))
+        assert not list(cache.rglob("*.json"))  # nothing on disk
+        flag.unlink()
+        caps = capabilities(str(exe))  # nor in this process: asked again, whole
+        assert {"ebur128", "scale"} <= caps.filters and not caps.lacks(Job.QC_ANALYSIS)
+        assert len(list(cache.rglob("caps-*.json"))) == 1

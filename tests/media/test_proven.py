@@ -1,5 +1,6 @@
 """The probe's shortcuts (media/proven.py) give the facts the slow way gives, on real media."""
 
+import random
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -145,3 +146,29 @@ def test_a_moov_at_the_end_cut_short_is_not_media(make_media, ffmpeg: str, tmp_p
     cut = truncated_copy(make_media("prores.mov", CLIPS["prores.mov"]), tmp_path / "cut.mov", 0.6)
     assert not check_samples(cut).proved
     assert probe_file(cut, ffmpeg=ffmpeg).kind is MediaKind.UNREADABLE
+
+
+def test_samples_in_another_file_are_not_taken_on_trust(make_media, tmp_path: Path) -> None:
+    data = bytearray(make_media("prores.mov", CLIPS["prores.mov"]).read_bytes())
+    moov = data.rindex(b"moov")
+    for at in range(moov, len(data)):
+        if data[at:at + 4] == b"url ":
+            data[at + 7] = 0  # the data reference's 'self-contained' flag off: a reference movie
+    ref = tmp_path / "ref.mov"
+    ref.write_bytes(bytes(data))
+    verdict = check_samples(ref)
+    assert not verdict.proved and not verdict.defect and "another file" in verdict.why
+
+
+def test_a_damaged_index_is_never_a_crash(make_media, tmp_path: Path) -> None:
+    good = make_media("first.mp4", TABLES["first.mp4"]).read_bytes()
+    moov = good.index(b"moov")
+    rng = random.Random(17)
+    for n in range(150):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(moov, moov + 2000)] = rng.randrange(256)
+        path = tmp_path / f"damaged{n}.mp4"
+        path.write_bytes(bytes(data))
+        verdict = check_samples(path)  # never raises; whatever it proves, it proves of the bytes there
+        assert isinstance(verdict.why, str)

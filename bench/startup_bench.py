@@ -1,0 +1,123 @@
+"""How long a user waits for a command to answer: `postprod probe CLIP`, `plan status`, a small conform and QC,
+and every `--help`, each beside `python -c pass` (the interpreter alone) and, where there is one, the raw tool
+doing the same (`mediainfo CLIP` for probe, a bare ffmpeg decode for QC).
+
+Runs every command once per round, in turn (so that load falls on all of them alike), N rounds; prints the
+median wall time and the median CPU time (user + system, the command's children included) of each, as
+markdown table rows, with the machine and its load. The ffmpeg capabilities cache is warm (a first run fills
+it), as it is for a user from their second command on.
+
+Run: python3 bench/startup_bench.py [N] [--uv] [--clip CLIP.mov]
+  --uv      run `python3 -m uv run postprod ...` (the README's way) instead of .venv/bin/postprod
+  --clip    the clip to probe and QC (default: a 1 s 320x180 ProRes clip made with media/synth.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import OUT, load, machine, stamp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EDL = """TITLE: STARTUP BENCH
+001  A001     V     C        10:00:00:00 10:00:00:10 01:00:00:00 01:00:00:10
+* FROM CLIP NAME: A001C001_261123_R1AB
+"""
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the process and the children it waited for) of one run."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = 0  # reaped by wait4
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def workspace(clip: Path | None) -> tuple[Path, Path]:
+    """A production ('bench') with a plan, an edit list and a clip, in bench/out/startup."""
+    folder = OUT / "startup"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "postprod.toml").write_text('data_dir = "data"\n\n[productions.bench]\nspec = "default"\n')
+    (folder / "cut.edl").write_text(EDL)
+    if clip is None:
+        from fractions import Fraction
+
+        from config.tools import find_ffmpeg
+        from media.synth import ClipSpec, make_clip
+
+        clip = folder / "A001C001_261123_R1AB.mov"
+        if not clip.exists():
+            make_clip(clip, ClipSpec(width=320, height=180, rate=Fraction(25), seconds=1.0, reel="A001",
+                                     timecode="10:00:00:00"), find_ffmpeg())
+    return folder, clip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=11)
+    parser.add_argument("--uv", action="store_true", help="run `python3 -m uv run postprod` (the README's way)")
+    parser.add_argument("--clip", type=Path, default=None)
+    args = parser.parse_args()
+
+    folder, clip = workspace(args.clip.resolve() if args.clip else None)
+    venv_bin = ROOT / ".venv" / "bin"
+    postprod = [sys.executable, "-m", "uv", "run", "--project", str(ROOT), "postprod"] if args.uv \
+        else [str(venv_bin / "postprod")]
+    env = {**os.environ, "POSTPROD_CONFIG": str(folder / "postprod.toml"), "DO_NOT_TRACK": "1"}
+    env.pop("PREFECT_API_URL", None)
+    mediainfo = shutil.which("mediainfo")
+    from config.tools import find_ffmpeg
+
+    ffmpeg = find_ffmpeg(os.environ.get("POSTPROD_FFMPEG"))
+    subprocess.run([*postprod, "plan", "create", "bench", "--template", "fiction"], cwd=folder, env=env,
+                   capture_output=True, check=False)  # once (a second time says it exists)
+    subprocess.run([*postprod, "probe", str(clip)], cwd=folder, env=env, capture_output=True, check=False)
+
+    # (name, postprod's arguments, the raw tool's command or None)
+    rows: list[tuple[str, list[str], list[str] | None]] = [
+        (f"probe {clip.name}", ["probe", str(clip)], [mediainfo, str(clip)] if mediainfo else None),
+        (f"probe {clip.name} --json", ["probe", str(clip), "--json"], None),
+        ("conform cut.edl (1 event)", ["conform", "cut.edl", "-p", "bench", "--json"], None),
+        (f"qc {clip.name}", ["qc", str(clip), "--profile", "ebu-r128-hd25", "--json"],
+         [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(clip), "-f", "null", "-"]),
+        ("plan status", ["plan", "status"], None),
+        ("plan status --json", ["plan", "status", "--json"], None),
+        ("--help", ["--help"], None),
+        *[(f"{c} --help", [*c.split(), "--help"], None)
+          for c in ("probe", "conform", "qc", "plan", "plan status", "ingest", "proxy")],
+    ]
+    baseline = [str(venv_bin / "python"), "-c", "pass"]
+    times: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(args.n):
+        times.setdefault("python -c pass", []).append(timed(baseline, folder, env))
+        for name, argv, raw in rows:
+            times.setdefault(name, []).append(timed([*postprod, *argv], folder, env))
+            if raw:
+                times.setdefault(f"raw: {name}", []).append(timed(raw, folder, env))
+
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    how = "python3 -m uv run postprod" if args.uv else ".venv/bin/postprod"
+    print(f"\n{stamp()}, {machine()}, {load()}, {how}, median of {args.n}, capabilities cache warm\n")
+    print("| command | wall s | CPU s | raw tool wall s | × raw | × `python -c pass` |")
+    print("|---|---|---|---|---|---|")
+    base = med([w for w, _ in times["python -c pass"]])
+    print(f"| `python -c pass` | {base:.3f} | {med([c for _, c in times['python -c pass']]):.3f} | | | 1 |")
+    for name, _, raw in rows:
+        wall, cpu = med([w for w, _ in times[name]]), med([c for _, c in times[name]])
+        raw_wall = med([w for w, _ in times[f"raw: {name}"]]) if raw else None
+        raw_cells = f"{raw_wall:.3f} | {wall / raw_wall:.1f}" if raw_wall else " | "
+        print(f"| `postprod {name}` | {wall:.3f} | {cpu:.3f} | {raw_cells} | {wall / base:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
