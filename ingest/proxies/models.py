@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +87,19 @@ class Encodes:
         self._lock = threading.Lock()
         self._settled: set[str] = set()
         self._running: set[str] = set()
+        self._turns: threading.Semaphore | None = None
+
+    @contextmanager
+    def turn(self, workers: int) -> Iterator[None]:
+        """One of this batch's `workers` turns to encode. A batch runs more jobs than it encodes at once, so
+        that the next clip is probed (and hashed) during an encode and the last one checked and recorded during
+        the next: the turn hands over at once, where the host-wide slot files are polled."""
+        with self._lock:
+            if self._turns is None:
+                self._turns = threading.Semaphore(max(1, workers))
+            turns = self._turns
+        with turns:
+            yield
 
     def started(self, job: ProxyJob) -> None:
         with self._lock:

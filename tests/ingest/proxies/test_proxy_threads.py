@@ -58,3 +58,33 @@ def test_clips_skipped_or_refused_leave_their_cores_to_the_encodes(settings, wor
     assert encode_threads(first) == max(1, (os.cpu_count() or 2) // 2)  # the second may still encode
     first.encodes.settled(first.jobs[1])
     assert encode_threads(first) is None
+
+
+def test_a_batch_never_encodes_more_at_once_than_its_bound(settings, workspace: Path, make_media,
+                                                           monkeypatch) -> None:
+    """The batch handles one clip more than it encodes (probing the next during an encode): the encodes
+    themselves stay within proxy_workers."""
+    import threading
+
+    import ingest.proxies.make as make_module
+
+    card = workspace / "card"
+    card.mkdir()
+    for i in range(4):
+        shutil.copy(make_media("threads.mov", small_clip(seconds=0.5)), card / f"A001C00{i}.mov")
+    lock, now, most = threading.Lock(), [0], [0]
+    real = make_module.run_ffmpeg
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(make_module, "run_ffmpeg", counted)
+    report = run_batch(plan_batch([card], "h264-review", "test", settings, workers=1))
+    assert report.summary["made"] == 4 and most[0] == 1
