@@ -1,12 +1,22 @@
 """Proxy speed: each preset through postprod against the same encode typed by hand, in the same run.
 
     uv run python bench/proxy_bench.py [--seconds 4] [--uhd-seconds 2] [--repeats 3] [--batch 8]
+                                       [--parts encode,overhead,batch,command] [--presets h264-review,...]
 
 Figures: speed as a multiple of real time; ratio = hand-typed time / postprod time (1.0 = no overhead;
-the goal is >= 0.95), from the best of the repeats (the least disturbed by other load) and from medians; batch throughput of N clips with the parallel bound at 1 and at its default.
-postprod's time includes everything it does per clip: probe with a tail decode check, source hash,
+the goal is >= 0.95), from the best of the repeats (the least disturbed by other load) and from medians;
+batch throughput of N clips with the parallel bound at 1 and at its default, against the same hand-typed
+commands run as many at a time.
+postprod's time includes everything it does per clip: probe of the source, source hash,
 encode, re-probe and verification, proxy hash, catalogue writes. Runs alternate between the two so
 that load from other users of the machine falls on both.
+
+Each run writes into a fresh proxy folder of one data directory (its database made once, as a production's
+is): the per-run figure is what a batch costs, not what creating a database costs.
+
+`command`: the whole command, `postprod proxy CLIP --preset P --json` as a process (start-up, reading
+ffmpeg's capabilities, the batch), against the hand-typed ffmpeg as a process: a batch of one clip as a
+user waits for it. Pairs alternate; the ratio is the median of the pairs' ratios, the load is noted.
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import alternated, load
 
 from config.settings import load_settings
 from config.tools import ffmpeg_version, find_ffmpeg
@@ -82,19 +94,49 @@ def timed(fn) -> float:
 
 
 RUNS = iter(range(1_000_000))
+_SETTINGS: dict[str, object] = {}
 
 
-def fresh_workspace(name: str) -> Path:
-    """A new data directory per run (engines are cached per database URL)."""
-    ws = OUT / "runs" / f"{name}{next(RUNS)}"
-    shutil.rmtree(ws, ignore_errors=True)
-    return ws
+def fresh_out(name: str) -> Path:
+    """A new proxy folder per run (so nothing is skipped), in one data directory."""
+    out = OUT / "runs" / f"{name}{next(RUNS)}"
+    shutil.rmtree(out, ignore_errors=True)
+    return out
+
+
+def bench_settings():
+    if "s" not in _SETTINGS:
+        _SETTINGS["s"] = settings_for(OUT / "runs" / "ws")
+    return _SETTINGS["s"]
 
 
 def ours(preset: str, src: Path) -> None:
-    settings = settings_for(fresh_workspace("one"))
-    report = run_batch(plan_batch([src], preset, "bench", settings, workers=1))
+    report = run_batch(plan_batch([src], preset, "bench", bench_settings(), workers=1, out=fresh_out("one")))
     assert report.summary["made"] == 1, report.clips[0].error
+
+
+def whole_command(preset: str, src: Path, ffmpeg: str, height: int, repeats: int) -> str:
+    """`postprod proxy` as a process against the hand-typed ffmpeg as a process; one markdown row."""
+    ws = OUT / "runs" / "cli"
+    settings_for(ws)
+    env = dict(os.environ, POSTPROD_CONFIG=str(ws / "postprod.toml"), DO_NOT_TRACK="1")
+    w, h = SIZES[preset][height]
+    ext = {"avid-dnxhr-lb": ".mxf", "prores-proxy": ".mov", "h264-review": ".mp4"}[preset]
+    hand = hand_typed(preset, ffmpeg, src, OUT / f"hand{ext}", h, w, src.stem)
+
+    def postprod() -> None:
+        cmd = [sys.executable, "-m", "cli.main", "proxy", str(src), "--preset", preset, "--production", "bench",
+               "--json", "--out", str(fresh_out("cli"))]
+        run = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, check=False)
+        assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+
+    postprod()  # the database made, bytecode compiled
+    o, hnd, ratio = alternated(repeats, postprod, lambda: subprocess.run(hand, check=True))
+    return f"| {src.name} | {preset} | {o:.2f} s | {hnd:.2f} s | {ratio:.3f} | {load()} |"
+
+
+PRESETS = ("avid-dnxhr-lb", "prores-proxy", "h264-review")
+PARTS = ("encode", "overhead", "batch", "command")
 
 
 def main() -> None:
@@ -104,7 +146,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--batch-seconds", type=float, default=2.0)
+    ap.add_argument("--parts", default=",".join(PARTS), help=f"which tables, of {', '.join(PARTS)}")
+    ap.add_argument("--presets", default=",".join(PRESETS))
     args = ap.parse_args()
+    parts, presets = args.parts.split(","), args.presets.split(",")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     ffmpeg = find_ffmpeg()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -117,21 +162,39 @@ def main() -> None:
                         ClipSpec(width=3840, height=2160, rate=Fraction(25), seconds=args.uhd_seconds, codec="h264",
                                  timecode="10:00:00:00", reel="A001", audio_codec="aac")),
     }
+    if args.uhd_seconds <= 0:
+        del sources["UHD25 H.264"]
     for path, _, _, spec in sources.values():
         if not path.exists():
             make_clip(path, spec, ffmpeg)
     print(f"# proxy bench  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.node()}  "
-          f"{os.cpu_count()} cores  {ffmpeg_version(ffmpeg)}")
+          f"{os.cpu_count()} cores  {ffmpeg_version(ffmpeg)}  ({load()} at the start)")
+    if "encode" in parts:
+        encodes(sources, presets, ffmpeg, args.repeats)
+    hq = sources["1080p25 ProRes 422 HQ"][0]
+    if "overhead" in parts:
+        overhead(hq, presets, args.repeats)
+    if "batch" in parts:
+        batch(ffmpeg, args.batch, args.batch_seconds, args.repeats)
+    if "command" in parts:
+        print(f"\n| source, a batch of one | preset | `postprod proxy --json` (median) | hand-typed ffmpeg (median) "
+              f"| ratio hand/postprod (median of {args.repeats} alternated pairs) | load |")
+        print("|---|---|---|---|---|---|")
+        for preset in presets:
+            print(whole_command(preset, hq, ffmpeg, 1080, args.repeats), flush=True)
+
+
+def encodes(sources: dict, presets: list[str], ffmpeg: str, repeats: int) -> None:
     print("| source | preset | postprod × real time (best) | hand-typed ffmpeg × real time (best) "
           "| ratio hand/postprod, best runs | ratio, medians |")
     print("|---|---|---|---|---|---|")
     for label, (src, height, seconds, _) in sources.items():
-        for preset in ("avid-dnxhr-lb", "prores-proxy", "h264-review"):
+        for preset in presets:
             w, h = SIZES[preset][height]
             ext = {"avid-dnxhr-lb": ".mxf", "prores-proxy": ".mov", "h264-review": ".mp4"}[preset]
             cmd = hand_typed(preset, ffmpeg, src, OUT / f"hand{ext}", h, w, src.stem)
             ours_t, hand_t = [], []
-            for _ in range(args.repeats):
+            for _ in range(repeats):
                 hand_t.append(timed(lambda c=cmd: subprocess.run(c, check=True)))
                 ours_t.append(timed(lambda p=preset, s=src: ours(p, s)))
             o, hnd = min(ours_t), min(hand_t)
@@ -139,8 +202,10 @@ def main() -> None:
             print(f"| {label}, {seconds:g} s | {preset} | {seconds / o:.2f} ({o:.2f} s) | {seconds / hnd:.2f} "
                   f"({hnd:.2f} s) | {hnd / o:.3f} | {med:.3f} |", flush=True)
 
-    # What postprod adds per clip outside ffmpeg (probe, hashes, re-probe, verification, catalogue):
-    # timed around the encode itself, so the machine's load barely touches it.
+
+def overhead(src: Path, presets: list[str], repeats: int) -> None:
+    """What postprod adds per clip outside ffmpeg (probe, hashes, re-probe, verification, catalogue): timed
+    around the encode itself, so the machine's load barely touches it."""
     import ingest.proxies.make as proxy_module
 
     real_run = proxy_module.run_ffmpeg
@@ -154,46 +219,56 @@ def main() -> None:
             spent.append(time.perf_counter() - t)
 
     proxy_module.run_ffmpeg = timed_run
-    src = sources["1080p25 ProRes 422 HQ"][0]
     print(f"\n| preset, {src.name} | whole make_proxy (best) | of which ffmpeg | postprod's own work per clip |")
     print("|---|---|---|---|")
-    for preset in ("avid-dnxhr-lb", "prores-proxy", "h264-review"):
+    for preset in presets:
         rows = []
-        for _ in range(args.repeats):
+        for _ in range(repeats):
             spent.clear()
-            settings = settings_for(fresh_workspace("over"))
-            batch = plan_batch([src], preset, "bench", settings, workers=1)
+            one = plan_batch([src], preset, "bench", bench_settings(), workers=1, out=fresh_out("over"))
             t = time.perf_counter()
-            proxy_module.make_proxy(batch.jobs[0], batch)
+            proxy_module.make_proxy(one.jobs[0], one)
             whole = time.perf_counter() - t
             rows.append((whole - spent[0], whole, spent[0]))
         own, whole, enc = min(rows)
         print(f"| {preset} | {whole:.2f} s | {enc:.2f} s | {own * 1000:.0f} ms |", flush=True)
     proxy_module.run_ffmpeg = real_run
 
-    # Batch throughput: N clips of 1080p ProRes HQ, h264-review, bound 1 vs default.
+
+def batch(ffmpeg: str, size: int, seconds: float, repeats: int) -> None:
+    """Batch throughput: N clips of 1080p ProRes HQ, h264-review, bound 1 vs default, against the same
+    hand-typed commands run as many at a time (a shell loop; `xargs -P`), alternated."""
+    from concurrent.futures import ThreadPoolExecutor
+
     card = OUT / "batch_card"
-    if not card.exists() or len(list(card.glob("*.mov"))) != args.batch:
+    if not card.exists() or len(list(card.glob("*.mov"))) != size:
         shutil.rmtree(card, ignore_errors=True)
-        one = OUT / f"batch_{args.batch_seconds:g}s.mov"
+        one = OUT / f"batch_{seconds:g}s.mov"
         if not one.exists():
-            make_clip(one, ClipSpec(width=1920, height=1080, seconds=args.batch_seconds, codec="prores_hq",
+            make_clip(one, ClipSpec(width=1920, height=1080, seconds=seconds, codec="prores_hq",
                                     timecode="10:00:00:00", reel="A001"), ffmpeg)
         card.mkdir(parents=True)
-        for i in range(args.batch):
+        for i in range(size):
             shutil.copy2(one, card / f"A001C{i + 1:03d}.mov")
-    total = args.batch * args.batch_seconds
-    print(f"\n| batch of {args.batch} × {args.batch_seconds:g} s 1080p ProRes HQ, h264-review | wall time | "
-          "× real time | clips/min |")
-    print("|---|---|---|---|")
+    clips = sorted(card.glob("*.mov"))
+    hand_out = OUT / "runs" / "hand_batch"
+    hand_out.mkdir(parents=True, exist_ok=True)
+    commands = [hand_typed("h264-review", ffmpeg, c, hand_out / f"{c.stem}.mp4", 540, 960, c.stem) for c in clips]
+    total = size * seconds
+    print(f"\n| batch of {size} × {seconds:g} s 1080p ProRes HQ, h264-review | postprod wall time (median) "
+          "| × real time | clips/min | hand-typed, as many at a time (median) | ratio hand/postprod (median) | load |")
+    print("|---|---|---|---|---|---|---|")
     for workers in (1, default_workers()):
-        times = []
-        for _ in range(max(1, args.repeats - 1)):
-            settings = settings_for(fresh_workspace("batch"))
-            times.append(timed(lambda s=settings, w=workers: run_batch(
-                plan_batch([card], "h264-review", "bench", s, workers=w))))
-        t = statistics.median(times)
-        print(f"| proxy_workers = {workers} | {t:.2f} s | {total / t:.2f} | {args.batch / t * 60:.1f} |", flush=True)
+        def ours_batch(w: int = workers) -> None:
+            run_batch(plan_batch([card], "h264-review", "bench", bench_settings(), workers=w, out=fresh_out("batch")))
+
+        def hand_batch(w: int = workers) -> None:
+            with ThreadPoolExecutor(max_workers=w) as pool:
+                list(pool.map(lambda c: subprocess.run(c, check=True), commands))
+
+        o, hnd, ratio = alternated(max(1, repeats - 1), ours_batch, hand_batch)
+        print(f"| proxy_workers = {workers} | {o:.2f} s | {total / o:.2f} | {size / o * 60:.1f} | {hnd:.2f} s "
+              f"| {ratio:.3f} | {load()} |", flush=True)
 
 
 if __name__ == "__main__":

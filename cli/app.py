@@ -30,10 +30,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Piped into a file or a mail, tables keep a readable width instead of 80 columns.
-out = Console(highlight=False, soft_wrap=False,
+# Piped into a file or a mail, tables keep a readable width instead of 80 columns. No emoji codes: a file named
+# "A001:fire:.mov" prints as it is named (and rich's table of 4,000 emoji is not loaded at each start).
+out = Console(highlight=False, soft_wrap=False, emoji=False,
               width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 # Metavars shown in --help instead of Python types (<str>, <list[Path]>): by option name, else by type.

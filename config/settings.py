@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.errors import ConfigError, UnknownNameError
 from config.servers import NotifySettings, PrefectSettings
@@ -100,10 +99,12 @@ class MoneySettings(BaseModel):
     overrun_threshold_percent: Decimal = Field(default=Decimal(5), ge=0, le=1000)  # forecast over quote: alert
 
 
-class Settings(BaseSettings):
-    """Everything configurable. Environment variables POSTPROD_<FIELD> override the TOML file."""
+class Settings(BaseModel):
+    """Everything configurable. Environment variables POSTPROD_<FIELD> (POSTPROD_<FIELD>__<KEY> inside a table)
+    override the TOML file (`load_settings`)."""
 
-    model_config = SettingsConfigDict(env_prefix="POSTPROD_", extra="forbid", env_nested_delimiter="__")
+    # validate_default: defaults are validated as any value is (as pydantic-settings' BaseSettings does).
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     data_dir: Path = Path("~/.local/share/postprod")
     database_url: str | None = None  # any SQLAlchemy URL; SQLite in data_dir by default
@@ -121,18 +122,6 @@ class Settings(BaseSettings):
     public_url: str | None = None  # where `postprod serve` is reached (https://post.example.org): links in mails
     smtp: SmtpSettings | None = None
     money: MoneySettings = MoneySettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over the file, which arrives as init arguments.
-        return (env_settings, init_settings)
 
     @property
     def data_path(self) -> Path:
@@ -186,6 +175,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             if isinstance(value, dict):
                 value.setdefault("name", key)
     data.update(overrides)
+    data = _deep_update(data, _environment())
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -196,6 +186,32 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     if not settings.analytics:
         os.environ.setdefault("DO_NOT_TRACK", "1")
     return settings
+
+
+ENV_PREFIX = "POSTPROD_"
+
+
+def _environment() -> dict[str, Any]:
+    """The settings the environment sets (POSTPROD_DATA_DIR, POSTPROD_SMTP__PASSWORD...), read as
+    pydantic-settings reads them (names in any case, JSON for lists and tables, `__` into a table). Most
+    runs set none: then pydantic-settings (a fifth of a light command's start-up) is not even imported."""
+    fields = tuple(f"{ENV_PREFIX}{name}".upper() for name in Settings.model_fields)
+    if not any(key.upper() == f or key.upper().startswith(f + "__") for key in os.environ for f in fields):
+        return {}
+    from pydantic_settings import EnvSettingsSource
+
+    return EnvSettingsSource(Settings, case_sensitive=False, env_prefix=ENV_PREFIX,  # type: ignore[arg-type]
+                             env_nested_delimiter="__")()
+
+
+def _deep_update(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """`update` over `base`, tables merged key by key (the environment's POSTPROD_SMTP__PASSWORD keeps the file's
+    [smtp] host)."""
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = (_deep_update(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
+                       else value)
+    return merged
 
 
 def _check_data_dir(settings: Settings, file: Path | None) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
-from ingest.proxies.make import ProxyReport, finish_batch, make_proxy, plan_batch
+from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
+from ingest.proxies.make import ProxyReport, finish_batch, job_threads, make_proxy, plan_batch
 from store import Store
 
 # (source, frames encoded since the last call): the command line's progress bar.
@@ -29,7 +29,8 @@ def run_proxies(paths: list[str], preset: str, production: str, settings: Settin
                       out=Path(out) if out else None, workers=workers, lut=Path(lut) if lut else None, strict=strict,
                       store=store)
     batch.progress = progress
-    results = steps.map(make_proxy, batch.jobs, batch, workers=batch.workers)
+    # One more job at a time than encodes: each encode waits for one of the batch's turns (and slots).
+    results = steps.map(make_proxy, batch.jobs, batch, workers=job_threads(batch))
     return steps.run(finish_batch, batch, results)
 
 
@@ -40,7 +41,7 @@ def _proxy_flow(paths: list[str], preset: str, production: str = "default", conf
 
     settings = load_settings(Path(config) if config else None)
     return run_proxies(paths, preset, production, settings, out=out, workers=workers,
-                       steps=Tasks(settings)).model_dump(mode="json")
+                       steps=flow_steps(settings)).model_dump(mode="json")
 
 
 __getattr__ = prefect_flows(__name__, proxy_flow=FlowSpec("proxy", _proxy_flow))

@@ -5,7 +5,8 @@ file says where each of its samples is (stco/co64 chunk offsets, stsc samples pe
 sizes): when every sample lies inside the file, and the picture's last frames are whole frames of their
 codec (media/qt_frames.py), the file is whole without asking ffmpeg. Anything this reader does not
 understand (fragmented MP4, samples in another file, several sample descriptions, a codec it does not
-know, tables that disagree) is not proved, and the probe decodes as before.
+know, tables that disagree) is not proved, and the probe decodes as before. Edit lists play no part: every
+sample is checked, whatever part of it an edit list presents.
 
 Every read is bounded: the moov is read once (up to 64 MiB) and parsed in memory, each table's entry
 count is checked against its box.
@@ -33,6 +34,7 @@ _PCM = {b"lpcm": 0, b"sowt": 0, b"twos": 0, b"raw ": 1, b"in24": 3, b"in32": 4, 
 _COMPRESSED_SOUND = {b"mp4a"}  # sizes in the table are bytes
 _TAIL_SECONDS = 2.5  # the picture's frames checked at the end: a little more than the tail decode's 2 s
 _MIN_TAIL_FRAMES = 8
+_MAX_SAMPLES = 20_000_000  # 9 days of pictures at 25 fps: more is a damaged table, not a clip
 
 
 class NotProved(Exception):
@@ -222,11 +224,13 @@ def sample_spans(track: Track) -> list[tuple[int, int]]:
     constant, count, table = sample_sizes(track)
     if sum(per_chunk) != count:
         raise NotProved(f"stsc places {sum(per_chunk)} samples, stsz has {count}")
-    if table is None:
-        unit = constant
-        if track.handler == b"soun":
-            unit = _sound_unit(*track.entry(), constant)
+    if table is None and track.handler == b"soun":
+        unit = _sound_unit(*track.entry(), constant)
         return [(off, n * unit) for off, n in zip(offsets, per_chunk, strict=True) if n]
+    if count > _MAX_SAMPLES:
+        raise NotProved(f"{count} samples in one track")
+    if table is None:  # every sample the same size: still one by one, so that a picture's last frames can be read
+        return [(off + i * constant, constant) for off, n in zip(offsets, per_chunk, strict=True) for i in range(n)]
     if len(table) != count:
         raise NotProved("stsz count and table disagree")
     spans: list[tuple[int, int]] = []
@@ -249,9 +253,10 @@ def _check_track(fd: int, track: Track, size_of_file: int) -> str:
     spans = sample_spans(track)
     past = next(((i, off + n) for i, (off, n) in enumerate(spans) if off + n > size_of_file), None)
     if past is not None:
-        unit = "sample" if kind == b"vide" else "chunk"
-        raise Defect(f"{kind.decode('latin-1')} {unit} {past[0] + 1} of {len(spans)} ends at byte {past[1]}, "
-                     f"past the end of the file ({size_of_file} bytes): the copy is cut short")
+        # Sure for the picture (a frame's own size); the sound's bytes come from our reading of its description.
+        said = (f"{kind.decode('latin-1')} sample {past[0] + 1} of {len(spans)} ends at byte {past[1]}, "
+                f"past the end of the file ({size_of_file} bytes): the copy is cut short")
+        raise (Defect if kind == b"vide" else NotProved)(said)
     if kind != b"vide":
         return f"{len(spans)} {kind.decode('latin-1')} spans inside"
     if not spans:
@@ -287,7 +292,7 @@ def check_samples(path: Path) -> Verdict:
         return Verdict(False, str(exc), defect=True)
     except NotProved as exc:
         return Verdict(False, str(exc))
-    except (OSError, struct.error, ValueError, IndexError) as exc:
+    except (OSError, OverflowError, struct.error, ValueError, IndexError) as exc:
         return Verdict(False, f"sample tables not readable: {exc}")
 
 

@@ -55,9 +55,10 @@ def choose_encoder(ffmpeg: str, preset: ProxyPreset, allow_hw: bool = True) -> t
 
 
 def encode_threads(batch: ProxyBatch) -> int | None:
-    """Threads for each encode: the cores shared by the encodes that run at once (never more than the batch
-    has clips); a batch that runs one at a time leaves ffmpeg its own count (all the cores)."""
-    running = min(batch.workers, len(batch.jobs))
+    """Threads for an encode starting now: the cores shared by the encodes that run at once (those running and
+    those of the batch still to start; clips skipped or refused take none); an encode that runs alone leaves
+    ffmpeg its own count (all the cores), as typed by hand."""
+    running = batch.at_once()
     return max(1, (os.cpu_count() or 2) // running) if running > 1 else None
 
 

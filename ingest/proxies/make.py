@@ -39,8 +39,8 @@ from media.timecode import format_rate
 
 # The package's entry points, imported from here by the flows, the command line, the demo and bench.
 __all__ = ["TEMP_MARK", "ClipResult", "ProxyBatch", "ProxyJob", "ProxyReport", "burnin_filters", "burnin_layout",
-           "default_workers", "finish_batch", "font_file", "make_proxy", "plan_batch", "proxy_root", "proxy_size",
-           "run_batch"]
+           "default_workers", "finish_batch", "font_file", "job_threads", "make_proxy", "plan_batch", "proxy_root",
+           "proxy_size", "run_batch"]
 
 VIDEO_EXTENSIONS = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2ts", ".mpg", ".mpeg", ".dv",
                     ".r3d", ".braw", ".crm", ".ari", ".3gp", ".webm", ".wmv", ".vob"}
@@ -48,6 +48,13 @@ VIDEO_EXTENSIONS = {".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".mts", ".m2
 
 def make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     """Make, verify, place and record one proxy; never raises for a bad source (the result says why)."""
+    try:
+        return _make_proxy(job, batch)
+    finally:
+        batch.encodes.settled(job)
+
+
+def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     started = time.monotonic()
     source = Path(job.source)
     try:
@@ -143,11 +150,13 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
     lock_fd = None
     try:
         lock_fd = create_locked(tmp)
-        cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
         progress = batch.progress
-        with batch.slots.acquire():
-            encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
-                                 source=job.source)
+        with batch.encodes.turn(batch.workers):
+            batch.encodes.started(job)
+            cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
+            with batch.slots.acquire():
+                encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
+                                     source=job.source)
         made = probe_file(tmp, ffmpeg=None, decode_check="none")
         problems = proxy_problems(media, made, channels, encoded)
         if problems:
@@ -238,10 +247,16 @@ def finish_batch(batch: ProxyBatch, results: list[ClipResult]) -> ProxyReport:
     return report
 
 
+def job_threads(batch: ProxyBatch) -> int:
+    """Jobs of a batch handled at once: one more than it encodes at once (each encode takes one of the batch's
+    turns), so that a clip is probed before its turn and checked and recorded after it, during other encodes."""
+    return batch.workers + 1
+
+
 def run_batch(batch: ProxyBatch) -> ProxyReport:
     """All encodes of a batch, `workers` at a time (the slot locks bound them across processes too)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=batch.workers) as pool:
+    with ThreadPoolExecutor(max_workers=job_threads(batch)) as pool:
         results = list(pool.map(lambda j: make_proxy(j, batch), batch.jobs))
     return finish_batch(batch, results)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +79,44 @@ class ProxyJob(BaseModel):
     explicit: bool  # named on the command line (a non-media file is then an error, not ignored)
 
 
+class Encodes:
+    """Which jobs of a batch are encoding now, and which have had their fate settled (encoding or encoded,
+    skipped, refused): the encodes that will run at once from now on are those encoding and those unsettled."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settled: set[str] = set()
+        self._running: set[str] = set()
+        self._turns: threading.Semaphore | None = None
+
+    @contextmanager
+    def turn(self, workers: int) -> Iterator[None]:
+        """One of this batch's `workers` turns to encode. A batch runs more jobs than it encodes at once, so
+        that the next clip is probed (and hashed) during an encode and the last one checked and recorded during
+        the next: the turn hands over at once, where the host-wide slot files are polled."""
+        with self._lock:
+            if self._turns is None:
+                self._turns = threading.Semaphore(max(1, workers))
+            turns = self._turns
+        with turns:
+            yield
+
+    def started(self, job: ProxyJob) -> None:
+        with self._lock:
+            self._settled.add(job.target)
+            self._running.add(job.target)
+
+    def settled(self, job: ProxyJob) -> None:
+        """The job's encode ended, or it needed none."""
+        with self._lock:
+            self._settled.add(job.target)
+            self._running.discard(job.target)
+
+    def at_once(self, jobs: list[ProxyJob]) -> int:
+        with self._lock:
+            return len(self._running) + len({j.target for j in jobs} - self._settled)
+
+
 @dataclass
 class ProxyBatch:
     """Everything the encodes of one run share."""
@@ -99,6 +139,11 @@ class ProxyBatch:
     cleaned: list[str] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
+    encodes: Encodes = field(default_factory=Encodes)
+
+    def at_once(self) -> int:
+        """How many of this batch's encodes run side by side from now on (threads are shared among them)."""
+        return max(1, min(self.workers, self.encodes.at_once(self.jobs)))
 
 
 def fail(job: ProxyJob, message: str, **kw: object) -> ClipResult:

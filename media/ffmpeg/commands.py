@@ -17,8 +17,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import ffmpeg as ffpy
+
+class _FfmpegPython:
+    """ffmpeg-python, imported at its first use: a probe that needs no ffmpeg command (most files, see
+    media/proven.py) does not load it and the `future` package it brings. An `import` each time: the import
+    system's module lock makes threads building commands together wait for one whole import (importlib's
+    LazyLoader does not, in Python 3.11: a second thread saw a module without its functions)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import ffmpeg
+
+        return getattr(ffmpeg, name)
+
+
+if TYPE_CHECKING:
+    import ffmpeg as ffpy
+else:
+    ffpy = _FfmpegPython()
 
 QUIET = ("-hide_banner", "-nostdin", "-nostats")
 

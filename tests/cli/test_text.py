@@ -27,3 +27,13 @@ def test_control_characters_and_bytes_are_shown_not_obeyed() -> None:
     assert visible(os.fsdecode(b"bad\xff\xfe.mov")) == "bad\\xff\\xfe.mov"
     assert "\x1b" not in _printed(escape("\x1b[2J[red]x"))
     assert escape("subject\nDigest: [x].html", lines=True).split("\n") == ["subject", "Digest: \\[x].html"]
+
+
+def test_emoji_codes_in_names_print_as_written(capsys) -> None:  # type: ignore[no-untyped-def]
+    from cli.app import err, out
+
+    for console in (out, err):
+        console.print(f"[bold]{escape('A001:fire:.mov')}[/] :warning:")
+    printed = capsys.readouterr()
+    assert printed.out.strip() == printed.err.strip() == "A001:fire:.mov :warning:"
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 from conftest import small_clip
@@ -36,3 +37,17 @@ def test_a_proxy_command_burns_any_name_and_keeps_timecode_and_reel(ffmpeg: str,
     assert made.error is None and made.duration_frames == 10
     assert made.start_timecode == "01:00:00:00" and made.reel == "A001"
     assert [a.channels for a in made.audio] == [1, 1]
+
+
+def test_ffmpeg_python_loads_at_the_first_command_whatever_the_threads() -> None:
+    # Imported at first use (a probe needs no command): threads building their first commands together
+    # all get whole commands (the QC builds its thumbnails' commands in a thread pool).
+    code = ("import sys; from concurrent.futures import ThreadPoolExecutor; "
+            "from media.ffmpeg.commands import thumbnail_command; "
+            "loaded = 'ffmpeg' in sys.modules; "
+            "cmds = list(ThreadPoolExecutor(8).map(lambda i: thumbnail_command('ffmpeg', 'm.mxf', i, 320), range(16))); "
+            "print(loaded, all(c[0] == 'ffmpeg' and '-ss' in c for c in cmds))")
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                             cwd=Path(__file__).parents[2], check=False)
+        assert out.stdout.split() == ["False", "True"], out.stderr[-2000:]
