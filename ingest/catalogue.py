@@ -425,9 +425,10 @@ class KeyedRows:
                    # range is judged on the keys' index (its copy of the timecode), the media rows read after.
                    "CROSS JOIN media_keys k JOIN media m ON m.id = k.media_id "
                    f"WHERE k.production = {m} AND k.key = w.key AND k.usable = {self._true} AND NOT ("
-                   f"k.rate IN ({', '.join([m] * len(rates))}) AND COALESCE(k.drop_frame, {self._false}) = w.df "
-                   "AND k.start_frames IS NOT NULL AND k.end_frames IS NOT NULL AND (k.start_frames >= w.hi OR "
-                   "k.end_frames <= w.lo)) AND m.kind = 'media' AND m.status <> 'missing' ORDER BY w.tag, m.id")
+                   f"k.rate IS NOT NULL AND k.rate IN ({', '.join([m] * len(rates))}) "  # a NULL rate: kept, not lost
+                   f"AND COALESCE(k.drop_frame, {self._false}) = w.df AND k.start_frames IS NOT NULL AND "
+                   "k.end_frames IS NOT NULL AND (k.start_frames >= w.hi OR k.end_frames <= w.lo)) "
+                   "AND m.kind = 'media' AND m.status <> 'missing' ORDER BY w.tag, m.id")
             args = [v for w in chunk for v in (w[0], w[1][:KEY_CHARS], w[2], w[3], w[4])]
             out += [(r[0], KeyedRow(r[1], r[2], IndexRow._make(r[3:16]), bool(r[16])))
                     for r in self._run(sql, [*args, self.production, *rates])]
