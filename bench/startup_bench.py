@@ -79,7 +79,7 @@ def main() -> None:
     from config.tools import find_ffmpeg
 
     ffmpeg = find_ffmpeg(os.environ.get("POSTPROD_FFMPEG"))
-    subprocess.run([*postprod, "plan", "create", "bench", "--template", "fiction"], cwd=folder, env=env,
+    subprocess.run([*postprod, "plan", "create", "-p", "bench", "--template", "fiction"], cwd=folder, env=env,
                    capture_output=True, check=False)  # once (a second time says it exists)
     subprocess.run([*postprod, "probe", str(clip)], cwd=folder, env=env, capture_output=True, check=False)
 
