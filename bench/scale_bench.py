@@ -1,9 +1,13 @@
-"""Proxy-like throughput on Prefect workers: 16 small transcode jobs with one worker, then two, on one machine,
-against the same 16 ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
+"""Proxy-like throughput on Prefect workers: JOBS small transcode jobs with one worker, then two, on one machine,
+against the same ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
 
 Run: uv run python bench/scale_bench.py [JOBS]   (starts its own Prefect server on loopback; a few minutes)
-Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of the
-server's transcode slots (flows.deploy.transcode_slot). Workers run with --limit 4.
+Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of this host's
+proxy slots (config.locks.Slots, as the proxy flow's encodes do). Workers run with --limit 4.
+The same flow is deployed twice: as postprod deploys its flows (a worker starts `python -m flows.run`,
+flows/run.py) and as a plain Prefect flow (`python -m prefect.engine`, Prefect's engine and tasks); the
+batches alternate between the two. Printed: each batch's time, and per run: created -> Running on the
+server, Running -> Completed.
 """
 
 from __future__ import annotations
@@ -19,24 +23,47 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import OUT, machine, stamp
-from prefect import flow
+from _common import OUT, load, machine, stamp
+
+from flows.steps import FlowSpec, flow_steps, prefect_flows
 
 REPO = Path(__file__).resolve().parent.parent
 TRANSCODE = ["-c:v", "prores_ks", "-profile:v", "0", "-q:v", "8", "-vf", "scale=320:-2", "-c:a", "pcm_s16le"]
 SLOTS = 2  # transcode slots per server, as [prefect] transcode_slots
 
 
-@flow(name="bench-transcode")
-def transcode_flow(src: str, dst: str) -> str:
-    """One proxy-like encode, holding a transcode slot of this server."""
+def _encode(src: str, dst: str, ffmpeg: str, slots: Path) -> str:
+    from config.locks import Slots
+
+    with Slots(slots, SLOTS).acquire():
+        subprocess.run([ffmpeg, "-y", "-v", "error", "-i", src, *TRANSCODE, dst], check=True)
+    return dst
+
+
+def _transcode(src: str, dst: str) -> str:
+    """One proxy-like encode as a step, holding one of this host's proxy slots."""
     from config.settings import load_settings
-    from flows.deploy import transcode_slot
 
     settings = load_settings()
-    with transcode_slot(settings):
-        subprocess.run([settings.ffmpeg_exe(), "-y", "-v", "error", "-i", src, *TRANSCODE, dst], check=True)
-    return dst
+    return flow_steps(settings).run(_encode, src, dst, settings.ffmpeg_exe(), settings.data_path / "locks" / "proxy")
+
+
+_flows = prefect_flows(__name__, transcode_flow=FlowSpec("bench-transcode", _transcode))
+
+
+def __getattr__(name: str) -> object:
+    """transcode_flow: as postprod's flows (flows/run.py on the workers); transcode_flow_engine: the same
+    function as a plain Prefect flow (Prefect's engine on the workers)."""
+    if name != "transcode_flow_engine":
+        return _flows(name)
+    from prefect import flow
+
+    def transcode_flow_engine(src: str, dst: str) -> str:
+        return _transcode(src, dst)
+
+    built = flow(name="bench-transcode-engine")(transcode_flow_engine)
+    globals()[name] = built
+    return built
 
 
 def _free_port() -> int:
@@ -78,7 +105,7 @@ def main() -> None:
     settings = load_settings(ws / "postprod.toml")
     env = {**os.environ, "PREFECT_HOME": str(ws / "prefect-home"), "PREFECT_API_URL": url, "DO_NOT_TRACK": "1",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
-           "PREFECT_WORKER_QUERY_SECONDS": "1", "POSTPROD_CONFIG": str(ws / "postprod.toml"),
+           "POSTPROD_CONFIG": str(ws / "postprod.toml"),
            "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'bench'}"}
     procs: list[subprocess.Popen] = []
 
@@ -104,11 +131,14 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.5)
-        deploy_flows(settings, [FlowEntry("bench-transcode", "scale_bench:transcode_flow", limit="transcode"),
+        deploy_flows(settings, [FlowEntry("bench-transcode", "scale_bench:transcode_flow"),
+                                FlowEntry("bench-transcode-engine", "scale_bench:transcode_flow_engine"),
                                 FlowEntry("ingest", "flows.ingest:ingest_flow")])
+        starts: dict[str, list[float]] = {}
+        runs_for: dict[str, list[float]] = {}
 
-        def batch(n_workers: int) -> float:
-            names = [f"n{n_workers}w{i}" for i in range(n_workers)]
+        def batch(n_workers: int, flow_name: str) -> float:
+            names = [f"n{n_workers}w{i}{flow_name[-3:]}" for i in range(n_workers)]
             workers = [start(["-m", "cli.main", "worker", "--name", names[i], "--limit", "4",
                               "--reconcile-every", "0"], f"worker{n_workers}-{i}.log") for i in range(n_workers)]
             with _client(settings) as client:
@@ -116,24 +146,30 @@ def main() -> None:
                            if w.status.value == "ONLINE" and w.name.split(":")[-1] in names]) < n_workers:
                     time.sleep(0.5)
                 t = time.perf_counter()
-                ids = [submit("bench-transcode", {"src": str(c), "dst": str(ws / "proxies" / f"w{n_workers}_{c.name}")},
-                              settings).flow_run_id for c in clips]  # noqa: E501
+                ids = [submit(flow_name, {"src": str(c), "dst": str(ws / "proxies" / f"w{n_workers}_{c.name}")},
+                              settings).flow_run_id for c in clips]
                 pending = set(ids)
                 while pending:
-                    time.sleep(0.5)
+                    time.sleep(0.2)
                     for i in list(pending):
                         run = client.read_flow_run(i)
                         if run.state and run.state.is_final():
                             assert run.state.is_completed(), run.state
                             pending.discard(i)
                 elapsed = time.perf_counter() - t
+                for i in ids:
+                    run = client.read_flow_run(i)
+                    starts.setdefault(flow_name, []).append((run.start_time - run.created).total_seconds())
+                    runs_for.setdefault(flow_name, []).append((run.end_time - run.start_time).total_seconds())
                 for w in workers:
                     stop(w)
             return elapsed
 
         raw1, raw2 = raw(1), raw(SLOTS)
-        one = batch(1)
-        two = batch(2)
+        batches = {}
+        for n_workers in (1, 2):
+            for flow_name in ("bench-transcode-engine", "bench-transcode"):
+                batches[flow_name, n_workers] = batch(n_workers, flow_name)
 
         # Submit-to-start delay: a card submitted to an idle worker, three times.
         worker = start(["-m", "cli.main", "worker", "--name", "lat", "--reconcile-every", "0"], "worker-lat.log")
@@ -163,12 +199,18 @@ def main() -> None:
             if p.poll() is None:
                 stop(p)
 
-    print(f"# {stamp()} — {machine()}")
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    print(f"# {stamp()} — {machine()} — {load()} at the end")
     print(f"raw ffmpeg, {jobs} encodes, 1 at a time: {raw1:.1f} s ({jobs / raw1:.2f} jobs/s)")
     print(f"raw ffmpeg, {jobs} encodes, {SLOTS} at a time: {raw2:.1f} s ({jobs / raw2:.2f} jobs/s)")
-    print(f"1 worker: {one:.1f} s ({jobs / one:.2f} jobs/s, {raw2 / one:.2f}x raw {SLOTS}-parallel)")
-    print(f"2 workers: {two:.1f} s ({jobs / two:.2f} jobs/s, {raw2 / two:.2f}x raw {SLOTS}-parallel, "
-          f"{one / two:.2f}x one worker)")
+    for (flow_name, n_workers), took in batches.items():
+        how = "Prefect's engine" if flow_name.endswith("engine") else "flows.run"
+        print(f"{n_workers} worker(s), {how}: {took:.1f} s ({jobs / took:.2f} jobs/s, {raw2 / took:.2f}x raw "
+              f"{SLOTS}-parallel)")
+    for flow_name in starts:
+        how = "Prefect's engine" if flow_name.endswith("engine") else "flows.run"
+        print(f"per run, {how}: created -> Running {med(starts[flow_name]):.1f} s (median of {len(starts[flow_name])}),"
+              f" Running -> Completed {med(runs_for[flow_name]):.1f} s")
     for total, server in delays:
         print(f"submit -> run started: {total:.1f} s (created -> started on the server: {server:.1f} s)")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from config.settings import Settings
 from conform.check import ConformOutcome, check_conform
-from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
+from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from planning.stages import StageState
 from planning.transitions import record_conform
 from store import Store, open_store
@@ -40,7 +40,7 @@ def _conform_flow(timeline: str, production: str = "default", rate: str | None =
 
     settings = load_settings(Path(config) if config else None)
     outcome, state = run_conform(Path(timeline), production, settings, rate=rate, handles=handles,
-                                 relink=Path(relink) if relink else None, steps=Tasks(settings))
+                                 relink=Path(relink) if relink else None, steps=flow_steps(settings))
     return {**outcome.data, "stage_state": str(state)}
 
 

@@ -53,12 +53,16 @@ class ServerError(PostprodError):
     """The Prefect server answered with an error, or could not be reached (exit code 2 at the start)."""
 
 
-class _Api:
+BUSY_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class PrefectApi:
     """JSON over one keep-alive connection to the Prefect server's API (PREFECT_API_KEY or
     PREFECT_API_AUTH_STRING for a server that asks for them)."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         parts = urlsplit(url.rstrip("/"))
+        self.url = url
         self.path = parts.path
         conn = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         self.conn = conn(parts.netloc, timeout=timeout)
@@ -69,22 +73,40 @@ class _Api:
             token = base64.b64encode(os.environ["PREFECT_API_AUTH_STRING"].encode()).decode()
             self.headers["Authorization"] = f"Basic {token}"
 
-    def post(self, path: str, body: Any) -> Any:
-        data = json.dumps(body).encode()
+    def get(self, path: str) -> Any:
+        return self.post(path, None, method="GET")
+
+    def post(self, path: str, body: Any, method: str = "POST") -> Any:
+        """One request. A server that is busy (429, 502, 503: its SQLite database locked under load) is asked
+        again after 0.5, 1, 2, 4, 8 s (or its Retry-After), as Prefect's own client does."""
+        for wait in (*BUSY_RETRIES, None):
+            status, payload, retry_after = self._request(method, path, body)
+            if status not in (429, 502, 503) or wait is None:
+                break
+            time.sleep(min(retry_after, 30) if retry_after is not None else wait)
+        if status >= 400:
+            raise ServerError(f"the Prefect server refused {method} /{path}: {status} {payload[:300]!r}")
+        return json.loads(payload) if payload else None
+
+    def _request(self, method: str, path: str, body: Any) -> tuple[int, bytes, float | None]:
+        data = json.dumps(body).encode() if body is not None else None
         for attempt in (1, 2):  # a keep-alive connection the server closed: once more on a new one
             try:
-                self.conn.request("POST", f"{self.path}/{path}", body=data, headers=self.headers)
+                self.conn.request(method, f"{self.path}/{path}", body=data, headers=self.headers)
                 resp = self.conn.getresponse()
                 payload = resp.read()
-                break
             except (OSError, http.client.HTTPException) as exc:
                 self.conn.close()
                 if attempt == 2:
                     raise ServerError(f"cannot reach the Prefect server at {self.conn.host}:{self.conn.port}: "
                                       f"{exc}") from exc
-        if resp.status >= 400:
-            raise ServerError(f"the Prefect server refused POST /{path}: {resp.status} {payload[:300]!r}")
-        return json.loads(payload) if payload else None
+                continue
+            try:
+                retry_after = float(resp.getheader("Retry-After") or "")
+            except ValueError:
+                retry_after = None
+            return resp.status, payload, retry_after
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.conn.close()
@@ -101,16 +123,18 @@ class RecordedRun(Steps):
     in_flow = True
 
     def __init__(self, settings: Settings, flow: str, parameters: dict[str, Any], *, notify: str | None = None,
-                 tags: list[str] | None = None) -> None:
+                 tags: list[str] | None = None, flow_run: dict[str, Any] | None = None) -> None:
+        """`flow_run`: a run that exists already (a deployment's, started by a worker: flows/run.py), as the
+        server describes it; else a new run of the flow named `flow` is created."""
         url = settings.prefect.server_url()
         if not url:
             raise ValueError("RecordedRun needs a Prefect server ([prefect] api_url or PREFECT_API_URL)")
         self.settings, self.flow, self.parameters = settings, flow, parameters
         self.notify, self.tags = notify, tags or []
         self.url = url
-        self.api = _Api(url)
-        self.flow_run_id: str | None = None
-        self.flow_run_name: str | None = None
+        self.api = PrefectApi(url)
+        self.flow_run_id: str | None = flow_run["id"] if flow_run else None
+        self.flow_run_name: str | None = flow_run["name"] if flow_run else None
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._sender: threading.Thread | None = None
         self._errors: list[str] = []
@@ -121,15 +145,17 @@ class RecordedRun(Steps):
 
     # -- the flow run ---------------------------------------------------------------------------------------
     def __enter__(self) -> RecordedRun:
-        flow = self.api.post("flows/", {"name": self.flow})
-        run = self.api.post("flow_runs/", {"flow_id": flow["id"], "parameters": self.parameters, "tags": self.tags,
-                                           "state": _state("PENDING", "Pending")})
-        self.flow_run_id, self.flow_run_name = run["id"], run["name"]
+        if self.flow_run_id is None:
+            flow = self.api.post("flows/", {"name": self.flow})
+            run = self.api.post("flow_runs/", {"flow_id": flow["id"], "parameters": self.parameters,
+                                               "tags": self.tags, "state": _state("PENDING", "Pending")})
+            self.flow_run_id, self.flow_run_name = run["id"], run["name"]
         self._propose_running()
         self._sender = threading.Thread(target=self._send, name="postprod-run-history", daemon=True)
         self._sender.start()
         self._tokens = [current_run.set(self)]
-        self._log("INFO", f"Beginning flow run '{self.flow_run_name}' for flow '{self.flow}' (postprod, in-process)")
+        self._log("INFO", f"Beginning flow run '{self.flow_run_name}' for flow '{self.flow}' (postprod, without "
+                  "Prefect's engine)")
         return self
 
     def _propose_running(self) -> None:

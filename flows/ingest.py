@@ -12,7 +12,7 @@ from typing import Any
 
 from config.settings import Settings
 from flows.proxy import run_proxies
-from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
+from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from ingest.card import IngestProgress, ingest_card
 from ingest.results import CardReport, report_rows
 from planning.transitions import record_reception
@@ -58,7 +58,7 @@ def _ingest_flow(sources: list[str], production: str = "default", config: str | 
     from config.settings import load_settings
 
     settings = load_settings(Path(config) if config else None)
-    reports = run_ingest(sources, production, settings, steps=Tasks(settings), progress=progress)
+    reports = run_ingest(sources, production, settings, steps=flow_steps(settings), progress=progress)
     return [r.model_dump(mode="json") for r in reports]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
+from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from ingest.proxies.make import ProxyReport, finish_batch, job_threads, make_proxy, plan_batch
 from store import Store
 
@@ -41,7 +41,7 @@ def _proxy_flow(paths: list[str], preset: str, production: str = "default", conf
 
     settings = load_settings(Path(config) if config else None)
     return run_proxies(paths, preset, production, settings, out=out, workers=workers,
-                       steps=Tasks(settings)).model_dump(mode="json")
+                       steps=flow_steps(settings)).model_dump(mode="json")
 
 
 __getattr__ = prefect_flows(__name__, proxy_flow=FlowSpec("proxy", _proxy_flow))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
-from flows.steps import DIRECT, FlowSpec, Steps, Tasks, prefect_flows
+from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from planning.transitions import record_delivery
 from qc.analysis import Progress
 from qc.master import profile_name, run_qc
@@ -41,7 +41,7 @@ def _qc_flow(master: str, profile: str | None = None, production: str = "default
 
     settings = load_settings(Path(config) if config else None)
     report = run_pad_qc(master, profile, production, settings, report_dir=report_dir,
-                        expected_duration=expected_duration, steps=Tasks(settings), progress=progress)
+                        expected_duration=expected_duration, steps=flow_steps(settings), progress=progress)
     return report.model_dump(mode="json")
 
 

@@ -109,12 +109,26 @@ class FlowSpec:
     notify: str | None = None  # the kind named in failure notices (flows.publish.flow_failure_hook)
 
 
+# Every flow made by prefect_flows, by its deployment entrypoint ("flows.ingest.ingest_flow"): what a worker's
+# run of a deployment runs without Prefect's engine (flows/run.py).
+SPECS: dict[str, FlowSpec] = {}
+
+
+def flow_steps(settings: Settings) -> Steps:
+    """How a flow function runs its steps: recorded by the run this process records (flows/history.py: a
+    command's run, or a deployment's run started by flows/run.py), else as tasks of Prefect's flow run."""
+    from flows.context import current_run
+
+    return current_run.get() or Tasks(settings)
+
+
 def prefect_flows(module: str, **specs: FlowSpec) -> Callable[[str], Any]:
     """A module `__getattr__` that builds each named Prefect flow on first access and keeps it.
 
     `flows.ingest.ingest_flow` is then a real Prefect Flow for deployments (entrypoint
     `flows.ingest.ingest_flow`), workers and tests, while importing flows.ingest imports no Prefect.
     """
+    SPECS.update({f"{module}.{name}": spec for name, spec in specs.items()})
 
     def __getattr__(name: str) -> Any:
         spec = specs.get(name)

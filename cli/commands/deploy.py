@@ -22,6 +22,7 @@ from cli.text import escape
 from config.errors import PostprodError
 
 STOP_GRACE_SECONDS = 10.0
+WORKER_QUERY_SECONDS = 2  # one small query of the pool every 2 s per worker: cheap for the Prefect server
 
 
 @app.command()
@@ -77,7 +78,12 @@ def worker(
         limit_name = ensure_server_limit(cfg, client)
     host = hostname()
     full_name = f"{host}:{name or 'worker'}"
-    env = {**os.environ, "PREFECT_API_URL": str(url)}
+    # Runs of postprod's flows start as `python -m flows.run` (flows/deploy.py RUN_COMMAND): this Python.
+    # The pool is asked for new runs every WORKER_QUERY_SECONDS (Prefect's default, 10 s, is the idle time
+    # a submitted card waited before it was even seen); PREFECT_WORKER_QUERY_SECONDS overrides it.
+    env = {**os.environ, "PREFECT_API_URL": str(url),
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+           "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", str(WORKER_QUERY_SECONDS))}
     config_file = state.config or (Path(os.environ["POSTPROD_CONFIG"]) if os.environ.get("POSTPROD_CONFIG") else None)
     if config_file is None and Path("postprod.toml").is_file():
         config_file = Path("postprod.toml")

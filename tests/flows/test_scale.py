@@ -370,6 +370,11 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
                 assert run.state.is_completed(), (run.state, cluster.log("w1"), cluster.log("w2"))
                 assert run.labels["prefect.worker.name"].split(":")[1] in ("w1", "w2")
                 assert run.parameters["production"] == "test"
+            # The workers ran them as postprod deployments run: python -m flows.run, not Prefect's engine.
+            from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[0].id])))
+            assert any("without Prefect's engine" in log.message for log in logs), [log.message for log in logs]
             catalogue = Catalogue(settings.db_url)
             names = sorted(Path(r["path"]).name for r in catalogue.rows("test"))
             assert names == ["A001C001.mov", "B001C001.mov"]
