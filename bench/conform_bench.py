@@ -28,8 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import load, machine  # noqa: E402
-from ingest.catalogue import Catalogue  # noqa: E402
-from media.timecode import Timecode  # noqa: E402
+
+# Nothing heavy in this process until the commands have run: a child's peak RSS (ru_maxrss) counts the
+# memory of the parent it was forked from, so the catalogue and the lists are made in a child process
+# (--make-workspace) and the modules of postprod are imported only for the in-process figures, at the end.
 
 RATE = Fraction(25)
 CLIP_FRAMES = 750  # 30 s clips
@@ -73,6 +75,8 @@ def build_catalogue(db: Path, clips: int, tree: Path) -> list[tuple[str, str, in
 
 
 def build_edl(path: Path, clips: list[tuple[str, str, int]], events: int, seed: int = 5) -> None:
+    from media.timecode import Timecode
+
     rnd = random.Random(seed)
     lines = ["TITLE: BENCH 5000", "FCM: NON-DROP FRAME", ""]
     record = 3600 * 25
@@ -131,14 +135,22 @@ def alternated(commands: dict[str, tuple[list[str], Path, dict[str, str]]], repe
     return runs
 
 
-def workspace(ws: Path, tree: Path, clips: int) -> tuple[dict[str, str], list[tuple[str, str, int]]]:
-    """A production "bench" with its catalogue, made by the checkout `tree`: the environment to run it in,
-    and the clips (reel, clip name, start frame)."""
+def make_workspace(ws: Path, tree: Path, clips: int, edl: Path | None, events: int) -> None:
+    """A production "bench" with its catalogue, made by the checkout `tree` (and the list, when `edl`)."""
     ws.mkdir(parents=True)
     (ws / "postprod.toml").write_text('data_dir = "data"\n\n[productions.bench]\nspec = "default"\n')
     (ws / "data").mkdir()
     made = build_catalogue(ws / "data" / "postprod.db", clips, tree)
-    return {**os.environ, "POSTPROD_CONFIG": str(ws / "postprod.toml"), "DO_NOT_TRACK": "1"}, made
+    if edl is not None:
+        build_edl(edl, made, events)
+
+
+def workspace(ws: Path, tree: Path, args: argparse.Namespace, edl: Path | None = None) -> dict[str, str]:
+    """make_workspace in a child process; the environment to run a command in it."""
+    cmd = [sys.executable, __file__, "--make-workspace", str(ws), "--tree", str(tree), "--clips", str(args.clips),
+           "--events", str(args.events)]
+    subprocess.run([*cmd, *(["--edl", str(edl)] if edl else [])], check=True)
+    return {**os.environ, "POSTPROD_CONFIG": str(ws / "postprod.toml"), "DO_NOT_TRACK": "1"}
 
 
 def in_process(ws: Path, edl: Path) -> dict[str, object]:
@@ -151,6 +163,7 @@ def in_process(ws: Path, edl: Path) -> dict[str, object]:
     from conform.match import conform
     from conform.report import render_html, report_json
     from conform.timeline import read_timeline
+    from ingest.catalogue import Catalogue
 
     t0 = time.perf_counter()
     otio.adapters.read_from_file(str(edl), rate=25)
@@ -189,14 +202,20 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--baseline", help="another checkout whose `postprod conform` runs in the same alternation")
     ap.add_argument("--no-phases", action="store_true", help="skip the in-process figures and phases")
+    ap.add_argument("--make-workspace", help=argparse.SUPPRESS)
+    ap.add_argument("--tree", help=argparse.SUPPRESS)
+    ap.add_argument("--edl", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.make_workspace:
+        make_workspace(Path(args.make_workspace), Path(args.tree), args.clips, Path(args.edl) if args.edl else None,
+                       args.events)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         t0 = time.perf_counter()
-        env, clips = workspace(ws / "ours", ROOT, args.clips)
-        build_s = time.perf_counter() - t0
         edl = ws / "bench.edl"
-        build_edl(edl, clips, args.events)
+        env = workspace(ws / "ours", ROOT, args, edl)
+        build_s = time.perf_counter() - t0
         conform_cmd = [sys.executable, "-m", "cli.main", "conform", str(edl), "-p", "bench", "--json"]
         otio_cmd = [sys.executable, "-c", ("import sys, opentimelineio as otio; "
                     "t = otio.adapters.read_from_file(sys.argv[1], rate=25); print(len(list(t.find_clips())))"),
@@ -204,7 +223,7 @@ def main() -> None:
         commands = {"postprod": (conform_cmd, ROOT, env), "otio": (otio_cmd, ROOT, env)}
         if args.baseline:
             base = Path(args.baseline).resolve()
-            commands["baseline"] = (conform_cmd, base, workspace(ws / "baseline", base, args.clips)[0])
+            commands["baseline"] = (conform_cmd, base, workspace(ws / "baseline", base, args))
         load_before = load()
         runs = alternated(commands, args.repeat)
         load_after = load()

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from fractions import Fraction
 
 from _common import OUT, alternated, load, machine, run, stamp
@@ -53,6 +54,7 @@ def main() -> None:
         shutil.move(card / "ascmhl", set_mhl)
     runs = itertools.count()
     stages: list[dict[str, float]] = []
+    ways: Counter[str] = Counter()  # how each file's decode check was decided (MediaFile.integrity)
 
     def ours() -> None:
         work = OUT / f"ingest_run_{next(runs)}"
@@ -70,6 +72,7 @@ def main() -> None:
         if report["summary"]["verified"] != clips:
             sys.exit(f"the set's MHL did not verify every clip: {report['summary']}")
         stages.append(report["stage_seconds"])
+        ways.update(str((f.get("media") or {}).get("integrity")) for f in report["files"])
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(card / "ascmhl", ignore_errors=True)
 
@@ -84,6 +87,7 @@ def main() -> None:
           f"{t_ours:.2f} s | xxhsum -H128 + mediainfo: {t_theirs:.2f} s | {1 / ratio:.2f}× (goal ≤ 1.5×) | {load()} |")
     median = {k: sorted(s[k] for s in stages)[len(stages) // 2] for k in stages[0]}
     print("stage_seconds (median):", json.dumps(median))
+    print("integrity, all runs:", ", ".join(f"{n} {way}" for way, n in ways.most_common()))
 
 
 if __name__ == "__main__":

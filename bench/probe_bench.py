@@ -1,15 +1,18 @@
 """Probing 200 short clips: `postprod probe FOLDER --json` against one `mediainfo --Output=JSON` call over the
-same files, alternated, medians (ratio = our speed / theirs).
+same files, alternated, medians (ratio = our speed / theirs); and how the decode check was decided, file by file
+(`integrity`: a decode, or what the file's structure proved: sample tables, mxf partitions, data chunk).
 
 Run: uv run python bench/probe_bench.py [N]   (needs the mediainfo CLI: apt-get install mediainfo)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from fractions import Fraction
 
 from _common import OUT, alternated, load, machine, stamp
@@ -17,10 +20,18 @@ from _common import OUT, alternated, load, machine, stamp
 from config.tools import find_ffmpeg
 from media.synth import ClipSpec, TakeSpec, make_bwf_take, make_clip
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def run(cmd: list[str], env: dict[str, str]) -> None:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+
+
+def decided(cmd: list[str], env: dict[str, str]) -> str:
+    """How the decode check was decided, file by file (MediaFile.integrity), counted."""
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env, cwd=ROOT)
+    counts = Counter(str(m.get("integrity")) for m in json.loads(proc.stdout))
+    return ", ".join(f"{n} {way}" for way, n in counts.most_common())
 
 
 def main() -> None:
@@ -58,11 +69,12 @@ def main() -> None:
         ours = lambda cfg=cfg: run(cli, {**env, "POSTPROD_CONFIG": str(cfg)})  # noqa: E731
         theirs = lambda: run([mediainfo, "--Output=JSON", *map(str, files)], env)  # noqa: E731
         t_ours, t_theirs, ratio = alternated(5, ours, theirs)
-        rows.append((check, t_ours, t_theirs, ratio))
+        rows.append((check, t_ours, t_theirs, ratio, decided(cli, {**env, "POSTPROD_CONFIG": str(cfg)})))
     print(machine())
-    for check, t_ours, t_theirs, ratio in rows:
+    for check, t_ours, t_theirs, ratio, ways in rows:
         print(f"| {stamp()} | {n} clips | `postprod probe FOLDER --json`, decode_check={check}: {n / t_ours:.0f} files/s "
               f"| one `mediainfo --Output=JSON` call: {n / t_theirs:.0f} files/s | {ratio:.2f}x | {load()} |")
+        print(f"    integrity ({check}): {ways}")
 
 
 if __name__ == "__main__":

@@ -71,15 +71,16 @@ def main() -> None:
 
     folder, clip = workspace(args.clip.resolve() if args.clip else None)
     venv_bin = ROOT / ".venv" / "bin"
-    postprod = [sys.executable, "-m", "uv", "run", "--project", str(ROOT), "postprod"] if args.uv \
-        else [str(venv_bin / "postprod")]
+    # The README's `python3 -m uv`: the system's Python, where uv is installed (the project's venv has no uv).
+    postprod = [shutil.which("python3") or "python3", "-m", "uv", "run", "--project", str(ROOT), "postprod"] \
+        if args.uv else [str(venv_bin / "postprod")]
     env = {**os.environ, "POSTPROD_CONFIG": str(folder / "postprod.toml"), "DO_NOT_TRACK": "1"}
     env.pop("PREFECT_API_URL", None)
     mediainfo = shutil.which("mediainfo")
     from config.tools import find_ffmpeg
 
     ffmpeg = find_ffmpeg(os.environ.get("POSTPROD_FFMPEG"))
-    subprocess.run([*postprod, "plan", "create", "bench", "--template", "fiction"], cwd=folder, env=env,
+    subprocess.run([*postprod, "plan", "create", "-p", "bench", "--template", "fiction"], cwd=folder, env=env,
                    capture_output=True, check=False)  # once (a second time says it exists)
     subprocess.run([*postprod, "probe", str(clip)], cwd=folder, env=env, capture_output=True, check=False)
 
@@ -96,6 +97,12 @@ def main() -> None:
         *[(f"{c} --help", [*c.split(), "--help"], None)
           for c in ("probe", "conform", "qc", "plan", "plan status", "ingest", "proxy")],
     ]
+    for name, argv, raw in rows:  # each runs as it should before it is timed (a failure is fast, and wrong)
+        for cmd in ([*postprod, *argv], raw):
+            if cmd:
+                done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False)
+                if done.returncode not in (0, 1):
+                    sys.exit(f"{name}: `{' '.join(cmd)}` exited {done.returncode}: {done.stderr[-1500:]}")
     baseline = [str(venv_bin / "python"), "-c", "pass"]
     times: dict[str, list[tuple[float, float]]] = {}
     for _ in range(args.n):

@@ -63,10 +63,18 @@ class _CatalogueRows:
     def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
         return self.keyed.rates(keys)
 
-    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
-             ) -> list[tuple[str, str, CatalogueClip, bool]]:
-        found = self.keyed.rows(keys, within=within)
+    def rate_counts(self, reel_keys: list[str], name_keys: list[str]) -> dict[str | None, int] | None:
+        return self.keyed.rate_counts(reel_keys, name_keys)
+
+    def rows(self, keys: Iterable[str]) -> list[tuple[str, str, CatalogueClip, bool]]:
+        found = self.keyed.rows(keys)
         return [(r.kind, r.key, c, r.shared) for r, c in zip(found, _clips([r.row for r in found]), strict=True)]
+
+    def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
+               ) -> list[tuple[int, str, str, CatalogueClip, bool]]:
+        found = self.keyed.within(windows, rates)
+        return [(tag, r.kind, r.key, c, r.shared)
+                for (tag, r), c in zip(found, _clips([r.row for _, r in found]), strict=True)]
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
         return _clips(self.catalogue.index_rows_starting(self.production, first, last))

@@ -207,9 +207,20 @@ class CatalogueSource(Protocol):
         """(kind, key, id, rate text) of the originals under `keys`."""
         ...
 
-    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
-             ) -> list[tuple[str, str, CatalogueClip, bool]]:
-        """(kind, key, clip, shared hash) under `keys` by id; `within`: only those that may reach the range."""
+    def rate_counts(self, reel_keys: list[str], name_keys: list[str]) -> dict[str | None, int] | None:
+        """Distinct originals per rate text under `reel_keys` as reels and `name_keys` as names (None: too many
+        keys for one query; ask `rates`)."""
+        ...
+
+    def rows(self, keys: Iterable[str]) -> list[tuple[str, str, CatalogueClip, bool]]:
+        """(kind, key, clip, shared hash) under `keys`, by id."""
+        ...
+
+    def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
+               ) -> list[tuple[int, str, str, CatalogueClip, bool]]:
+        """For each window (tag, key, first, end, drop-frame): (tag, kind, key, clip, shared hash) of the clips
+        under the key that may reach [first, end): all but those whose timecode at one of `rates` with that
+        drop-frame flag provably does not; by tag, then id."""
         ...
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
@@ -261,12 +272,23 @@ class SelectedIndex:
         self._longest: int | None = None
         self._event: Event | None = None
         self._lists: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        self._prepared: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {}
+        self._held: list[Event] = []
+        self._event_keys: dict[int, set[str]] = {}
+        self._combos: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # key -> (kind, original) present
 
     def _know(self, keys: Iterable[str]) -> None:
         new = {k for k in keys if k and k not in self._asked}
         if new:
-            self._present |= self.source.present(new)
+            found = self.source.present(new)
+            self._present |= found
+            for kind, key, original in found:
+                self._combos[key].append((kind, original))
             self._asked |= new
+
+    def _keys_of(self, event: Event) -> set[str]:
+        keys = self._event_keys.get(id(event))
+        return event_keys(event) if keys is None else keys
 
     def _whole_list(self, kind: str, key: str, original: bool) -> list[CatalogueClip]:
         found = self._whole.get((kind, key, original))
@@ -276,38 +298,58 @@ class SelectedIndex:
                 and (c.role == "original") == original and (len(key) <= KEY_CHARS or _has_key(c, kind, key))]
         return found
 
-    def _has(self, kind: str, key: str, original: bool) -> bool:
-        if (kind, key[:KEY_CHARS], original) not in self._present:
-            return False
-        return len(key) <= KEY_CHARS or bool(self._whole_list(kind, key, original))
+    def _wanted(self, keys: Iterable[str]) -> list[tuple[str, str, bool]]:
+        """(kind, key, original) of `keys` that some usable row has (a key longer than stored: checked whole)."""
+        wanted = []
+        for key in keys:
+            for kind, original in self._combos.get(key[:KEY_CHARS], ()):
+                if len(key) <= KEY_CHARS or self._whole_list(kind, key, original):
+                    wanted.append((kind, key, original))
+        return wanted
 
     def prepare(self, events: Iterable[Event]) -> None:
-        """Find which of the events' names exist, in one go (chunked IN lists)."""
-        keys: set[str] = set()
+        """Find which of the events' names exist, then the rows under them that may cover each event's source
+        range: a few queries for the whole list (chunked), not one per event."""
+        events = list(events)
+        self._held = events  # the ids in _prepared and _event_keys stay theirs
+        self._event_keys = {id(e): event_keys(e) for e in events}
+        self._know(k for keys in self._event_keys.values() for k in keys)
+        self._prepared = self._narrowed(events)
+
+    def _narrowed(self, events: list[Event]) -> dict[int, list[tuple[str, str, CatalogueClip, bool]]]:
+        """id(event) -> (kind, key, clip, shared hash) under its names, of the clips that may cover its range."""
+        groups: dict[tuple[str, ...], list[tuple[int, str, int, int, bool]]] = defaultdict(list)
         for e in events:
-            keys |= event_keys(e)
-        self._know(keys)
+            keys = [k for k in self._keys_of(e) if len(k) <= KEY_CHARS and k in self._combos]
+            if not keys:
+                continue
+            first, end = e.used_source()
+            rate = e.rate
+            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
+            df = bool(e.source_in.drop_frame)
+            groups[rates] += [(id(e), k, first, max(end, first + 1), df) for k in keys]
+        found: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {id(e): [] for e in events}
+        for rates, windows in groups.items():
+            for i, kind, key, clip, shared in self.source.within(windows, rates):
+                found[i].append((kind, key, clip, shared))
+        return found
 
     def _lists_for(self, event: Event) -> tuple[dict, dict, dict, dict]:
         """by_reel, by_name, proxy_by_reel, proxy_by_name for this event's names: each list the clips that may
         cover its source range."""
         if event is self._event:
             return self._lists
-        keys = event_keys(event)
+        keys = self._keys_of(event)
         self._know(keys)
-        wanted = [(kind, key, original) for key in keys for kind in ("reel", "name") for original in (True, False)
-                  if self._has(kind, key, original)]
+        wanted = self._wanted(keys)
         lists: dict[tuple[str, str, bool], list[tuple[CatalogueClip, bool]]] = {w: [] for w in wanted}
-        narrow = [w for w in wanted if len(w[1]) <= KEY_CHARS]
-        if narrow:
-            first, end = event.used_source()
-            rate = event.rate
-            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
-            for kind, key, c, shared in self.source.rows({w[1] for w in narrow}, within=(
-                    first, max(end, first + 1), rates, bool(event.source_in.drop_frame))):
-                found = lists.get((kind, key, c.role == "original"))
-                if found is not None:
-                    found.append((c, shared))
+        narrowed = self._prepared.get(id(event))
+        if narrowed is None:
+            narrowed = self._narrowed([event])[id(event)]
+        for kind, key, c, shared in narrowed:
+            found = lists.get((kind, key, c.role == "original"))
+            if found is not None:
+                found.append((c, shared))
         out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
         for (kind, key, original), clips in lists.items():
             def all_of(kind: str = kind, key: str = key, original: bool = original) -> list[CatalogueClip]:
@@ -321,8 +363,21 @@ class SelectedIndex:
         return out
 
     def rates_of(self, reels: Iterable[str]) -> Counter:
-        """As CatalogueIndex.rates_of, from the rates of the reels' originals alone."""
-        keys = [reel.strip().upper() for reel in reels]
+        """As CatalogueIndex.rates_of, counted in SQL (each original once, under the reel when some original has
+        it as its reel, else under the name)."""
+        keys = list(dict.fromkeys(reel.strip().upper() for reel in reels))
+        if all(len(k) <= KEY_CHARS for k in keys):
+            self._know(keys)
+            present = self._present
+            reel_keys = [k for k in keys if ("reel", k, True) in present]
+            name_keys = [k for k in keys if ("reel", k, True) not in present and ("name", k, True) in present]
+            counts = self.source.rate_counts(reel_keys, name_keys) if reel_keys or name_keys else {}
+            if counts is not None:
+                found: Counter = Counter()
+                for text, n in counts.items():
+                    if text:
+                        found[rate_of_text(text)] += n
+                return found
         by_key: dict[tuple[str, str], list[tuple[int, str | None]]] = defaultdict(list)
         for kind, key, clip_id, rate in self.source.rates(k for k in keys if len(k) <= KEY_CHARS):
             by_key[(kind, key)].append((clip_id, rate))

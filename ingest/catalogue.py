@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 from store import ByKey, Store, row_of
-from store.keys import key_rows, lookup_keys
+from store.keys import KEY_CHARS, ROW_KEY, key_rows, lookup_keys, usable
 from store.tables import ingests, media, media_keys
 
 
@@ -181,6 +181,11 @@ class Catalogue:
         with self.store.write() as conn:
             conn.execute(update(media).where(media.c.production == production, media.c.path == path)
                          .values(status=status, updated_at=now()))
+            row = conn.execute(select(media.c.id, media.c.kind).where(
+                media.c.production == production, media.c.path == path)).first()
+            if row is not None:  # the copy beside its keys (store/keys.py) follows
+                conn.execute(update(media_keys).where(media_keys.c.media_id == row.id).values(
+                    usable=usable(row.kind, status)))
 
     def rows(self, production: str | None = None, *, role: str | None = None) -> Iterator[MediaRow]:
         query = select(media).order_by(media.c.id)
@@ -233,10 +238,11 @@ class Catalogue:
     def unkeyed(self, production: str) -> int:
         """How many media rows of the production have no lookup keys (a catalogue filled by other means than
         record(): conform then loads the whole catalogue rather than miss them)."""
-        query = select(func.count()).select_from(media).where(*self._usable(production), ~select(
-            media_keys.c.media_id).where(media_keys.c.media_id == media.c.id).exists())
+        rows = select(func.count()).select_from(media).where(media.c.production == production)
+        keyed = select(func.count()).select_from(media_keys).where(  # one ("row", "") key per row: two counts
+            media_keys.c.production == production, media_keys.c.key == ROW_KEY[1], media_keys.c.kind == ROW_KEY[0])
         with self.store.read() as conn:
-            return int(conn.execute(query).scalar() or 0)
+            return int(conn.execute(rows).scalar() or 0) - int(conn.execute(keyed).scalar() or 0)
 
     def keyed(self, production: str) -> KeyedRows:
         """The production's rows by lookup key (store/keys.py), on one connection: what conform selects."""
@@ -292,8 +298,7 @@ def _upsert(conn: Connection, production: str, path: str, values: dict[str, Any]
         result = conn.execute(media.insert().values(production=production, path=path, first_seen=now(), **values))
         media_id = int(result.inserted_primary_key[0])
     # The names an edit list may use for it, in the same transaction (store/keys.py).
-    conn.execute(media_keys.insert(), key_rows(media_id, production, path, values["card"], values["reel"],
-                                               values["clip_name"]))
+    conn.execute(media_keys.insert(), key_rows(media_id, production, path, values))
     return media_id
 
 
@@ -312,12 +317,22 @@ class KeyedRows:
     _ROW = ("m.id, m.path, m.card, m.reel, m.clip_name, m.start_frames, m.duration_frames, m.rate, m.drop_frame, "
             "m.role, m.source_id, m.hash, m.status")
     _FROM = ("FROM media_keys k JOIN media m ON m.id = k.media_id WHERE k.production = {p} AND m.production = {p} "
-             "AND m.kind = 'media' AND m.status <> 'missing' AND k.key IN ({keys})")
+             "AND k.usable = {true} AND m.kind = 'media' AND m.status <> 'missing' AND k.key IN ({keys})")
+
+    _SHARED = ("CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d WHERE d.production = m.production "
+               "AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END")
 
     def __init__(self, catalogue: Catalogue, production: str, *, chunk: int = 500) -> None:
         self.production, self.chunk = production, chunk
         self._conn = catalogue.engine.raw_connection()
+        sqlite = catalogue.engine.dialect.name == "sqlite"
         self._mark = "?" if catalogue.engine.dialect.paramstyle == "qmark" else "%s"
+        self._false, self._true = ("0", "1") if sqlite else ("false", "true")
+        self._limit = 30000  # bound parameters in one statement (PostgreSQL: 65,535)
+        if sqlite:
+            driver = getattr(self._conn, "driver_connection", None)
+            getlimit = getattr(driver, "getlimit", None)  # Python 3.11+: SQLite's own limit (999 before 3.32)
+            self._limit = getlimit(9) if getlimit else 999  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
         self._sql: dict[tuple[str, int], str] = {}
 
     def close(self) -> None:
@@ -327,8 +342,9 @@ class KeyedRows:
         sql = self._sql.get((what, n))
         if sql is None:
             m = self._mark
-            sql = self._sql[(what, n)] = template.format(p=m, keys=", ".join([m] * n), m=m, row=self._ROW,
-                                                         from_=self._FROM.format(p=m, keys=", ".join([m] * n)))
+            sql = self._sql[(what, n)] = template.format(
+                p=m, keys=", ".join([m] * n), m=m, row=self._ROW, true=self._true,
+                from_=self._FROM.format(p=m, keys=", ".join([m] * n), true=self._true))
         return sql
 
     def _run(self, sql: str, args: Iterable[Any]) -> list[Any]:
@@ -345,47 +361,76 @@ class KeyedRows:
             yield wanted[start:start + self.chunk]
 
     def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
-        """(kind, key, original) of each of `keys` some media row has (original: a camera original's)."""
+        """(kind, key, original) of each of `keys` some usable row has (original: a camera original's): from
+        the keys' index alone."""
         found: set[tuple[str, str, bool]] = set()
-        template = ("SELECT DISTINCT k.kind, k.key, CASE WHEN m.role = 'original' OR m.role IS NULL THEN 1 ELSE 0 "
-                    "END {from_}")
+        template = ("SELECT DISTINCT kind, key, original FROM media_keys WHERE production = {p} AND usable = {true} "
+                    "AND key IN ({keys})")
         for chunk in self._chunks(keys):
             sql = self._query("present", len(chunk), template)
             found.update((kind, key, bool(original))
-                         for kind, key, original in self._run(sql, [self.production, self.production, *chunk]))
+                         for kind, key, original in self._run(sql, [self.production, *chunk]))
         return found
 
+    def rate_counts(self, reel_keys: list[str], name_keys: list[str]) -> dict[str | None, int] | None:
+        """How many distinct usable originals run at each rate, of those under `reel_keys` as reels and under
+        `name_keys` as names; None when the keys do not fit one statement (then ask `rates`)."""
+        m = self._mark
+        if not reel_keys or not name_keys:  # an IN () is not SQL
+            reel_keys, name_keys = reel_keys or [""], name_keys or [""]
+        if len(reel_keys) + len(name_keys) + 3 > self._limit:
+            return None
+        reels, names = ", ".join([m] * len(reel_keys)), ", ".join([m] * len(name_keys))
+        each = f"SELECT media_id, rate FROM media_keys WHERE production = {m} AND usable = {self._true} AND " \
+               f"original = {self._true} AND kind = "
+        sql = (f"SELECT rate, COUNT(DISTINCT media_id) FROM ({each}'reel' AND key IN ({reels}) UNION ALL "
+               f"{each}'name' AND key IN ({names})) AS u GROUP BY rate")  # two index searches, not one OR'ed scan
+        return dict(self._run(sql, [self.production, *reel_keys, self.production, *name_keys]))
+
     def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
-        """(kind, key, id, rate) of the originals under `keys`."""
-        template = "SELECT k.kind, k.key, m.id, m.rate {from_} AND (m.role = 'original' OR m.role IS NULL)"
+        """(kind, key, id, rate) of the usable originals under `keys`."""
+        template = ("SELECT kind, key, media_id, rate FROM media_keys WHERE production = {p} AND usable = {true} "
+                    "AND original = {true} AND key IN ({keys})")
         out: list[tuple[str, str, int, str | None]] = []
         for chunk in self._chunks(keys):
-            out += self._run(self._query("rates", len(chunk), template), [self.production, self.production, *chunk])
+            out += self._run(self._query("rates", len(chunk), template), [self.production, *chunk])
         return out
 
-    def rows(self, keys: Iterable[str], *, within: tuple[int, int, tuple[str, ...], bool] | None = None
-             ) -> list[KeyedRow]:
-        """The rows under `keys`, by id. within (first, end, rates, drop_frame): leave out the rows whose
-        timecode at one of `rates` with that drop-frame flag provably does not reach [first, end); every other
-        row (another rate, no timecode) stays, for the caller to judge."""
-        template = ("SELECT k.kind, k.key, {row}, CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d "
-                    "WHERE d.production = m.production AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END "
-                    "{from_}")
-        args: list[Any] = []
-        if within is not None:
-            first, end, rates, drop_frame = within
-            template += (" AND NOT (m.rate IN ({rates}) AND COALESCE(m.drop_frame, {false}) = {m} AND m.start_frames "
-                         "IS NOT NULL AND m.duration_frames IS NOT NULL AND (m.start_frames >= {m} OR "
-                         "m.start_frames + m.duration_frames <= {m}))").replace(
-                "{rates}", ", ".join([self._mark] * len(rates))).replace(
-                "{false}", "0" if self._mark == "?" else "false")
-            args = [*rates, drop_frame, end, first]
-        template += " ORDER BY m.id"
+    def rows(self, keys: Iterable[str]) -> list[KeyedRow]:
+        """Every row under `keys`, by id."""
+        template = f"SELECT k.kind, k.key, {{row}}, {self._SHARED} {{from_}} ORDER BY m.id"
         out: list[KeyedRow] = []
-        what = f"rows{len(within[2]) if within else ''}"
         for chunk in self._chunks(keys):
-            sql = self._query(what, len(chunk), template)
             out += [KeyedRow(r[0], r[1], IndexRow._make(r[2:15]), bool(r[15]))
-                    for r in self._run(sql, [self.production, self.production, *chunk, *args])]
+                    for r in self._run(self._query("rows", len(chunk), template),
+                                       [self.production, self.production, *chunk])]
         out.sort(key=lambda r: r.row.id)  # chunks: one list by id again (stable: already sorted within each)
+        return out
+
+    def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
+               ) -> list[tuple[int, KeyedRow]]:
+        """For each window (tag, key, first, end, drop-frame), the rows under its key that may reach
+        [first, end): all but those whose timecode at one of `rates` with that drop-frame flag provably does
+        not (another rate, no timecode: kept, for the caller to judge); by tag, then id. One query per chunk
+        of windows (a VALUES list joined to the keys), not one per event."""
+        m = self._mark
+        per_chunk = max(1, min(self.chunk, (self._limit - len(rates) - 2) // 5))  # small statements: small memory
+        out: list[tuple[int, KeyedRow]] = []
+        for start in range(0, len(windows), per_chunk):
+            chunk = windows[start:start + per_chunk]
+            values = ", ".join([f"({m}, {m}, {m}, {m}, {m})"] * len(chunk))
+            sql = (f"WITH w(tag, key, lo, hi, df) AS (VALUES {values}) "
+                   f"SELECT w.tag, k.kind, k.key, {self._ROW}, {self._SHARED} FROM w "
+                   # CROSS JOIN: SQLite keeps the windows outside (each a lookup by key), never the reverse; the
+                   # range is judged on the keys' index (its copy of the timecode), the media rows read after.
+                   "CROSS JOIN media_keys k JOIN media m ON m.id = k.media_id "
+                   f"WHERE k.production = {m} AND k.key = w.key AND k.usable = {self._true} AND NOT ("
+                   f"k.rate IN ({', '.join([m] * len(rates))}) AND COALESCE(k.drop_frame, {self._false}) = w.df "
+                   "AND k.start_frames IS NOT NULL AND k.end_frames IS NOT NULL AND (k.start_frames >= w.hi OR "
+                   "k.end_frames <= w.lo)) AND m.kind = 'media' AND m.status <> 'missing' ORDER BY w.tag, m.id")
+            args = [v for w in chunk for v in (w[0], w[1][:KEY_CHARS], w[2], w[3], w[4])]
+            out += [(r[0], KeyedRow(r[1], r[2], IndexRow._make(r[3:16]), bool(r[16])))
+                    for r in self._run(sql, [*args, self.production, *rates])]
+        if len(windows) > per_chunk:
+            out.sort(key=lambda t: t[0])
         return out

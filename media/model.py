@@ -86,9 +86,10 @@ class MediaFile(BaseModel):
     audio: list[AudioStream] = []
     findings: list[Finding] = []
     # What settled that the file decodes to its end: "decode" (ffmpeg decoded its last seconds, or all of it),
-    # "sample tables" (QuickTime/MP4: every sample inside the file, the last frames whole), "data chunk"
-    # (PCM WAVE, its data chunk whole); None where nothing was checked. A file found not whole has `error`.
-    integrity: Literal["decode", "sample tables", "data chunk"] | None = None
+    # "sample tables" (QuickTime/MP4: every sample inside the file, the last frames whole), "mxf partitions"
+    # (MXF: written to its footer and Random Index Pack, the last pictures there), "data chunk" (PCM WAVE,
+    # its data chunk whole); None where nothing was checked. A file found not whole has `error`.
+    integrity: Literal["decode", "sample tables", "mxf partitions", "data chunk"] | None = None
     error: str | None = None
 
     @field_serializer("timecode_rate")

@@ -20,7 +20,8 @@ from media.proven import Plan
 from media.timecode import Timecode, TimecodeError
 
 _PIXFMT_RE = re.compile(r"Stream #\d+:\d+.*?: Video: [^,]+(?:\([^)]*\))*[^,]*, ([a-z0-9_]+)")
-_FFMPEG_TC_RE = re.compile(r"^\s+timecode\s+: (\d\d:\d\d:\d\d[:;.]\d\d)\s*$", re.MULTILINE)
+# The decode check logs with levels ("[info]     timecode        : 10:00:00:00"): the prefix is optional.
+_FFMPEG_TC_RE = re.compile(r"^(?:\[\w+\] )?\s+timecode\s+: (\d\d:\d\d:\d\d[:;.]\d\d)\s*$", re.MULTILINE)
 _FFMPEG_USAGE_RE = re.compile(r"Unrecognized option|Error splitting the argument list|Option not found")
 _FFMPEG_ERROR_RE = re.compile(r"^\[(?:error|fatal|panic)\]", re.MULTILINE)
 
@@ -69,24 +70,28 @@ def checked(path: Path, ffmpeg: str | None, plan: Plan, video: VideoStream | Non
              timings: dict[str, float] | None) -> VideoStream | None:
     """Whether the file decodes to its end: by what its header proves, else by ffmpeg (media/proven.py);
     `integrity` says which. Returns the video stream with what ffmpeg told."""
-    video = _ffmpeg_facts(path, ffmpeg, plan.decode_check, video, start, fields, errors, findings, timings)
+    video = _ffmpeg_facts(path, ffmpeg, plan, video, start, fields, errors, findings, timings)
     if plan.proof:
         fields["integrity"] = plan.proof
     elif ffmpeg and plan.decode_check != "none":
         fields["integrity"] = "decode"
-    if plan.defect and not errors:  # ffmpeg said nothing (or did not run): the tables' sure fault stands
+    if plan.defect and not errors:  # ffmpeg said nothing (or did not run): the structure's sure fault stands
         errors.append(f"not whole: {plan.defect}")
-        fields["integrity"] = "sample tables"
+        fields["integrity"] = plan.found_by
     return video
 
 
-def _ffmpeg_facts(path: Path, ffmpeg: str | None, decode_check: str, video: VideoStream | None,
+def _ffmpeg_facts(path: Path, ffmpeg: str | None, plan: Plan, video: VideoStream | None,
                   start: Timecode | None, fields: dict[str, Any], errors: list[str], findings: list[Finding],
                   timings: dict[str, float] | None) -> VideoStream | None:
     """ffmpeg where MediaInfo is blind: bit depth of ProRes and friends, files that do not decode, and its
-    own reading of an MXF timecode. Returns the video stream with what ffmpeg told."""
+    own reading of an MXF timecode (read from the file as ffmpeg reads it where no decode is needed, the
+    plan's). Returns the video stream with what ffmpeg told."""
+    decode_check = plan.decode_check
     needs_pixfmt = video is not None and (video.bit_depth is None or video.chroma_subsampling is None)
     if not ffmpeg or (decode_check == "none" and not needs_pixfmt):
+        if fields.get("container") == "MXF" and plan.timecode and start is not None:
+            _trust_ffmpeg_timecode(plan.timecode, start, fields, findings)
         return video
     mode = decode_check if decode_check != "none" else "tail"
     started = time.perf_counter()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media.bwf import BwfInfo
+from media.mxf_check import check_mxf
 from media.qt_tables import check_samples
 
 # MediaInfo's default: enough of a QuickTime/MXF/MP4 to find its tracks, timecode and frame counts.
@@ -64,23 +65,30 @@ class Plan:
     """How the probe settles whether a file decodes to its end (MediaFile.integrity)."""
 
     decode_check: str  # what ffmpeg is still to do: "none" where the header proved the file whole
-    proof: str | None = None  # "data chunk" | "sample tables": what proved it
-    defect: str | None = None  # a sure fault the sample tables found: reported if the decode does not
+    proof: str | None = None  # "data chunk" | "sample tables" | "mxf partitions": what proved it
+    defect: str | None = None  # a sure fault the file's structure shows: reported if the decode does not
+    found_by: str | None = None  # the check that found the defect
+    timecode: str | None = None  # MXF: the start timecode as ffmpeg would have read it (media/mxf_check.py)
 
 
 def integrity_plan(path: Path, decode_check: str, *, container: str | None, bwf: BwfInfo | None,
                    has_video: bool, size: int) -> Plan:
-    """The tail decode where the header does not prove the file whole (see media/qt_tables.py).
-
-    Only the tail check is replaced: decode_check = "full" decodes everything as asked, "none" checks nothing.
-    """
+    """The tail decode where the file's structure does not prove it whole (media/qt_tables.py,
+    media/mxf_check.py). Only the tail check is replaced: "full" decodes everything as asked, "none" checks
+    nothing."""
     if decode_check == "none":
         return Plan("none")
     if decodes_by_construction(bwf, has_video, size):
         return Plan("none", "data chunk")  # a whole PCM data chunk: no decode can fail
-    if decode_check != "tail" or not has_video or container not in ("MPEG-4", "QuickTime"):
+    if decode_check != "tail" or not has_video:
         return Plan(decode_check)
-    verdict = check_samples(path)
+    if container in ("MPEG-4", "QuickTime"):
+        verdict, name, timecode = check_samples(path), "sample tables", None
+    elif container == "MXF":
+        proof = check_mxf(path)
+        verdict, name, timecode = proof.verdict, "mxf partitions", proof.timecode
+    else:
+        return Plan(decode_check)
     if verdict.proved:
-        return Plan("none", "sample tables")
-    return Plan(decode_check, defect=verdict.why if verdict.defect else None)
+        return Plan("none", name, timecode=timecode)
+    return Plan(decode_check, defect=verdict.why, found_by=name) if verdict.defect else Plan(decode_check)

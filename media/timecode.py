@@ -26,8 +26,11 @@ _TC_RE = re.compile(r"^\s*(-)?(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})
 
 
 def nominal_fps(rate: Fraction) -> int:
-    """The frame count per timecode second: 30 for 29.97, 24 for 23.976."""
-    return round(rate)
+    """The frame count per timecode second: 30 for 29.97, 24 for 23.976 (round(rate), half to even, in integer
+    arithmetic: Fraction.__round__ costs ten times more, and an edit list asks for it per timecode)."""
+    num, den = rate.numerator, rate.denominator
+    whole, rest = divmod(num, den)
+    return whole + 1 if 2 * rest > den or (2 * rest == den and whole % 2) else whole
 
 
 def drop_frame_allowed(rate: Fraction) -> bool:

@@ -11,7 +11,7 @@ keys the same way: a longer name selects a few rows more, which matching then ju
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # ARRI A001C003_230514_R2EC, RED A001_C002_0514XY, Sony/Canon A001C001: camera roll + clip index.
@@ -56,12 +56,15 @@ def clip_keys(path: str, card: str | None, reel: str | None,
 
 def stored_keys(path: str, card: str | None, reel: str | None, clip_name: str | None) -> set[tuple[str, str]]:
     """Every (kind, key) of one row as media_keys holds them: kind "reel" (card, reel, camera roll) or "name"
-    (camera roll + clip, file and clip names); ("name", "") for a row with none, so that every row has one."""
+    (camera roll + clip, file and clip names), and ("row", ""), one per row (counted against the rows)."""
     reels, camera_key, names = clip_keys(path, card, reel, clip_name)
     keys = {("reel", k[:KEY_CHARS]) for k in reels if k} | {("name", k[:KEY_CHARS]) for k in names if k}
     if camera_key:
         keys.add(("name", camera_key[:KEY_CHARS]))
-    return keys or {("name", "")}
+    return keys | {ROW_KEY}
+
+
+ROW_KEY = ("row", "")
 
 
 def lookup_keys(keys: Iterable[str]) -> set[str]:
@@ -69,30 +72,44 @@ def lookup_keys(keys: Iterable[str]) -> set[str]:
     return {k[:KEY_CHARS] for k in keys if k}
 
 
-def key_rows(media_id: int, production: str, path: str, card: str | None, reel: str | None,
-             clip_name: str | None) -> list[dict[str, Any]]:
-    """The media_keys rows of one media row."""
-    return [{"media_id": media_id, "production": production, "kind": kind, "key": key}
-            for kind, key in sorted(stored_keys(path, card, reel, clip_name))]
+def usable(kind: str | None, status: str | None) -> bool:
+    """A row matching may use: a media file still there (not a sidecar, not missing)."""
+    return kind == "media" and status != "missing"
+
+
+def key_rows(media_id: int, production: str, path: str, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The media_keys rows of one media row. `row`: its columns (card, reel, clip_name, role, kind, status,
+    start_frames, duration_frames, rate, drop_frame), copied beside each key so that conform narrows a name's
+    rows to those that may cover an event from the index alone."""
+    start, duration = row.get("start_frames"), row.get("duration_frames")
+    common = {"media_id": media_id, "production": production, "original": (row.get("role") or "original") == "original",
+              "usable": usable(row.get("kind"), row.get("status")), "rate": row.get("rate"),
+              "drop_frame": row.get("drop_frame"), "start_frames": start,
+              "end_frames": start + duration if start is not None and duration is not None else None}
+    return [{**common, "kind": kind, "key": key}
+            for kind, key in sorted(stored_keys(path, row.get("card"), row.get("reel"), row.get("clip_name")))]
 
 
 def fill_media_keys(conn: Any, *, batch: int = 5000) -> int:
     """Write the keys of every media row that has none (migration 0006; a catalogue filled by other means).
     `conn`: a SQLAlchemy connection in a transaction. Returns how many rows got keys."""
-    from sqlalchemy import Integer, String, Text, column, select, table
+    from sqlalchemy import BigInteger, Boolean, Integer, String, Text, column, select, table
 
     # The columns this needs, named here (not store/tables.py's, which describe HEAD): a migration stays valid.
     media = table("media", column("id", Integer), column("production", String), column("path", Text),
-                  column("card", Text), column("reel", String), column("clip_name", String))
+                  *(column(name, Text) for name in ("card", "reel", "clip_name", "role", "kind", "status", "rate")),
+                  column("start_frames", BigInteger), column("duration_frames", BigInteger),
+                  column("drop_frame", Boolean))
     media_keys = table("media_keys", column("media_id", Integer), column("production", String),
-                       column("kind", String), column("key", String))
+                       column("kind", String), column("key", String), column("original", Boolean),
+                       column("usable", Boolean), column("rate", String), column("drop_frame", Boolean),
+                       column("start_frames", BigInteger), column("end_frames", BigInteger))
     keyed = select(media_keys.c.media_id)
-    query = select(media.c.id, media.c.production, media.c.path, media.c.card, media.c.reel,
-                   media.c.clip_name).where(media.c.id.not_in(keyed))
+    query = select(media).where(media.c.id.not_in(keyed))
     rows = conn.execute(query).fetchall()
     pending: list[dict[str, Any]] = []
     for r in rows:
-        pending.extend(key_rows(r.id, r.production, r.path, r.card, r.reel, r.clip_name))
+        pending.extend(key_rows(r.id, r.production, r.path, r._mapping))
         if len(pending) >= batch:
             conn.execute(media_keys.insert(), pending)
             pending = []

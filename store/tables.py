@@ -81,7 +81,8 @@ media = Table(
 )
 
 # Every name an edit list may use for a media row (store/keys.py: card, reel, camera roll, file and clip names,
-# upper-cased): conform selects the rows an edit list names through it, not the whole catalogue.
+# upper-cased), with what conform filters on copied beside it (written with the row by ingest/catalogue.py):
+# conform selects the rows an edit list names through it, not the whole catalogue.
 media_keys = Table(
     "media_keys",
     metadata,
@@ -89,7 +90,14 @@ media_keys = Table(
     Column("kind", String(8), primary_key=True),  # reel (card, reel, camera roll) | name (file, clip, camera clip)
     Column("key", String(200), primary_key=True),
     Column("production", String(200), nullable=False),
-    Index("ix_media_keys_production_key", "production", "key"),
+    Column("original", Boolean, nullable=False),  # the row's role is original (else a proxy)
+    Column("usable", Boolean, nullable=False),  # a media file still there (kind media, status not missing)
+    Column("rate", String(32)),  # the row's timecode, copied: conform narrows by range from the index alone
+    Column("drop_frame", Boolean),
+    Column("start_frames", BigInteger),
+    Column("end_frames", BigInteger),
+    Index("ix_media_keys_lookup", "production", "key", "kind", "usable", "original", "rate", "drop_frame",
+          "start_frames", "end_frames", "media_id"),
 )
 
 # -- proxies: which verified proxy was made from which source content with which preset ----------------------

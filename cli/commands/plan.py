@@ -124,7 +124,7 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
     template = escape(s.template or "no template")
     head = Text.from_markup(f"[bold]{escape(s.production)}[/] ({template}) · hours {s.spent_hours:g}/"
                             f"{s.planned_hours:g} · delivery {s.planned_end or '—'} → forecast "
-                            f"{s.forecast_end or '—'}{late}")
+                            f"{s.forecast_end or '—'}{late}", emoji=False)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     widths = {"stage": 15, "planned": 11, "re-planned": 11, "state": 11, "hours": 7, "late": 4, "responsible": 8}
     for col, width in widths.items():

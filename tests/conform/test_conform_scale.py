@@ -194,5 +194,6 @@ def test_json_on_stdout_is_the_report_file_byte_for_byte(tmp_path: Path, monkeyp
     assert result.exit_code == 1, result.output
     (written,) = (tmp_path / "reports").glob("*.json")
     assert result.stdout == written.read_text(encoding="utf-8")
+    assert sum(line.startswith('    {"event": ') for line in result.stdout.splitlines()) == len(EVENTS)  # one a line
     data = json.loads(result.stdout)
     assert data["report_json"] == str(written) and Path(data["report_html"]).is_file()

@@ -97,14 +97,14 @@ def test_an_ffmpeg_refusing_the_decode_check_is_a_tool_error_not_a_verdict_on_th
 
     from media.probe import probe_file
 
-    # An MXF: its tail is decoded (a MOV's sample tables would prove it whole without ffmpeg).
-    clip = make_media("A001C009.mxf", small_clip(seconds=4.0, codec="dnxhr_lb", width=640, height=360))
+    # DNxHR in a MOV: its tail is decoded (ProRes's sample tables would prove it whole without ffmpeg).
+    clip = make_media("A001C009.mov", small_clip(seconds=4.0, codec="dnxhr_lb", width=640, height=360))
     old = tmp_path / "ffmpeg"  # an ffmpeg that does not know -sseof
     old.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = "-sseof" ] && {{ echo "Unrecognized option \'sseof\'." >&2; '
                    f'echo "Error splitting the argument list: Option not found" >&2; exit 8; }}; done\n'
                    f'exec "{bundled_ffmpeg()}" "$@"\n')
     old.chmod(0o755)
-    with pytest.raises(ToolError, match=r"decode check of A001C009.mxf failed .*Unrecognized option 'sseof'"):
+    with pytest.raises(ToolError, match=r"decode check of A001C009.mov failed .*Unrecognized option 'sseof'"):
         probe_file(clip, ffmpeg=str(old), decode_check="tail")
 
 

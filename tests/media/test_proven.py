@@ -9,6 +9,7 @@ import pytest
 from conftest import small_clip
 
 from media.model import MediaFile, MediaKind
+from media.mxf_check import check_mxf
 from media.probe import probe_file
 from media.probe_ffmpeg import _pix_fmt_depth, ffmpeg_check
 from media.proven import PARSE_SPEED, WAVE_PARSE_SPEED, is_wave
@@ -105,13 +106,13 @@ def test_sample_tables_give_the_facts_the_decode_gives(make_media, ffmpeg: str, 
 
 
 def test_without_a_proof_the_tail_is_decoded(make_media, ffmpeg: str, tmp_path: Path) -> None:
-    mxf = make_media("dnx.mxf", CLIPS["dnx.mxf"])
-    assert probe_file(mxf, ffmpeg=ffmpeg).integrity == "decode"  # MXF: no tables read here
-    # An ffmpeg that cannot run: a proved MOV is described without it, an MXF is not.
+    dnx = make_media("dnx.mov", small_clip(codec="dnxhr_lb", width=640, height=360, seconds=0.5))
+    assert probe_file(dnx, ffmpeg=ffmpeg).integrity == "decode"  # DNxHR frames in a MOV: not read here
+    # An ffmpeg that cannot run: a proved MOV is described without it, the DNxHR MOV is not.
     mov = make_media("prores.mov", CLIPS["prores.mov"])
     assert probe_file(mov, ffmpeg=str(tmp_path / "no-ffmpeg")).integrity == "sample tables"
     with pytest.raises(OSError):
-        probe_file(mxf, ffmpeg=str(tmp_path / "no-ffmpeg"))
+        probe_file(dnx, ffmpeg=str(tmp_path / "no-ffmpeg"))
     assert probe_file(mov, ffmpeg=ffmpeg, decode_check="none").integrity is None
 
 
@@ -172,3 +173,31 @@ def test_a_damaged_index_is_never_a_crash(make_media, tmp_path: Path) -> None:
         path.write_bytes(bytes(data))
         verdict = check_samples(path)  # never raises; whatever it proves, it proves of the bytes there
         assert isinstance(verdict.why, str)
+
+
+MXF = {
+    "dnx.mxf": CLIPS["dnx.mxf"],
+    "df.mxf": small_clip(codec="dnxhr_lb", width=640, height=360, seconds=0.5, rate=Fraction(30000, 1001),
+                         timecode="01:00:00;02"),
+    "late.mxf": small_clip(codec="dnxhr_lb", width=640, height=360, seconds=0.5, timecode="23:59:59:24"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MXF))
+def test_mxf_partitions_give_the_facts_the_decode_gives(make_media, ffmpeg: str, name: str) -> None:
+    clip = make_media(name, MXF[name])
+    proof = check_mxf(clip)
+    assert proof.verdict.proved, proof
+    assert proof.timecode == ffmpeg_check(clip, ffmpeg, "full", None)[2]  # the timecode as ffmpeg reads it
+    fast = probe_file(clip, ffmpeg=ffmpeg, default_rate=Fraction(25))
+    slow = probe_file(clip, ffmpeg=ffmpeg, default_rate=Fraction(25), decode_check="full")
+    assert (fast.integrity, slow.integrity) == ("mxf partitions", "decode")
+    assert fast.kind is MediaKind.MEDIA and _without_integrity(fast) == _without_integrity(slow)
+
+
+@pytest.mark.parametrize("how", ["cut short", "zero-filled tail", "zeros at the very end"])
+def test_an_mxf_copy_that_stopped_is_still_unusable(make_media, ffmpeg: str, tmp_path: Path, how: str) -> None:
+    bad = _broken(make_media("late.mxf", MXF["late.mxf"]), how, tmp_path / "bad.mxf")
+    assert not check_mxf(bad).verdict.proved  # no Random Index Pack at its end: decoded, as before
+    m = probe_file(bad, ffmpeg=ffmpeg)
+    assert m.kind is MediaKind.UNREADABLE and m.error and m.integrity == "decode"

@@ -25,8 +25,15 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(8), primary_key=True),
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("production", sa.String(200), nullable=False),
+        sa.Column("original", sa.Boolean, nullable=False),
+        sa.Column("usable", sa.Boolean, nullable=False),
+        sa.Column("rate", sa.String(32)),
+        sa.Column("drop_frame", sa.Boolean),
+        sa.Column("start_frames", sa.BigInteger),
+        sa.Column("end_frames", sa.BigInteger),
     )
-    op.create_index("ix_media_keys_production_key", "media_keys", ["production", "key"])
+    op.create_index("ix_media_keys_lookup", "media_keys", ["production", "key", "kind", "usable", "original", "rate",
+                                                            "drop_frame", "start_frames", "end_frames", "media_id"])
     op.create_index("ix_media_production_start", "media", ["production", "start_frames"])
     op.create_index("ix_media_production_hash", "media", ["production", "hash"])
     fill_media_keys(op.get_bind())
@@ -35,5 +42,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_media_production_hash", table_name="media")
     op.drop_index("ix_media_production_start", table_name="media")
-    op.drop_index("ix_media_keys_production_key", table_name="media_keys")
+    op.drop_index("ix_media_keys_lookup", table_name="media_keys")
     op.drop_table("media_keys")
