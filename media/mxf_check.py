@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from media.qt_tables import Defect, NotProved, Verdict
+from media.qt_tables import NotProved, Verdict
 
 _PREFIX = b"\x06\x0e\x2b\x34"
 _PARTITION = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01"  # + kind (02 header, 03 body, 04 footer)
@@ -125,9 +125,11 @@ def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int]:
             break
     if not pictures:
         raise NotProved("no picture elements found before the footer")
-    for value, end in pictures[-_TAIL_PICTURES:]:  # a coded picture never starts with zeros (its end may be padding)
+    # A coded picture does not start with zeros (its end may be padding); uncompressed black might: so
+    # zeros there are a reason to decode, not a verdict.
+    for value, end in pictures[-_TAIL_PICTURES:]:
         if end - value < 16 or _zeros(os.pread(fd, 16, value)):
-            raise Defect(f"zeros where the picture at byte {value} should be: the copy did not write it")
+            raise NotProved(f"zeros where the picture at byte {value} is")
     header_start = parts[0][3]
     return f"{len(offsets)} partitions to the footer, the last {len(pictures)} pictures there", header_start, \
         header_start + parts[0][2]
@@ -208,8 +210,6 @@ def check_mxf(path: Path) -> MxfProof:
             size = os.fstat(fd).st_size
             said, header_start, header_end = _whole(fd, size, _rip(fd, size))
             timecode = _ffmpeg_timecode(_sets(fd, header_start, header_end))
-    except Defect as exc:
-        return MxfProof(Verdict(False, str(exc), defect=True))
     except NotProved as exc:
         return MxfProof(Verdict(False, str(exc)))
     except (OSError, OverflowError, struct.error, ValueError, IndexError) as exc:
