@@ -54,6 +54,8 @@ class ServerError(PostprodError):
 
 
 BUSY_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+LEASE_SECONDS = 300.0  # a deployment concurrency slot's lease, renewed every minute while the run works (as Prefect's
+LEASE_RENEW_SECONDS = 60.0  # engine does)
 
 
 class PrefectApi:
@@ -142,6 +144,7 @@ class RecordedRun(Steps):
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._tokens: list[contextvars.Token[Any]] = []
+        self._lease: str | None = None
 
     # -- the flow run ---------------------------------------------------------------------------------------
     def __enter__(self) -> RecordedRun:
@@ -164,6 +167,9 @@ class RecordedRun(Steps):
                                    {"state": _state("RUNNING", "Running"), "force": False})
             status = answer.get("status")
             if status == "ACCEPT":
+                # A deployment with a concurrency limit (pad-qc): its slot is a lease that the run renews.
+                details = (answer.get("state") or {}).get("state_details") or {}
+                self._lease = details.get("deployment_concurrency_lease_id")
                 return
             if status == "WAIT":
                 time.sleep(min(float((answer.get("details") or {}).get("delay_seconds") or 1), 10))
@@ -187,7 +193,8 @@ class RecordedRun(Steps):
         self._log("INFO" if exc is None else "ERROR", f"Finished in state {state['name']}"
                   + (f": {state['message']}" if state["message"] else ""))
         self._flush_logs()
-        self._queue.put((f"flow_runs/{self.flow_run_id}/set_state", {"state": state, "force": True}))
+        # Not forced: the server's rules for a run that ends (a deployment's concurrency slot released) apply.
+        self._queue.put((f"flow_runs/{self.flow_run_id}/set_state", {"state": state, "force": False}))
         self._queue.put(None)
         if self._sender is not None:
             self._sender.join(60)
@@ -206,9 +213,21 @@ class RecordedRun(Steps):
         return f"{base.rstrip('/')}/runs/flow-run/{self.flow_run_id}" if base else None
 
     def _send(self) -> None:
-        while (item := self._queue.get()) is not None:
+        renewed = time.monotonic()
+        while True:
             try:
-                self.api.post(*item)
+                item = self._queue.get(timeout=LEASE_RENEW_SECONDS if self._lease else None)
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            try:
+                if self._lease and time.monotonic() - renewed >= LEASE_RENEW_SECONDS:
+                    renewed = time.monotonic()
+                    self.api.post(f"v2/concurrency_limits/leases/{self._lease}/renew",
+                                  {"lease_duration": LEASE_SECONDS})
+                if item:
+                    self.api.post(*item)
             except ServerError as exc:
                 self._errors.append(str(exc))
 
