@@ -197,7 +197,10 @@ class RecordedRun(Steps):
         self._queue.put((f"flow_runs/{self.flow_run_id}/set_state", {"state": state, "force": False}))
         self._queue.put(None)
         if self._sender is not None:
-            self._sender.join(60)
+            self._sender.join(300)
+            if self._sender.is_alive():
+                self._errors.insert(0, "the server answered too slowly: requests left unsent (the run may "
+                                       "stay Running in the UI)")
         self.api.close()
         if self._errors:
             log.warning("the Prefect server did not record all of flow run %s: %s", self.flow_run_name,
