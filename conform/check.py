@@ -38,10 +38,14 @@ class ConformOutcome:
         return 1 if self.data["summary"]["errors"] else 0
 
 
+def _clip(r: IndexRow | tuple) -> CatalogueClip:
+    """A clip from an IndexRow or a plain row of its columns, in its order."""
+    return CatalogueClip(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], rate_of_text(r[7]) if r[7] else None, r[8],
+                         r[9] or "original", r[10], r[11], r[12] or "ok")
+
+
 def _clips(rows: list[IndexRow]) -> list[CatalogueClip]:
-    return [CatalogueClip(r.id, r.path, r.card or "", r.reel, r.clip_name, r.start_frames, r.duration_frames,
-                          rate_of_text(r.rate) if r.rate else None, r.drop_frame, r.role or "original", r.source_id,
-                          r.hash, r.status or "ok") for r in rows]
+    return [_clip(r) for r in rows]
 
 
 def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
@@ -72,9 +76,8 @@ class _CatalogueRows:
 
     def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
                ) -> list[tuple[int, str, str, CatalogueClip, bool]]:
-        found = self.keyed.within(windows, rates)
-        return [(tag, r.kind, r.key, c, r.shared)
-                for (tag, r), c in zip(found, _clips([r.row for _, r in found]), strict=True)]
+        return [(tag, kind, key, _clip(row), shared)
+                for tag, kind, key, row, shared in self.keyed.within(windows, rates)]
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
         return _clips(self.catalogue.index_rows_starting(self.production, first, last))

@@ -408,14 +408,15 @@ class KeyedRows:
         return out
 
     def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
-               ) -> list[tuple[int, KeyedRow]]:
+               ) -> list[tuple[int, str, str, tuple, bool]]:
         """For each window (tag, key, first, end, drop-frame), the rows under its key that may reach
         [first, end): all but those whose timecode at one of `rates` with that drop-frame flag provably does
-        not (another rate, no timecode: kept, for the caller to judge); by tag, then id. One query per chunk
-        of windows (a VALUES list joined to the keys), not one per event."""
+        not (another rate, no timecode: kept, for the caller to judge); by tag, then id: (tag, kind, key, the
+        row's columns as IndexRow orders them, shared hash), plain tuples (thousands come back). One query per
+        chunk of windows (a VALUES list joined to the keys), not one per event."""
         m = self._mark
         per_chunk = max(1, min(self.chunk, (self._limit - len(rates) - 2) // 5))  # small statements: small memory
-        out: list[tuple[int, KeyedRow]] = []
+        out: list[tuple[int, str, str, tuple, bool]] = []
         for start in range(0, len(windows), per_chunk):
             chunk = windows[start:start + per_chunk]
             values = ", ".join([f"({m}, {m}, {m}, {m}, {m})"] * len(chunk))
@@ -425,12 +426,12 @@ class KeyedRows:
                    # range is judged on the keys' index (its copy of the timecode), the media rows read after.
                    "CROSS JOIN media_keys k JOIN media m ON m.id = k.media_id "
                    f"WHERE k.production = {m} AND k.key = w.key AND k.usable = {self._true} AND NOT ("
-                   f"k.rate IN ({', '.join([m] * len(rates))}) AND COALESCE(k.drop_frame, {self._false}) = w.df "
-                   "AND k.start_frames IS NOT NULL AND k.end_frames IS NOT NULL AND (k.start_frames >= w.hi OR "
-                   "k.end_frames <= w.lo)) AND m.kind = 'media' AND m.status <> 'missing' ORDER BY w.tag, m.id")
+                   f"k.rate IS NOT NULL AND k.rate IN ({', '.join([m] * len(rates))}) "  # a NULL rate: kept, not lost
+                   f"AND COALESCE(k.drop_frame, {self._false}) = w.df AND k.start_frames IS NOT NULL AND "
+                   "k.end_frames IS NOT NULL AND (k.start_frames >= w.hi OR k.end_frames <= w.lo)) "
+                   "AND m.kind = 'media' AND m.status <> 'missing' ORDER BY w.tag, m.id")
             args = [v for w in chunk for v in (w[0], w[1][:KEY_CHARS], w[2], w[3], w[4])]
-            out += [(r[0], KeyedRow(r[1], r[2], IndexRow._make(r[3:16]), bool(r[16])))
-                    for r in self._run(sql, [*args, self.production, *rates])]
+            out += [(r[0], r[1], r[2], r[3:16], bool(r[16])) for r in self._run(sql, [*args, self.production, *rates])]
         if len(windows) > per_chunk:
             out.sort(key=lambda t: t[0])
         return out

@@ -50,6 +50,9 @@ def _bulk(catalogue: Catalogue) -> None:
                      "kind": "media", "size": 1, "mtime_ns": 0, "clip_name": name, "reel": reel,
                      "start_frames": _start(clip_no), "duration_frames": CLIP, "rate": "25/1", "drop_frame": False,
                      "status": "ok", "media_json": "{}", "first_seen": now, "updated_at": now, "hash": f"{i:032x}"})
+    # A proxy with a start frame but no rate (written by other means): untimed to matching, never left out.
+    rows.append({**rows[0], "path": "/proxies/PRX2/P002.mp4", "card": "/proxies/PRX2", "relpath": "P002.mp4",
+                 "role": "proxy", "clip_name": None, "reel": "PRX2", "rate": None, "hash": None})
     with catalogue.store.write() as conn:
         conn.execute(media.insert(), rows)
         fill_media_keys(conn)
@@ -99,7 +102,7 @@ EVENTS = [  # reel, source in, length, clip name comment
     ("AX", "10:01:00:00", 25, None), ("AX", "23:00:00:00", 25, None), ("Z999", "10:00:00:00", 25, None),
     ("B003", "21:00:01:00", 25, None), ("AX", "21:00:02:00", 25, "B003C007"),
     ("DAY01_A005", "10:00:20:00", 25, None), ("A007", "10:30:00:00", 25, "A007C001_261123_BNCH"),
-    ("MIX1", "22:30:00:00", 25, None), ("MIX1", "22:00:01:00", 25, None), ("A006C004_261123_BNCH.MOV", "10:00:01:00", 25, None),
+    ("MIX1", "22:30:00:00", 25, None), ("MIX1", "22:00:01:00", 25, None), ("PRX2", "05:00:00:00", 25, None), ("A006C004_261123_BNCH.MOV", "10:00:01:00", 25, None),
 ]
 
 
@@ -156,6 +159,7 @@ def test_rows_selected_in_sql_match_as_the_whole_catalogue_does(catalogue: Catal
     assert not by_reel["GONE"]["media"] and not by_reel["SIDE"]["media"]
     assert by_reel["LNG1"]["media"].endswith(f"{LONG}.mov")
     assert [f["rule"] for f in by_reel["PRX1"]["findings"]] == ["proxy_only"]
+    assert [f["rule"] for f in by_reel["PRX2"]["findings"]] == ["proxy_only"]
 
 
 def test_rows_without_keys_are_never_missed(catalogue: Catalogue, tmp_path: Path) -> None:

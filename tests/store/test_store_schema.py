@@ -156,6 +156,14 @@ def check_v0_content(store: Store) -> None:
     planning = PlanningStore(store)
     assert planning.state("test", "rushes_reception") == StageState.IN_PROGRESS
     assert planning.reports("test")[0]["technician"] == "Zoé"
+    # Migration 0006 gave every row its lookup keys (upper-cased by Python: é is É): conform finds a clip by name.
+    assert catalogue.unkeyed("test") == 0
+    keyed = catalogue.keyed("test")
+    try:
+        assert keyed.present(["A001C002 ÉTÉ", "A001C002 ÉTÉ.MOV", "A001", "NOBODY"]) >= {
+            ("name", "A001C002 ÉTÉ", True), ("name", "A001C002 ÉTÉ.MOV", True), ("reel", "A001", True)}
+    finally:
+        keyed.close()
     # And it takes new rows after the old ones.
     new_id = catalogue.start_ingest("test", "/cards/A002")
     assert new_id == 3
