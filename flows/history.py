@@ -54,6 +54,7 @@ class ServerError(PostprodError):
 
 
 BUSY_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+LOG_SECONDS = 10.0  # log lines of a long run reach its page when a step ends, at most this often
 LEASE_SECONDS = 300.0  # a deployment concurrency slot's lease, renewed every minute while the run works (as Prefect's
 LEASE_RENEW_SECONDS = 60.0  # engine does)
 
@@ -145,6 +146,7 @@ class RecordedRun(Steps):
         self._lock = threading.Lock()
         self._tokens: list[contextvars.Token[Any]] = []
         self._lease: str | None = None
+        self._logs_sent = time.monotonic()
 
     # -- the flow run ---------------------------------------------------------------------------------------
     def __enter__(self) -> RecordedRun:
@@ -197,7 +199,10 @@ class RecordedRun(Steps):
         self._queue.put((f"flow_runs/{self.flow_run_id}/set_state", {"state": state, "force": False}))
         self._queue.put(None)
         if self._sender is not None:
-            self._sender.join(60)
+            self._sender.join(300)
+            if self._sender.is_alive():
+                self._errors.insert(0, "the server answered too slowly: requests left unsent (the run may "
+                                       "stay Running in the UI)")
         self.api.close()
         if self._errors:
             log.warning("the Prefect server did not record all of flow run %s: %s", self.flow_run_name,
@@ -239,11 +244,13 @@ class RecordedRun(Steps):
             self._logs.append({"name": "postprod", "level": getattr(logging, level), "message": message,
                                "timestamp": _now(), "flow_run_id": self.flow_run_id, "task_run_id": task_run_id})
 
-    def _flush_logs(self) -> None:
+    def _flush_logs(self, *, every: float = 0.0) -> None:
+        """Send the log lines kept so far (with `every`: only if the last send is that many seconds old)."""
         with self._lock:
-            logs, self._logs = self._logs, []
-        if logs:
-            self._post("logs/", logs)
+            if not self._logs or time.monotonic() - self._logs_sent < every:
+                return
+            logs, self._logs, self._logs_sent = self._logs, [], time.monotonic()
+        self._post("logs/", logs)
 
     # -- the steps ------------------------------------------------------------------------------------------
     def _task_run(self, fn: Callable[..., Any]) -> tuple[str, str]:
@@ -286,6 +293,7 @@ class RecordedRun(Steps):
             raise AssertionError("unreachable")
         finally:
             current_task.reset(token)
+            self._flush_logs(every=LOG_SECONDS)
 
     def _set_task(self, task_run_id: str, state: dict[str, Any]) -> None:
         self._post(f"task_runs/{task_run_id}/set_state", {"state": state, "force": True})

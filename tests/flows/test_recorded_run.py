@@ -100,3 +100,37 @@ def test_ingest_with_a_server_is_recorded_without_prefect(workspace: Path, make_
         assert store_task.name == "open-store-0" and store_task.state.is_failed() and store_task.run_count == 2
     [notice] = [h["json"] for h in hook.received]
     assert notice["subject"] == f"[postprod] ingest run {bad.name} failed", notice
+
+
+def test_qc_flow_with_a_server_moves_the_stage_and_is_recorded(workspace: Path, server: Cluster, ffmpeg: str,
+                                                               tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "qc"))  # as pytest does for tests/qc
+    from test_qc import TEST_PROFILE
+
+    from planning.stages import Stage, StageState
+    from planning.store import PlanningStore
+    from qc.synth import Defect, MasterSpec, make_master
+
+    profile = workspace / "test-small.toml"
+    profile.write_text(TEST_PROFILE)
+    bad = make_master(tmp_path / "bad.mxf", replace(MasterSpec(), defects=(Defect("black", 10, 6),)), ffmpeg)
+    with (workspace / "postprod.toml").open("a") as f:
+        f.write(f'\n[prefect]\napi_url = "{server.url}"\n')
+    settings = load_settings(workspace / "postprod.toml")
+    env = {**os.environ, "PREFECT_API_URL": ""}
+    done = _postprod(env, "qc", str(bad), "--profile", str(profile), "-p", "test", "--flow", "--json")
+    assert done.returncode == 1, done.stderr[-3000:]  # the planted black: findings
+    assert not _imports_prefect(done.stderr)
+    assert json.loads(done.stdout)["verdict"] == "fail"
+    assert PlanningStore(settings.db_url).state("test", Stage.PAD_DELIVERY) is StageState.BLOCKED
+
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId
+
+    with _client(settings) as client:
+        [run] = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["pad-qc"])))
+        assert run.state.is_completed() and run.parameters["master"] == str(bad)
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+        assert {t.name for t in tasks} >= {"run-qc-0", "record-delivery-0"}
+        assert all(t.state.is_completed() for t in tasks)
