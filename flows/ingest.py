@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from flows.proxy import run_proxies
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from ingest.card import IngestProgress, ingest_card
 from ingest.results import CardReport, report_rows
@@ -31,6 +30,8 @@ def run_ingest(sources: list[str], production: str, settings: Settings, *, steps
     steps.run(record_reception, production, reports, settings, store, retry=True)
     cards = [r.source for r in reports]
     for preset in settings.production(production).proxy_presets if cards else []:
+        from flows.proxy import run_proxies  # only where the production makes proxies: a tenth of a second
+
         # Sound takes and documents the ingest received are not clips: ignored, not errors.
         run_proxies(cards, preset, production, settings, strict=False, steps=steps, store=store)
     return reports
