@@ -91,7 +91,7 @@ def main() -> None:
     args = ap.parse_args()
     global REPEAT
     REPEAT = args.repeat
-    ffmpeg = find_ffmpeg(None)
+    ffmpeg = find_ffmpeg(os.environ.get("POSTPROD_FFMPEG"))  # the one postprod runs too
     args.out.mkdir(parents=True, exist_ok=True)
     masters = {
         "XDCAM HD422 1080i25 (MPEG-2 50 Mb/s, MXF, 8 mono PCM)": (
