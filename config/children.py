@@ -37,27 +37,15 @@ class Interrupted(PostprodError):
 def run(cmd: Sequence[str], *, timeout: float | None = None, text: bool = True) -> subprocess.CompletedProcess:
     """Run a child in its own session and return what it wrote (stdout, stderr); `subprocess.TimeoutExpired`
     after `timeout` seconds (the child is killed), `Interrupted` if it was stopped by a signal."""
-    proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=text, errors="replace" if text else None, start_new_session=True)
-    with _lock:
-        _live.add(proc)
-    try:
+    with popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text,
+               errors="replace" if text else None) as proc:
         try:
             out, errs = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _signal(proc, signal.SIGKILL)
             proc.communicate()
             raise
-        except BaseException:  # KeyboardInterrupt in this thread: do not leave the child behind
-            _signal(proc, signal.SIGKILL)
-            proc.wait()
-            raise
-    finally:
-        with _lock:
-            _live.discard(proc)
-    if proc.returncode < 0 and signal.Signals(-proc.returncode) in STOPPING:
-        name = signal.Signals(-proc.returncode).name
-        raise Interrupted(f"{os.path.basename(cmd[0])} was stopped by {name} before it ended")
+    check_stopped(cmd, proc.returncode)
     return subprocess.CompletedProcess(list(cmd), proc.returncode, out, errs)
 
 
@@ -70,8 +58,9 @@ def popen(cmd: Sequence[str], **kwargs: object) -> Iterator[subprocess.Popen]:
         _live.add(proc)
     try:
         yield proc
-    except BaseException:
-        _signal(proc, signal.SIGKILL)
+    except BaseException:  # KeyboardInterrupt, a stop, a reader's failure: do not leave the child behind
+        if proc.poll() is None:
+            _signal(proc, signal.SIGKILL)
         proc.wait()
         raise
     finally:
