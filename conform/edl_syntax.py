@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from conform.model import Event
-from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_fps, format_rate, nominal_fps
+from conform.model import Event, fps_of
+from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_fps, format_rate
 
 TC = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$")
 FRAMES = re.compile(r"^\d{1,9}$")
@@ -52,13 +52,17 @@ def timecode(token: str, rate: Fraction, drop_frame: bool, fcm_stated: bool) -> 
     match = TC.match(token)
     if not match:
         raise TimecodeError(f"not a timecode: {token!r}")
-    ff = int(match.group(5))
-    if ff >= nominal_fps(rate) and int(match.group(2)) < 60 and int(match.group(3)) < 60:
-        raise WrongRate(token, ff)
-    df = drop_frame if fcm_stated else (match.group(4) in ";." and drop_frame_allowed(rate))
+    hh, mm, ss, sep, ff = match.groups()
+    h, m, s, f = int(hh), int(mm), int(ss), int(ff)
+    fps = fps_of(rate)
+    if f >= fps and m < 60 and s < 60:
+        raise WrongRate(token, f)
+    df = drop_frame if fcm_stated else (sep in ";." and drop_frame_allowed(rate))
     if df and not drop_frame_allowed(rate):
         df = False
-    return Timecode.parse(token, rate, df)
+    if df or m > 59 or s > 59:
+        return Timecode.parse(token, rate, df)  # drop-frame counting, or its error message
+    return Timecode(((h * 60 + m) * 60 + s) * fps + f, rate, False)  # what Timecode.parse counts, read once
 
 
 def is_tc(token: str) -> bool:

@@ -98,8 +98,15 @@ def wave_tracks(path: Path, size: int) -> Tracks | None:
 
 def own_tracks(path: Path, size: int) -> Tracks | None:
     """The file's tracks from our own readers, or None: MediaInfo is to read it."""
-    from media.proven import is_wave
-
-    if is_wave(path):
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return wave_tracks(path, size)
+    if head[4:8] in (b"ftyp", b"wide", b"free", b"mdat", b"moov"):
+        from media.qt_facts import qt_tracks
+
+        return qt_tracks(path, size)
     return None

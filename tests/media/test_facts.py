@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from conftest import small_clip
 
 from media.facts import own_tracks
 from media.probe import probe_file
@@ -61,3 +62,82 @@ def test_what_our_readers_do_not_know_goes_to_mediainfo(make_media, ffmpeg: str,
         assert own_tracks(path, path.stat().st_size) is None
         ours, theirs = _both(path, ffmpeg)
         assert ours == theirs
+
+
+# QuickTime/MP4 clips our reader describes: (name, spec) through make_media, or ffmpeg arguments.
+CLIPS = {
+    "A001C001_261123_R1AB.mov": small_clip(reel="A001"),
+    "hq.mov": small_clip(codec="prores_hq", seconds=0.6),
+    "df.mov": small_clip(rate=Fraction(30000, 1001), timecode="01:00:00;00", reel="B002"),
+    "C003.mov": small_clip(rate=Fraction(24000, 1001), timecode="12:40:00:00"),
+    "tff.mov": small_clip(codec="prores_hq", interlaced="tff", seconds=0.4),
+    "bff.mov": small_clip(codec="prores_hq", interlaced="bff", seconds=0.4),
+    "par.mov": small_clip(pixel_aspect=Fraction(4, 3), seconds=0.4),
+    "short_sound.mov": small_clip(audio_seconds=0.5),
+    "faststart.mov": small_clip(moov_first=True, seconds=0.4),
+    "notc.mov": small_clip(timecode=None, seconds=0.4),
+    "mono16.mov": small_clip(audio_channels=1, audio_codec="pcm_s16le", seconds=0.4),
+    "h264.mov": small_clip(codec="h264"),
+    "phone.mp4": small_clip(codec="h264", rate=Fraction(30000, 1001), audio_codec="aac"),
+    "six.mp4": small_clip(codec="h264", rate=Fraction(50), audio_codec="aac", audio_channels=6, seconds=0.5),
+}
+# (rate, codec arguments, sound arguments, extension): B-frames, High profile, AAC mono, rates MediaInfo rounds.
+DIRECT = [("24000/1001", "libx264 -preset fast", "aac -ac 1", "mp4"), ("60000/1001", "libx264 -preset veryfast",
+          "pcm_s16le -ac 1", "mov"), ("50", "libx264 -preset veryfast", "pcm_s16le -ac 1", "mov"),
+          ("30", "libx264 -preset fast", "aac", "mp4"), ("30000/1001", "prores_ks -profile:v 3", "pcm_s24le", "mov"),
+          ("24000/1001", "prores_ks -profile:v 2", "pcm_s24le -ac 1", "mov"),
+          ("50", "prores_ks -profile:v 1", "pcm_s24le", "mov")]
+# What our reader leaves to MediaInfo: fields and MBAFF, HEVC, colour boxes, frames at uneven times.
+OTHERS = {
+    "mbaff.mp4": small_clip(codec="h264", interlaced="tff", audio_codec="aac", seconds=0.4),
+    "hevc.mp4": small_clip(codec="hevc", audio_codec="aac", seconds=0.4),
+    "IMG_0042.MP4": small_clip(rate=Fraction(30), codec="h264", timecode=None, vfr=True, audio_codec="aac"),
+}
+
+
+def _direct(ffmpeg: str, out: Path, rate: str, video: str, sound: str) -> Path:
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s=320x180:r={rate}:d=0.7",
+                    "-f", "lavfi", "-i", "sine=r=48000:d=0.7", "-c:v", *video.split(), "-c:a", *sound.split(),
+                    "-timecode", "01:00:00:00", str(out)], check=True)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CLIPS))
+def test_quicktime_facts_are_mediainfos(make_media, ffmpeg: str, name: str) -> None:
+    clip = make_media(name, CLIPS[name])
+    assert own_tracks(clip, clip.stat().st_size) is not None
+    ours, theirs = _both(clip, ffmpeg)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("direct", DIRECT, ids=lambda d: f"{d[1].split()[0]}-{d[0].replace('/', '_')}.{d[3]}")
+def test_quicktime_facts_at_every_rate_are_mediainfos(ffmpeg: str, tmp_path: Path, direct: tuple) -> None:
+    rate, video, sound, ext = direct
+    clip = _direct(ffmpeg, tmp_path / f"clip.{ext}", rate, video, sound)
+    assert own_tracks(clip, clip.stat().st_size) is not None
+    ours, theirs = _both(clip, ffmpeg)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_quicktime_our_reader_does_not_know_goes_to_mediainfo(make_media, ffmpeg: str, name: str) -> None:
+    clip = make_media(name, OTHERS[name])
+    assert own_tracks(clip, clip.stat().st_size) is None
+    ours, theirs = _both(clip, ffmpeg)
+    assert ours == theirs
+
+
+def test_cut_short_and_camera_timecode_clips_go_to_mediainfo(make_media, ffmpeg: str, tmp_path: Path) -> None:
+    cut = truncated_copy(make_media("phone.mp4", CLIPS["phone.mp4"]), tmp_path / "cut.mp4", 0.7)
+    # An action camera's tmcd: 29 in the frames-per-second byte at 30000/1001 (MediaInfo then counts otherwise).
+    camera = _direct(ffmpeg, tmp_path / "GX010042.mp4", "30000/1001", "libx264", "aac")
+    data = bytearray(camera.read_bytes())
+    description = bytes.fromhex("00007530" "000003e9" "1e")
+    assert data.count(description) == 1
+    data[data.find(description) + 8] = 29
+    camera.write_bytes(bytes(data))
+    for clip in (cut, camera):
+        assert own_tracks(clip, clip.stat().st_size) is None
+        ours, theirs = _both(clip, ffmpeg)
+        assert ours == theirs
+    assert _both(camera, ffmpeg)[0]["findings"]  # MediaInfo's reading, and the tmcd sample's kept over it
