@@ -73,8 +73,10 @@ def _read(fh, size: int) -> Tracks:
             if moov[body] != 0:
                 raise _Unknown("mvhd version 1")
             timescale, duration = struct.unpack_from(">II", moov, body + 12)
-        elif kind == b"udta" and (b"mdta" in moov[body:stop] or b"meta" in moov[body:stop] and profile == "QuickTime"):
-            raise _Unknown("metadata keys MediaInfo would show")
+        elif kind == b"udta":
+            udta = bytes(moov[body:stop])  # `in` on a memoryview looks for one element, never a run of bytes
+            if b"mdta" in udta or (b"meta" in udta and profile == "QuickTime"):
+                raise _Unknown("metadata keys MediaInfo would show")
     tracks = _tracks(moov)
     kinds = [t.handler for t in tracks]
     if not timescale or kinds.count(b"vide") != 1 or kinds.count(b"tmcd") > 1 \

@@ -141,3 +141,14 @@ def test_cut_short_and_camera_timecode_clips_go_to_mediainfo(make_media, ffmpeg:
         ours, theirs = _both(clip, ffmpeg)
         assert ours == theirs
     assert _both(camera, ffmpeg)[0]["findings"]  # MediaInfo's reading, and the tmcd sample's kept over it
+
+
+def test_metadata_keys_go_to_mediainfo(ffmpeg: str, tmp_path: Path) -> None:
+    """mdta keys in the movie's udta (MP4 with `use_metadata_tags`, as postprod's H.264 proxies carry their reel):
+    MediaInfo shows them, so our reader leaves the file to it, and the reel is read."""
+    clip = tmp_path / "tagged.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=0.4",
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-timecode", "01:00:00:00",
+                    "-metadata", "reel_name=A001", "-movflags", "+use_metadata_tags", str(clip)], check=True)
+    assert own_tracks(clip, clip.stat().st_size) is None
+    assert probe_file(clip, decode_check="none").reel == "A001"
