@@ -36,11 +36,13 @@ class Track:
 
 
 class Tracks:
-    """What pymediainfo's MediaInfo gives the probe, made by our readers. `bwf`: the take's header, read once."""
+    """What pymediainfo's MediaInfo gives the probe, made by our readers. `bwf`: the take's header, read once;
+    `proof`: what the reader proved of the file's structure (an MXF's MxfProof), for the decode check."""
 
-    def __init__(self, tracks: list[Track], bwf: BwfInfo | None = None) -> None:
+    def __init__(self, tracks: list[Track], bwf: BwfInfo | None = None, proof: Any = None) -> None:
         self.tracks = tracks
         self.bwf = bwf
+        self.proof = proof
 
     def _of(self, kind: str) -> list[Track]:
         return [t for t in self.tracks if t.track_type == kind]
@@ -98,8 +100,19 @@ def wave_tracks(path: Path, size: int) -> Tracks | None:
 
 def own_tracks(path: Path, size: int) -> Tracks | None:
     """The file's tracks from our own readers, or None: MediaInfo is to read it."""
-    from media.proven import is_wave
-
-    if is_wave(path):
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return wave_tracks(path, size)
+    if head[4:8] in (b"ftyp", b"wide", b"free", b"mdat", b"moov"):
+        from media.qt_facts import qt_tracks
+
+        return qt_tracks(path, size)
+    if head[:4] == b"\x06\x0e\x2b\x34":
+        from media.mxf_facts import mxf_tracks
+
+        return mxf_tracks(path, size)
     return None

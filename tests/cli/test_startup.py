@@ -47,7 +47,8 @@ def clip(workspace: Path, make_media) -> Path:
 def test_probe_of_a_folder_loads_no_prefect_and_no_sqlalchemy(workspace: Path, clip: Path) -> None:
     result, names = imported("probe", str(clip.parent), "--production", "test", "--json", cwd=workspace)
     assert result.returncode == 0, result.stdout[-2000:]
-    assert "pymediainfo" in names  # the probe did run
+    assert "media.probe" in names and "media.qt_facts" in names  # the probe did run (our reader: no MediaInfo)
+    assert "pymediainfo" not in names  # a ProRes clip our reader describes whole loads no MediaInfo
     assert "prefect" not in names and "sqlalchemy" not in names
     assert "ingest.mhl" not in names  # the walk skips the card's MHL folder without loading the MHL reader
 

@@ -58,3 +58,22 @@ def test_compiled_template_renders_as_a_fresh_compile(workspace: Path, make_medi
         loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape(["html", "j2"]),
         bytecode_cache=report_module._CompiledTemplates()))
     assert report_module.report_html(report) == expected  # a cache that cannot be used costs the compile only
+
+
+def test_mhl_of_names_with_xml_characters_is_read_back_by_the_asc_tool(workspace: Path, make_media, settings,
+                                                                       tmp_path: Path) -> None:
+    import subprocess
+
+    root = workspace / "cards" / 'D&<"001">'
+    root.mkdir(parents=True)
+    shutil.copy(make_media("D001C001.mov", small_clip(reel="D001")), root / 'D001 "take" & <one>.mov')
+    report = ingest_card(str(root), "test", settings)
+    assert report.mhl_path and [f.status for f in report.files] == ["new"]
+    text = Path(report.mhl_path).read_text(encoding="utf-8")
+    # The ASC's own tool reads our generation, checks the chain and verifies the file against it.
+    check = subprocess.run(["ascmhl", "create", "-h", "xxh128", str(root)], capture_output=True, text=True,
+                           check=False)
+    assert check.returncode == 0 and "ERROR" not in check.stdout.upper(), check.stdout + check.stderr
+    theirs = sorted((root / "ascmhl").glob("*.mhl"))[-1]  # its own generation, after ours
+    assert theirs.name.startswith("0002_") and 'action="verified"' in theirs.read_text(encoding="utf-8")
+    assert "D001 &quot;take&quot; &amp; &lt;one&gt;.mov" in text
