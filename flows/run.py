@@ -40,19 +40,66 @@ def _spec(entrypoint: str) -> Any:
     return SPECS.get(entrypoint)
 
 
+class Stopped(SystemExit):
+    """A stop (SIGTERM) of a run that nobody cancelled: a worker's service stopping. The run unwinds (its
+    children are stopped) and is recorded Crashed, so that `postprod reconcile` submits it again."""
+
+
+def _on_stop(run_id: str, url: str) -> Any:
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        # Once: a second signal must not break the unwinding (the final state being sent). SIGKILL still works.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Prefect cancels a run by setting it Cancelling and then signalling its process: Cancelled, not crashed.
+        from flows.history import PrefectApi, ServerError
+
+        api = PrefectApi(url, timeout=5)
+        try:
+            state = (api.get(f"flow_runs/{run_id}").get("state") or {}).get("type")
+        except ServerError:
+            state = None
+        finally:
+            api.close()
+        if state == "CANCELLING":
+            raise KeyboardInterrupt
+        raise Stopped(128 + signum)
+
+    return stop
+
+
 def main() -> int:
+    """The worker's command: the run in a child of this worker's fork server (flows/forkserver.py) when it
+    has one, else here."""
+    server = os.environ.get("POSTPROD_FORKSERVER")
+    if server:
+        from flows.forkserver import launch
+
+        code = launch(server)
+        if code is not None:
+            return code
+    return run_flow()
+
+
+def run_flow() -> int:
     run_id = os.environ.get("PREFECT__FLOW_RUN_ID")
     url = os.environ.get("PREFECT_API_URL")
     if not run_id or not url:
         print("flows.run: started without PREFECT__FLOW_RUN_ID and PREFECT_API_URL (a worker sets them)",
               file=sys.stderr)
         return 2
+    import signal
+
     from flows.history import PrefectApi, RecordedRun, _state
 
+    signal.signal(signal.SIGTERM, _on_stop(run_id, url))
     api = PrefectApi(url)
     run = api.get(f"flow_runs/{run_id}")
-    deployment = api.get(f"deployments/{run['deployment_id']}") if run.get("deployment_id") else {}
-    spec = _spec(deployment.get("entrypoint") or os.environ.get("PREFECT__FLOW_ENTRYPOINT") or "")
+    # `postprod deploy` puts the entrypoint in the run's environment; else (deployed before) the deployment says.
+    entrypoint = os.environ.get("PREFECT__FLOW_ENTRYPOINT")
+    if not entrypoint and run.get("deployment_id"):
+        entrypoint = api.get(f"deployments/{run['deployment_id']}").get("entrypoint")
+    spec = _spec(entrypoint or "")
     if spec is None:
         api.close()
         _engine()
@@ -72,6 +119,9 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 (recorded as the run's Failed state; one line here)
         # Exit 0: the run's state says it failed, and why; a non-zero exit would have the worker call it crashed.
         print(f"flow run {run['name']} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:  # cancelled (recorded Cancelled): the worker marks it so too
+        print(f"flow run {run['name']} cancelled", file=sys.stderr)
+        return 130
     return 0
 
 
