@@ -3,7 +3,7 @@ interpreter and its imports (about 1 s of CPU a run).
 
 `postprod worker` starts it (`python -m flows.forkserver SOCKET`) before Prefect's worker, and tells the runs
 where it listens (POSTPROD_FORKSERVER). The worker still starts `python -m flows.run` for each run, as
-before; that process (`launch`, stdlib only, a few milliseconds) hands its standard streams, environment
+before; that process (flows/launch.py, stdlib only, a few milliseconds) hands its standard streams, environment
 and working folder to the fork server over the socket, which forks a child that runs the flow with them
 (`flows.run.run_flow`), and waits. What the worker, Prefect and `postprod reconcile` see is unchanged: the
 process they started (its pid, its exit status, its output) lives exactly as long as the run.
@@ -30,74 +30,12 @@ import socket
 import struct
 import sys
 import threading
-import time
 from typing import Any
 
-ENV = "POSTPROD_FORKSERVER"  # the socket's path, in a run's environment
 MAX_FDS = 3
 # What a child would import anyway, loaded once. Only modules that start no thread when imported.
 PRELOAD = ("config.settings", "config.children", "flows.history", "flows.steps", "flows.run", "flows.publish",
            "flows.ingest", "flows.proxy", "flows.conform", "flows.qc")
-
-
-# -- the launcher: what the worker starts (`python -m flows.run`) -----------------------------------------
-def launch(path: str) -> int | None:
-    """Run this process's flow run in a child of the fork server at `path`; its exit status. None when the
-    server cannot take it (gone, refused): the caller runs the flow itself."""
-    child: list[int] = []
-    caught: list[int] = []
-
-    def forward(signum: int, _frame: object) -> None:  # to the run's process group, once it exists
-        caught.append(signum)
-        for pid in child:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, forward)
-    try:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(path)
-        body = json.dumps({"env": dict(os.environ), "cwd": os.getcwd(), "argv": sys.argv}).encode()
-        socket.send_fds(conn, [struct.pack("!I", len(body))], [0, 1, 2])
-        conn.sendall(body)
-        reader = conn.makefile("rb")
-        first = reader.readline().split()
-    except OSError:
-        first = []
-    if not first or first[0] != b"P":
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
-        if caught:  # stopped before anything ran: end as asked
-            os.kill(os.getpid(), caught[0])
-        return None
-    child.append(int(first[1]))
-    for sig in caught:
-        forward(sig, None)
-    line = b""
-    with contextlib.suppress(OSError):
-        line = reader.readline()
-    if not line.startswith(b"X "):  # the server died before its child: wait for the child to end
-        while _alive(child[0]):
-            time.sleep(0.2)
-        return 1
-    status = int(line.split()[1])
-    if os.WIFSIGNALED(status):  # end as the child did: killed by the same signal
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-        return 128 + sig
-    return os.waitstatus_to_exitcode(status)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- the server ---------------------------------------------------------------------------------------------

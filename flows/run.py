@@ -71,9 +71,9 @@ def _on_stop(run_id: str, url: str) -> Any:
 def main() -> int:
     """The worker's command: the run in a child of this worker's fork server (flows/forkserver.py) when it
     has one, else here."""
-    server = os.environ.get("POSTPROD_FORKSERVER")
+    server = os.environ.get("POSTPROD_FORKSERVER")  # flows.launch.ENV
     if server:
-        from flows.forkserver import launch
+        from flows.launch import launch
 
         code = launch(server)
         if code is not None:

@@ -28,6 +28,8 @@ from typing import Any
 
 from prefect.workers.process import ProcessWorker
 
+from flows.launch import ENV
+
 
 class PostprodWorker(ProcessWorker):
     """Prefect's process worker that asks for the next run as soon as one ends."""
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="postprod-worker-"))
     if os.environ.get("POSTPROD_WORKER_FORK", "1") != "0":
-        _server, os.environ["POSTPROD_FORKSERVER"] = start_forkserver(folder)
+        _server, os.environ[ENV] = start_forkserver(folder)
     setup_signal_handlers_worker(os.getpid(), "the postprod worker", print)
     worker = PostprodWorker(name=args.name, work_pool_name=args.pool, limit=args.limit,
                             prefetch_seconds=PREFECT_WORKER_PREFETCH_SECONDS.value(),

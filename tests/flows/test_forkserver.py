@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCH = "import sys; from flows.forkserver import launch; code = launch(sys.argv[1]); sys.exit(99 if code is None else code)"
+LAUNCH = "import sys; from flows.launch import launch; code = launch(sys.argv[1]); sys.exit(99 if code is None else code)"
 
 
 def _wait(what: str, check, timeout: float = 60.0):  # noqa: ANN001, ANN202
