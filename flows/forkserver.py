@@ -13,7 +13,8 @@ process they started (its pid, its exit status, its output) lives exactly as lon
   launcher runs the flow itself, as without a fork server.
 - **Stops.** The child starts a session of its own (its process group, killable as one). A SIGTERM or
   SIGINT to the launcher (Prefect's cancellation, a user's kill) is passed to the child's group; a launcher
-  that dies (SIGKILL) has its child killed. systemd's stop signals every process of the service's cgroup.
+  that dies (SIGKILL) has its child killed. systemd's stop signals every process of the service's cgroup:
+  the server then takes no more runs and ends when its children have (as when the worker's pipe closes).
 - **Same start as a new process.** The server has only imported modules (it never runs a flow): each child
   starts from that state, reads its settings, and exits with `os._exit` after stopping its own children.
   After an upgrade, restart the workers (the server keeps the code it imported).
@@ -57,7 +58,8 @@ def serve(path: str, control_fd: int | None = None) -> None:
     signal.set_wakeup_fd(wr)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker's Ctrl-C: let the runs finish
-    signal.signal(signal.SIGTERM, _stop_server)
+    stopping: list[int] = []  # SIGTERM (systemd stops the service): no more runs, relay these to their end
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -72,6 +74,8 @@ def serve(path: str, control_fd: int | None = None) -> None:
     runs: dict[int, _Run] = {}  # by connection fd
     open_ = True
     while open_ or runs:
+        if stopping and open_:
+            open_ = _close_listener(sel, listener, path, control_fd)
         for key, _ in sel.select():
             what = key.data
             if what == "accept":
@@ -82,18 +86,20 @@ def serve(path: str, control_fd: int | None = None) -> None:
                 _reap(runs, sel)
             elif what == "control":
                 if not os.read(control_fd, 512):  # the worker is gone: take no more runs, finish these
-                    sel.unregister(control_fd)
-                    sel.unregister(listener)
-                    listener.close()
-                    with contextlib.suppress(OSError):
-                        os.unlink(path)
-                    open_ = False
+                    open_ = _close_listener(sel, listener, path, control_fd)
             else:
                 _readable(what, runs, sel, listener, rd, wr)
 
 
-def _stop_server(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
+def _close_listener(sel: selectors.BaseSelector, listener: socket.socket, path: str, control_fd: int | None) -> bool:
+    for obj in (listener, control_fd):
+        with contextlib.suppress(KeyError, ValueError):
+            if obj is not None:
+                sel.unregister(obj)
+    listener.close()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    return False
 
 
 def _readable(run: _Run, runs: dict[int, _Run], sel: selectors.BaseSelector, listener: socket.socket,
@@ -165,8 +171,9 @@ def _child(run: _Run, request: dict[str, Any], sel: selectors.BaseSelector, list
     code = 1
     try:
         signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGCHLD, signal.SIGTERM):  # as in a new interpreter
             signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         for key in list(sel.get_map().values()):
             if isinstance(key.fileobj, socket.socket):
                 key.fileobj.close()

@@ -75,6 +75,9 @@ def test_a_run_is_forked_with_the_launchers_streams_and_status(server) -> None:
     # Forked (launch did not give up: 99) and run: flows.run's own message, on the launcher's stderr, exit 2.
     assert launcher.returncode == 2, err
     assert "started without PREFECT__FLOW_RUN_ID" in err
+    proc.send_signal(signal.SIGTERM)  # systemd's stop, no run under way: it ends
+    assert proc.wait(timeout=30) == 0
+    assert not os.path.exists(path)
 
 
 def test_sigterm_to_the_launcher_stops_the_run(server, silent_server: str) -> None:
