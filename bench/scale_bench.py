@@ -1,13 +1,16 @@
 """Proxy-like throughput on Prefect workers: JOBS small transcode jobs with one worker, then two, on one machine,
 against the same ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
 
-Run: uv run python bench/scale_bench.py [JOBS]   (starts its own Prefect server on loopback; a few minutes)
+Run: uv run python bench/scale_bench.py [JOBS] [--light]   (starts its own Prefect server on loopback; minutes)
 Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of this host's
 proxy slots (config.locks.Slots, as the proxy flow's encodes do). Workers run with --limit 4.
-The same flow is deployed twice: as postprod deploys its flows (a worker starts `python -m flows.run`,
-flows/run.py) and as a plain Prefect flow (`python -m prefect.engine`, Prefect's engine and tasks); the
-batches alternate between the two. Printed: each batch's time, and per run: created -> Running on the
-server, Running -> Completed.
+With 1 worker, then 2, batches alternate: Prefect's own worker starting `python -m flows.run` per run
+(`postprod worker` with POSTPROD_WORKER=prefect, as before) and postprod's worker (flows/worker.py: polls
+when a run ends or is submitted, runs forked from its fork server); without --light, also the same flow as
+a plain Prefect flow through Prefect's engine. Printed: each batch's time, and per run, from the server's
+state history: created -> Pending (waiting for a worker), Pending -> Running (the process start),
+Running -> Completed, and a worker's idle seconds between a run ending and its next run's Pending; then the
+delay from submitting a card to an idle worker to its run starting.
 """
 
 from __future__ import annotations

@@ -73,17 +73,52 @@ class PostprodWorker(ProcessWorker):
             self._watch_scope.cancel()
         await super().__aexit__(*exc_info)
 
+    # -- a run that ends frees a slot: ask for the next one now -------------------------------------------
+    _taken: set[Any] | None = None  # runs this worker has taken and not yet let go (their slot still held)
+    _poll_lock: Any = None
+    _poll_queued = False
+
+    async def get_and_submit_flow_runs(self) -> list[Any]:
+        """One poll at a time (the regular query, and those after a run or a submission): a poll never acts
+        on a list older than another's."""
+        import anyio
+
+        if self._poll_lock is None:
+            self._poll_lock = anyio.Lock()
+        async with self._poll_lock:
+            self._poll_queued = False  # from here on, this poll sees every run submitted so far
+            return await super().get_and_submit_flow_runs()
+
+    async def _submit_scheduled_flow_runs(self, flow_run_response: list[Any]) -> list[Any]:
+        taken = self._taken or set()
+        return await super()._submit_scheduled_flow_runs([r for r in flow_run_response if r.flow_run.id not in taken])
+
+    async def _submit_run(self, flow_run: Any) -> None:
+        if self._taken is None:
+            self._taken = set()
+        self._taken.add(flow_run.id)
+        await super()._submit_run(flow_run)
+
     def _release_limit_slot(self, flow_run_id: Any) -> None:
         super()._release_limit_slot(flow_run_id)
-        group = self._runs_task_group
-        if group is not None:
-            group.start_soon(self._poll_now)
+        if self._taken is not None:
+            self._taken.discard(flow_run_id)
+
+    async def _submit_run_and_capture_errors(self, flow_run: Any, task_status: Any = None) -> Any:
+        try:
+            return await super()._submit_run_and_capture_errors(flow_run, task_status)
+        finally:  # the run ended (or could not start): its slot is free
+            if self._runs_task_group is not None:
+                self._runs_task_group.start_soon(self._poll_now)
 
     async def _poll_now(self) -> None:
+        if self._poll_queued:  # a poll waiting for its turn will see this run too
+            return
+        self._poll_queued = True
         try:
             await self.get_and_submit_flow_runs()
-        except Exception as exc:  # noqa: BLE001 (the regular poll tries again)
-            self._logger.debug("poll after a run ended: %s", exc)
+        except Exception as exc:  # noqa: BLE001 (the regular query tries again)
+            self._logger.debug("poll: %s", exc)
 
 
 def start_forkserver(folder: Path) -> tuple[subprocess.Popen, str]:
