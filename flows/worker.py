@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -153,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         anyio.run(worker.start)
     except KeyboardInterrupt:
         pass
+    finally:  # the fork server finishes the runs under way on its own; no new one can reach it
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
