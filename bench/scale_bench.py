@@ -1,10 +1,10 @@
 """Proxy-like throughput on Prefect workers: JOBS small transcode jobs with one worker, then two, on one machine,
 against the same ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
 
-Run: uv run python bench/scale_bench.py [JOBS] [--light]   (starts its own Prefect server on loopback; minutes)
+Run: uv run python bench/scale_bench.py [JOBS] [--light] [--pairs=N]   (starts its own Prefect server on loopback; minutes)
 Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of this host's
 proxy slots (config.locks.Slots, as the proxy flow's encodes do). Workers run with --limit 4.
-With 1 worker, then 2, batches alternate: Prefect's own worker starting `python -m flows.run` per run
+With 1 worker, then 2, N pairs of batches (default 2) alternate: Prefect's own worker starting `python -m flows.run` per run
 (`postprod worker` with POSTPROD_WORKER=prefect, as before) and postprod's worker (flows/worker.py: polls
 when a run ends or is submitted, runs forked from its fork server); without --light, also the same flow as
 a plain Prefect flow through Prefect's engine. Printed: each batch's time, and per run, from the server's
@@ -105,6 +105,9 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     jobs = int(args[0]) if args else 16
     light = "--light" in sys.argv  # no batches through Prefect's engine
+    pairs = int(next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--pairs=")), "2"))
+    # A stop (timeout, Ctrl-C) still stops the server and the workers (the finally below).
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     from config.settings import load_settings
     from config.tools import find_ffmpeg
     from flows.deploy import FlowEntry, _client, deploy_flows, submit, submit_ingest
@@ -207,10 +210,10 @@ def main() -> None:
         batches = {}
         for n_workers in (1, 2):
             for flow_name, worker in ((("bench-transcode-engine", "prefect"),) if not light else ()) + (
-                    ("bench-transcode", "prefect"), ("bench-transcode", "postprod"),
-                    ("bench-transcode", "prefect"), ("bench-transcode", "postprod")):
+                    ("bench-transcode", "prefect"), ("bench-transcode", "postprod")) * pairs:
                 took = batch(n_workers, flow_name, worker)
                 batches.setdefault((f"{flow_name} {worker}", n_workers), []).append(took)
+                print(f"batch: {n_workers} worker(s), {flow_name}, {worker}'s worker: {took:.1f} s", flush=True)
         env["POSTPROD_WORKER"] = "postprod"
 
         # Submit-to-start delay: a card submitted to an idle worker, three times.

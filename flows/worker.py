@@ -24,12 +24,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from prefect.workers.process import ProcessWorker
 
 from flows.launch import ENV
+
+READY_SECONDS = 120.0  # how long the worker waits for its fork server before taking runs without it
 
 
 class PostprodWorker(ProcessWorker):
@@ -130,6 +133,10 @@ def start_forkserver(folder: Path) -> tuple[subprocess.Popen, str]:
     os.close(rd)
     os.set_inheritable(wr, False)
     start_forkserver.keep = wr  # type: ignore[attr-defined] (held open for the life of this process)
+    # Take runs once it listens (its imports: a second, more under load); a run before would not be forked.
+    deadline = time.monotonic() + READY_SECONDS
+    while not os.path.exists(path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     return proc, path
 
 
