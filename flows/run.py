@@ -8,6 +8,11 @@ reads the run the worker names (PREFECT__FLOW_RUN_ID) over the REST API, runs th
 flows/history.py records them (Running, a task run per step, the artifacts, Completed or Failed, the failure
 notice) and exits. A flow it does not know (any other Prefect flow) is handed to Prefect's engine in the
 same process (same pid: the worker and `postprod reconcile` follow it).
+
+Under `postprod worker` (flows/worker.py) this process is only the launcher: the run itself is a child of the
+worker's pre-loaded fork server (flows/launch.py, flows/forkserver.py), which saves the interpreter's start
+and its imports. A SIGTERM unwinds the run (its ffmpeg and other children stopped): Cancelled if the server
+says it is being cancelled, else Crashed (a service stop), which `postprod reconcile` submits again.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ def _on_stop(run_id: str, url: str) -> Any:
             state = None
         finally:
             api.close()
+        what = 'cancelled' if state == 'CANCELLING' else 'stopping'
+        print(f"flow run {run_id}: {signal.Signals(signum).name}, {what}",
+              file=sys.stderr, flush=True)
         if state == "CANCELLING":
             raise KeyboardInterrupt
         raise Stopped(128 + signum)
@@ -119,9 +127,8 @@ def run_flow() -> int:
     except Exception as exc:  # noqa: BLE001 (recorded as the run's Failed state; one line here)
         # Exit 0: the run's state says it failed, and why; a non-zero exit would have the worker call it crashed.
         print(f"flow run {run['name']} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-    except KeyboardInterrupt:  # cancelled (recorded Cancelled): the worker marks it so too
+    except KeyboardInterrupt:  # cancelled, and recorded so (exit 0 as above: the state says it)
         print(f"flow run {run['name']} cancelled", file=sys.stderr)
-        return 130
     return 0
 
 

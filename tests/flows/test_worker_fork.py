@@ -51,7 +51,7 @@ def test_worker_forks_runs_cancels_them_and_stops_like_systemd(workspace: Path, 
             (gate / "open").write_text("")
             run = _wait("run a", lambda: final(a.flow_run_id))
             assert run.state.is_completed(), (run.state, cluster.log("w1"))
-            assert not _pid_alive(info["pid"]) and not _pid_alive(launcher)
+            _wait("run a's processes to end", lambda: not _pid_alive(info["pid"]) and not _pid_alive(launcher), 120)
             (gate / "open").unlink()
 
             # 2. Cancelled from the UI: Cancelled (not crashed, not submitted again), its child stopped.
@@ -62,7 +62,7 @@ def test_worker_forks_runs_cancels_them_and_stops_like_systemd(workspace: Path, 
             client.set_flow_run_state(b.flow_run_id, Cancelling(), force=True)
             run = _wait("run b cancelled", lambda: final(b.flow_run_id), 120)
             assert run.state.is_cancelled(), (run.state, cluster.log("w1"))
-            _wait("run b's processes gone", lambda: not _pid_alive(info["pid"]) and not _pid_alive(info["child"]), 30)
+            _wait("run b's processes gone", lambda: not _pid_alive(info["pid"]) and not _pid_alive(info["child"]), 120)
 
             # 3. systemd stops the service: SIGTERM to every process of it (its cgroup). The run unwinds, stops
             # its child and is recorded Crashed, so that the next `postprod worker` submits it again.
@@ -74,8 +74,9 @@ def test_worker_forks_runs_cancels_them_and_stops_like_systemd(workspace: Path, 
                 if pid != info["child"]:  # its own child too, in systemd's stop; not here: the run must stop it
                     os.kill(pid, signal.SIGTERM)
             worker.wait(timeout=60)
-            _wait("run c's processes gone", lambda: not _pid_alive(info["pid"]) and not _pid_alive(info["child"]), 30)
-            run = _wait("run c ended", lambda: final(c.flow_run_id), 30)
+            _wait(f"run c's processes gone ({info})", lambda: not _pid_alive(info["pid"]) and not _pid_alive(info["child"]),
+                  180)
+            run = _wait("run c ended", lambda: final(c.flow_run_id), 120)
             assert run.state.is_crashed(), (run.state, cluster.log("w1"))
     finally:
         left = cluster.stop()
