@@ -14,6 +14,8 @@ from rich.console import Console
 from typer import _click as click
 from typer.core import TyperArgument
 
+from cli.coerce import light
+
 if TYPE_CHECKING:
     from config.settings import Settings
 
@@ -72,6 +74,7 @@ def command() -> click.Command:
         _built.clear()
         _built[key] = typer.main.get_command(app)
         _readable_metavars(_built[key])
+        light(_built[key])  # plain values coerced without pydantic (cli/coerce.py)
     return _built[key]
 
 
