@@ -13,7 +13,8 @@ process they started (its pid, its exit status, its output) lives exactly as lon
   launcher runs the flow itself, as without a fork server.
 - **Stops.** The child starts a session of its own (its process group, killable as one). A SIGTERM or
   SIGINT to the launcher (Prefect's cancellation, a user's kill) is passed to the child's group; a launcher
-  that dies (SIGKILL) has its child killed. systemd's stop signals every process of the service's cgroup:
+  that dies (SIGKILL) has its child stopped (SIGTERM: it unwinds, stopping its own children; SIGKILL 20 s
+  later if it has not ended). systemd's stop signals every process of the service's cgroup:
   the server then takes no more runs and ends when its children have (as when the worker's pipe closes).
 - **Same start as a new process.** The server has only imported modules (it never runs a flow): each child
   starts from that state, reads its settings, and exits with `os._exit` after stopping its own children.
@@ -31,9 +32,11 @@ import socket
 import struct
 import sys
 import threading
+import time
 from typing import Any
 
 MAX_FDS = 3
+ORPHAN_GRACE_SECONDS = 20.0  # a run whose launcher died: from SIGTERM to SIGKILL
 # What a child would import anyway, loaded once. Only modules that start no thread when imported.
 PRELOAD = ("config.settings", "config.children", "flows.history", "flows.steps", "flows.run", "flows.publish",
            "flows.ingest", "flows.proxy", "flows.conform", "flows.qc")
@@ -46,6 +49,7 @@ class _Run:
         self.pid: int | None = None
         self.buf = b""
         self.fds: list[int] = []
+        self.kill_at: float | None = None  # its launcher is gone: SIGKILL then, if it has not ended
 
 
 def serve(path: str, control_fd: int | None = None) -> None:
@@ -76,7 +80,8 @@ def serve(path: str, control_fd: int | None = None) -> None:
     while open_ or runs:
         if stopping and open_:
             open_ = _close_listener(sel, listener, path, control_fd)
-        for key, _ in sel.select():
+        due = [r.kill_at for r in runs.values() if r.kill_at is not None]
+        for key, _ in sel.select(max(0.0, min(due) - time.monotonic()) if due else None):
             what = key.data
             if what == "accept":
                 conn, _addr = listener.accept()
@@ -89,6 +94,11 @@ def serve(path: str, control_fd: int | None = None) -> None:
                     open_ = _close_listener(sel, listener, path, control_fd)
             else:
                 _readable(what, runs, sel, listener, rd, wr)
+        for run in runs.values():
+            if run.kill_at is not None and time.monotonic() >= run.kill_at:
+                run.kill_at = None
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(run.pid, signal.SIGKILL)
 
 
 def _close_listener(sel: selectors.BaseSelector, listener: socket.socket, path: str, control_fd: int | None) -> bool:
@@ -104,12 +114,13 @@ def _close_listener(sel: selectors.BaseSelector, listener: socket.socket, path: 
 
 def _readable(run: _Run, runs: dict[int, _Run], sel: selectors.BaseSelector, listener: socket.socket,
               rd: int, wr: int) -> None:
-    if run.pid is not None:  # the launcher went away (killed) before its child ended: kill the child
-        with contextlib.suppress(OSError):
+    if run.pid is not None:  # the launcher went away (killed) before its run ended: stop the run; it unwinds
+        with contextlib.suppress(OSError):  # (its own children stopped, its state recorded), else SIGKILL
             if run.conn.recv(512):
                 return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(run.pid, signal.SIGKILL)
+            os.killpg(run.pid, signal.SIGTERM)
+        run.kill_at = time.monotonic() + ORPHAN_GRACE_SECONDS
         sel.unregister(run.conn)
         return
     try:

@@ -17,6 +17,7 @@ says it is being cancelled, else Crashed (a service stop), which `postprod recon
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -66,9 +67,9 @@ def _on_stop(run_id: str, url: str) -> Any:
             state = None
         finally:
             api.close()
-        what = 'cancelled' if state == 'CANCELLING' else 'stopping'
-        print(f"flow run {run_id}: {signal.Signals(signum).name}, {what}",
-              file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError):  # the worker that read our output may be gone
+            print(f"flow run {run_id}: {signal.Signals(signum).name}, "
+                  f"{'cancelled' if state == 'CANCELLING' else 'stopping'}", file=sys.stderr, flush=True)
         if state == "CANCELLING":
             raise KeyboardInterrupt
         raise Stopped(128 + signum)
