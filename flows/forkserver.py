@@ -62,8 +62,10 @@ def serve(path: str, control_fd: int | None = None) -> None:
     signal.set_wakeup_fd(wr)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker's Ctrl-C: let the runs finish
-    stopping: list[int] = []  # SIGTERM (systemd stops the service): no more runs, relay these to their end
-    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+    # SIGTERM (systemd stops the service): no more runs, relay these to their end. Read from the wakeup fd's
+    # bytes (each signal's number), not from a flag set by the handler, which may run after the loop's check.
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: None)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -80,6 +82,7 @@ def serve(path: str, control_fd: int | None = None) -> None:
     while open_ or runs:
         if stopping and open_:
             open_ = _close_listener(sel, listener, path, control_fd)
+            continue
         due = [r.kill_at for r in runs.values() if r.kill_at is not None]
         for key, _ in sel.select(max(0.0, min(due) - time.monotonic()) if due else None):
             what = key.data
@@ -87,7 +90,8 @@ def serve(path: str, control_fd: int | None = None) -> None:
                 conn, _addr = listener.accept()
                 sel.register(conn, selectors.EVENT_READ, _Run(conn))
             elif what == "signal":
-                os.read(rd, 512)
+                if signal.SIGTERM in os.read(rd, 512):
+                    stopping.append(signal.SIGTERM)
                 _reap(runs, sel)
             elif what == "control":
                 if not os.read(control_fd, 512):  # the worker is gone: take no more runs, finish these
