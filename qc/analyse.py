@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile chec
     from qc.meters import PictureMeter, SoundMeter
     from qc.profile import DeliveryProfile
 
-__all__ = ["Analysis", "Interval", "Progress", "UnusableMaster", "analyse", "level_limits", "runs"]
+__all__ = ["Analysis", "Interval", "Progress", "UnusableMaster", "analyse", "level_limits", "pass_command", "runs"]
 
 
 @dataclass
@@ -244,9 +244,8 @@ def _read_pass(proc: subprocess.Popen, cmd: list[str], plan: _Plan, progress: Pr
     return rc, cmd, round(sum(meter_cpu), 3)
 
 
-def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
-            threads: int = 0) -> Analysis:
-    """Decode `media` once and measure it. Raises UnusableMaster when there is nothing to measure."""
+def _prepare(media: MediaFile, profile: DeliveryProfile, ffmpeg: str) -> tuple[Analysis, _Plan]:
+    """The result to fill and the plan of the pass (no numpy yet)."""
     rate = _usable(media, profile, ffmpeg)
     assert media.video is not None and media.video.width and media.video.height
     declared = media.duration_frames
@@ -254,19 +253,33 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         # MediaInfo counts the frames that are there; the header's duration is what was meant to be.
         declared = max(declared or 0, round(media.duration_seconds * rate))
     red = reduction_for(media.video.width)
-    matrix = matrix_for(media.video.matrix, media.video.height)
     result = Analysis(path=media.path, rate=rate, declared_frames=declared,
                       loudness_from=float(_head_frames(media, profile) / rate), reduction=red, levels_reduction=red,
-                      colour_matrix=matrix)
-    plan = _plan(media, rate, result)
+                      colour_matrix=matrix_for(media.video.matrix, media.video.height))
+    return result, _plan(media, rate, result)
+
+
+def pass_command(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, *,
+                 audio_fd: int | None = None, threads: int = 0) -> list[str]:
+    """The ffmpeg command `analyse` runs on `media`, its side files in `work` (bench/qc_bench.py times its
+    branches one by one)."""
+    _, plan = _prepare(media, profile, ffmpeg)
+    return build_command(media, profile, work, ffmpeg, head_seconds=plan.head_seconds, size=plan.size,
+                         depth=plan.depth, audio_fd=audio_fd if plan.channels else None, sample_rate=plan.resample_to,
+                         threads=threads, framelog_quiet=capabilities(ffmpeg).ebur128_framelog_quiet)
+
+
+def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
+            threads: int = 0) -> Analysis:
+    """Decode `media` once and measure it. Raises UnusableMaster when there is nothing to measure."""
+    result, plan = _prepare(media, profile, ffmpeg)
+    rate, matrix = result.rate, result.colour_matrix or "bt709"
     caps = capabilities(ffmpeg)
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
         work = Path(tmp)
 
         def cmd_for(audio_fd: int | None) -> list[str]:
-            return build_command(media, profile, work, ffmpeg, head_seconds=plan.head_seconds, size=plan.size,
-                                 depth=plan.depth, audio_fd=audio_fd, sample_rate=plan.resample_to, threads=threads,
-                                 framelog_quiet=caps.ebur128_framelog_quiet)
+            return pass_command(media, profile, ffmpeg, work, audio_fd=audio_fd, threads=threads)
 
         t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
         with (work / "stderr.txt").open("w") as errfh:
