@@ -17,6 +17,21 @@ downscale because it computes hue and saturation per pixel; idet on every column
 the picture is reduced once and measured in numpy (a few array reductions per frame), idet sees only a
 luma strip (fields are lines, not columns), and the true-peak filter runs only on the frames whose sample
 peak could reach the limit. See bench/RESULTS.md for the figures.
+
+What each branch costs on the 2-core AMD EPYC (2026-12-01, Debian's ffmpeg 5.1, `bench/qc_bench.py
+--branches`; CPU seconds, which hold under load where wall clocks do not), over a bare decode of the XDCAM
+master: the picture reduction +18 %, the idet strip +6 %, ebur128 +6 % (its true peak two thirds of that),
+the raw sound +3 %, the numpy meters +8 % (in threads of ours, beside ffmpeg). ffmpeg 5.1 runs every filter
+and output in its main thread. For 8 s of XDCAM a bare decode spends 0.7 s in that thread and 0.95 s in two
+slice threads (1.35 cores busy on the idle Intel machine of 2026-11-23), and the QC's branches lengthen the
+main thread to 1.18 s: that thread is what an MPEG-2 master waits for. ProRes decodes in frame threads and
+keeps both cores busy, so there the branches cost their CPU. Tried without a gain: `-filter_complex_threads 1`
+and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
+MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
+64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one.
+Measured and left for later: the sound in a second ffmpeg (its own demux) takes 0.25 s off that main
+thread for 0.3 s of CPU beside it, at about the same CPU in all; but the decoder's messages of two
+processes could no longer be told in the order they came, which `stream.decode` reports (the first one).
 """
 
 from __future__ import annotations
