@@ -16,19 +16,29 @@ is): the per-run figure is what a batch costs, not what creating a database cost
 
 `command`: the whole command, `postprod proxy CLIP --preset P --json` as a process (start-up, reading
 ffmpeg's capabilities, the batch), against the hand-typed ffmpeg as a process: a batch of one clip as a
-user waits for it. Pairs alternate; the ratio is the median of the pairs' ratios, the load is noted.
+user waits for it. Pairs alternate; the ratio is the median of the pairs' ratios, the load is noted. Where
+postprod's time goes, from its report's `started_at`/`finished_at` and the clip's `seconds`: start-up to the
+batch, the batch (and the clip within it), after the batch.
+
+`cpu`: the two ffmpeg command lines alone, postprod's exactly as it runs them (ingest.proxies.encode.ffmpeg_command,
+a batch of one) against the hand-typed one: CPU seconds (user + sys, from the children's rusage) and wall time,
+alternated, medians and the median of the pairs' ratios. CPU time barely moves with other users' load; it says
+whether the gap is in the encode's command or in what postprod does around it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -124,19 +134,69 @@ def whole_command(preset: str, src: Path, ffmpeg: str, height: int, repeats: int
     ext = {"avid-dnxhr-lb": ".mxf", "prores-proxy": ".mov", "h264-review": ".mp4"}[preset]
     hand = hand_typed(preset, ffmpeg, src, OUT / f"hand{ext}", h, w, src.stem)
 
+    phases: list[tuple[float, float, float, float]] = []
+
     def postprod() -> None:
         cmd = [sys.executable, "-m", "cli.main", "proxy", str(src), "--preset", preset, "--production", "bench",
                "--json", "--out", str(fresh_out("cli"))]
+        began = time.time()
         run = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, check=False)
+        ended = time.time()
         assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+        report = json.loads(run.stdout)
+        started = datetime.fromisoformat(report["started_at"].replace("Z", "+00:00")).timestamp()
+        finished = datetime.fromisoformat(report["finished_at"].replace("Z", "+00:00")).timestamp()
+        phases.append((started - began, finished - started, report["clips"][0]["seconds"] or 0.0, ended - finished))
 
     postprod()  # the database made, bytecode compiled
+    phases.clear()
     o, hnd, ratio = alternated(repeats, postprod, lambda: subprocess.run(hand, check=True))
-    return f"| {src.name} | {preset} | {o:.2f} s | {hnd:.2f} s | {ratio:.3f} | {load()} |"
+    up, batch_s, clip_s, after = (statistics.median(p[i] for p in phases) for i in range(4))
+    return (f"| {src.name} | {preset} | {o:.2f} s | {hnd:.2f} s | {ratio:.3f} | {up:.2f} s | {batch_s:.2f} s "
+            f"({clip_s:.2f} s) | {after:.2f} s | {load()} |")
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def cpu_and_wall(cmd: list[str]) -> tuple[float, float]:
+    c, t = children_cpu(), time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return children_cpu() - c, time.perf_counter() - t
+
+
+def our_command(preset: str, src: Path, dst_dir: Path) -> list[str]:
+    """The ffmpeg command postprod runs for this clip in a batch of one (its threads, graph, maps, options)."""
+    from ingest.proxies.encode import ffmpeg_command
+    from ingest.proxies.verify import describe_source
+
+    one = plan_batch([src], preset, "bench", bench_settings(), workers=1, out=fresh_out("cpu"))
+    one.encodes.started(one.jobs[0])  # as make_proxy does before building the command
+    media = describe_source(src, src.stat(), None)
+    cmd, *_ = ffmpeg_command(one, media, dst_dir / f"ours{one.preset.extension}")
+    one.encodes.settled(one.jobs[0])
+    return cmd
+
+
+def command_cpu(preset: str, src: Path, ffmpeg: str, height: int, repeats: int) -> str:
+    """The two ffmpeg command lines alone: CPU (user+sys) and wall, alternated; one markdown row."""
+    w, h = SIZES[preset][height]
+    ext = {"avid-dnxhr-lb": ".mxf", "prores-proxy": ".mov", "h264-review": ".mp4"}[preset]
+    hand = hand_typed(preset, ffmpeg, src, OUT / f"hand{ext}", h, w, src.stem)
+    ours_cmd = our_command(preset, src, OUT)
+    pairs = [(cpu_and_wall(ours_cmd), cpu_and_wall(hand)) for _ in range(repeats)]
+    med = statistics.median
+    oc, ow = med(p[0][0] for p in pairs), med(p[0][1] for p in pairs)
+    hc, hw = med(p[1][0] for p in pairs), med(p[1][1] for p in pairs)
+    cr, wr = med(p[1][0] / p[0][0] for p in pairs), med(p[1][1] / p[0][1] for p in pairs)
+    return (f"| {src.name} | {preset} | {oc:.2f} s, {ow:.2f} s | {hc:.2f} s, {hw:.2f} s | {cr:.3f} | {wr:.3f} "
+            f"| {load()} |")
 
 
 PRESETS = ("avid-dnxhr-lb", "prores-proxy", "h264-review")
-PARTS = ("encode", "overhead", "batch", "command")
+PARTS = ("encode", "overhead", "batch", "command", "cpu")
 
 
 def main() -> None:
@@ -176,10 +236,18 @@ def main() -> None:
         overhead(hq, presets, args.repeats)
     if "batch" in parts:
         batch(ffmpeg, args.batch, args.batch_seconds, args.repeats)
+    if "cpu" in parts:
+        print(f"\n| source | preset | postprod's ffmpeg: CPU (user+sys), wall (medians) | hand-typed ffmpeg: CPU, wall "
+              f"| CPU ratio hand/postprod (median of {args.repeats} alternated pairs) | wall ratio | load |")
+        print("|---|---|---|---|---|---|---|")
+        for preset in presets:
+            print(command_cpu(preset, hq, ffmpeg, 1080, args.repeats), flush=True)
     if "command" in parts:
         print(f"\n| source, a batch of one | preset | `postprod proxy --json` (median) | hand-typed ffmpeg (median) "
-              f"| ratio hand/postprod (median of {args.repeats} alternated pairs) | load |")
-        print("|---|---|---|---|---|---|")
+              f"| ratio hand/postprod (median of {args.repeats} alternated pairs) | postprod: start to the batch "
+              "(start-up, imports, settings, ffmpeg's capabilities, the store) | the batch (of which the clip: "
+              "probe, encode, verify, record) | after the batch (ALE, JSON, exit) | load |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for preset in presets:
             print(whole_command(preset, hq, ffmpeg, 1080, args.repeats), flush=True)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
-from conform.model import Event
-from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_fps, format_rate, nominal_fps
+from conform.model import Event, fps_of
+from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_fps, format_rate
 
 TC = re.compile(r"^(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$")
 FRAMES = re.compile(r"^\d{1,9}$")
@@ -45,24 +46,38 @@ class WrongRate(Exception):
         self.token, self.frame = token, frame
 
 
+@lru_cache(maxsize=1 << 16)
+def tc_fields(token: str) -> tuple[int, int, int, str, int] | None:
+    """A timecode token's hours, minutes, seconds, separator before the frames, and frames (None: not a
+    timecode). Remembered: the rate's pass, the event's split and its reading all ask for each token."""
+    match = TC.match(token)
+    if match is None:
+        return None
+    hh, mm, ss, sep, ff = match.groups()
+    return int(hh), int(mm), int(ss), sep, int(ff)
+
+
 def timecode(token: str, rate: Fraction, drop_frame: bool, fcm_stated: bool) -> Timecode:
     """A timecode, or a bare frame count; ';' means drop-frame only when no FCM says otherwise."""
-    if FRAMES.match(token):
-        return Timecode(int(token), rate, drop_frame)
-    match = TC.match(token)
-    if not match:
+    fields = tc_fields(token)
+    if fields is None:
+        if FRAMES.match(token):
+            return Timecode(int(token), rate, drop_frame)
         raise TimecodeError(f"not a timecode: {token!r}")
-    ff = int(match.group(5))
-    if ff >= nominal_fps(rate) and int(match.group(2)) < 60 and int(match.group(3)) < 60:
-        raise WrongRate(token, ff)
-    df = drop_frame if fcm_stated else (match.group(4) in ";." and drop_frame_allowed(rate))
+    h, m, s, sep, f = fields
+    fps = fps_of(rate)
+    if f >= fps and m < 60 and s < 60:
+        raise WrongRate(token, f)
+    df = drop_frame if fcm_stated else (sep in ";." and drop_frame_allowed(rate))
     if df and not drop_frame_allowed(rate):
         df = False
-    return Timecode.parse(token, rate, df)
+    if df or m > 59 or s > 59:
+        return Timecode.parse(token, rate, df)  # drop-frame counting, or its error message
+    return Timecode(((h * 60 + m) * 60 + s) * fps + f, rate, False)  # what Timecode.parse counts, read once
 
 
 def is_tc(token: str) -> bool:
-    return bool(TC.match(token) or FRAMES.match(token))
+    return tc_fields(token) is not None or FRAMES.match(token) is not None
 
 
 def track_name(token: str) -> str:

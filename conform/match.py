@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from conform.index import AnyIndex, CatalogueClip, CatalogueIndex, rate_of_text, whole
-from conform.model import AUX_REELS, Event, Timeline, conform_finding
+from conform.model import AUX_REELS, Event, Timeline, conform_finding, tc_label
 from ingest.known import UNTRUSTED
 from media.findings import Finding, Severity
-from media.timecode import Timecode, format_rate, nominal_fps
+from media.timecode import format_rate, nominal_fps
 
 __all__ = ["CatalogueClip", "CatalogueIndex", "ConformResult", "EventResult", "conform", "match_event",
            "rate_of_text", "record_overlaps"]
@@ -46,7 +46,7 @@ def _distinct(clips: list[CatalogueClip]) -> list[CatalogueClip]:
 
 
 def _tc(frames: int, event: Event) -> str:
-    return str(Timecode(frames, event.rate, event.source_in.drop_frame))
+    return tc_label(frames, event.rate, event.source_in.drop_frame)
 
 
 def match_event(event: Event, index: AnyIndex, handles: int, *, labels: bool = True) -> EventResult:

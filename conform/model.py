@@ -9,7 +9,7 @@ from typing import Any
 
 from config.errors import PostprodError
 from media.findings import Finding, Severity
-from media.timecode import Timecode, format_rate
+from media.timecode import Timecode, format_rate, nominal_fps
 
 # Rules a conform check reports, with their default severity.
 RULES: dict[str, Severity] = {
@@ -34,6 +34,35 @@ RULES: dict[str, Severity] = {
     "production_hint": Severity.WARNING,
     "media_not_verified": Severity.ERROR,
 }
+
+_FPS: tuple[Fraction | None, int] = (None, 0)  # the last rate asked and its timecode count (one rate per list)
+
+
+def fps_of(rate: Fraction) -> int:
+    """nominal_fps(rate), remembered for the last rate object asked (every timecode of a list shares one)."""
+    global _FPS
+    last = _FPS
+    if last[0] is rate:
+        return last[1]
+    fps = nominal_fps(rate)
+    _FPS = (rate, fps)
+    return fps
+
+
+def tc_label(frames: int, rate: Fraction, drop_frame: bool) -> str:
+    """str(Timecode(frames, rate, drop_frame)), without making one: the common case (non-drop-frame, not
+    negative) formatted here, thousands of times per list; any other through Timecode itself."""
+    if drop_frame or frames < 0:
+        return Timecode(frames, rate, drop_frame).format()
+    fps = fps_of(rate)
+    seconds = frames // fps
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames % fps:02d}"
+
+
+def tc_text(tc: Timecode) -> str:
+    """str(tc), as tc_label does it."""
+    return tc_label(tc.frames, tc.rate, tc.drop_frame)
+
 
 # Reels that name no media: black, colour bars, and Avid's "auxiliary" source (its file is in a comment).
 GENERATOR_REELS = {"BL", "BLK", "BLACK", "BARS", "SMPTEBARS"}
@@ -105,8 +134,8 @@ class Event:
         return {
             "event": self.number, "line": self.line, "track": self.track, "reel": self.reel,
             "clip_name": self.clip_name, "source_file": self.source_file,
-            "source_in": str(self.source_in), "source_out": str(self.source_out),
-            "record_in": str(self.record_in), "record_out": str(self.record_out),
+            "source_in": tc_text(self.source_in), "source_out": tc_text(self.source_out),
+            "record_in": tc_text(self.record_in), "record_out": tc_text(self.record_out),
             "record_in_frames": self.record_in.frames, "duration_frames": self.record_frames,
             "transition": self.transition, "transition_frames": self.transition_frames,
             "speed": None if self.speed is None else float(self.speed), "freeze": self.freeze,

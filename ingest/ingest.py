@@ -68,7 +68,8 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     report.ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
     place = _mhl_place(walked, settings.data_path)
     report.verified_against = place.verified_against
-    results = _ingest_files(walked, place, ctx, report.ingest_id, stages)
+    with stages.timed("files"):
+        results = _ingest_files(walked, place, ctx, report.ingest_id, stages)
     if not walked.loose:
         results += _missing_from_card(place.history, {r.relpath for r in results}, walked.root, settings.ignore)
     with stages.timed("catalogue"):
@@ -120,15 +121,26 @@ def _mhl_place(walked: Scan, data_path: Path) -> _MhlPlace:
 
 def _ingest_files(walked: Scan, place: _MhlPlace, ctx: IngestContext, ingest_id: int,
                   stages: Stages) -> list[FileResult]:
-    """Every file of the card; each file's probe (its decode check an ffmpeg child) runs beside its hashing."""
+    """Every file of the card, `ctx.workers` side by side (xxHash and the reads release the GIL), each file's
+    probe (MediaInfo; its decode check an ffmpeg child) beside its hashing. The largest files start first, so
+    that no worker is left hashing a large file alone at the end; the results come back in the walk's order."""
     card_root = walked.root
     with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as probes:
         def work(path: Path) -> FileResult:
             return _ingest_file(path, card_root, place.known.get(relpath_of(path, card_root)), ctx, ingest_id,
                                 stages=stages, probes=probes)
 
+        order = sorted(range(len(walked.files)), key=lambda i: -_size(walked.files[i]))
         with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-            return list(pool.map(work, walked.files))
+            done = dict(zip(order, pool.map(work, [walked.files[i] for i in order]), strict=True))
+        return [done[i] for i in range(len(walked.files))]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # its own worker says why
 
 
 def _missing_from_card(history: mhl.History, present: set[str], card_root: Path,
@@ -155,11 +167,12 @@ def _catalogue(results: list[FileResult], card_root: Path, ctx: IngestContext, i
     for r, m in zip(fresh, checked, strict=True):
         r.media = m
     algo = ctx.settings.hash_algorithm
-    for r in fresh:
-        assert r.media is not None
-        ctx.catalogue.record(production, known.to_record(r.media, r.findings), card=str(card_root),
-                             relpath=r.relpath, hash_algorithm=algo, hash_value=r.hashes.get(algo),
-                             ingest_id=ingest_id, status=known.status_of(r.media, r.findings))
+    with ctx.catalogue.store.write() as conn:  # one commit for the card (one fsync, not one a file)
+        for r in fresh:
+            assert r.media is not None
+            ctx.catalogue.record(production, known.to_record(r.media, r.findings), card=str(card_root),
+                                 relpath=r.relpath, hash_algorithm=algo, hash_value=r.hashes.get(algo),
+                                 ingest_id=ingest_id, status=known.status_of(r.media, r.findings), within=conn)
 
 
 def _mhl_entry(r: FileResult) -> mhl.Entry:

@@ -12,7 +12,6 @@ import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
@@ -21,6 +20,15 @@ from config.atomic import write_bytes_atomic
 from config.errors import PostprodError
 from ingest.hashing import hash_bytes, hash_file
 from media.report import safe_name
+
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def escape(text: str) -> str:
+    """Text for an XML element or a double-quoted attribute (xml.sax.saxutils.escape leaves quotes alone and
+    loads urllib and http.client with it, at every ingest)."""
+    return text.translate(_XML_ESCAPES)
+
 
 MHL_FOLDER = "ascmhl"
 CHAIN_FILE = "ascmhl_chain.xml"

@@ -37,6 +37,15 @@ class BwfInfo:
     take: str | None = None
     project: str | None = None
     problems: tuple[str, ...] = ()  # chunks that could not be used: findings on the file, never exceptions
+    # The fmt chunk as written (media/wave_facts.py describes a plain take from these without MediaInfo).
+    riff: bytes | None = None  # b"RIFF", b"RF64" or b"BW64"
+    byte_rate: int | None = None
+    block_align: int | None = None
+    extensible: bool = False  # WAVE_FORMAT_EXTENSIBLE: `format_tag` is then its subformat's
+    valid_bits: int | None = None
+    channel_mask: int | None = None
+    subformat: bytes | None = None  # the extensible format's GUID
+    data_chunks: int = 0
 
     @property
     def duration_samples(self) -> int | None:
@@ -84,12 +93,14 @@ def read_bwf(path: Path) -> BwfInfo:
         if len(header) < 12 or header[8:12] != b"WAVE" or header[:4] not in (b"RIFF", b"RF64", b"BW64"):
             raise NotWave(f"not a WAVE file: {path}")
         rf64_data_size: int | None = None
+        values["riff"] = header[:4]
         for _ in range(MAX_CHUNKS):
             chunk = fh.read(8)
             if len(chunk) < 8:
                 break
             cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             if cid == b"data":
+                values["data_chunks"] = int(values.get("data_chunks", 0)) + 1  # type: ignore[call-overload]
                 data_bytes = rf64_data_size if size == 0xFFFFFFFF and rf64_data_size else size
                 values["data_bytes"] = data_bytes
                 if size != 0xFFFFFFFF or rf64_data_size:
@@ -105,10 +116,12 @@ def read_bwf(path: Path) -> BwfInfo:
             if cid == b"ds64" and len(body) >= 16:
                 rf64_data_size = struct.unpack("<Q", body[8:16])[0]
             elif cid == b"fmt " and len(body) >= 16:
-                tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                tag, channels, rate, byte_rate, align, bits = struct.unpack("<HHIIHH", body[:16])
                 if tag == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the subformat says
-                    tag = struct.unpack("<H", body[24:26])[0]
-                values.update(format_tag=tag, channels=channels, sample_rate=rate, bit_depth=bits)
+                    valid, mask, tag = struct.unpack("<HIH", body[18:26])
+                    values.update(extensible=True, valid_bits=valid, channel_mask=mask, subformat=body[24:40])
+                values.update(format_tag=tag, channels=channels, sample_rate=rate, bit_depth=bits,
+                              byte_rate=byte_rate, block_align=align)
             elif cid == b"bext":
                 if len(body) < 346:
                     problems.append(f"bext chunk of {len(body)} bytes, shorter than its 346-byte fields: not read")

@@ -7,17 +7,19 @@ import re
 import struct
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-from pymediainfo import MediaInfo
+from typing import TYPE_CHECKING, Any
 
 from media.bwf import BwfInfo, NotWave, read_bwf
+from media.facts import Tracks, own_tracks
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
 from media.probe_ffmpeg import checked
 from media.proven import Plan, codec_depth, integrity_plan, parse_speed
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
+
+if TYPE_CHECKING:
+    from pymediainfo import MediaInfo
 
 # Card metadata that travels with the clips: hashed and kept, not probed as media.
 SIDECAR_EXTENSIONS = {
@@ -101,10 +103,13 @@ def probe_file(
     default_rate: Fraction | None = None,
     speed: float | None = None,
     timings: dict[str, float] | None = None,
+    own: bool = True,
 ) -> MediaFile:
     """Describe one file. Never raises for a bad file: the reason goes into `error`.
 
     `speed`: MediaInfo's parse speed; by default the one the file's kind needs (media/proven.py).
+    `own`: the facts from our own readers where they know them all (media/facts.py); False, or a `speed`
+    given, asks MediaInfo for every file.
     `timings`: given, gets the seconds of the decode check added under "decode_check".
     """
     path = Path(path)
@@ -126,15 +131,19 @@ def probe_file(
         return MediaFile(**base, kind=MediaKind.SIDECAR)
     if not os.access(path, os.R_OK):
         return MediaFile(**base, kind=MediaKind.UNREADABLE, error="permission denied")
-    try:
-        info = MediaInfo.parse(path, parse_speed=speed if speed is not None else parse_speed(path))
-    except (OSError, RuntimeError) as exc:
-        return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"MediaInfo could not read it: {exc}")
+    info = own_tracks(path, st.st_size) if own and speed is None else None
+    if info is None:
+        from pymediainfo import MediaInfo  # loaded on first use: a probe answered by our readers never needs it
+
+        try:
+            info = MediaInfo.parse(path, parse_speed=speed if speed is not None else parse_speed(path))
+        except (OSError, RuntimeError) as exc:
+            return MediaFile(**base, kind=MediaKind.UNREADABLE, error=f"MediaInfo could not read it: {exc}")
     return _from_mediainfo(path, info, base, ffmpeg=ffmpeg, decode_check=decode_check,
                            default_rate=default_rate, timings=timings)
 
 
-def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg: str | None,
+def _from_mediainfo(path: Path, info: MediaInfo | Tracks, base: dict[str, Any], *, ffmpeg: str | None,
                     decode_check: str, default_rate: Fraction | None,
                     timings: dict[str, float] | None = None) -> MediaFile:
     general = info.general_tracks[0] if info.general_tracks else None
@@ -147,7 +156,7 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     if (general.istruncated or "").lower() == "yes":
         errors.append("the file is cut short (MediaInfo: truncated)")
     findings: list[Finding] = []
-    bwf = _bwf(path, findings) if container == "Wave" else None
+    bwf = _bwf(path, findings, getattr(info, "bwf", None)) if container == "Wave" else None
     video = _video_stream(videos[0]) if videos else None
     audio = [_audio_stream(a, bwf) for a in audios]
     start, tc_rate = _start_timecode(info, video, container, fields, errors)
@@ -162,14 +171,15 @@ def _from_mediainfo(path: Path, info: MediaInfo, base: dict[str, Any], *, ffmpeg
     _duration(general, video, audio, bwf, tc_rate, fields)
     # A file already found cut short is decoded as before, for ffmpeg's own words on it.
     plan = Plan(decode_check) if errors else integrity_plan(
-        path, decode_check, container=container, bwf=bwf, has_video=video is not None, size=base["size"])
+        path, decode_check, container=container, bwf=bwf, has_video=video is not None, size=base["size"],
+        mxf=getattr(info, "proof", None))
     video = checked(path, ffmpeg, plan, video, start, fields, errors, findings, timings)
     kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
     return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,
                      error="; ".join(errors) if errors else None)
 
 
-def _not_media(info: MediaInfo, general: Any, base: dict[str, Any]) -> MediaFile:
+def _not_media(info: MediaInfo | Tracks, general: Any, base: dict[str, Any]) -> MediaFile:
     """A file with no picture or sound track: a still (sidecar), a copy cut short, or not media at all."""
     if info.image_tracks:
         return MediaFile(**base, kind=MediaKind.SIDECAR, container=general.format if general else None)
@@ -181,10 +191,10 @@ def _not_media(info: MediaInfo, general: Any, base: dict[str, Any]) -> MediaFile
     return MediaFile(**base, kind=MediaKind.UNREADABLE, error=reason)
 
 
-def _bwf(path: Path, findings: list[Finding]) -> BwfInfo | None:
-    """The WAV's bext and iXML chunks; a broken chunk is a finding on the file, never a failure."""
+def _bwf(path: Path, findings: list[Finding], read: BwfInfo | None = None) -> BwfInfo | None:
+    """The WAV's bext and iXML chunks (`read`: already read); a broken chunk is a finding, never a failure."""
     try:
-        bwf = read_bwf(path)
+        bwf = read or read_bwf(path)
     except (NotWave, OSError, ValueError, struct.error) as exc:
         findings.append(Finding(rule="bwf", severity=Severity.WARNING,
                                 message=f"BWF header chunks not readable: {exc}"))
@@ -228,7 +238,7 @@ def _audio_stream(a: Any, bwf: BwfInfo | None) -> AudioStream:
     )
 
 
-def _start_timecode(info: MediaInfo, video: VideoStream | None, container: str | None, fields: dict[str, Any],
+def _start_timecode(info: MediaInfo | Tracks, video: VideoStream | None, container: str | None, fields: dict[str, Any],
                     errors: list[str]) -> tuple[Timecode | None, Fraction | None]:
     """MediaInfo's start timecode: QuickTime/MP4 tmcd and MXF timecode components show as "Time code" tracks
     (the MXF material package first), else the video stream's own."""

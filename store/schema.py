@@ -1,15 +1,20 @@
 """The store's schema: a cheap version check when a store is opened, the Alembic migrations when it is behind.
 
-Every table (catalogue, proxies, planning) is made and changed by the migrations in store/migrations/versions,
-one linear history. Opening a store reads the version row (one query, Alembic not even imported); only a
-database behind HEAD (new, made by an older postprod, or by the create_all of the stores before 0003) loads
-Alembic and upgrades it, under a lock so that processes opening it together migrate it once.
+Every table (catalogue, proxies, planning) is changed by the migrations in store/migrations/versions, one
+linear history. Opening a store reads the version row (one query, Alembic not even imported). A new database
+(none of the store's tables, no version row) is made from store/tables.py in one transaction and stamped at
+HEAD, without Alembic (running every migration cost about half a second, on each first ingest into a new data
+directory; tests/store/test_store_created.py proves the two schemas equal on SQLite and PostgreSQL, and that a
+later migration applies to a created one). Only a database behind HEAD (made by an older postprod, or by the
+create_all of the stores before 0003) loads Alembic and upgrades it. Both under a lock, so that processes
+opening it together make or migrate it once.
 
 To add a migration: copy the newest file in store/migrations/versions, give it the next revision id with
 `down_revision` the previous one, write `upgrade()`/`downgrade()` with `op.*` (SQLite: `op.batch_alter_table`
-for changes to existing tables), describe the new columns or tables in store/tables.py, and set HEAD below to
-its revision id (tests/store checks that HEAD is the newest migration and that the migrated schema matches
-store/tables.py).
+for changes to existing tables), describe the new columns or tables in store/tables.py exactly as the migration
+makes them (new databases are created from it), and set HEAD below to its revision id (tests/store checks that
+HEAD is the newest migration, and that the created and the migrated databases match store/tables.py and each
+other: names, types, defaults, indexes and constraints).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from config.db import DatabaseError, redact
@@ -38,7 +43,8 @@ def ensure_schema(engine: Engine, url: str) -> None:
     """Bring the database to HEAD, unless it is there already (checked once per process and URL)."""
     if url in _at_head:
         return
-    if current_revision(engine) != HEAD:
+    revision = current_revision(engine)
+    if revision != HEAD and not (revision is None and create(engine)):
         upgrade(engine, url)
     _at_head.add(url)
 
@@ -50,6 +56,33 @@ def current_revision(engine: Engine) -> str | None:
             return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
         except DBAPIError:
             return None
+
+
+def version_table() -> Table:
+    """The version table exactly as Alembic makes it (alembic.ddl.impl.DefaultImpl.version_table_impl)."""
+    return Table(VERSION_TABLE, MetaData(), Column("version_num", String(32), nullable=False),
+                 PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"))
+
+
+def create(engine: Engine) -> bool:
+    """Make a new database at HEAD from store/tables.py, in one transaction: every table, index and constraint,
+    and the version row. False (nothing done) when the database is not new: it holds one of the store's tables
+    or a version table (a database of an older postprod, or one another process has just made)."""
+    from store.tables import metadata
+
+    with _migration_lock(engine) as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite runs DDL outside a transaction unless told
+        present = set(inspect(conn).get_table_names())
+        if present & {VERSION_TABLE, *metadata.tables}:
+            conn.rollback()
+            return False
+        metadata.create_all(conn, checkfirst=False)
+        stamp = version_table()
+        stamp.create(conn, checkfirst=False)
+        conn.execute(stamp.insert().values(version_num=HEAD))
+        conn.commit()
+    return True
 
 
 def upgrade(engine: Engine, url: str) -> None:

@@ -1,10 +1,11 @@
 """Every table of the store, on one MetaData: the rushes catalogue, the proxies, the planning.
 
-These describe the schema the migrations in store/migrations make (tests compare the two); the schema itself
-is only ever made or changed by a migration, never by create_all. The domain modules that own each table's
-meaning read and write them: ingest/catalogue.py (ingests, media), ingest/proxies/store.py (proxies),
-planning/store.py (productions, stages, stage_events, session_reports, digests), planning/money (quotes,
-overrun_alerts).
+These describe the schema the migrations in store/migrations make, exactly: a new database is created from
+them and stamped at HEAD (store/schema.py), and tests prove it equal to the one every migration makes
+(tests/store/test_store_created.py). An existing database is only ever changed by a migration. The domain
+modules that own each table's meaning read and write them: ingest/catalogue.py (ingests, media),
+ingest/proxies/store.py (proxies), planning/store.py (productions, stages, stage_events, session_reports,
+digests), planning/money (quotes, overrun_alerts).
 """
 
 from __future__ import annotations

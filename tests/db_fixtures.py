@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'plan.db'}"
         return
-    server = request.getfixturevalue("pg_server")
+    with pg_schema(request.getfixturevalue("pg_server")) as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(server: str) -> Iterator[str]:
+    """A URL to a new, empty schema of its own on the PostgreSQL server (dropped at the end)."""
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(server)
     with admin.begin() as conn:

@@ -102,8 +102,12 @@ def video_filters(media: MediaFile, preset: ProxyPreset, lut: Path | None,
                   pix_fmt: str | None = None) -> tuple[list[Filter], int, int]:
     """The video chain (deinterlace, scale, LUT, burn-in) and the output size. Never a rate change.
 
-    With the encoder's pix_fmt known, the picture is converted once, right after scaling, so the burn-in
-    is drawn in the final format (measured faster than converting after it: bench/proxy_bench.py).
+    With the encoder's pix_fmt known, a `format` filter ends the chain. Where the burn-in can draw in that
+    format (8-bit YUV), ffmpeg's format negotiation makes the scaler convert to it directly: the picture is
+    converted once, in the scaler. Where it cannot (yuv422p10le: drawbox and drawtext draw 8-bit only, in
+    Debian's 5.1 and in 9.0.2), the scaler picks the nearest format the burn-in draws in and one conversion
+    follows it, as in the command typed by hand. A `format` placed before the burn-in there cost two more
+    conversions of every frame (10-bit to 8-bit for the burn-in, back to 10-bit for the encoder).
     """
     width, height = proxy_size(media, preset)
     chain = []
@@ -116,9 +120,9 @@ def video_filters(media: MediaFile, preset: ProxyPreset, lut: Path | None,
     chain.append(Filter("setsar", {"sar": 1}))
     if lut is not None and preset.lut:
         chain.append(Filter("lut3d", {"file": str(lut)}))
+    chain += burnin_filters(media, width, height, preset)
     if pix_fmt:
         chain.append(Filter("format", {"pix_fmts": pix_fmt}))
-    chain += burnin_filters(media, width, height, preset)
     return chain, width, height
 
 

@@ -38,7 +38,7 @@ from media.model import MediaKind
 from planning.stages import StageState
 from planning.store import PlanningStore
 from store import Store
-from store.schema import HEAD, MIGRATIONS, VERSION_TABLE, current_revision
+from store.schema import HEAD, MIGRATIONS, VERSION_TABLE, current_revision, upgrade
 from store.tables import metadata
 
 db_url = db_fixtures.db_url  # fixtures: SQLite and PostgreSQL
@@ -117,11 +117,20 @@ def test_head_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
 
 
-def test_fresh_database_is_made_by_the_migrations_as_the_tables_describe(db_url: str) -> None:
+def test_fresh_database_is_at_head_as_the_tables_describe(db_url: str) -> None:
+    """Made from the tables (tests/store/test_store_created.py proves it equal to the migrations' database),
+    and, the old way, by every migration from an empty database: both as store/tables.py describes."""
     store = Store(db_url)
     assert current_revision(store.engine) == HEAD
     assert set(CATALOGUE_TABLES + PLANNING_TABLES + ("quotes", "overrun_alerts")) <= set(
         inspect(store.engine).get_table_names())
+    assert schema_drift(store) == []
+
+
+def test_every_migration_from_an_empty_database_makes_the_tables(db_url: str) -> None:
+    upgrade(create_engine(db_url), db_url)
+    store = Store(db_url)
+    assert current_revision(store.engine) == HEAD
     assert schema_drift(store) == []
 
 
