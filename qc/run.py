@@ -51,10 +51,11 @@ class QcReport(Report):
 
 def _load_meters() -> None:
     """numpy and the meters, loaded beside the probe: MediaInfo's parse (C, outside the GIL) and then ffmpeg's
-    start-up run meanwhile. Any import error is the analysis's to raise, where it imports them itself."""
+    start-up run meanwhile. Any failure is the analysis's to report, where it imports them itself (a thread's
+    own failure would print a traceback)."""
     try:
         import qc.meters  # noqa: F401
-    except ImportError:
+    except Exception:  # noqa: BLE001, S110 - raised again, in its place, by the analysis's own import
         pass
 
 
