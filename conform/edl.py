@@ -29,6 +29,7 @@ from conform.edl_syntax import (
     make_event,
     split_event,
     split_m2,
+    tc_fields,
     timecode,
 )
 from conform.edl_text import decode, split_lines
@@ -60,8 +61,11 @@ def read_edl(path: Path, rate: Fraction | None, rate_source: str = "production",
     if decoded.padding:
         timeline.findings.append(conform_finding(
             "edl_note", f"DOS end-of-file padding at the end ({decoded.padding}) ignored", line=len(lines)))
-    for line_no, raw in enumerate(lines, start=1):
-        reader.line(line_no, raw)
+    try:
+        for line_no, raw in enumerate(lines, start=1):
+            reader.line(line_no, raw)
+    finally:
+        tc_fields.cache_clear()  # its memory goes back before matching and the reports need theirs
     reader.finish()
     return timeline
 

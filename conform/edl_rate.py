@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from conform.edl_syntax import EVENT_NO, TC
+from conform.edl_syntax import EVENT_NO, tc_fields
 from media.findings import Severity
 from media.timecode import format_fps, nominal_fps, rate_from_float
 
@@ -84,14 +84,14 @@ def _scan_event(tokens: list[str], line_no: int, ev: RateEvidence) -> None:
     for token in tokens[-4:]:
         if token in ev.frame_values:
             continue
-        match = TC.match(token)
-        if not match or int(match.group(2)) > 59 or int(match.group(3)) > 59 or int(match.group(5)) > 59:
+        fields = tc_fields(token)
+        if fields is None or fields[1] > 59 or fields[2] > 59 or fields[4] > 59:
             continue  # not a timecode that any rate has: the reader reports it on its line
-        ff = int(match.group(5))
+        ff = fields[4]
         ev.frame_values.add(token)
         if ff > ev.top:
             ev.top, ev.top_line = ff, line_no
-        if match.group(4) == ";" and ev.semicolon_line is None:
+        if fields[3] == ";" and ev.semicolon_line is None:
             ev.semicolon_line = line_no
     if len(tokens) >= 7:
         ev.reels.add(tokens[1].upper())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from conform.model import Event, fps_of
 from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_fps, format_rate
@@ -45,15 +46,25 @@ class WrongRate(Exception):
         self.token, self.frame = token, frame
 
 
+@lru_cache(maxsize=1 << 16)
+def tc_fields(token: str) -> tuple[int, int, int, str, int] | None:
+    """A timecode token's hours, minutes, seconds, separator before the frames, and frames (None: not a
+    timecode). Remembered: the rate's pass, the event's split and its reading all ask for each token."""
+    match = TC.match(token)
+    if match is None:
+        return None
+    hh, mm, ss, sep, ff = match.groups()
+    return int(hh), int(mm), int(ss), sep, int(ff)
+
+
 def timecode(token: str, rate: Fraction, drop_frame: bool, fcm_stated: bool) -> Timecode:
     """A timecode, or a bare frame count; ';' means drop-frame only when no FCM says otherwise."""
-    if FRAMES.match(token):
-        return Timecode(int(token), rate, drop_frame)
-    match = TC.match(token)
-    if not match:
+    fields = tc_fields(token)
+    if fields is None:
+        if FRAMES.match(token):
+            return Timecode(int(token), rate, drop_frame)
         raise TimecodeError(f"not a timecode: {token!r}")
-    hh, mm, ss, sep, ff = match.groups()
-    h, m, s, f = int(hh), int(mm), int(ss), int(ff)
+    h, m, s, sep, f = fields
     fps = fps_of(rate)
     if f >= fps and m < 60 and s < 60:
         raise WrongRate(token, f)
@@ -66,7 +77,7 @@ def timecode(token: str, rate: Fraction, drop_frame: bool, fcm_stated: bool) -> 
 
 
 def is_tc(token: str) -> bool:
-    return bool(TC.match(token) or FRAMES.match(token))
+    return tc_fields(token) is not None or FRAMES.match(token) is not None
 
 
 def track_name(token: str) -> str:

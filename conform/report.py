@@ -76,6 +76,8 @@ rows.forEach(function(r){b.appendChild(r);});});});
 
 def _x(value: Any) -> str:
     """A value as HTML text: every user string escaped (quotes too: some land in attributes)."""
+    if type(value) is int:  # numbers, most cells of the page: nothing to escape
+        return str(value)
     return escape(str(value), quote=True)
 
 

@@ -110,8 +110,8 @@ def _zeros(data: bytes) -> bool:
     return not data.strip(b"\0")
 
 
-def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int]:
-    """What the partitions prove, and the header metadata's (start, end)."""
+def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int, list[tuple[int, int]]]:
+    """What the partitions prove, the header metadata's (start, end), and the last pictures (value start, end)."""
     parts = [_partition(fd, off) for off in offsets]
     if offsets[0] != 0 or parts[0][0] != 2 or parts[-1][0] != 4 or offsets != sorted(offsets):
         raise NotProved("the RIP does not run from a header partition to a footer")
@@ -132,7 +132,7 @@ def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int]:
             raise NotProved(f"zeros where the picture at byte {value} is")
     header_start = parts[0][3]
     return f"{len(offsets)} partitions to the footer, the last {len(pictures)} pictures there", header_start, \
-        header_start + parts[0][2]
+        header_start + parts[0][2], pictures[-_TAIL_PICTURES:]
 
 
 def _sets(fd: int, start: int, end: int) -> dict[bytes, tuple[int, dict[int, bytes]]]:
@@ -208,7 +208,7 @@ def check_mxf(path: Path) -> MxfProof:
         with open(path, "rb") as fh:
             fd = fh.fileno()
             size = os.fstat(fd).st_size
-            said, header_start, header_end = _whole(fd, size, _rip(fd, size))
+            said, header_start, header_end, _ = _whole(fd, size, _rip(fd, size))
             timecode = _ffmpeg_timecode(_sets(fd, header_start, header_end))
     except NotProved as exc:
         return MxfProof(Verdict(False, str(exc)))

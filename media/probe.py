@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from media.bwf import BwfInfo, NotWave, read_bwf
-from media.facts import Tracks, own_tracks
+from media.facts import own_tracks
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
 from media.probe_ffmpeg import checked
 from media.proven import Plan, codec_depth, integrity_plan, parse_speed
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
+from media.tracks import Tracks
 
 if TYPE_CHECKING:
     from pymediainfo import MediaInfo
@@ -171,7 +172,8 @@ def _from_mediainfo(path: Path, info: MediaInfo | Tracks, base: dict[str, Any], 
     _duration(general, video, audio, bwf, tc_rate, fields)
     # A file already found cut short is decoded as before, for ffmpeg's own words on it.
     plan = Plan(decode_check) if errors else integrity_plan(
-        path, decode_check, container=container, bwf=bwf, has_video=video is not None, size=base["size"])
+        path, decode_check, container=container, bwf=bwf, has_video=video is not None, size=base["size"],
+        mxf=getattr(info, "proof", None))
     video = checked(path, ffmpeg, plan, video, start, fields, errors, findings, timings)
     kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
     return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,

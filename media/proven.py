@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media.bwf import BwfInfo
-from media.mxf_check import check_mxf
+from media.mxf_check import MxfProof, check_mxf
 from media.qt_tables import check_samples
 
 # MediaInfo's default: enough of a QuickTime/MXF/MP4 to find its tracks, timecode and frame counts.
@@ -72,7 +72,7 @@ class Plan:
 
 
 def integrity_plan(path: Path, decode_check: str, *, container: str | None, bwf: BwfInfo | None,
-                   has_video: bool, size: int) -> Plan:
+                   has_video: bool, size: int, mxf: MxfProof | None = None) -> Plan:
     """The tail decode where the file's structure does not prove it whole (media/qt_tables.py,
     media/mxf_check.py). Only the tail check is replaced: "full" decodes everything as asked, "none" checks
     nothing."""
@@ -85,7 +85,7 @@ def integrity_plan(path: Path, decode_check: str, *, container: str | None, bwf:
     if container in ("MPEG-4", "QuickTime"):
         verdict, name, timecode = check_samples(path), "sample tables", None
     elif container == "MXF":
-        proof = check_mxf(path)
+        proof = mxf or check_mxf(path)  # `mxf`: already read with the file's facts (media/mxf_facts.py)
         verdict, name, timecode = proof.verdict, "mxf partitions", proof.timecode
     else:
         return Plan(decode_check)

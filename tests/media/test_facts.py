@@ -143,6 +143,53 @@ def test_cut_short_and_camera_timecode_clips_go_to_mediainfo(make_media, ffmpeg:
     assert _both(camera, ffmpeg)[0]["findings"]  # MediaInfo's reading, and the tmcd sample's kept over it
 
 
+MXF = {
+    "B001C001.mxf": small_clip(width=1280, height=720, codec="dnxhr_lb", timecode="14:30:00:00"),
+    "dnx2997.mxf": small_clip(width=1280, height=720, codec="dnxhr_lb", rate=Fraction(30000, 1001),
+                              timecode="01:00:00;00", seconds=0.7),
+    "dnx4ch.mxf": small_clip(width=1280, height=720, codec="dnxhr_lb", audio_channels=4, seconds=0.5),
+}
+# DNxHR profiles and depths (1280x720: stored as displayed), and what our reader leaves to MediaInfo.
+MXF_DIRECT = {"sq": ("dnxhr_sq", "yuv422p", True), "hqx": ("dnxhr_hqx", "yuv422p10le", True),
+              "444": ("dnxhr_444", "yuv444p10le", None), "50p": ("dnxhr_hq", "yuv422p", True),
+              "dnxhd": (None, "yuv422p", False), "stored368": ("dnxhr_lb", "yuv422p", False)}
+
+
+@pytest.mark.parametrize("name", sorted(MXF))
+def test_mxf_facts_are_mediainfos(make_media, ffmpeg: str, name: str) -> None:
+    clip = make_media(name, MXF[name])
+    tracks = own_tracks(clip, clip.stat().st_size)
+    assert tracks is not None and tracks.proof is not None and tracks.proof.verdict.proved
+    ours, theirs = _both(clip, ffmpeg)
+    assert ours == theirs and ours["integrity"] == "mxf partitions"
+
+
+@pytest.mark.parametrize("name", sorted(MXF_DIRECT))
+def test_mxf_profiles_are_mediainfos_and_the_rest_goes_to_mediainfo(ffmpeg: str, tmp_path: Path, name: str) -> None:
+    profile, pix_fmt, ours_to_read = MXF_DIRECT[name]
+    size, rate = ("640x360", 25) if name == "stored368" else ("1920x1080" if profile is None else "1280x720",
+                                                             50 if name == "50p" else 25)
+    codec = ["-profile:v", profile] if profile else ["-b:v", "36M"]
+    clip = tmp_path / "clip.mxf"
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}:d=0.3", "-f",
+                    "lavfi", "-i", "sine=r=48000:d=0.3", "-c:v", "dnxhd", *codec, "-pix_fmt", pix_fmt,
+                    "-c:a", "pcm_s24le", "-timecode", "01:00:00:00", str(clip)], check=True)
+    if ours_to_read is not None:  # 4:4:4: ffmpeg 9 adds a descriptor our reader leaves to MediaInfo
+        assert (own_tracks(clip, clip.stat().st_size) is not None) is ours_to_read
+    ours, theirs = _both(clip, ffmpeg)
+    assert ours == theirs
+
+
+def test_mxf_cut_short_or_named_goes_to_mediainfo(make_media, ffmpeg: str, tmp_path: Path) -> None:
+    cut = truncated_copy(make_media("B001C001.mxf", MXF["B001C001.mxf"]), tmp_path / "cut.mxf", 0.7)
+    named = make_media("A007C012_261123_R1AB.mxf", small_clip(codec="dnxhr_lb", width=1280, height=720,
+                                                              reel="A007C012_261123_R1AB"))
+    for clip in (cut, named):
+        assert own_tracks(clip, clip.stat().st_size) is None
+        ours, theirs = _both(clip, ffmpeg)
+        assert ours == theirs
+
+
 def test_metadata_keys_go_to_mediainfo(ffmpeg: str, tmp_path: Path) -> None:
     """mdta keys in the movie's udta (MP4 with `use_metadata_tags`, as postprod's H.264 proxies carry their reel):
     MediaInfo shows them, so our reader leaves the file to it, and the reel is read."""

@@ -1,0 +1,162 @@
+"""An MXF file's facts read from its own header metadata, as MediaInfo gives them (media/facts.py).
+
+Only the shape ffmpeg and many recorders write is read here: OP-1a, written to its footer (media/mxf_check.py),
+one material package holding one DNxHR picture track (full frames, constant frame size), at most one PCM sound
+track of the same length, one timecode track, no names MediaInfo would show. Anything else returns None, and
+MediaInfo reads the file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from fractions import Fraction
+from pathlib import Path
+
+from media.mxf_check import MxfProof, NotProved, _batch, _ffmpeg_timecode, _rip, _sets, _whole
+from media.qt_tables import Verdict
+from media.tracks import Track, Tracks
+
+_MATERIAL, _TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x0F, 0x14
+_CDCI, _AES3 = 0x28, 0x47
+# The header metadata sets of the files this reader was checked on (ffmpeg 5.1 and 9): preface, identification,
+# content storage, packages, tracks, sequences, components, multiple/CDCI/AES3 descriptors.
+_KNOWN_SETS = {0x2F, 0x30, 0x18, 0x36, 0x37, 0x3B, 0x0F, 0x14, 0x11, 0x44, _CDCI, _AES3}
+_KINDS = {b"\x01\x03\x02\x01\x01": "timecode", b"\x01\x03\x02\x02\x01": "picture", b"\x01\x03\x02\x02\x02": "sound"}
+_OP1A = b"\x06\x0e\x2b\x34\x04\x01\x01\x01\x0d\x01\x02\x01\x01\x01"
+_DNXHR = {0x24: (1270, "RI@444"), 0x25: (1271, "RI@HQX"), 0x26: (1272, "RI@HQ"), 0x27: (1273, "RI@SQ"),
+          0x28: (1274, "RI@LB")}  # the picture coding label's byte 13: the compression ID and MediaInfo's profile
+_VC3_CODING = b"\x06\x0e\x2b\x34\x04\x01\x01\x0a\x04\x01\x02\x02\x71"
+_CHROMA = {(2, 1): "4:2:2", (1, 1): "4:4:4"}
+_LIMITED = {8: (16, 235), 10: (64, 940)}
+_MAX_FRAMES = 20_000_000
+
+Sets = dict[bytes, tuple[int, dict[int, bytes]]]
+
+
+class _Unknown(Exception):
+    """Something this reader does not name as MediaInfo does."""
+
+
+def mxf_tracks(path: Path, size: int) -> Tracks | None:
+    """The file's tracks as MediaInfo shows them, or None where this reader is not sure of every field."""
+    try:
+        with open(path, "rb") as fh:
+            return _read(fh.fileno(), size)
+    except (_Unknown, NotProved, OSError, OverflowError, struct.error, ValueError, IndexError, KeyError,
+            ZeroDivisionError):
+        return None
+
+
+def _u(value: bytes) -> int:
+    return int.from_bytes(value, "big")
+
+
+def _rate(value: bytes) -> Fraction:
+    num, den = struct.unpack(">II", value)
+    return Fraction(num, den)
+
+
+def _read(fd: int, size: int) -> Tracks:
+    said, header_start, header_end, pictures = _whole(fd, size, _rip(fd, size))
+    sets = _sets(fd, header_start, header_end)
+    prefaces = [tags for kind, tags in sets.values() if kind == 0x2F]
+    if len(prefaces) != 1 or prefaces[0].get(0x3B09, b"")[:14] != _OP1A:
+        raise _Unknown("not OP-1a")
+    tracks = _material_tracks(sets)
+    kinds = [kind for kind, _, _ in tracks]
+    if kinds.count("picture") != 1 or kinds.count("timecode") != 1 or kinds.count("sound") > 1:
+        raise _Unknown("not one picture, one timecode and at most one sound track")
+    rate, frames = next((r, n) for kind, r, n in tracks if kind == "picture")
+    if any(r != rate or n != frames for _, r, n in tracks) or not 0 < frames < _MAX_FRAMES:
+        raise _Unknown("tracks of other rates or lengths")
+    duration = Fraction(frames * 1000) / rate
+    if duration.denominator == 2:
+        raise _Unknown("a duration on an exact half millisecond")
+    ms = round(duration)
+    timecode = _ffmpeg_timecode(sets)
+    if timecode is None:
+        raise _Unknown("no material timecode")
+    out = [Track("General", format="MXF", format_profile="OP-1a", duration=ms),
+           _video(fd, sets, rate, frames, pictures)]
+    if "sound" in kinds:
+        out.append(_audio(sets, ms))
+    out.append(Track("Other", type="Time code", time_code_of_first_frame=timecode,
+                     time_code_settings="Material Package", framerate_num=str(rate.numerator),
+                     framerate_den=str(rate.denominator), frame_rate=f"{float(rate):.3f}",
+                     timecode_dropframe="Yes" if ";" in timecode else "No"))
+    # The structure read here is the decode check's proof too (media/proven.py): not read twice.
+    return Tracks(out, proof=MxfProof(Verdict(True, said), timecode))
+
+
+def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int]]:
+    """(kind, edit rate, duration) of the material package's tracks; each a sequence of one component."""
+    materials = [tags for kind, tags in sets.values() if kind == _MATERIAL]
+    if len(materials) != 1 or any(0x4402 in tags for _, tags in sets.values()):
+        raise _Unknown("not one material package, or a package named (MediaInfo shows the name)")
+    out = []
+    for ref in _batch(materials[0].get(0x4403, b"")):
+        kind, track = sets[ref]
+        if kind != _TRACK or 0x4802 in track:
+            raise _Unknown("a named or static track")
+        seq_kind, sequence = sets[track[0x4803]]
+        if seq_kind not in (_SEQUENCE, _TIMECODE) or (seq_kind == _SEQUENCE and len(_batch(sequence[0x1001])) != 1):
+            raise _Unknown("a sequence of several components")
+        name = _KINDS.get(sequence[0x0201][8:13])
+        if name is None:
+            raise _Unknown("a track of another kind")
+        out.append((name, _rate(track[0x4B01]), _u(sequence[0x0202])))
+    return out
+
+
+def _descriptors(sets: Sets) -> dict[int, dict[int, bytes]]:
+    found: dict[int, dict[int, bytes]] = {}
+    for kind, tags in sets.values():
+        if kind not in _KNOWN_SETS:  # another descriptor, channel labels (MCA), ...: MediaInfo may show them
+            raise _Unknown(f"header metadata set {kind:#x}")
+        if kind in (_CDCI, _AES3):
+            if kind in found:
+                raise _Unknown("several descriptors of a kind")
+            found[kind] = tags
+    return found
+
+
+def _video(fd: int, sets: Sets, rate: Fraction, frames: int, pictures: list[tuple[int, int]]) -> Track:
+    cdci = _descriptors(sets).get(_CDCI)
+    if cdci is None or _rate(cdci[0x3001]) != rate or cdci.get(0x320C, b"\x00") != b"\x00":
+        raise _Unknown("no full-frame picture descriptor at the track's rate")
+    coding = cdci.get(0x3201, b"")
+    if coding[:13] != _VC3_CODING or coding[13] not in _DNXHR:
+        raise _Unknown("not DNxHR")
+    cid, profile = _DNXHR[coding[13]]
+    sizes = {end - value for value, end in pictures}
+    head = os.pread(fd, 44, pictures[-1][0])
+    if len(sizes) != 1 or len(head) < 44 or _u(head[0x28:0x2C]) != cid:
+        raise _Unknown("frames of several sizes, or another compression ID")
+    width, height = _u(cdci[0x3203]), _u(cdci[0x3202])
+    if (_u(cdci.get(0x3209, b"")), _u(cdci.get(0x3208, b""))) != (width, height) or \
+            (_u(cdci.get(0x3205, b"")), _u(cdci.get(0x3204, b""))) != (width, height):
+        raise _Unknown("stored, sampled and displayed sizes differ")
+    depth = _u(cdci[0x3301])
+    chroma = _CHROMA.get((_u(cdci[0x3302]), _u(cdci.get(0x3308, b"\x01"))))
+    if chroma is None or _LIMITED.get(depth) != (_u(cdci.get(0x3304, b"")), _u(cdci.get(0x3305, b""))):
+        raise _Unknown("sampling or levels not known here")
+    par = _rate(cdci[0x320E]) / Fraction(width, height)
+    return Track("Video", format="VC-3", format_profile=profile, width=width, height=height,
+                 pixel_aspect_ratio=f"{float(par):.3f}", framerate_num=str(rate.numerator),
+                 framerate_den=str(rate.denominator), frame_rate=f"{float(rate):.3f}", scan_type="Progressive",
+                 bit_depth=depth, chroma_subsampling=chroma, color_range="Limited",
+                 bit_rate=round(sizes.pop() * 8 * rate), frame_count=str(frames))
+
+
+def _audio(sets: Sets, ms: int) -> Track:
+    found = _descriptors(sets)
+    sound = found.get(_AES3)
+    if sound is None:
+        raise _Unknown("no sound descriptor")
+    rate = _rate(sound[0x3D03])
+    samples = ms * rate / 1000
+    if rate.denominator != 1 or samples.denominator != 1 or 0x3D0A not in sound:
+        raise _Unknown("sound rate or length")
+    return Track("Audio", format="PCM", channel_s=_u(sound[0x3D07]), sampling_rate=rate.numerator,
+                 bit_depth=_u(sound[0x3D01]), samples_count=str(samples.numerator))
