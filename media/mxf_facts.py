@@ -13,9 +13,9 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-from media.facts import Track, Tracks
 from media.mxf_check import MxfProof, NotProved, _batch, _ffmpeg_timecode, _rip, _sets, _whole
 from media.qt_tables import Verdict
+from media.tracks import Track, Tracks
 
 _MATERIAL, _TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x0F, 0x14
 _CDCI, _AES3 = 0x28, 0x47

@@ -14,10 +14,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from media.codec_headers import aac_config, avc_sps
-from media.facts import Track, Tracks
 from media.qt_tables import NotProved, _children, _self_contained, _tracks, sample_spans
 from media.qt_tables import Track as QtTrack
 from media.qt_timecode import _sample, boxes
+from media.tracks import Track, Tracks
 
 _BRANDS = {b"qt  ": "QuickTime", b"isom": "Base Media"}
 _COMPATIBLE = {b"qt  ": {b"qt  "}, b"isom": {b"isom", b"iso2", b"avc1", b"mp41"}}
