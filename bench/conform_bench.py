@@ -1,7 +1,7 @@
 """Benchmark: `postprod conform` on a 5,000-event EDL against a 100,000-clip catalogue, compared in the same
 run with OpenTimelineIO reading the same EDL alone (its cmx_3600 adapter): whole commands run in turn
-(alternated), medians of the wall times, of the CPU times (user + system) and of the paired ratios, each command's
-from wait4), the load. Prints JSON and a Markdown row.
+(alternated), medians of the wall times, of the CPU times (user + system) and of the paired ratios, each
+command's peak RSS (its own rusage, from wait4), the load. Prints JSON and a Markdown row.
 
     uv run python bench/conform_bench.py [--events 5000] [--clips 100000] [--repeat 5] [--baseline DIR]
 
