@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def build_catalogue(db: Path, clips: int, tree: Path) -> list[tuple[str, str, int]]:
     """Insert `clips` original rows straight into SQLite; returns (reel, clip name, start frame) per clip.
-    The schema is made by the store of the checkout `tree` (its migrations); the lookup keys (media_keys)
-    are filled when that schema has them."""
+    The schema is made by the store of the checkout `tree`; the lookup keys (media_keys) are filled by that
+    checkout's store/keys.py when it has one, so that a --baseline tree selects rows as it would for a user."""
     subprocess.run([sys.executable, "-c", "import sys; from store import Store; Store(sys.argv[1])",
                     f"sqlite:///{db}"], cwd=tree, check=True)
     now = datetime.now(UTC).isoformat()
@@ -64,14 +64,17 @@ def build_catalogue(db: Path, clips: int, tree: Path) -> list[tuple[str, str, in
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.commit()
     con.close()
-    if tree == ROOT:
-        from sqlalchemy import create_engine
-
-        from store.keys import fill_media_keys
-
-        with create_engine(f"sqlite:///{db}").begin() as conn:
-            fill_media_keys(conn)
+    if (tree / "store" / "keys.py").is_file():  # the tree's own fill (a --baseline tree too: else it loads all)
+        subprocess.run([sys.executable, "-c", FILL_KEYS, f"sqlite:///{db}"], cwd=tree, check=True)
     return index
+
+
+FILL_KEYS = """import sys
+from sqlalchemy import create_engine
+from store.keys import fill_media_keys
+with create_engine(sys.argv[1]).begin() as conn:
+    fill_media_keys(conn)
+"""
 
 
 def build_edl(path: Path, clips: list[tuple[str, str, int]], events: int, seed: int = 5) -> None:
