@@ -70,7 +70,11 @@ def main() -> None:
         theirs = lambda: run([mediainfo, "--Output=JSON", *map(str, files)], env)  # noqa: E731
         t_ours, t_theirs, ratio = alternated(5, ours, theirs)
         rows.append((check, t_ours, t_theirs, ratio, decided(cli, {**env, "POSTPROD_CONFIG": str(cfg)})))
+    from media.facts import own_tracks
+
+    own = sum(own_tracks(f, f.stat().st_size) is not None for f in files)
     print(machine())
+    print(f"facts: {own} files from postprod's own readers, {len(files) - own} from MediaInfo (media/facts.py)")
     for check, t_ours, t_theirs, ratio, ways in rows:
         print(f"| {stamp()} | {n} clips | `postprod probe FOLDER --json`, decode_check={check}: {n / t_ours:.0f} files/s "
               f"| one `mediainfo --Output=JSON` call: {n / t_theirs:.0f} files/s | {ratio:.2f}x | {load()} |")

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.main
-from rich.console import Console
 from typer import _click as click
 from typer.core import TyperArgument
 
 from cli.coerce import light
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from config.settings import Settings
 
 app = typer.Typer(
@@ -32,11 +33,50 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+class _LazyConsole:
+    """A rich Console made at its first use: `--help` and `--json` print nothing through rich and do not load it
+    (a sixth of a light command's start-up)."""
+
+    def __init__(self, *, piped_width: int | None = None, **options: Any) -> None:
+        self._piped_width = piped_width
+        self._options = options
+        self._console: Console | None = None
+
+    def _made(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            piped = self._piped_width and not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+            self._console = Console(**self._options, width=self._piped_width if piped else None)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # `out.width = 2000` sets the console's
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._made(), name, value)
+
+    def __enter__(self) -> Console:  # rich's Live and Progress hold the console with `with console:`
+        return self._made().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._made().__exit__(*exc)
+
+    def __delattr__(self, name: str) -> None:  # undoing such a change (pytest's monkeypatch): a console as made
+        if name.startswith("_"):
+            object.__delattr__(self, name)
+        else:
+            self._console = None
+
+
 # Piped into a file or a mail, tables keep a readable width instead of 80 columns. No emoji codes: a file named
 # "A001:fire:.mov" prints as it is named (and rich's table of 4,000 emoji is not loaded at each start).
-out = Console(highlight=False, soft_wrap=False, emoji=False,
-              width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
-err = Console(stderr=True, highlight=False, emoji=False)
+out: Console = _LazyConsole(highlight=False, soft_wrap=False, emoji=False, piped_width=160)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False, emoji=False)  # type: ignore[assignment]
 
 
 # Metavars shown in --help instead of Python types (<str>, <list[Path]>): by option name, else by type.

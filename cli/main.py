@@ -10,13 +10,9 @@ POSTPROD_DEBUG=1 lets such an exception through with its traceback, for develope
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import sys
-import tempfile
 import threading
-import traceback
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cli.text import escape
@@ -77,6 +73,11 @@ def log_dir() -> Path:
 
 def write_crash_log(args: list[str], exc: BaseException) -> Path | None:
     """Write the command line and the traceback to a new log file; returns its path (None if nowhere)."""
+    import shlex
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     text = (f"postprod {shlex.join(args)}\n{datetime.now(UTC).isoformat()}  python {sys.version.split()[0]}\n\n"
             + "".join(traceback.format_exception(exc)))
@@ -99,6 +100,8 @@ def _command_name(args: list[str]) -> str:
 
 
 def _report_bug(args: list[str], exc: BaseException) -> int:
+    import shlex
+
     from cli.app import err
 
     log = write_crash_log(args, exc)

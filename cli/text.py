@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape as _escape_markup
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\udc80-\udcff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -35,4 +33,6 @@ def escape(text: str, *, lines: bool = False) -> str:
     a message of several lines keeps its line breaks)."""
     if lines:
         return "\n".join(escape(line) for line in str(text).split("\n"))
-    return _escape_markup(visible(str(text)))
+    from rich.markup import escape as escape_markup  # here: `--json` and `--help` do not load rich
+
+    return escape_markup(visible(str(text)))

@@ -68,7 +68,8 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     report.ingest_id = ctx.catalogue.start_ingest(production.name, str(source))
     place = _mhl_place(walked, settings.data_path)
     report.verified_against = place.verified_against
-    results = _ingest_files(walked, place, ctx, report.ingest_id, stages)
+    with stages.timed("files"):
+        results = _ingest_files(walked, place, ctx, report.ingest_id, stages)
     if not walked.loose:
         results += _missing_from_card(place.history, {r.relpath for r in results}, walked.root, settings.ignore)
     with stages.timed("catalogue"):

@@ -47,7 +47,7 @@ class CardReport(Report):
     mhl_location: str | None = None  # card | data_dir
     verified_against: list[str] = []
     summary: dict[str, int] = {}
-    stage_seconds: dict[str, float] = {}  # ingest/stages.py: walk, hash, probe, decode_check, catalogue, mhl, reports
+    stage_seconds: dict[str, float] = {}  # ingest/stages.py: walk, files, hash, probe, decode_check, …
     files: list[FileResult] = []
     report_json: str | None = None
     report_html: str | None = None

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 # In the order an ingest runs them. hash, probe and decode_check add up the time of every worker thread
 # (they run side by side, so together they can exceed the card's wall time); decode_check is within probe.
-STAGES = ("walk", "hash", "probe", "decode_check", "catalogue", "mhl", "reports")
+# files is the wall time of every file's work side by side (its catalogue lookup, hashing and probe).
+STAGES = ("walk", "files", "hash", "probe", "decode_check", "catalogue", "mhl", "reports")
 
 
 class Stages:

@@ -13,12 +13,15 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-from media.facts import Track, Tracks
 from media.mxf_check import MxfProof, NotProved, _batch, _ffmpeg_timecode, _rip, _sets, _whole
 from media.qt_tables import Verdict
+from media.tracks import Track, Tracks
 
 _MATERIAL, _TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x0F, 0x14
-_CDCI, _AES3, _WAVE, _MULTIPLE = 0x28, 0x47, 0x48, 0x44
+_CDCI, _AES3 = 0x28, 0x47
+# The header metadata sets of the files this reader was checked on (ffmpeg 5.1 and 9): preface, identification,
+# content storage, packages, tracks, sequences, components, multiple/CDCI/AES3 descriptors.
+_KNOWN_SETS = {0x2F, 0x30, 0x18, 0x36, 0x37, 0x3B, 0x0F, 0x14, 0x11, 0x44, _CDCI, _AES3}
 _KINDS = {b"\x01\x03\x02\x01\x01": "timecode", b"\x01\x03\x02\x02\x01": "picture", b"\x01\x03\x02\x02\x02": "sound"}
 _OP1A = b"\x06\x0e\x2b\x34\x04\x01\x01\x01\x0d\x01\x02\x01\x01\x01"
 _DNXHR = {0x24: (1270, "RI@444"), 0x25: (1271, "RI@HQX"), 0x26: (1272, "RI@HQ"), 0x27: (1273, "RI@SQ"),
@@ -109,12 +112,12 @@ def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int]]:
 def _descriptors(sets: Sets) -> dict[int, dict[int, bytes]]:
     found: dict[int, dict[int, bytes]] = {}
     for kind, tags in sets.values():
-        if kind in (_CDCI, _AES3, _WAVE):
-            if kind in found or (kind != _CDCI and (_AES3 in found or _WAVE in found)):
+        if kind not in _KNOWN_SETS:  # another descriptor, channel labels (MCA), ...: MediaInfo may show them
+            raise _Unknown(f"header metadata set {kind:#x}")
+        if kind in (_CDCI, _AES3):
+            if kind in found:
                 raise _Unknown("several descriptors of a kind")
             found[kind] = tags
-        elif kind in (0x27, 0x29, 0x42, 0x51, 0x5A, 0x5B, 0x5C, 0x5E, 0x64):  # other descriptors
-            raise _Unknown(f"descriptor {kind:#x}")
     return found
 
 
@@ -148,7 +151,7 @@ def _video(fd: int, sets: Sets, rate: Fraction, frames: int, pictures: list[tupl
 
 def _audio(sets: Sets, ms: int) -> Track:
     found = _descriptors(sets)
-    sound = found.get(_AES3) or found.get(_WAVE)
+    sound = found.get(_AES3)
     if sound is None:
         raise _Unknown("no sound descriptor")
     rate = _rate(sound[0x3D03])

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from media.bwf import BwfInfo, NotWave, read_bwf
-from media.facts import Tracks, own_tracks
+from media.facts import own_tracks
 from media.findings import Finding, Severity
 from media.model import AudioStream, MediaFile, MediaKind, VideoStream
 from media.probe_ffmpeg import checked
 from media.proven import Plan, codec_depth, integrity_plan, parse_speed
 from media.qt_timecode import tmcd_start
 from media.timecode import Timecode, TimecodeError, rate_from_float
+from media.tracks import Tracks
 
 if TYPE_CHECKING:
     from pymediainfo import MediaInfo

@@ -14,12 +14,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from media.codec_headers import aac_config, avc_sps
-from media.facts import Track, Tracks
 from media.qt_tables import NotProved, _children, _self_contained, _tracks, sample_spans
 from media.qt_tables import Track as QtTrack
 from media.qt_timecode import _sample, boxes
+from media.tracks import Track, Tracks
 
 _BRANDS = {b"qt  ": "QuickTime", b"isom": "Base Media"}
+_COMPATIBLE = {b"qt  ": {b"qt  "}, b"isom": {b"isom", b"iso2", b"avc1", b"mp41"}}
 _PRORES = {b"apco": "422 Proxy", b"apcs": "422 LT", b"apcn": "422", b"apch": "422 HQ"}
 _MOOV_KEEP = {b"mvhd", b"trak", b"udta", b"iods", b"free", b"skip"}
 _RATES = {Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30), Fraction(48),
@@ -50,7 +51,10 @@ def _top(fh, size: int) -> tuple[str, memoryview]:
         end = stop
         if kind == b"ftyp" and brand is None:
             fh.seek(body)
-            brand = _BRANDS.get(fh.read(4))
+            ftyp = fh.read(min(stop - body, 64))
+            major, compatible = ftyp[:4], {ftyp[i:i + 4] for i in range(8, len(ftyp) - 3, 4)}
+            if compatible <= _COMPATIBLE.get(major, set()):  # the brands ffmpeg writes: MediaInfo's profile known
+                brand = _BRANDS[major]
         elif kind == b"moov" and moov is None:
             if stop - body > _MAX_MOOV:
                 raise _Unknown("moov too large")
@@ -194,9 +198,11 @@ def _pixel_aspect(pasp: memoryview | None) -> str:
 
 def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> dict[str, str]:
     """Progressive or the field order, from the first frame's header, as MediaInfo reads it."""
-    head = os.pread(fd, 21, first[0])
-    if len(head) < 21 or head[4:8] != b"icpf":
+    head = os.pread(fd, 25, first[0])
+    if len(head) < 25 or head[4:8] != b"icpf":
         raise _Unknown("first frame not a ProRes frame")
+    if head[22:25] != b"\x02\x02\x02":  # MediaInfo shows the frame's colour (even 0, as "Identity"): its to read
+        raise _Unknown("ProRes frame header states its colour")
     mode = (head[20] >> 2) & 3
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 from cli.app import JsonOpt, emit_json, err, out, settings
 from cli.commands.plan_group import PlanProduction, TodayOpt, UsageError, plan_app
@@ -19,6 +15,10 @@ from cli.commands.plan_group import planning_store as _store
 from cli.text import escape, visible
 from config.atomic import write_text_atomic
 from planning.stages import StageState
+
+if TYPE_CHECKING:  # rich loads when a table is printed: `--json` and `--help` do without it
+    from rich.console import Group
+    from rich.text import Text
 
 STATE_STYLE = {"planned": "dim", "in_progress": "blue", "done": "green", "late": "bold yellow", "blocked": "bold red"}
 
@@ -119,6 +119,11 @@ def _short(d: date | None, year: int | None) -> str:
 
 def status_table(s) -> Group:  # type: ignore[no-untyped-def]
     """The stage table of one production, then why each late or blocked stage is so."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     year = s.planned_end.year if s.planned_end else None
     late = f", [bold yellow]{s.late_by_days} day(s) late[/]" if s.late_by_days else ""
     template = escape(s.template or "no template")
@@ -146,6 +151,8 @@ def status_table(s) -> Group:  # type: ignore[no-untyped-def]
 
 def money_lines(pm) -> Text:  # type: ignore[no-untyped-def]
     """Quoted, spent and forecast of a production, then each stage whose forecast passes its quote."""
+    from rich.text import Text
+
     cur = pm.currency
     quoted = f"quote v{pm.quote.version} {pm.quoted} {cur}" if pm.quote else "no quote yet (`postprod plan quote`)"
     pct = f" ({pm.forecast - pm.quoted:+f} {cur} against the quote)" if pm.quote else ""

@@ -60,8 +60,9 @@ def test_ingest_json(workspace: Path, make_media) -> None:
     jsonschema.validate(data, schema_of("ingest"))
     assert data[0]["summary"]["new"] == 1 and data[0]["files"][0]["hashes"]["xxh128"]
     stages = data[0]["stage_seconds"]  # where the time went, stage by stage
-    assert list(stages) == ["walk", "hash", "probe", "decode_check", "catalogue", "mhl", "reports"]
+    assert list(stages) == ["walk", "files", "hash", "probe", "decode_check", "catalogue", "mhl", "reports"]
     assert all(v >= 0 for v in stages.values()) and stages["decode_check"] <= stages["probe"]
+    assert stages["files"] > 0  # the wall time of the files' work, side by side
     # A MOV whose sample tables prove it whole: MediaInfo ran, no ffmpeg decode was needed.
     assert stages["probe"] > 0 and stages["decode_check"] == 0
     assert data[0]["files"][0]["media"]["integrity"] == "sample tables"

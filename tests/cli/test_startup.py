@@ -57,7 +57,8 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
     result, names = imported("probe", str(clip), cwd=workspace)
     assert result.returncode == 0 and "1 files in" in result.stdout, result.stderr[-2000:]  # the table, then its count
     for heavy in ("prefect", "sqlalchemy", "alembic", "numpy", "jinja2", "opentimelineio", "ingest.mhl",
-                  "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter"):
+                  "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter",
+                  "ingest.scan", "ingest.results", "media.report"):  # (a file needs no folder walk nor card models)
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 
@@ -75,6 +76,7 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
         "plan status": imported("plan", "status", "--json", cwd=workspace),
         "--help": imported("--help", cwd=workspace),
         "qc --help": imported("qc", "--help", cwd=workspace),
+        "plan status --help": imported("plan", "status", "--help", cwd=workspace),
     }
     assert runs["conform"][0].returncode == 1  # the reel is not in the (empty) catalogue: an error finding
     assert '"verdict"' in runs["qc"][0].stdout  # a report, whatever its verdict on this tiny clip
@@ -88,11 +90,16 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     assert status.returncode == 0, status.stderr[-2000:]
     assert "sqlalchemy" in names and "alembic" not in names and "sqlalchemy.dialects.postgresql" not in names
     assert "sqlalchemy" not in runs["qc"][1] and "numpy" in runs["qc"][1]
-    for command in ("--help", "qc --help"):
-        assert not runs[command][1] & {"sqlalchemy", "numpy", "jinja2", "pymediainfo", "config.settings"}, command
+    for command in ("--help", "qc --help", "plan status --help"):
+        assert runs[command][0].returncode == 0 and "Usage:" in runs[command][0].stdout, command
+        assert not runs[command][1] & {"sqlalchemy", "numpy", "jinja2", "pymediainfo", "config.settings",
+                                       "rich"}, command
     # typer coerces each parameter through a pydantic TypeAdapter; cli/coerce.py does the plain ones without it
-    for command in ("--help", "qc --help"):
+    for command in ("--help", "qc --help", "plan status --help"):
         assert "pydantic" not in runs[command][1], command
+    # JSON goes out without rich (its consoles are made at their first use)
+    for command in ("conform", "plan status"):
+        assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command
 
