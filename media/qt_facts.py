@@ -203,6 +203,8 @@ def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> di
         raise _Unknown("first frame not a ProRes frame")
     if head[22:25] != b"\x02\x02\x02":  # MediaInfo shows the frame's colour (even 0, as "Identity"): its to read
         raise _Unknown("ProRes frame header states its colour")
+    if head[20] >> 6 != 2:  # the frames' own chroma format, which MediaInfo shows over the 422 fourcc
+        raise _Unknown("ProRes frames not 4:2:2")
     mode = (head[20] >> 2) & 3
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):
@@ -240,6 +242,8 @@ def _timecode(fh, size: int, track: QtTrack) -> Track:
     sample = _sample(fh, size, {k: bytes(v) for k, v in track.boxes.items()})
     if sample is None or sample.frames_per_second != round(sample.rate) or sample.rate not in _RATES:
         raise _Unknown("a timecode MediaInfo may count otherwise")  # the cameras' case: MediaInfo's own reading
+    if sample.drop_frame and sample.rate not in (Fraction(30000, 1001), Fraction(60000, 1001)):
+        raise _Unknown("drop-frame flagged at a rate that has none")  # MediaInfo counts it otherwise
     stsd = track.boxes[b"stsd"]
     flags = _u32(stsd, 28)
     if flags & ~1:

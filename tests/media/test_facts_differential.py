@@ -1,10 +1,16 @@
 """The probe's fast paths (our own readers, media/facts.py) against MediaInfo, on many small variants made with
-real ffmpeg: Debian's on PATH and the bundled build, in one run.
+real ffmpeg: the run's ffmpeg (tests/conftest.py: the bundled build by default, Debian's 5.1 with
+`--ffmpeg=path`; CI runs tests/media with both).
 
 For every variant, `probe_file(own=True)` must give exactly what `probe_file(own=False)` (MediaInfo for every
-file) gives, or our readers must have declined (then both ways are MediaInfo's and equal by construction).
-A variant one ffmpeg cannot make (an encoder or option it lacks) is skipped for that ffmpeg only.
-Every file is tiny (a few frames at 64x64 to 320x180, under half a second) and made once per session.
+file, the probe's documented switch) gives, or our readers must have declined (then both ways are MediaInfo's).
+The variants: every frame rate and drop-frame timecode, fields, ProRes/H.264/HEVC/DNxHD/DNxHR profiles in MOV,
+MP4 and MXF, PCM depths and layouts, AAC, no sound, sound only, timecode starts and flags, reels, pixel aspects,
+colour tags, moov first or last, copies cut short or zero-filled, WAVEs with bext/LIST/extensible/RF64, and a
+few headers patched as other encoders write them. A variant an ffmpeg cannot make is skipped for it.
+Each file is tiny (96x64 mostly, under half a second) and made on first use, once per session, so `-k` selects
+cheaply. The module is marked `differential` (about 180 files, a few minutes on a busy machine):
+`-m "not differential"` leaves it out.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from config.tools import find_ffmpeg
 from media.facts import own_tracks
 from media.probe import probe_file
 
@@ -35,6 +40,7 @@ class Variant:
     cut: float | None = None  # keep this fraction of the bytes: a copy cut short
     zeros: float | None = None  # zero the bytes after this fraction: a preallocated copy that stalled
     prores_header: tuple[tuple[int, int], ...] = ()  # (offset, byte) written into every ProRes frame's header
+    tmcd_flags: int | None = None  # written into the tmcd sample description (1 drop frame, 2 24 h, 4 negative, 8 counter)
 
 
 def _v(ext: str = "mov", **kw) -> Variant:
@@ -54,6 +60,9 @@ VARIANTS: dict[str, Variant] = {
     "tc_midnight_minus": _v(rate="24", extra="-timecode 23:59:59:23"),
     "tc_zero": _v(extra="-timecode 00:00:00:00"),
     "tc_none": _v(extra=""),
+    **{f"tmcd_flags_{f}": _v(tmcd_flags=f) for f in (1, 2, 4, 8)},
+    "tmcd_flags_df_30": _v(rate="30", tmcd_flags=1),
+    "tmcd_flags_df_2997": _v(rate="30000/1001", tmcd_flags=1),
     "tc_none_mp4": _v("mp4", video="libx264 -preset ultrafast", extra=""),
     # reel / tape names
     "reel_mov": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=A001 -metadata reel_name=A001"),
@@ -167,6 +176,9 @@ VARIANTS: dict[str, Variant] = {
     "prores_header_primaries": _v(prores_header=((22, 1),)),
     "prores_header_transfer": _v(prores_header=((23, 1),)),
     "prores_header_matrix_0": _v(prores_header=((24, 0),)),
+    "prores_header_444_in_apch": _v(video=PRORES.format(3, "yuv422p10le"), prores_header=((20, 0xC0),)),
+    "prores_header_alpha": _v(video=PRORES.format(3, "yuv422p10le"), prores_header=((25, 0x02),)),
+    "prores_header_width": _v(prores_header=((16, 0), (17, 64))),
     "prores_header_aspect_rate": _v(prores_header=((21, 0x13),)),
     "colour_range_full": _v(video=PRORES.format(3, "yuv422p10le") + " -color_range pc"),
     "colour_h264_709": _v("mp4", video="libx264 -preset ultrafast -color_primaries bt709 -color_trc bt709 "
@@ -253,17 +265,7 @@ WAVES: dict[str, str] = {
 }
 
 
-def _ffmpegs() -> list[tuple[str, str]]:
-    found = {}
-    for which in ("path", "bundled"):
-        try:
-            found[which] = find_ffmpeg(None if which == "path" else which)
-        except Exception:  # noqa: BLE001 - an ffmpeg this machine lacks is skipped
-            continue
-    return list(found.items())
-
-
-FFMPEGS = _ffmpegs()
+pytestmark = pytest.mark.differential
 
 
 def _run(cmd: list[str]) -> bool:
@@ -318,6 +320,12 @@ def _make(ffmpeg: str, out: Path, v: Variant) -> bool:
         return False
     if v.prores_header:
         _patch_prores(out, v.prores_header)
+    if v.tmcd_flags is not None:
+        data = bytearray(out.read_bytes())
+        entry = b"tmcd" + bytes(6) + b"\x00\x01"  # the tmcd sample description: fourcc, reserved, data reference 1
+        assert data.count(entry) == 1
+        struct.pack_into(">I", data, data.find(entry) + 16, v.tmcd_flags)
+        out.write_bytes(bytes(data))
     if v.zeros is not None:
         data = bytearray(out.read_bytes())
         data[int(len(data) * v.zeros):] = bytes(len(data) - int(len(data) * v.zeros))
@@ -363,22 +371,20 @@ def _make_wave(ffmpeg: str, out: Path, how: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def variant(tmp_path_factory: pytest.TempPathFactory):
-    """Make (once per session, on first use) a variant with one ffmpeg: its path, or None where that ffmpeg
-    cannot make it. Made on first use, so that `-k` runs only what it selects."""
-    made: dict[tuple[str, str], Path | None] = {}
+def variant(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str):
+    """Make (once per session, on first use) a variant: its path, or None where this ffmpeg cannot make it."""
+    made: dict[str, Path | None] = {}
     folder = tmp_path_factory.mktemp("variants")
 
-    def make(which: str, name: str) -> Path | None:
-        if (which, name) not in made:
-            ffmpeg = dict(FFMPEGS)[which]
+    def make(name: str) -> Path | None:
+        if name not in made:
             if name.startswith("wav_"):
-                out = folder / f"{which}-{name}.wav"
-                made[(which, name)] = out if _make_wave(ffmpeg, out, WAVES[name[4:]]) else None
+                out = folder / f"{name}.wav"
+                made[name] = out if _make_wave(ffmpeg, out, WAVES[name[4:]]) else None
             else:
-                out = folder / f"{which}-{name}.{VARIANTS[name].ext}"
-                made[(which, name)] = out if _make(ffmpeg, out, VARIANTS[name]) else None
-        return made[(which, name)]
+                out = folder / f"{name}.{VARIANTS[name].ext}"
+                made[name] = out if _make(ffmpeg, out, VARIANTS[name]) else None
+        return made[name]
 
     return make
 
@@ -390,13 +396,11 @@ def _probe(path: Path, ffmpeg: str, own: bool) -> dict:
     return probe_file(path, ffmpeg=ffmpeg, default_rate=Fraction(25), own=own).model_dump(mode="json")
 
 
-@pytest.mark.parametrize("which", [w for w, _ in FFMPEGS])
 @pytest.mark.parametrize("name", NAMES)
-def test_fast_path_equals_mediainfo_or_declines(variant, which: str, name: str) -> None:
-    path = variant(which, name)
+def test_fast_path_equals_mediainfo_or_declines(variant, ffmpeg: str, name: str) -> None:
+    path = variant(name)
     if path is None:
-        pytest.skip(f"{which} ffmpeg cannot make {name}")
-    ffmpeg = dict(FFMPEGS)[which]
+        pytest.skip(f"{ffmpeg} cannot make {name}")
     fast = own_tracks(path, path.stat().st_size)
     ours, theirs = _probe(path, ffmpeg, True), _probe(path, ffmpeg, False)
-    assert ours == theirs, f"{name} ({which}): fast path {'declined' if fast is None else 'answered'}"
+    assert ours == theirs, f"{name}: our readers {'declined' if fast is None else 'answered'}"
