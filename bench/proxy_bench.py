@@ -18,7 +18,8 @@ is): the per-run figure is what a batch costs, not what creating a database cost
 ffmpeg's capabilities, the batch), against the hand-typed ffmpeg as a process: a batch of one clip as a
 user waits for it. Pairs alternate; the ratio is the median of the pairs' ratios, the load is noted. Where
 postprod's time goes, from its report's `started_at`/`finished_at` and the clip's `seconds`: start-up to the
-batch, the batch (and the clip within it), after the batch.
+batch, the batch (and the clip within it), after the batch; and the CPU (user + sys) of each side, which other
+users' load moves far less than the wall time.
 
 `cpu`: the two ffmpeg command lines alone, postprod's exactly as it runs them (ingest.proxies.encode.ffmpeg_command,
 a batch of one) against the hand-typed one: CPU seconds (user + sys, from the children's rusage) and wall time,
@@ -135,13 +136,20 @@ def whole_command(preset: str, src: Path, ffmpeg: str, height: int, repeats: int
     hand = hand_typed(preset, ffmpeg, src, OUT / f"hand{ext}", h, w, src.stem)
 
     phases: list[tuple[float, float, float, float]] = []
+    cpus: tuple[list[float], list[float]] = ([], [])  # user+sys of the whole command, of the hand-typed ffmpeg
+
+    def by_hand() -> None:
+        cpu = children_cpu()
+        subprocess.run(hand, check=True)
+        cpus[1].append(children_cpu() - cpu)
 
     def postprod() -> None:
         cmd = [sys.executable, "-m", "cli.main", "proxy", str(src), "--preset", preset, "--production", "bench",
                "--json", "--out", str(fresh_out("cli"))]
-        began = time.time()
+        began, cpu = time.time(), children_cpu()
         run = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, check=False)
         ended = time.time()
+        cpus[0].append(children_cpu() - cpu)
         assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
         report = json.loads(run.stdout)
         started = datetime.fromisoformat(report["started_at"].replace("Z", "+00:00")).timestamp()
@@ -150,10 +158,13 @@ def whole_command(preset: str, src: Path, ffmpeg: str, height: int, repeats: int
 
     postprod()  # the database made, bytecode compiled
     phases.clear()
-    o, hnd, ratio = alternated(repeats, postprod, lambda: subprocess.run(hand, check=True))
+    cpus[0].clear()
+    o, hnd, ratio = alternated(repeats, postprod, by_hand)
     up, batch_s, clip_s, after = (statistics.median(p[i] for p in phases) for i in range(4))
-    return (f"| {src.name} | {preset} | {o:.2f} s | {hnd:.2f} s | {ratio:.3f} | {up:.2f} s | {batch_s:.2f} s "
-            f"({clip_s:.2f} s) | {after:.2f} s | {load()} |")
+    cpu_ratio = statistics.median(h / c for c, h in zip(*cpus, strict=True))
+    return (f"| {src.name} | {preset} | {o:.2f} s | {hnd:.2f} s | {ratio:.3f} | {statistics.median(cpus[0]):.2f} s "
+            f"| {statistics.median(cpus[1]):.2f} s | {cpu_ratio:.3f} | {up:.2f} s | {batch_s:.2f} s ({clip_s:.2f} s) "
+            f"| {after:.2f} s | {load()} |")
 
 
 def children_cpu() -> float:
@@ -244,10 +255,12 @@ def main() -> None:
             print(command_cpu(preset, hq, ffmpeg, 1080, args.repeats), flush=True)
     if "command" in parts:
         print(f"\n| source, a batch of one | preset | `postprod proxy --json` (median) | hand-typed ffmpeg (median) "
-              f"| ratio hand/postprod (median of {args.repeats} alternated pairs) | postprod: start to the batch "
+              f"| ratio hand/postprod (median of {args.repeats} alternated pairs) | CPU (user+sys): postprod, its "
+              "children included | hand-typed | CPU ratio hand/postprod (median of the pairs) "
+              "| postprod: start to the batch "
               "(start-up, imports, settings, ffmpeg's capabilities, the store) | the batch (of which the clip: "
               "probe, encode, verify, record) | after the batch (ALE, JSON, exit) | load |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for preset in presets:
             print(whole_command(preset, hq, ffmpeg, 1080, args.repeats), flush=True)
 

@@ -11,6 +11,9 @@ Makes (once, cached in bench/out) an XDCAM HD422-like 1080i25 master (MPEG-2 4:2
     checks, reports with thumbnails) and its analysis alone (the ffmpeg decode and the numpy meters
     reading it).
 `--qc-only` skips the separate passes (for long masters: the end-to-end figure against the bare decode).
+`--branches` times instead the QC's own ffmpeg pass branch by branch, alternated (bare decode, then the picture
+reduction, the idet strip, ebur128 with true peak, the raw sound added one after the other, then the whole
+analysis with its numpy meters): wall, CPU (user + system) and the cores each keeps busy (CPU ÷ wall).
 Prints a Markdown table with ratios; checks the QC loudness against a plain ebur128 pass.
 """
 
@@ -82,12 +85,100 @@ def passes(ffmpeg: str, master: Path) -> dict[str, list[str]]:
     }
 
 
+BRANCHES = {"picture": ("[vpic]", ["-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "/dev/null"]),
+            "fields": ("[vfield]", ["-map", "[vfield]"]), "loudness": ("[aout]", ["-map", "[aout]"]),
+            "sound": ("[araw]", ["-map", "[araw]", "-f", "f32le", "/dev/null"])}
+
+
+def branch_commands(ffmpeg: str, master: Path, profile: str, work: Path) -> dict[str, list[str]]:
+    """The bare decode, then the QC's pass with its branches added one by one (outputs thrown away)."""
+    from media.probe import probe_file
+    from qc.analyse import pass_command
+    from qc.profile import load_profile
+
+    full = pass_command(probe_file(master, ffmpeg=ffmpeg, decode_check="none"), load_profile(profile), ffmpeg,
+                        work, audio_fd=3)
+    graphs = [full[i + 1] for i, arg in enumerate(full) if arg == "-filter_complex"]
+    base = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y", "-threads", "0",
+            "-i", str(master)]
+    out = {"bare decode": [*base, "-f", "null", "-"]}
+    chosen: list[str] = []
+    for name, (label, _) in BRANCHES.items():
+        graph = next((g for g in graphs if g.endswith(label)), None)
+        if graph is None:
+            continue
+        chosen.append(name)
+        cmd = list(base)
+        for n in chosen:
+            cmd += ["-filter_complex", next(g for g in graphs if g.endswith(BRANCHES[n][0]))]
+        for n in chosen:
+            cmd += BRANCHES[n][1] if n in ("picture", "sound") else []
+        nulls = [a for n in chosen if n in ("fields", "loudness") for a in BRANCHES[n][1]]
+        if nulls:
+            cmd += [*nulls, "-f", "null", "-"]
+        out[" + ".join(chosen)] = cmd
+    return out
+
+
+def main_thread_cpu(cmd: list[str]) -> tuple[int, str, float]:
+    """Run `cmd`; (exit code, stderr, CPU seconds of its main thread, read from /proc every 20 ms until it ends).
+
+    ffmpeg 5.1 runs every filter and output in its main thread: that thread is what a slice-threaded decode
+    (MPEG-2) waits for, whatever the load of the machine."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    tick, main = os.sysconf("SC_CLK_TCK"), 0.0
+    while proc.poll() is None:
+        try:
+            stat = Path(f"/proc/{proc.pid}/task/{proc.pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            main = (int(fields[11]) + int(fields[12])) / tick  # the main thread alone: utime + stime
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.02)
+    return proc.returncode, proc.stderr.read() if proc.stderr else "", main
+
+
+def branches(ffmpeg: str, master: Path, profile: str, repeat: int) -> None:
+    """Each branch's cost, alternated: every command once per round, `repeat` rounds, medians."""
+    import statistics
+    import tempfile
+
+    from media.probe import probe_file
+    from qc.analyse import analyse
+    from qc.profile import load_profile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        todo = branch_commands(ffmpeg, master, profile, Path(tmp))
+        media, prof = probe_file(master, ffmpeg=ffmpeg, decode_check="none"), load_profile(profile)
+        runs: dict[str, list[tuple[float, float, float]]] = {k: [] for k in [*todo, "the analysis (pass + numpy meters)"]}
+        for _ in range(repeat):
+            for name, cmd in todo.items():
+                r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+                rc, stderr, main = main_thread_cpu(cmd)
+                dt, r1 = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+                if rc:
+                    raise SystemExit(f"failed: {' '.join(cmd)}\n{stderr[-800:]}")
+                runs[name].append((dt, r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, main))
+            a = analyse(media, prof, ffmpeg)
+            runs["the analysis (pass + numpy meters)"].append((a.elapsed_seconds,
+                                                             (a.cpu_seconds or 0) + (a.meter_cpu_seconds or 0), 0.0))
+    med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in runs.items()}
+    bw, bc, bm = med["bare decode"]
+    print("| run | wall s | × bare | CPU s | × bare CPU | cores busy | ffmpeg's main thread, CPU s | × bare |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, (w, c, m) in med.items():
+        thread = f"{m:.2f} | {m / bm:.2f}" if m else "— | —"
+        print(f"| {name} | {w:.2f} | {w / bw:.2f} | {c:.2f} | {c / bc:.2f} | {c / w:.2f} | {thread} |")
+    print(f"\n(medians of {repeat} alternated rounds; load average now {os.getloadavg()[0]:.1f})\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     ap.add_argument("--repeat", type=int, default=2, help="runs per figure; the best is kept")
     ap.add_argument("--qc-only", action="store_true", help="only the bare decode and the QC command")
+    ap.add_argument("--branches", action="store_true", help="the QC's own pass, branch by branch, alternated")
     args = ap.parse_args()
     global REPEAT
     REPEAT = args.repeat
@@ -112,6 +203,10 @@ def main() -> None:
             t0 = time.monotonic()
             make_master(path, spec, ffmpeg)
             print(f"(made {path.name} in {time.monotonic() - t0:.0f} s)\n")
+        if args.branches:
+            print(f"### {label}: the QC's pass branch by branch\n")
+            branches(ffmpeg, path, profile, REPEAT)
+            continue
         rows: dict[str, float] = {}
         todo = passes(ffmpeg, path)
         if args.qc_only:

@@ -1,13 +1,16 @@
 """Proxy-like throughput on Prefect workers: JOBS small transcode jobs with one worker, then two, on one machine,
 against the same ffmpeg transcodes run directly; and the delay from submitting a card to its run starting.
 
-Run: uv run python bench/scale_bench.py [JOBS]   (starts its own Prefect server on loopback; a few minutes)
+Run: uv run python bench/scale_bench.py [JOBS] [--light] [--pairs=N]   (starts its own Prefect server on loopback; minutes)
 Each job is one flow run (one clip), as a proxy run per clip would be; every ffmpeg holds one of this host's
 proxy slots (config.locks.Slots, as the proxy flow's encodes do). Workers run with --limit 4.
-The same flow is deployed twice: as postprod deploys its flows (a worker starts `python -m flows.run`,
-flows/run.py) and as a plain Prefect flow (`python -m prefect.engine`, Prefect's engine and tasks); the
-batches alternate between the two. Printed: each batch's time, and per run: created -> Running on the
-server, Running -> Completed.
+With 1 worker, then 2, N pairs of batches (default 2) alternate: Prefect's own worker starting `python -m flows.run` per run
+(`postprod worker` with POSTPROD_WORKER=prefect, as before) and postprod's worker (flows/worker.py: polls
+when a run ends or is submitted, runs forked from its fork server); without --light, also the same flow as
+a plain Prefect flow through Prefect's engine. Printed: each batch's time, and per run, from the server's
+state history: created -> Pending (waiting for a worker), Pending -> Running (the process start),
+Running -> Completed, and a worker's idle seconds between a run ending and its next run's Pending; then the
+delay from submitting a card to an idle worker to its run starting.
 """
 
 from __future__ import annotations
@@ -72,8 +75,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _timeline(client, ids: list[str]) -> dict[str, list[float]]:
+    """Per run, from the server's state history: waiting for a worker (created -> Pending), the process
+    start (Pending -> Running), the run (Running -> Completed), and the idle seconds of a worker that had a
+    run waiting: from a run ending on it to its next run's Pending."""
+    spans: dict[str, list[float]] = {"created -> Pending": [], "Pending -> Running": [],
+                                     "Running -> Completed": [], "slot idle (Completed -> next Pending)": []}
+    by_worker: dict[str, list[tuple[float, float, float]]] = {}
+    for i in ids:
+        run = client.read_flow_run(i)
+        at = {}
+        for st in client.read_flow_run_states(i):
+            at.setdefault(st.type.value, st.timestamp.timestamp())
+        created = run.created.timestamp()
+        spans["created -> Pending"].append(at["PENDING"] - created)
+        spans["Pending -> Running"].append(at["RUNNING"] - at["PENDING"])
+        spans["Running -> Completed"].append(at["COMPLETED"] - at["RUNNING"])
+        by_worker.setdefault(str(run.labels.get("prefect.worker.name")), []).append(
+            (created, at["PENDING"], at["COMPLETED"]))
+    for runs in by_worker.values():
+        for created, pending, _ in runs:
+            ended = [c for _, p, c in runs if c <= pending and c > created]
+            if ended:
+                spans["slot idle (Completed -> next Pending)"].append(pending - max(ended))
+    return spans
+
+
 def main() -> None:
-    jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 16
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    jobs = int(args[0]) if args else 16
+    light = "--light" in sys.argv  # no batches through Prefect's engine
+    pairs = int(next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--pairs=")), "2"))
+    # A stop (timeout, Ctrl-C) still stops the server and the workers (the finally below).
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     from config.settings import load_settings
     from config.tools import find_ffmpeg
     from flows.deploy import FlowEntry, _client, deploy_flows, submit, submit_ingest
@@ -137,10 +171,15 @@ def main() -> None:
         starts: dict[str, list[float]] = {}
         runs_for: dict[str, list[float]] = {}
 
-        def batch(n_workers: int, flow_name: str) -> float:
-            names = [f"n{n_workers}w{i}{flow_name[-3:]}" for i in range(n_workers)]
+        timelines: dict[tuple[str, int], dict[str, list[float]]] = {}
+
+        def batch(n_workers: int, flow_name: str, worker: str) -> float:
+            """`worker`: "postprod" (flows/worker.py) or "prefect" (Prefect's own worker, POSTPROD_WORKER=prefect)."""
+            names = [f"n{n_workers}w{i}{flow_name[-3:]}{worker[:4]}" for i in range(n_workers)]
+            env["POSTPROD_WORKER"] = worker
             workers = [start(["-m", "cli.main", "worker", "--name", names[i], "--limit", "4",
-                              "--reconcile-every", "0"], f"worker{n_workers}-{i}.log") for i in range(n_workers)]
+                              "--reconcile-every", "0"], f"worker{n_workers}-{i}-{worker}.log")
+                       for i in range(n_workers)]
             with _client(settings) as client:
                 while len([w for w in client.read_workers_for_work_pool("postprod")
                            if w.status.value == "ONLINE" and w.name.split(":")[-1] in names]) < n_workers:
@@ -157,10 +196,12 @@ def main() -> None:
                             assert run.state.is_completed(), run.state
                             pending.discard(i)
                 elapsed = time.perf_counter() - t
+                for span, xs in _timeline(client, ids).items():
+                    timelines.setdefault((f"{flow_name} {worker}", n_workers), {}).setdefault(span, []).extend(xs)
                 for i in ids:
                     run = client.read_flow_run(i)
-                    starts.setdefault(flow_name, []).append((run.start_time - run.created).total_seconds())
-                    runs_for.setdefault(flow_name, []).append((run.end_time - run.start_time).total_seconds())
+                    starts.setdefault(f"{flow_name} {worker}", []).append((run.start_time - run.created).total_seconds())
+                    runs_for.setdefault(f"{flow_name} {worker}", []).append((run.end_time - run.start_time).total_seconds())
                 for w in workers:
                     stop(w)
             return elapsed
@@ -168,8 +209,12 @@ def main() -> None:
         raw1, raw2 = raw(1), raw(SLOTS)
         batches = {}
         for n_workers in (1, 2):
-            for flow_name in ("bench-transcode-engine", "bench-transcode"):
-                batches[flow_name, n_workers] = batch(n_workers, flow_name)
+            for flow_name, worker in ((("bench-transcode-engine", "prefect"),) if not light else ()) + (
+                    ("bench-transcode", "prefect"), ("bench-transcode", "postprod")) * pairs:
+                took = batch(n_workers, flow_name, worker)
+                batches.setdefault((f"{flow_name} {worker}", n_workers), []).append(took)
+                print(f"batch: {n_workers} worker(s), {flow_name}, {worker}'s worker: {took:.1f} s", flush=True)
+        env["POSTPROD_WORKER"] = "postprod"
 
         # Submit-to-start delay: a card submitted to an idle worker, three times.
         worker = start(["-m", "cli.main", "worker", "--name", "lat", "--reconcile-every", "0"], "worker-lat.log")
@@ -203,13 +248,23 @@ def main() -> None:
     print(f"# {stamp()} — {machine()} — {load()} at the end")
     print(f"raw ffmpeg, {jobs} encodes, 1 at a time: {raw1:.1f} s ({jobs / raw1:.2f} jobs/s)")
     print(f"raw ffmpeg, {jobs} encodes, {SLOTS} at a time: {raw2:.1f} s ({jobs / raw2:.2f} jobs/s)")
-    for (flow_name, n_workers), took in batches.items():
-        how = "Prefect's engine" if flow_name.endswith("engine") else "flows.run"
-        print(f"{n_workers} worker(s), {how}: {took:.1f} s ({jobs / took:.2f} jobs/s, {raw2 / took:.2f}x raw "
-              f"{SLOTS}-parallel)")
+    for (what, n_workers), times in batches.items():
+        took = med(times)
+        how = {"bench-transcode-engine prefect": "Prefect's worker, Prefect's engine",
+               "bench-transcode prefect": "Prefect's worker, python -m flows.run",
+               "bench-transcode postprod": "postprod's worker (flows/worker.py, fork server)"}[what]
+        print(f"{n_workers} worker(s), {how}: {took:.1f} s [{', '.join(f'{t:.1f}' for t in times)}] "
+              f"({jobs / took:.2f} jobs/s, {raw2 / took:.2f}x raw {SLOTS}-parallel)")
+        for span, xs in timelines[what, n_workers].items():
+            if xs:
+                print(f"    {span}: median {med(xs):.2f} s, max {max(xs):.2f} s (of {len(xs)})")
+    for n_workers in (1, 2):
+        old, new = batches.get(("bench-transcode prefect", n_workers)), batches.get(("bench-transcode postprod", n_workers))
+        if old and new:
+            print(f"{n_workers} worker(s): postprod's worker / Prefect's worker = {med(new) / med(old):.2f} "
+                  f"(alternated batches)")
     for flow_name in starts:
-        how = "Prefect's engine" if flow_name.endswith("engine") else "flows.run"
-        print(f"per run, {how}: created -> Running {med(starts[flow_name]):.1f} s (median of {len(starts[flow_name])}),"
+        print(f"per run, {flow_name}: created -> Running {med(starts[flow_name]):.1f} s (median of {len(starts[flow_name])}),"
               f" Running -> Completed {med(runs_for[flow_name]):.1f} s")
     for total, server in delays:
         print(f"submit -> run started: {total:.1f} s (created -> started on the server: {server:.1f} s)")

@@ -95,7 +95,9 @@ def main() -> None:
         ("plan status --json", ["plan", "status", "--json"], None),
         ("--help", ["--help"], None),
         *[(f"{c} --help", [*c.split(), "--help"], None)
-          for c in ("probe", "conform", "qc", "plan", "plan status", "ingest", "proxy")],
+          # one of each command module (cli/main.py's COMMANDS), so that none of "every --help" goes unmeasured
+          for c in ("probe", "conform", "qc", "plan", "plan status", "ingest", "proxy", "watch", "serve", "demo",
+                    "deploy", "worker", "plan quote")],
     ]
     for name, argv, raw in rows:  # each runs as it should before it is timed (a failure is fast, and wrong)
         for cmd in ([*postprod, *argv], raw):

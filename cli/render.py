@@ -7,15 +7,18 @@ Every string from a file, a name or a message goes in as `Text` (or through `esc
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from cli.text import visible
-from ingest.results import CardReport
 from media.findings import Finding, Severity
 from media.model import MediaFile
 from media.timecode import format_fps
+
+if TYPE_CHECKING:  # a probe's table does not load the card's models
+    from ingest.results import CardReport
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
 

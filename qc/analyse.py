@@ -17,10 +17,26 @@ downscale because it computes hue and saturation per pixel; idet on every column
 the picture is reduced once and measured in numpy (a few array reductions per frame), idet sees only a
 luma strip (fields are lines, not columns), and the true-peak filter runs only on the frames whose sample
 peak could reach the limit. See bench/RESULTS.md for the figures.
+
+What each branch costs on the 2-core AMD EPYC (2026-12-01, Debian's ffmpeg 5.1, `bench/qc_bench.py
+--branches`; CPU seconds, which hold under load where wall clocks do not), over a bare decode of the XDCAM
+master: the picture reduction +18 %, the idet strip +6 %, ebur128 +6 % (its true peak two thirds of that),
+the raw sound +3 %, the numpy meters +8 % (in threads of ours, beside ffmpeg). ffmpeg 5.1 runs every filter
+and output in its main thread. For 8 s of XDCAM a bare decode spends 0.7 s in that thread and 0.95 s in two
+slice threads (1.35 cores busy on the idle Intel machine of 2026-11-23), and the QC's branches lengthen the
+main thread to 1.18 s: that thread is what an MPEG-2 master waits for. ProRes decodes in frame threads and
+keeps both cores busy, so there the branches cost their CPU. Tried without a gain: `-filter_complex_threads 1`
+and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
+MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
+64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one.
+Measured and left for later: the sound in a second ffmpeg (its own demux) takes 0.25 s off that main
+thread for 0.3 s of CPU beside it, at about the same CPU in all; but the decoder's messages of two
+processes could no longer be told in the order they came, which `stream.decode` reports (the first one).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import resource
@@ -40,27 +56,33 @@ from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, channels_of, raw_depth, reduction_for
-from qc.meters import PictureMeter, SoundMeter, level_limits, matrix_for
+from qc.levels import level_limits, matrix_for
 from qc.readback import read_audio, read_video
 
 if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
+    from qc.meters import PictureMeter, SoundMeter
     from qc.profile import DeliveryProfile
 
-__all__ = ["Analysis", "Interval", "Progress", "UnusableMaster", "analyse", "level_limits", "runs"]
+__all__ = ["Analysis", "Interval", "Progress", "UnusableMaster", "analyse", "level_limits", "pass_command", "runs"]
 
 
 @dataclass
 class _Plan:
-    """What the pass needs to know before it starts: rate, head, picture geometry, the meters."""
+    """What the pass needs to know before it starts: rate, head, picture geometry, sound; then the meters.
+
+    The meters (numpy) are made once ffmpeg is running (`_meters`): numpy loads while ffmpeg starts.
+    """
 
     rate: Fraction
     head_seconds: float
     size: tuple[int, int]
     depth: int
     total_seconds: float
-    picture: PictureMeter
-    sound: SoundMeter | None
+    channels: int  # audio channels measured (0: no sound pipe)
+    sample_rate: int  # of the raw sound (the common one, else what it is resampled to)
     resample_to: int | None  # mixed or unknown sample rates: all channels resampled to this
+    picture: PictureMeter | None = None
+    sound: SoundMeter | None = None
 
 
 def _usable(media: MediaFile, profile: DeliveryProfile, ffmpeg: str) -> Fraction:
@@ -80,29 +102,34 @@ def _usable(media: MediaFile, profile: DeliveryProfile, ffmpeg: str) -> Fraction
     return rate
 
 
-def _plan(media: MediaFile, profile: DeliveryProfile, rate: Fraction, result: Analysis) -> _Plan:
+def _plan(media: MediaFile, rate: Fraction, result: Analysis) -> _Plan:
     assert media.video is not None and media.video.width and media.video.height
     width, height = media.video.width, media.video.height
     red = result.reduction
     size = (max(2, round(width / red)), max(2, round(height / red)))
     depth = raw_depth(media.video.bit_depth or 8)
-    lv, bl = profile.levels, profile.black
-    picture = PictureMeter(
-        size[0], size[1], depth,
+    rates = {a.sample_rate for a in media.audio if a.sample_rate}
+    sample_rate = next(iter(rates)) if len(rates) == 1 else 48000
+    total = media.duration_seconds or (float(media.duration_frames / rate) if media.duration_frames else 0.0)
+    return _Plan(rate, result.loudness_from, size, depth, total, len(channels_of(media)), sample_rate,
+                 None if len(rates) == 1 else sample_rate)
+
+
+def _meters(plan: _Plan, profile: DeliveryProfile, matrix: str) -> None:
+    """The numpy meters of the plan (numpy is loaded here, the first time)."""
+    from qc.meters import PictureMeter, SoundMeter
+
+    lv, bl, depth = profile.levels, profile.black, plan.depth
+    plan.picture = PictureMeter(
+        plan.size[0], plan.size[1], depth,
         luma=level_limits(depth, lv.luma_min_pct, lv.luma_max_pct, chroma=False),
         chroma=level_limits(depth, lv.chroma_min_pct, lv.chroma_max_pct, chroma=True),
         rgb_pct=(lv.rgb_min_pct, lv.rgb_max_pct), area_pct=lv.area_pct,
         black_pixel=bl.pixel_threshold, black_ratio=bl.picture_ratio, freeze_noise_db=profile.freeze.noise_db,
-        matrix=result.colour_matrix)
-    channels = channels_of(media)
-    rates = {a.sample_rate for a in media.audio if a.sample_rate}
-    sample_rate = next(iter(rates)) if len(rates) == 1 else 48000
-    sound = SoundMeter(len(channels), sample_rate, rate, silence_channels=profile.silence.channels,
-                       silence_db=profile.silence.threshold_db,
-                       true_peak_max=profile.loudness.true_peak_max) if channels else None
-    total = media.duration_seconds or (float(media.duration_frames / rate) if media.duration_frames else 0.0)
-    return _Plan(rate, result.loudness_from, size, depth, total, picture, sound,
-                 None if len(rates) == 1 else sample_rate)
+        matrix=matrix)
+    plan.sound = SoundMeter(plan.channels, plan.sample_rate, plan.rate, silence_channels=profile.silence.channels,
+                            silence_db=profile.silence.threshold_db,
+                            true_peak_max=profile.loudness.true_peak_max) if plan.channels else None
 
 
 def _head_frames(media: MediaFile, profile: DeliveryProfile) -> int:
@@ -114,6 +141,18 @@ def _head_frames(media: MediaFile, profile: DeliveryProfile) -> int:
 
     prog = Timecode.parse(profile.timecode.programme_start, start.rate, start.drop_frame)
     return max(0, prog.frames - start.frames)
+
+
+PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged pipe: 10 reduced HD frames, 0.7 s of 8-channel sound
+
+
+def _widen(fd: int) -> None:
+    """Make a pipe hold PIPE_BYTES instead of 64 KiB: ffmpeg then writes frames ahead instead of waiting, at every
+    frame, for the meters to read the last one (a reduced HD frame is 97 KB). Where the system refuses, as it was."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (OSError, AttributeError):  # over the user's pipe quota; not Linux
+        pass
 
 
 def _read_exact(fh: IO[bytes], view: memoryview) -> int:
@@ -129,6 +168,7 @@ def _read_exact(fh: IO[bytes], view: memoryview) -> int:
 def _picture_reader(proc: subprocess.Popen, plan: _Plan, progress: Progress | None):  # noqa: ANN202
     """Raw reduced frames from ffmpeg's stdout into the picture meter, 25 at a time."""
     picture = plan.picture
+    assert picture is not None
 
     def read() -> None:
         batch = picture.batch_buffer(25)
@@ -160,12 +200,14 @@ def _sound_reader(read_fd: int, sound: SoundMeter):  # noqa: ANN202
     return read
 
 
-def _run_pass(cmd_for, plan: _Plan, ffmpeg: str, errfh: IO[str],  # noqa: ANN001
+def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  # noqa: ANN001
               progress: Progress | None) -> tuple[int, list[str], float]:
-    """Start the one ffmpeg pass and feed the meters from its pipes; returns (exit code, command, meter CPU)."""
+    """Start the one ffmpeg pass, then make the meters and feed them from its pipes; returns (exit code,
+    command, meter CPU). The meters are made once ffmpeg runs: its start-up overlaps numpy's import."""
     read_fd = write_fd = None
-    if plan.sound is not None:
+    if plan.channels:
         read_fd, write_fd = os.pipe()
+        _widen(read_fd)
     cmd = cmd_for(write_fd)
     # In a session of its own: a Ctrl-C or a service stop reaches postprod, which stops it; ffmpeg stopped by
     # anyone else (the OOM killer) makes the QC `Interrupted`, never a verdict on a half-decoded master.
@@ -174,9 +216,11 @@ def _run_pass(cmd_for, plan: _Plan, ffmpeg: str, errfh: IO[str],  # noqa: ANN001
         with children.popen(cmd, stdout=subprocess.PIPE, stderr=errfh, stdin=subprocess.DEVNULL,
                             pass_fds=(write_fd,) if write_fd is not None else ()) as proc:
             started = True
+            _widen(proc.stdout.fileno())  # type: ignore[union-attr]
             if write_fd is not None:
                 os.close(write_fd)
                 write_fd = None
+            make_meters()
             return _read_pass(proc, cmd, plan, progress, read_fd)
     except OSError as exc:
         if started:
@@ -215,9 +259,8 @@ def _read_pass(proc: subprocess.Popen, cmd: list[str], plan: _Plan, progress: Pr
     return rc, cmd, round(sum(meter_cpu), 3)
 
 
-def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
-            threads: int = 0) -> Analysis:
-    """Decode `media` once and measure it. Raises UnusableMaster when there is nothing to measure."""
+def _prepare(media: MediaFile, profile: DeliveryProfile, ffmpeg: str) -> tuple[Analysis, _Plan]:
+    """The result to fill and the plan of the pass (no numpy yet)."""
     rate = _usable(media, profile, ffmpeg)
     assert media.video is not None and media.video.width and media.video.height
     declared = media.duration_frames
@@ -228,19 +271,35 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     result = Analysis(path=media.path, rate=rate, declared_frames=declared,
                       loudness_from=float(_head_frames(media, profile) / rate), reduction=red, levels_reduction=red,
                       colour_matrix=matrix_for(media.video.matrix, media.video.height))
-    plan = _plan(media, profile, rate, result)
+    return result, _plan(media, rate, result)
+
+
+def pass_command(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, *,
+                 audio_fd: int | None = None, threads: int = 0) -> list[str]:
+    """The ffmpeg command `analyse` runs on `media`, its side files in `work` (bench/qc_bench.py times its
+    branches one by one)."""
+    _, plan = _prepare(media, profile, ffmpeg)
+    return build_command(media, profile, work, ffmpeg, head_seconds=plan.head_seconds, size=plan.size,
+                         depth=plan.depth, audio_fd=audio_fd if plan.channels else None, sample_rate=plan.resample_to,
+                         threads=threads, framelog_quiet=capabilities(ffmpeg).ebur128_framelog_quiet)
+
+
+def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
+            threads: int = 0) -> Analysis:
+    """Decode `media` once and measure it. Raises UnusableMaster when there is nothing to measure."""
+    result, plan = _prepare(media, profile, ffmpeg)
+    rate, matrix = result.rate, result.colour_matrix or "bt709"
     caps = capabilities(ffmpeg)
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
         work = Path(tmp)
 
         def cmd_for(audio_fd: int | None) -> list[str]:
-            return build_command(media, profile, work, ffmpeg, head_seconds=plan.head_seconds, size=plan.size,
-                                 depth=plan.depth, audio_fd=audio_fd, sample_rate=plan.resample_to, threads=threads,
-                                 framelog_quiet=caps.ebur128_framelog_quiet)
+            return pass_command(media, profile, ffmpeg, work, audio_fd=audio_fd, threads=threads)
 
         t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
         with (work / "stderr.txt").open("w") as errfh:
-            rc, result.command, result.meter_cpu_seconds = _run_pass(cmd_for, plan, ffmpeg, errfh, progress)
+            rc, result.command, result.meter_cpu_seconds = _run_pass(
+                cmd_for, lambda: _meters(plan, profile, matrix), plan, ffmpeg, errfh, progress)
         result.elapsed_seconds = time.monotonic() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Exact when nothing else of ours ran meanwhile (the command line); an upper bound otherwise.
@@ -249,6 +308,7 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
         children.check_stopped(result.command, rc, stderr)
         errors = [re.sub(r"^(\[[^\]]*\] )*", "", ln).strip() for ln in stderr.splitlines() if "error" in ln.lower()]
         result.decode_errors = errors[:50]
+        assert plan.picture is not None  # made once ffmpeg started, before any frame was read
         read_video(result, work, rate, plan.picture)
         if not result.frames_decoded:
             why = failure(Job.QC_ANALYSIS, media.path, stderr, rc, caps.version)

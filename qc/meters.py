@@ -21,10 +21,13 @@ filter runs only where it can matter; where it runs, its reading is exact to the
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import numpy as np
+
+from qc.levels import MATRICES, db, level_limits, matrix_for
+
+__all__ = ["TRUE_PEAK_BOUND", "PictureMeter", "SoundMeter", "db", "level_limits", "matrix_for", "true_peaks"]
 
 # ITU-R BS.1770-4 Annex 2: order-48 interpolation FIR in four phases of 12 taps (4x oversampling).
 TRUE_PEAK_PHASES = np.array([
@@ -53,26 +56,6 @@ def true_peaks(x: np.ndarray) -> np.ndarray:
         y = np.abs(np.convolve(x, h)[TAPS // 2: TAPS // 2 + len(x)])
         np.maximum(out, y, out=out)
     return out
-
-
-def db(x: float) -> float:
-    return 20 * math.log10(x) if x > 0 else -math.inf
-
-
-# R'G'B' from Y'CbCr: (Kr, Kb) of the matrix.
-MATRICES = {"bt709": (0.2126, 0.0722), "bt601": (0.299, 0.114), "bt2020": (0.2627, 0.0593)}
-
-
-def matrix_for(declared: str | None, height: int) -> str:
-    """The colour matrix to read the picture with: the declared one, else BT.709 for HD and BT.601 for SD."""
-    text = (declared or "").replace(" ", "").replace(".", "").lower()
-    if "2020" in text:
-        return "bt2020"
-    if "709" in text:
-        return "bt709"
-    if "601" in text or "170m" in text or "470" in text:
-        return "bt601"
-    return "bt709" if height > 576 else "bt601"
 
 
 class PictureMeter:
@@ -292,11 +275,3 @@ class SoundMeter:
         self._pending = self._pending[n:]
         self.samples += n
         self.frames = end_frame
-
-
-def level_limits(bit_depth: int, min_pct: float, max_pct: float, chroma: bool) -> tuple[float, float]:
-    """Code values for R103 percentages: 8-bit luma 16-235 (chroma 16-240), scaled for deeper bits."""
-    scale = 1 << max(bit_depth - 8, 0)
-    low, high = 16 * scale, (240 if chroma else 235) * scale
-    span = high - low
-    return low + span * min_pct / 100, low + span * max_pct / 100

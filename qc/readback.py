@@ -8,9 +8,13 @@ import re
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qc.analysis import Analysis, Interval, runs
-from qc.meters import PictureMeter, SoundMeter, db
+from qc.levels import db
+
+if TYPE_CHECKING:  # numpy loads while ffmpeg starts (qc/analyse.py), not with this module
+    from qc.meters import PictureMeter, SoundMeter
 
 
 def _metadata_frames(path: Path) -> Iterator[tuple[float, dict[str, str]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,16 @@ class QcReport(Report):
         return [c for c in self.checks if c.status == "fail"]
 
 
+def _load_meters() -> None:
+    """numpy and the meters, loaded beside the probe: MediaInfo's parse (C, outside the GIL) and then ffmpeg's
+    start-up run meanwhile. Any failure is the analysis's to report, where it imports them itself (a thread's
+    own failure would print a traceback)."""
+    try:
+        import qc.meters  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - raised again, in its place, by the analysis's own import
+        pass
+
+
 def _measurements(a: Analysis) -> dict[str, Any]:
     return a.model_dump(mode="json", exclude={"command"})
 
@@ -58,6 +69,7 @@ def qc_master(master: Path, profile: DeliveryProfile, ffmpeg: str, *, progress: 
     t0 = time.monotonic()
     base = {"tool_version": tool_version, "master": str(master), "profile": profile.name,
             "profile_description": profile.description, "checked_at": datetime.now(UTC).isoformat()}
+    threading.Thread(target=_load_meters, name="qc-load-meters").start()
     media = probe_file(master, ffmpeg=ffmpeg, decode_check="none")
     if media.kind is MediaKind.UNREADABLE and media.video is None:
         return QcReport(**base, verdict="unusable", exit_code=2, error=media.error or "not a media file",

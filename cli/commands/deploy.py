@@ -89,8 +89,13 @@ def worker(
         config_file = Path("postprod.toml")
     if config_file is not None:  # flow runs read this server's settings
         env["POSTPROD_CONFIG"] = str(config_file.absolute())
-    cmd = [sys.executable, "-m", "prefect", "worker", "start", "--pool", cfg.prefect.work_pool,
-           "--type", "process", "--name", full_name]
+    # flows/worker.py: Prefect's process worker that asks for the next run as soon as one ends, and starts
+    # postprod's runs from a pre-loaded fork server. POSTPROD_WORKER=prefect: Prefect's own worker.
+    if os.environ.get("POSTPROD_WORKER") == "prefect":
+        cmd = [sys.executable, "-m", "prefect", "worker", "start", "--pool", cfg.prefect.work_pool,
+               "--type", "process", "--name", full_name]
+    else:
+        cmd = [sys.executable, "-m", "flows.worker", "--pool", cfg.prefect.work_pool, "--name", full_name]
     if limit:
         cmd += ["--limit", str(limit)]
     err.print(escape(f"worker {full_name} on pool {cfg.prefect.work_pool} at {url}; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -22,7 +23,6 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
     """Probe files (folders are walked) and apply the spec rules; the plain function behind the command."""
     from config.spec import load_spec
     from ingest.rules import check_duplicates
-    from ingest.scan import not_regular, scan
     from media.ffmpeg.caps import Job, ffmpeg_for
     from media.model import MediaFile
 
@@ -32,6 +32,11 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
     files: list[Path] = []
     unread: list[MediaFile] = []  # what a folder holds that cannot be probed: named, not left out
     for p in paths:
+        if _plain_file(p):  # the usual case, decided without loading the folder walk (and the card's models)
+            files.append(p)
+            continue
+        from ingest.scan import not_regular, scan
+
         if p.is_dir() or not_regular(p):
             found = scan(p, cfg.ignore)
             files.extend(found.files)
@@ -43,6 +48,16 @@ def probe_paths(paths: list[Path], spec_name: str | None, production: str | None
     one = partial(_probe_one, ffmpeg=ffmpeg, decode_check=cfg.decode_check, spec=spec)
     items = _probe_all(one, files)
     return _with_known(check_duplicates(items, spec), production) + unread
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file, or a link to anything but a folder: what `not_regular` passes and `is_dir` does not
+    (a folder, a FIFO or a device, or a path that cannot be read, go the walk's way, which names them)."""
+    try:
+        mode = path.lstat().st_mode
+        return stat.S_ISREG(mode) or (stat.S_ISLNK(mode) and not path.is_dir())
+    except OSError:
+        return False
 
 
 def _probe_one(path: Path, *, ffmpeg: str | None, decode_check: str, spec: TechSpec) -> MediaFile:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from media.findings import Severity
 from qc.analysis import Interval
 from qc.checks.registry import Context, Outcome, check
-from qc.meters import level_limits
+from qc.levels import level_limits
 
 # ---- signal (one decode) -----------------------------------------------------------------------------
 

@@ -279,7 +279,7 @@ class Cluster:
             except OSError:
                 return False
 
-        _wait("the Prefect server's /api/health", healthy, 150)
+        _wait("the Prefect server's /api/health", healthy, 600)  # its migrations: minutes on a loaded machine
 
     def start_worker(self, name: str) -> None:
         self.start(name, ["-m", "cli.main", "worker", "--name", name, "--limit", "1", "--reconcile-every", "0"])
