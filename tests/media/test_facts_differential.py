@@ -9,6 +9,7 @@ Every file is tiny (a few frames at 64x64 to 320x180, under half a second) and m
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +33,7 @@ class Variant:
     extra: str = "-timecode 01:00:00:00"
     vfilter: str | None = None
     cut: float | None = None  # keep this fraction of the bytes: a copy cut short
+    zeros: float | None = None  # zero the bytes after this fraction: a preallocated copy that stalled
     prores_header: tuple[tuple[int, int], ...] = ()  # (offset, byte) written into every ProRes frame's header
 
 
@@ -149,6 +151,10 @@ VARIANTS: dict[str, Variant] = {
     # pixel aspect ratios
     **{f"par_{n}_{d}": _v(vfilter=f"setsar={n}/{d}") for n, d in ((4, 3), (10, 11), (40, 33), (2, 1), (59, 54),
                                                                    (1, 2), (3, 2))},
+    "par_h264_sps_differs": _v("mp4", video="libx264 -preset ultrafast -x264-params sar=1/1", vfilter="setsar=4/3",
+                               audio=("aac",)),
+    "par_h264_sps_only": _v("mp4", video="libx264 -preset ultrafast -x264-params sar=4/3", audio=("aac",)),
+    "par_h264_mov_differs": _v(video="libx264 -preset ultrafast -x264-params sar=10/11", vfilter="setsar=40/33"),
     "par_h264_mp4": _v("mp4", video="libx264 -preset ultrafast", vfilter="setsar=64/45", audio=("aac",)),
     # colour tags
     "colour_709": _v(video=PRORES.format(3, "yuv422p10le") + " -color_primaries bt709 -color_trc bt709 "
@@ -178,6 +184,13 @@ VARIANTS: dict[str, Variant] = {
     **{f"cut_{int(f * 100)}": _v(cut=f) for f in (0.5, 0.9, 0.995)},
     "cut_mp4_99": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), cut=0.99),
     "cut_faststart_99": _v(extra="-timecode 01:00:00:00 -movflags +faststart", cut=0.99),
+    "zeros_faststart_90": _v(extra="-timecode 01:00:00:00 -movflags +faststart", zeros=0.9),
+    "zeros_faststart_video": _v(video=PRORES.format(3, "yuv422p10le"), size="320x180", audio=(),
+                                extra="-timecode 01:00:00:00 -movflags +faststart", zeros=0.8),
+    "zeros_mp4_faststart_90": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                                 extra="-movflags +faststart", zeros=0.9),
+    "zeros_mxf_90": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", zeros=0.9),
+    "cut_mxf_99": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", cut=0.99),
     "timescale_600": _v(extra="-timecode 01:00:00:00 -video_track_timescale 600"),
     "timescale_90k_2398": _v(rate="24000/1001", extra="-timecode 01:00:00:00 -video_track_timescale 90000"),
     "audio_offset": _v(extra="-timecode 01:00:00:00 -itsoffset 0.1"),
@@ -228,8 +241,14 @@ WAVES: dict[str, str] = {
     "rf64_auto": "-c:a pcm_s24le -ac 2 -rf64 auto",
     "s24_peak": "-c:a pcm_s24le -ac 2 -write_peak on",
     "s24_cut": "cut",
+    "s24_trailing": "trailing",
+    "s24_valid20": "valid20",
+    "s24_data_size_zero": "data_size_zero",
+    "s24_riff_short": "riff_short",
     "s24_pipe": "pipe",
     "s24_odd_samples": "-c:a pcm_s24le -ac 1 -af atrim=end_sample=4801",
+    "u8_odd": "-c:a pcm_u8 -ac 1 -af atrim=end_sample=4801",
+    "s24_3ch_odd": "-c:a pcm_s24le -ac 3 -af atrim=end_sample=4801",
     "s16_half_ms": "-c:a pcm_s16le -ac 1 -ar 8000 -af atrim=end_sample=2004",
 }
 
@@ -299,6 +318,10 @@ def _make(ffmpeg: str, out: Path, v: Variant) -> bool:
         return False
     if v.prores_header:
         _patch_prores(out, v.prores_header)
+    if v.zeros is not None:
+        data = bytearray(out.read_bytes())
+        data[int(len(data) * v.zeros):] = bytes(len(data) - int(len(data) * v.zeros))
+        out.write_bytes(bytes(data))
     if v.cut is not None:
         data = out.read_bytes()
         out.write_bytes(data[: int(len(data) * v.cut)])
@@ -317,6 +340,22 @@ def _make_wave(ffmpeg: str, out: Path, how: str) -> bool:
         proc = subprocess.run(base + ["-c:a", "pcm_s24le", "-ac", "2", "-f", "wav", "-"], capture_output=True)
         out.write_bytes(proc.stdout)
         return proc.returncode == 0
+    if how in ("trailing", "valid20", "data_size_zero", "riff_short"):
+        ok = _run(base + ["-c:a", "pcm_s24le", "-ac", "2", str(out)])
+        if ok:
+            data = bytearray(out.read_bytes())
+            fmt, dat = data.find(b"fmt "), data.find(b"data")
+            if how == "trailing":  # a recorder's file padded past its RIFF
+                data += bytes(1000)
+            elif how == "valid20":  # 20 valid bits in 24 (WAVE_FORMAT_EXTENSIBLE's wValidBitsPerSample)
+                assert struct.unpack_from("<H", data, fmt + 8)[0] == 0xFFFE
+                struct.pack_into("<H", data, fmt + 8 + 18, 20)
+            elif how == "data_size_zero":  # a recorder stopped before it wrote the sizes
+                struct.pack_into("<I", data, dat + 4, 0)
+            else:
+                struct.pack_into("<I", data, 4, 100)
+            out.write_bytes(bytes(data))
+        return ok
     args = how.split()
     if "-ar" not in args:
         args += ["-ar", "48000"]
