@@ -1,7 +1,7 @@
 """Benchmark: `postprod conform` on a 5,000-event EDL against a 100,000-clip catalogue, compared in the same
 run with OpenTimelineIO reading the same EDL alone (its cmx_3600 adapter): whole commands run in turn
-(alternated), medians of the wall times and of the paired ratios, each command's peak RSS (its own rusage,
-from wait4), the load. Prints JSON and a Markdown row.
+(alternated), medians of the wall times, of the CPU times (user + system) and of the paired ratios, each
+command's peak RSS (its own rusage, from wait4), the load. Prints JSON and a Markdown row.
 
     uv run python bench/conform_bench.py [--events 5000] [--clips 100000] [--repeat 5] [--baseline DIR]
 
@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def build_catalogue(db: Path, clips: int, tree: Path) -> list[tuple[str, str, int]]:
     """Insert `clips` original rows straight into SQLite; returns (reel, clip name, start frame) per clip.
-    The schema is made by the store of the checkout `tree` (its migrations); the lookup keys (media_keys)
-    are filled when that schema has them."""
+    The schema is made by the store of the checkout `tree`; the lookup keys (media_keys) are filled by that
+    checkout's store/keys.py when it has one, so that a --baseline tree selects rows as it would for a user."""
     subprocess.run([sys.executable, "-c", "import sys; from store import Store; Store(sys.argv[1])",
                     f"sqlite:///{db}"], cwd=tree, check=True)
     now = datetime.now(UTC).isoformat()
@@ -64,14 +64,17 @@ def build_catalogue(db: Path, clips: int, tree: Path) -> list[tuple[str, str, in
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.commit()
     con.close()
-    if tree == ROOT:
-        from sqlalchemy import create_engine
-
-        from store.keys import fill_media_keys
-
-        with create_engine(f"sqlite:///{db}").begin() as conn:
-            fill_media_keys(conn)
+    if (tree / "store" / "keys.py").is_file():  # the tree's own fill (a --baseline tree too: else it loads all)
+        subprocess.run([sys.executable, "-c", FILL_KEYS, f"sqlite:///{db}"], cwd=tree, check=True)
     return index
+
+
+FILL_KEYS = """import sys
+from sqlalchemy import create_engine
+from store.keys import fill_media_keys
+with create_engine(sys.argv[1]).begin() as conn:
+    fill_media_keys(conn)
+"""
 
 
 def build_edl(path: Path, clips: list[tuple[str, str, int]], events: int, seed: int = 5) -> None:
@@ -99,6 +102,7 @@ def build_edl(path: Path, clips: list[tuple[str, str, int]], events: int, seed: 
 class Run:
     seconds: float
     peak_rss_mb: float  # the child's own ru_maxrss (wait4), not the largest of all children so far
+    cpu_s: float  # the child's own user + system time (wait4): steadier than wall time on a busy machine
     returncode: int
     stdout: str
     stderr: str
@@ -114,7 +118,8 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read())
+        return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, proc.returncode, out.read(),
+                   err.read())
 
 
 def median(xs: list[float]) -> float:
@@ -247,6 +252,7 @@ def main() -> None:
         "load_after": load_after, "rounds": args.repeat, "events": args.events, "clips": args.clips,
         "catalogue_insert_s": round(build_s, 2), "postprod_conform_command_s": round(ours_s, 3),
         "postprod_conform_peak_rss_mb": round(median([r.peak_rss_mb for r in ours]), 1),
+        "postprod_conform_cpu_s": round(median([r.cpu_s for r in ours]), 3),
         "otio_read_command_s": round(otio_s, 3),
         "otio_read_peak_rss_mb": round(median([r.peak_rss_mb for r in otio_runs]), 1),
         "ratio_command": round(ratio, 2),
@@ -257,6 +263,9 @@ def main() -> None:
         base = runs["baseline"]
         result["baseline_conform_command_s"] = round(median([r.seconds for r in base]), 3)
         result["baseline_conform_peak_rss_mb"] = round(median([r.peak_rss_mb for r in base]), 1)
+        result["baseline_conform_cpu_s"] = round(median([r.cpu_s for r in base]), 3)
+        result["ratio_postprod_vs_baseline_cpu"] = round(median([a.cpu_s / b.cpu_s
+                                                                 for a, b in zip(ours, base, strict=True)]), 2)
         result["ratio_postprod_vs_baseline"] = round(median([a.seconds / b.seconds
                                                              for a, b in zip(ours, base, strict=True)]), 2)
     print(json.dumps(result, indent=2))

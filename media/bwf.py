@@ -39,6 +39,7 @@ class BwfInfo:
     problems: tuple[str, ...] = ()  # chunks that could not be used: findings on the file, never exceptions
     # The fmt chunk as written (media/wave_facts.py describes a plain take from these without MediaInfo).
     riff: bytes | None = None  # b"RIFF", b"RF64" or b"BW64"
+    riff_size: int | None = None  # the RIFF header's size: where it says the file's chunks end, less 8
     byte_rate: int | None = None
     block_align: int | None = None
     extensible: bool = False  # WAVE_FORMAT_EXTENSIBLE: `format_tag` is then its subformat's
@@ -94,6 +95,7 @@ def read_bwf(path: Path) -> BwfInfo:
             raise NotWave(f"not a WAVE file: {path}")
         rf64_data_size: int | None = None
         values["riff"] = header[:4]
+        values["riff_size"] = struct.unpack("<I", header[4:8])[0]
         for _ in range(MAX_CHUNKS):
             chunk = fh.read(8)
             if len(chunk) < 8:

@@ -47,8 +47,10 @@ def wave_tracks(path: Path, size: int) -> Tracks | None:
     except (NotWave, OSError, ValueError, struct.error):
         return None  # MediaInfo's turn, and the probe's own verdict on the header
     channels, rate, bits, align = bwf.channels, bwf.sample_rate, bwf.bit_depth, bwf.block_align
+    # A data chunk past the RIFF's own size: MediaInfo calls the file truncated, so it is MediaInfo's to read.
     if bwf.riff != b"RIFF" or bwf.data_chunks != 1 or bwf.data_bytes is None or bwf.data_end is None \
-            or bwf.data_end > size or not channels or not rate or not bits or bits % 8 or not align:
+            or bwf.data_end > size or bwf.riff_size is None or bwf.data_end > bwf.riff_size + 8 \
+            or not channels or not rate or not bits or bits % 8 or not align:
         return None
     if bwf.format_tag not in (1, 3) or (bwf.extensible and (bwf.valid_bits != bits or bwf.subformat is None
                                                             or bwf.subformat[2:] != _GUID_TAIL)):

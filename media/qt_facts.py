@@ -198,9 +198,11 @@ def _pixel_aspect(pasp: memoryview | None) -> str:
 
 def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> dict[str, str]:
     """Progressive or the field order, from the first frame's header, as MediaInfo reads it."""
-    head = os.pread(fd, 21, first[0])
-    if len(head) < 21 or head[4:8] != b"icpf":
+    head = os.pread(fd, 25, first[0])
+    if len(head) < 25 or head[4:8] != b"icpf":
         raise _Unknown("first frame not a ProRes frame")
+    if head[22:25] != b"\x02\x02\x02":  # MediaInfo shows the frame's colour (even 0, as "Identity"): its to read
+        raise _Unknown("ProRes frame header states its colour")
     mode = (head[20] >> 2) & 3
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):

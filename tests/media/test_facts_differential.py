@@ -1,0 +1,402 @@
+"""The probe's fast paths (our own readers, media/facts.py) against MediaInfo, on many small variants made with
+real ffmpeg: Debian's on PATH and the bundled build, in one run.
+
+For every variant, `probe_file(own=True)` must give exactly what `probe_file(own=False)` (MediaInfo for every
+file) gives, or our readers must have declined (then both ways are MediaInfo's and equal by construction).
+A variant one ffmpeg cannot make (an encoder or option it lacks) is skipped for that ffmpeg only.
+Every file is tiny (a few frames at 64x64 to 320x180, under half a second) and made once per session.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from config.tools import find_ffmpeg
+from media.facts import own_tracks
+from media.probe import probe_file
+
+
+@dataclass(frozen=True)
+class Variant:
+    ext: str
+    video: str | None = "prores_ks -profile:v 0"  # codec arguments; None: no picture
+    rate: str = "25"
+    size: str = "96x64"
+    audio: tuple[str, ...] = ("pcm_s24le -ac 2",)  # one entry per sound track
+    seconds: float = 0.3
+    extra: str = "-timecode 01:00:00:00"
+    vfilter: str | None = None
+    cut: float | None = None  # keep this fraction of the bytes: a copy cut short
+    zeros: float | None = None  # zero the bytes after this fraction: a preallocated copy that stalled
+    prores_header: tuple[tuple[int, int], ...] = ()  # (offset, byte) written into every ProRes frame's header
+
+
+def _v(ext: str = "mov", **kw) -> Variant:
+    return Variant(ext, **kw)
+
+
+PRORES = "prores_ks -profile:v {} -pix_fmt {}"
+VARIANTS: dict[str, Variant] = {
+    # every frame rate, with and without drop-frame timecode
+    **{f"rate_{r.replace('/', '_')}": _v(rate=r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50",
+                                                          "60000/1001", "48", "60")},
+    "rate_2997_df": _v(rate="30000/1001", extra="-timecode 01:00:00;02"),
+    "rate_5994_df": _v(rate="60000/1001", extra="-timecode 00:59:59;58"),
+    "rate_2997_df_mp4": _v("mp4", video="libx264 -preset ultrafast", rate="30000/1001", audio=("aac",),
+                           extra="-timecode 10:00:00;00"),
+    # timecode starts
+    "tc_midnight_minus": _v(rate="24", extra="-timecode 23:59:59:23"),
+    "tc_zero": _v(extra="-timecode 00:00:00:00"),
+    "tc_none": _v(extra=""),
+    "tc_none_mp4": _v("mp4", video="libx264 -preset ultrafast", extra=""),
+    # reel / tape names
+    "reel_mov": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=A001 -metadata reel_name=A001"),
+    "reel_odd_chars": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=Ré_01 -metadata reel_name=Ré_01"),
+    "reel_mp4_tags": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                        extra="-timecode 01:00:00:00 -metadata reel_name=B002 -movflags +use_metadata_tags"),
+    "title_mov": _v(extra="-timecode 01:00:00:00 -metadata title=Shot -metadata comment=hello"),
+    "title_mp4": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), extra="-metadata title=Shot"),
+    # interlaced
+    "prores_tff": _v(video=PRORES.format(3, "yuv422p10le") + " -flags +ildct+ilme -field_order tt",
+                     vfilter="setfield=tff", size="96x64"),
+    "prores_bff": _v(video=PRORES.format(3, "yuv422p10le") + " -flags +ildct+ilme -field_order bb",
+                     vfilter="setfield=bff"),
+    "prores_tff_flag_only": _v(video=PRORES.format(3, "yuv422p10le") + " -field_order tt", vfilter="setfield=tff"),
+    "prores_progressive_flagged_tt": _v(video=PRORES.format(2, "yuv422p10le") + " -field_order tt"),
+    "h264_field_order_only": _v(video="libx264 -preset ultrafast -field_order tt", vfilter="setfield=tff"),
+    "h264_interlaced": _v(video="libx264 -preset ultrafast -flags +ildct+ilme -field_order bb",
+                          vfilter="setfield=bff"),
+    # ProRes profiles
+    **{f"prores_{p}": _v(video=PRORES.format(p, "yuv422p10le")) for p in (0, 1, 2, 3)},
+    "prores_4444": _v(video=PRORES.format(4, "yuv444p10le")),
+    "prores_4444_alpha": _v(video=PRORES.format(4, "yuva444p10le")),
+    "prores_4444xq": _v(video=PRORES.format(5, "yuv444p10le")),
+    "prores_aw_hq": _v(video="prores -profile:v 3 -pix_fmt yuv422p10le"),
+    "prores_mp4": _v("mp4", video=PRORES.format(2, "yuv422p10le")),
+    # H.264 / HEVC
+    "h264_baseline": _v(video="libx264 -preset ultrafast -profile:v baseline -pix_fmt yuv420p"),
+    "h264_main": _v(video="libx264 -preset ultrafast -profile:v main -pix_fmt yuv420p"),
+    "h264_high": _v(video="libx264 -preset fast -profile:v high -pix_fmt yuv420p"),
+    "h264_high10": _v(video="libx264 -preset ultrafast -profile:v high10 -pix_fmt yuv420p10le"),
+    "h264_high422": _v(video="libx264 -preset ultrafast -profile:v high422 -pix_fmt yuv422p"),
+    "h264_high422_10": _v(video="libx264 -preset ultrafast -profile:v high422 -pix_fmt yuv422p10le"),
+    "h264_high444": _v(video="libx264 -preset ultrafast -profile:v high444 -pix_fmt yuv444p"),
+    "h264_level": _v("mp4", video="libx264 -preset ultrafast -level 5.1 -pix_fmt yuv420p", audio=("aac",)),
+    "h264_intra": _v(video="libx264 -preset ultrafast -g 1 -pix_fmt yuv420p"),
+    "h264_mp4_aac": _v("mp4", video="libx264 -preset veryfast -pix_fmt yuv420p", audio=("aac -ac 2",)),
+    "h264_mp4_aac_mono_44k": _v("mp4", video="libx264 -preset veryfast", audio=("aac -ac 1 -ar 44100",)),
+    "h264_mp4_aac_he": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -profile:a aac_he",)),
+    "h264_mp4_aac_6": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -ac 6",)),
+    "h264_mp4_aac_32k": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -ar 32000",)),
+    "h264_odd_size": _v(video="libx264 -preset ultrafast -pix_fmt yuv420p", size="98x66"),
+    "h264_crop_size": _v("mp4", video="libx264 -preset ultrafast", size="100x58", audio=("aac",)),
+    "hevc_main": _v("mp4", video="libx265 -preset ultrafast -x265-params log-level=error", audio=("aac",)),
+    "hevc_main10": _v(video="libx265 -preset ultrafast -pix_fmt yuv420p10le -x265-params log-level=error"),
+    "mpeg4_part2": _v("mp4", video="mpeg4", audio=("aac",)),
+    "mjpeg_mov": _v(video="mjpeg"),
+    # DNxHD / DNxHR in MOV and MXF
+    "dnxhr_lb_mov": _v(video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144"),
+    "dnxhr_hqx_mov": _v(video="dnxhd -profile:v dnxhr_hqx -pix_fmt yuv422p10le", size="256x144"),
+    "dnxhd_mov": _v(video="dnxhd -b:v 36M -pix_fmt yuv422p", size="1920x1080", seconds=0.12),
+    "dnxhr_lb_mxf": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144"),
+    "dnxhr_sq_mxf_2997df": _v("mxf", video="dnxhd -profile:v dnxhr_sq -pix_fmt yuv422p", size="256x144",
+                              rate="30000/1001", extra="-timecode 01:00:00;02"),
+    "dnxhr_hq_mxf_5994": _v("mxf", video="dnxhd -profile:v dnxhr_hq -pix_fmt yuv422p", size="256x144",
+                            rate="60000/1001", extra="-timecode 00:00:00;00"),
+    "dnxhr_mxf_2398": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                         rate="24000/1001", extra="-timecode 23:59:59:20"),
+    "dnxhr_mxf_30": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", rate="30"),
+    "dnxhr_mxf_24": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", rate="24"),
+    "dnxhr_mxf_s16": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                        audio=("pcm_s16le -ac 1", "pcm_s16le -ac 1")),
+    "dnxhr_mxf_mono_tracks": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                                audio=("pcm_s24le -ac 1",) * 4),
+    "dnxhr_mxf_no_audio": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", audio=()),
+    "dnxhr_mxf_no_tc": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", extra=""),
+    "dnxhr_mxf_reel": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                         extra="-timecode 01:00:00:00 -metadata reel_name=A001"),
+    "dnxhd_mxf": _v("mxf", video="dnxhd -b:v 36M -pix_fmt yuv422p", size="1920x1080", seconds=0.12),
+    "dnxhr_mxf_interlaced": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p -flags +ildct",
+                               size="256x144", vfilter="setfield=tff"),
+    "dnxhd_mxf_interlaced": _v("mxf", video="dnxhd -b:v 120M -pix_fmt yuv422p -flags +ildct",
+                               size="1920x1080", vfilter="setfield=tff", seconds=0.12),
+    "dnxhr_mxf_par": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                        vfilter="setsar=4/3"),
+    "dnxhr_mxf_colour": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p -color_primaries bt709 "
+                           "-color_trc bt709 -colorspace bt709", size="256x144"),
+    "mpeg2_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv422p -b:v 10M", size="256x144"),
+    "dnxhr_mxf_opatom_like_audio_only": _v("mxf", video=None, audio=("pcm_s24le -ac 1",)),
+    # sound in MOV
+    **{f"pcm_{c}": _v(audio=(f"pcm_{c} -ac 2",)) for c in ("s16le", "s24le", "s32le", "f32le", "f64le", "s16be",
+                                                           "s24be", "s32be", "f32be")},
+    "pcm_mono": _v(audio=("pcm_s24le -ac 1",)),
+    "pcm_six": _v(audio=("pcm_s24le -ac 6",)),
+    "pcm_six_mono_tracks": _v(audio=("pcm_s24le -ac 1",) * 6),
+    "pcm_two_stereo": _v(audio=("pcm_s24le -ac 2", "pcm_s16le -ac 2")),
+    "pcm_96k": _v(audio=("pcm_s24le -ac 2 -ar 96000",)),
+    "pcm_44k": _v(audio=("pcm_s16le -ac 2 -ar 44100",)),
+    "pcm_short_audio": _v(audio=("pcm_s24le -ac 2 -t 0.1",)),
+    "no_audio": _v(audio=()),
+    "audio_only_mov": _v(video=None, extra=""),
+    "audio_only_mov_tc": _v(video=None),
+    "audio_only_m4a": _v("mp4", video=None, audio=("aac",), extra=""),
+    "aac_in_mov": _v(audio=("aac",)),
+    "alac_in_mov": _v(audio=("alac",)),
+    # pixel aspect ratios
+    **{f"par_{n}_{d}": _v(vfilter=f"setsar={n}/{d}") for n, d in ((4, 3), (10, 11), (40, 33), (2, 1), (59, 54),
+                                                                   (1, 2), (3, 2))},
+    "par_h264_sps_differs": _v("mp4", video="libx264 -preset ultrafast -x264-params sar=1/1", vfilter="setsar=4/3",
+                               audio=("aac",)),
+    "par_h264_sps_only": _v("mp4", video="libx264 -preset ultrafast -x264-params sar=4/3", audio=("aac",)),
+    "par_h264_mov_differs": _v(video="libx264 -preset ultrafast -x264-params sar=10/11", vfilter="setsar=40/33"),
+    "par_h264_mp4": _v("mp4", video="libx264 -preset ultrafast", vfilter="setsar=64/45", audio=("aac",)),
+    # colour tags
+    "colour_709": _v(video=PRORES.format(3, "yuv422p10le") + " -color_primaries bt709 -color_trc bt709 "
+                     "-colorspace bt709"),
+    "colour_2020_pq": _v(video=PRORES.format(3, "yuv422p10le") + " -color_primaries bt2020 -color_trc smpte2084 "
+                         "-colorspace bt2020nc"),
+    "colour_2020_hlg": _v(video=PRORES.format(3, "yuv422p10le") + " -color_primaries bt2020 "
+                          "-color_trc arib-std-b67 -colorspace bt2020nc"),
+    # ProRes frame headers as other encoders write them (ffmpeg 9 writes the matrix there, and no colr box)
+    "prores_header_primaries": _v(prores_header=((22, 1),)),
+    "prores_header_transfer": _v(prores_header=((23, 1),)),
+    "prores_header_matrix_0": _v(prores_header=((24, 0),)),
+    "prores_header_aspect_rate": _v(prores_header=((21, 0x13),)),
+    "colour_range_full": _v(video=PRORES.format(3, "yuv422p10le") + " -color_range pc"),
+    "colour_h264_709": _v("mp4", video="libx264 -preset ultrafast -color_primaries bt709 -color_trc bt709 "
+                          "-colorspace bt709", audio=("aac",)),
+    "colour_h264_vui_only": _v("mp4", video="libx264 -preset ultrafast -x264-params colorprim=bt709:transfer=bt709:"
+                               "colormatrix=bt709", audio=("aac",)),
+    "colour_h264_full_range": _v("mp4", video="libx264 -preset ultrafast -x264-params fullrange=on",
+                                 audio=("aac",)),
+    "colour_hevc_hlg": _v("mp4", video="libx265 -preset ultrafast -pix_fmt yuv420p10le -color_primaries bt2020 "
+                          "-color_trc arib-std-b67 -colorspace bt2020nc -x265-params log-level=error",
+                          audio=("aac",)),
+    # layout: moov first or last, cut short, odd timescales, edit lists
+    "faststart": _v(extra="-timecode 01:00:00:00 -movflags +faststart"),
+    "faststart_mp4": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), extra="-movflags +faststart"),
+    **{f"cut_{int(f * 100)}": _v(cut=f) for f in (0.5, 0.9, 0.995)},
+    "cut_mp4_99": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), cut=0.99),
+    "cut_faststart_99": _v(extra="-timecode 01:00:00:00 -movflags +faststart", cut=0.99),
+    "zeros_faststart_90": _v(extra="-timecode 01:00:00:00 -movflags +faststart", zeros=0.9),
+    "zeros_faststart_video": _v(video=PRORES.format(3, "yuv422p10le"), size="320x180", audio=(),
+                                extra="-timecode 01:00:00:00 -movflags +faststart", zeros=0.8),
+    "zeros_mp4_faststart_90": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                                 extra="-movflags +faststart", zeros=0.9),
+    "zeros_mxf_90": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", zeros=0.9),
+    "cut_mxf_99": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", cut=0.99),
+    "timescale_600": _v(extra="-timecode 01:00:00:00 -video_track_timescale 600"),
+    "timescale_90k_2398": _v(rate="24000/1001", extra="-timecode 01:00:00:00 -video_track_timescale 90000"),
+    "audio_offset": _v(extra="-timecode 01:00:00:00 -itsoffset 0.1"),
+    "audio_longer": _v(vfilter="trim=end_frame=3"),
+    "tc_one_frame_mp4": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), extra="-timecode 00:00:00:01"),
+    "frames_7": _v(seconds=7 / 25),
+    "frames_1": _v(seconds=1 / 25),
+    "frames_odd_2997": _v(rate="30000/1001", seconds=0.4),
+    "no_tmcd_written": _v(extra="-timecode 01:00:00:00 -write_tmcd 0"),
+    "mp4_write_tmcd": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                         extra="-timecode 01:00:00:00 -write_tmcd 1"),
+    "isml_brand": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), extra="-brand mp42"),
+    "fragmented": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                     extra="-movflags +frag_keyframe+empty_moov"),
+    "mov_language": _v(extra="-timecode 01:00:00:00 -metadata:s:a:0 language=fra -metadata:s:v:0 language=eng"),
+    "mov_handler": _v(extra="-timecode 01:00:00:00 -metadata:s:a:0 handler_name=Boom"),
+    "vfr_h264": _v("mp4", video="libx264 -preset ultrafast -fps_mode passthrough", audio=("aac",),
+                   vfilter="setpts=N/FRAME_RATE/TB+if(mod(N\\,3)\\,0\\,0.01/TB)"),
+}
+
+# WAVE variants: (ffmpeg sound arguments, or a builder name)
+WAVES: dict[str, str] = {
+    "s16_stereo": "-c:a pcm_s16le -ac 2",
+    "s24_stereo": "-c:a pcm_s24le -ac 2",
+    "s32_stereo": "-c:a pcm_s32le -ac 2",
+    "f32_stereo": "-c:a pcm_f32le -ac 2",
+    "f64_mono": "-c:a pcm_f64le -ac 1",
+    "u8_mono": "-c:a pcm_u8 -ac 1",
+    "s24_mono": "-c:a pcm_s24le -ac 1",
+    "s24_51": "-c:a pcm_s24le -ac 6",
+    "s24_51_side": "-c:a pcm_s24le -af aformat=channel_layouts=5.1(side)",
+    "s24_71": "-c:a pcm_s24le -af aformat=channel_layouts=7.1",
+    "s24_quad": "-c:a pcm_s24le -af aformat=channel_layouts=quad",
+    "s24_21": "-c:a pcm_s24le -af aformat=channel_layouts=2.1",
+    "s24_3_0": "-c:a pcm_s24le -af aformat=channel_layouts=3.0",
+    "s24_4_unknown": "-c:a pcm_s24le -ac 4",
+    "s16_6": "-c:a pcm_s16le -ac 6",
+    "s16_96k": "-c:a pcm_s16le -ac 2 -ar 96000",
+    "s24_192k": "-c:a pcm_s24le -ac 2 -ar 192000",
+    "s24_44k": "-c:a pcm_s24le -ac 2 -ar 44100",
+    "alaw": "-c:a pcm_alaw -ac 1 -ar 8000",
+    "mulaw": "-c:a pcm_mulaw -ac 1 -ar 8000",
+    "adpcm": "-c:a adpcm_ms -ac 1",
+    "s24_bext": "-c:a pcm_s24le -ac 2 -write_bext 1 -metadata time_reference=172800000 -metadata originator=postprod",
+    "s24_bext_tc_odd": "-c:a pcm_s24le -ac 2 -write_bext 1 -metadata time_reference=4147199000",
+    "s24_info": "-c:a pcm_s24le -ac 2 -metadata title=Boom -metadata artist=Sound",
+    "rf64_always": "-c:a pcm_s24le -ac 2 -rf64 always",
+    "rf64_auto": "-c:a pcm_s24le -ac 2 -rf64 auto",
+    "s24_peak": "-c:a pcm_s24le -ac 2 -write_peak on",
+    "s24_cut": "cut",
+    "s24_trailing": "trailing",
+    "s24_valid20": "valid20",
+    "s24_data_size_zero": "data_size_zero",
+    "s24_riff_short": "riff_short",
+    "s24_pipe": "pipe",
+    "s24_odd_samples": "-c:a pcm_s24le -ac 1 -af atrim=end_sample=4801",
+    "u8_odd": "-c:a pcm_u8 -ac 1 -af atrim=end_sample=4801",
+    "s24_3ch_odd": "-c:a pcm_s24le -ac 3 -af atrim=end_sample=4801",
+    "s16_half_ms": "-c:a pcm_s16le -ac 1 -ar 8000 -af atrim=end_sample=2004",
+}
+
+
+def _ffmpegs() -> list[tuple[str, str]]:
+    found = {}
+    for which in ("path", "bundled"):
+        try:
+            found[which] = find_ffmpeg(None if which == "path" else which)
+        except Exception:  # noqa: BLE001 - an ffmpeg this machine lacks is skipped
+            continue
+    return list(found.items())
+
+
+FFMPEGS = _ffmpegs()
+
+
+def _run(cmd: list[str]) -> bool:
+    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+
+
+def _make_clip(ffmpeg: str, out: Path, v: Variant) -> bool:
+    cmd = [ffmpeg, "-v", "error", "-y"]
+    if v.video:
+        cmd += ["-f", "lavfi", "-i", f"testsrc2=s={v.size}:r={v.rate}:d={v.seconds}"]
+    extra = v.extra.split()
+    if v.audio:
+        if "-itsoffset" in extra:  # an input option: the sound starts later
+            at = extra.index("-itsoffset")
+            cmd += extra[at:at + 2]
+            del extra[at:at + 2]
+        cmd += ["-f", "lavfi", "-i", f"sine=r=48000:d={v.seconds}"]
+    maps = []
+    if v.video:
+        maps += ["-map", "0:v"]
+        if v.vfilter:
+            maps += ["-vf", v.vfilter]
+        maps += ["-c:v", *v.video.split()]
+    index = 1 if v.video else 0
+    for n, sound in enumerate(v.audio):
+        codec, *rest = sound.split()
+        maps += ["-map", f"{index}:a", f"-c:a:{n}", codec]
+        it = iter(rest)
+        for opt in it:
+            value = next(it)
+            maps += [f"{opt}:a:{n}" if opt in ("-ac", "-ar", "-profile:a") else opt, value]
+    cmd += maps + extra + [str(out)]
+    return _run(cmd)
+
+
+def _patch_prores(path: Path, header: tuple[tuple[int, int], ...]) -> None:
+    from media.qt_facts import _top
+    from media.qt_tables import _tracks, sample_spans
+
+    with open(path, "r+b") as fh:
+        _, moov = _top(fh, path.stat().st_size)
+        video = next(t for t in _tracks(moov) if t.handler == b"vide")
+        for offset, _ in sample_spans(video):
+            for at, value in header:
+                fh.seek(offset + at)
+                fh.write(bytes([value]))
+
+
+def _make(ffmpeg: str, out: Path, v: Variant) -> bool:
+    """The variant at `out`, made with this ffmpeg; False where it cannot make it."""
+    if not _make_clip(ffmpeg, out, v):
+        return False
+    if v.prores_header:
+        _patch_prores(out, v.prores_header)
+    if v.zeros is not None:
+        data = bytearray(out.read_bytes())
+        data[int(len(data) * v.zeros):] = bytes(len(data) - int(len(data) * v.zeros))
+        out.write_bytes(bytes(data))
+    if v.cut is not None:
+        data = out.read_bytes()
+        out.write_bytes(data[: int(len(data) * v.cut)])
+    return True
+
+
+def _make_wave(ffmpeg: str, out: Path, how: str) -> bool:
+    base = [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "sine=r=48000:d=0.2"]
+    if how == "cut":
+        ok = _run(base + ["-c:a", "pcm_s24le", "-ac", "2", str(out)])
+        if ok:
+            data = out.read_bytes()
+            out.write_bytes(data[: int(len(data) * 0.9)])
+        return ok
+    if how == "pipe":
+        proc = subprocess.run(base + ["-c:a", "pcm_s24le", "-ac", "2", "-f", "wav", "-"], capture_output=True)
+        out.write_bytes(proc.stdout)
+        return proc.returncode == 0
+    if how in ("trailing", "valid20", "data_size_zero", "riff_short"):
+        ok = _run(base + ["-c:a", "pcm_s24le", "-ac", "2", str(out)])
+        if ok:
+            data = bytearray(out.read_bytes())
+            fmt, dat = data.find(b"fmt "), data.find(b"data")
+            if how == "trailing":  # a recorder's file padded past its RIFF
+                data += bytes(1000)
+            elif how == "valid20":  # 20 valid bits in 24 (WAVE_FORMAT_EXTENSIBLE's wValidBitsPerSample)
+                assert struct.unpack_from("<H", data, fmt + 8)[0] == 0xFFFE
+                struct.pack_into("<H", data, fmt + 8 + 18, 20)
+            elif how == "data_size_zero":  # a recorder stopped before it wrote the sizes
+                struct.pack_into("<I", data, dat + 4, 0)
+            else:
+                struct.pack_into("<I", data, 4, 100)
+            out.write_bytes(bytes(data))
+        return ok
+    args = how.split()
+    if "-ar" not in args:
+        args += ["-ar", "48000"]
+    return _run(base + args + [str(out)])
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory: pytest.TempPathFactory):
+    """Make (once per session, on first use) a variant with one ffmpeg: its path, or None where that ffmpeg
+    cannot make it. Made on first use, so that `-k` runs only what it selects."""
+    made: dict[tuple[str, str], Path | None] = {}
+    folder = tmp_path_factory.mktemp("variants")
+
+    def make(which: str, name: str) -> Path | None:
+        if (which, name) not in made:
+            ffmpeg = dict(FFMPEGS)[which]
+            if name.startswith("wav_"):
+                out = folder / f"{which}-{name}.wav"
+                made[(which, name)] = out if _make_wave(ffmpeg, out, WAVES[name[4:]]) else None
+            else:
+                out = folder / f"{which}-{name}.{VARIANTS[name].ext}"
+                made[(which, name)] = out if _make(ffmpeg, out, VARIANTS[name]) else None
+        return made[(which, name)]
+
+    return make
+
+
+NAMES = sorted(VARIANTS) + sorted("wav_" + n for n in WAVES)
+
+
+def _probe(path: Path, ffmpeg: str, own: bool) -> dict:
+    return probe_file(path, ffmpeg=ffmpeg, default_rate=Fraction(25), own=own).model_dump(mode="json")
+
+
+@pytest.mark.parametrize("which", [w for w, _ in FFMPEGS])
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_path_equals_mediainfo_or_declines(variant, which: str, name: str) -> None:
+    path = variant(which, name)
+    if path is None:
+        pytest.skip(f"{which} ffmpeg cannot make {name}")
+    ffmpeg = dict(FFMPEGS)[which]
+    fast = own_tracks(path, path.stat().st_size)
+    ours, theirs = _probe(path, ffmpeg, True), _probe(path, ffmpeg, False)
+    assert ours == theirs, f"{name} ({which}): fast path {'declined' if fast is None else 'answered'}"
