@@ -101,6 +101,10 @@ def _timeline(client, ids: list[str]) -> dict[str, list[float]]:
     return spans
 
 
+def med(xs: list[float]) -> float:
+    return sorted(xs)[len(xs) // 2]
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     jobs = int(args[0]) if args else 16
@@ -173,6 +177,16 @@ def main() -> None:
 
         timelines: dict[tuple[str, int], dict[str, list[float]]] = {}
 
+        def _submit(flow_name: str, params: dict) -> str:
+            for attempt in range(5):  # a server busy past its client's retries (SQLite locked on a loaded machine)
+                try:
+                    return submit(flow_name, params, settings).flow_run_id
+                except Exception:  # noqa: BLE001
+                    if attempt == 4:
+                        raise
+                    time.sleep(5)
+            raise AssertionError("unreachable")
+
         def batch(n_workers: int, flow_name: str, worker: str) -> float:
             """`worker`: "postprod" (flows/worker.py) or "prefect" (Prefect's own worker, POSTPROD_WORKER=prefect)."""
             names = [f"n{n_workers}w{i}{flow_name[-3:]}{worker[:4]}" for i in range(n_workers)]
@@ -185,8 +199,8 @@ def main() -> None:
                            if w.status.value == "ONLINE" and w.name.split(":")[-1] in names]) < n_workers:
                     time.sleep(0.5)
                 t = time.perf_counter()
-                ids = [submit(flow_name, {"src": str(c), "dst": str(ws / "proxies" / f"w{n_workers}_{c.name}")},
-                              settings).flow_run_id for c in clips]
+                ids = [_submit(flow_name, {"src": str(c), "dst": str(ws / "proxies" / f"w{n_workers}_{c.name}")})
+                       for c in clips]
                 pending = set(ids)
                 while pending:
                     time.sleep(0.2)
@@ -214,6 +228,9 @@ def main() -> None:
                 took = batch(n_workers, flow_name, worker)
                 batches.setdefault((f"{flow_name} {worker}", n_workers), []).append(took)
                 print(f"batch: {n_workers} worker(s), {flow_name}, {worker}'s worker: {took:.1f} s", flush=True)
+                for span, xs in timelines[f"{flow_name} {worker}", n_workers].items():
+                    if xs:
+                        print(f"    {span}: median {med(xs):.2f} s, max {max(xs):.2f} s (of {len(xs)})", flush=True)
         env["POSTPROD_WORKER"] = "postprod"
 
         # Submit-to-start delay: a card submitted to an idle worker, three times.
@@ -244,7 +261,6 @@ def main() -> None:
             if p.poll() is None:
                 stop(p)
 
-    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     print(f"# {stamp()} — {machine()} — {load()} at the end")
     print(f"raw ffmpeg, {jobs} encodes, 1 at a time: {raw1:.1f} s ({jobs / raw1:.2f} jobs/s)")
     print(f"raw ffmpeg, {jobs} encodes, {SLOTS} at a time: {raw2:.1f} s ({jobs / raw2:.2f} jobs/s)")

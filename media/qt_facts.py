@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,6 +31,14 @@ _MONO, _STEREO = (100 << 16) | 1, (101 << 16) | 2  # CoreAudio channel layout ta
 _MAX_MOOV = 16 << 20
 _VISUAL_ENTRY = 78
 _SOUND_V1 = 44
+
+
+@dataclass(frozen=True)
+class QtRead:
+    """The moov's tracks and every track's samples, as read for the facts: check_samples need not read them again."""
+
+    tracks: list[QtTrack]
+    spans: list[list[tuple[int, int]]]
 
 
 class _Unknown(Exception):
@@ -87,10 +96,12 @@ def _read(fh, size: int) -> Tracks:
             or set(kinds) - {b"vide", b"soun", b"tmcd"}:
         raise _Unknown("not one picture track with sound and timecode")
     out = [Track("General", format="MPEG-4", format_profile=profile, duration=_ms(duration, timescale))]
+    read = []
     for track in tracks:
         _self_contained(track)
         _edits(track, timescale)
         spans = sample_spans(track)
+        read.append(spans)
         if any(off + n > size for off, n in spans):
             raise _Unknown("samples past the end of the file")
         if track.handler == b"vide":
@@ -99,7 +110,8 @@ def _read(fh, size: int) -> Tracks:
             out.append(_audio(track, timescale))
         else:
             out.append(_timecode(fh, size, track))
-    return Tracks(out)
+    # The decode check's proof (media/proven.py) from the tables read here, when it is asked for.
+    return Tracks(out, proof=QtRead(tracks, read))
 
 
 def _ms(value: int, timescale: int) -> int:
