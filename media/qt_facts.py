@@ -230,9 +230,13 @@ def _audio(track: QtTrack, movie_timescale: int) -> Track:
     fourcc, entry = track.entry()
     version, channels, bits = struct.unpack_from(">H6xHH", entry, 8)
     rate = struct.unpack_from(">I", entry, 24)[0] >> 16
-    samples = Fraction(_tkhd_duration(track) * rate, movie_timescale)
-    if version not in (0, 1) or samples.denominator != 1 or rate != track.timescale:
-        raise _Unknown("sound description")
+    # MediaInfo's count is its duration in whole milliseconds (the track header's, rounded) at the sample rate,
+    # not the samples the track holds: 7213 samples in a movie timed at 1/48000 s are 150 ms, "7200".
+    ms = _ms(_tkhd_duration(track), movie_timescale)
+    samples = Fraction(ms * rate, 1000)
+    if version not in (0, 1) or samples.denominator == 2 or ms < 40 or rate != track.timescale:
+        raise _Unknown("sound description")  # (a count on an exact half, or a sound shorter than a frame)
+    samples = Fraction(round(samples))
     extra = _entry_boxes(entry, 28 if version == 0 else _SOUND_V1)
     if fourcc in _PCM_BITS:
         chan = extra.get(b"chan")
