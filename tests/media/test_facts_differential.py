@@ -101,6 +101,11 @@ VARIANTS: dict[str, Variant] = {
     "h264_level": _v("mp4", video="libx264 -preset ultrafast -level 5.1 -pix_fmt yuv420p", audio=("aac",)),
     **{f"h264_level_{lv.replace('.', '_')}": _v(video=f"libx264 -preset ultrafast -profile:v {pf} -level {lv}")
        for pf, lv in (("high", "4"), ("high", "3.1"), ("main", "4.2"), ("high", "6.2"))},
+    "h264_sps_tick_rate_120": _v(video="libx264 -preset ultrafast -bsf:v h264_metadata=tick_rate=120"),
+    "h264_sps_tick_rate_50_mp4": _v("mp4", video="libx264 -preset ultrafast -bsf:v h264_metadata=tick_rate=100",
+                                    audio=("aac",)),
+    "h264_sps_crop": _v(video="libx264 -preset ultrafast -bsf:v h264_metadata=crop_left=8:crop_bottom=8"),
+    "h264_sps_level_patched": _v(video="libx264 -preset ultrafast -bsf:v h264_metadata=level=5.2"),
     "h264_intra": _v(video="libx264 -preset ultrafast -g 1 -pix_fmt yuv420p"),
     "h264_mp4_aac": _v("mp4", video="libx264 -preset veryfast -pix_fmt yuv420p", audio=("aac -ac 2",)),
     "h264_mp4_aac_mono_44k": _v("mp4", video="libx264 -preset veryfast", audio=("aac -ac 1 -ar 44100",)),
