@@ -221,6 +221,11 @@ def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> di
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):
         return {"scan_type": "Progressive"}
+    # A fiel box's order (detail 1 or 9 top first, 6 or 14 bottom first, as ffmpeg 5.1 and 9 write them) is what
+    # MediaInfo shows: one that disagrees with the frames, or says neither, is MediaInfo's to read.
+    detail = fiel[1] if fiel is not None and len(fiel) > 1 else None
+    if fields == b"\x02" and detail not in ((1, 9) if mode == 1 else (6, 14)):
+        raise _Unknown("fiel box's field order not the frames'")
     if mode in (1, 2) and fields in (None, b"\x02"):
         return {"scan_type": "Interlaced", "scan_order": "TFF" if mode == 1 else "BFF"}
     raise _Unknown("ProRes scan not understood")

@@ -40,6 +40,7 @@ class Variant:
     cut: float | None = None  # keep this fraction of the bytes: a copy cut short
     zeros: float | None = None  # zero the bytes after this fraction: a preallocated copy that stalled
     prores_header: tuple[tuple[int, int], ...] = ()  # (offset, byte) written into every ProRes frame's header
+    fiel_detail: int | None = None  # written into the picture's fiel box: its field order (1/9 top, 6/14 bottom first)
     tmcd_flags: int | None = None  # written into the tmcd sample description (1 drop frame, 2 24 h, 4 negative, 8 counter)
 
 
@@ -78,6 +79,10 @@ VARIANTS: dict[str, Variant] = {
                      vfilter="setfield=tff", size="96x64"),
     "prores_bff": _v(video=PRORES.format(3, "yuv422p10le") + " -flags +ildct+ilme -field_order bb",
                      vfilter="setfield=bff"),
+    **{f"prores_tff_fiel_{d}": _v(video=PRORES.format(3, "yuv422p10le") + " -flags +ildct+ilme -field_order tt",
+                                  vfilter="setfield=tff", fiel_detail=d) for d in (1, 6, 9, 14)},
+    **{f"prores_bff_fiel_{d}": _v(video=PRORES.format(3, "yuv422p10le") + " -flags +ildct+ilme -field_order bb",
+                                  vfilter="setfield=bff", fiel_detail=d) for d in (1, 6, 9, 14)},
     "prores_tff_flag_only": _v(video=PRORES.format(3, "yuv422p10le") + " -field_order tt", vfilter="setfield=tff"),
     "prores_progressive_flagged_tt": _v(video=PRORES.format(2, "yuv422p10le") + " -field_order tt"),
     "h264_field_order_only": _v(video="libx264 -preset ultrafast -field_order tt", vfilter="setfield=tff"),
@@ -369,6 +374,11 @@ def _make(ffmpeg: str, out: Path, v: Variant) -> bool:
         return False
     if v.prores_header:
         _patch_prores(out, v.prores_header)
+    if v.fiel_detail is not None:
+        data = bytearray(out.read_bytes())
+        assert data.count(b"fiel") == 1
+        data[data.find(b"fiel") + 5] = v.fiel_detail
+        out.write_bytes(bytes(data))
     if v.tmcd_flags is not None:
         data = bytearray(out.read_bytes())
         entry = b"tmcd" + bytes(6) + b"\x00\x01"  # the tmcd sample description: fourcc, reserved, data reference 1
