@@ -72,6 +72,11 @@ VARIANTS: dict[str, Variant] = {
     "reel_odd_chars": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=Ré_01 -metadata reel_name=Ré_01"),
     "reel_mp4_tags": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
                         extra="-timecode 01:00:00:00 -metadata reel_name=B002 -movflags +use_metadata_tags"),
+    "reel_no_tmcd": _v(extra="-timecode 01:00:00:00 -write_tmcd 0 -metadata:s:v:0 reel_name=C003 -metadata reel_name=C003"),
+    "reel_track_only": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=D004"),
+    "reel_global_only": _v(extra="-timecode 01:00:00:00 -metadata reel_name=E005"),
+    "reel_mp4_no_tags": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                           extra="-timecode 01:00:00:00 -metadata reel_name=F006 -metadata:s:v:0 reel_name=F006"),
     "title_mov": _v(extra="-timecode 01:00:00:00 -metadata title=Shot -metadata comment=hello"),
     "title_mp4": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",), extra="-metadata title=Shot"),
     # interlaced
