@@ -208,26 +208,42 @@ def _pixel_aspect(pasp: memoryview | None) -> str:
     return f"{h / v:.3f}"
 
 
+# MediaInfo's names of a ProRes frame header's colour codes (each shown on its own; 2, unspecified, not shown),
+# the ones checked against it; any other code (0 it shows as "Identity") is MediaInfo's to read.
+_PRORES_COLOUR = ({1: "BT.709", 9: "BT.2020"}, {1: "BT.709", 16: "PQ", 18: "HLG"},
+                  {1: "BT.709", 9: "BT.2020 non-constant"})
+_COLOUR_FIELDS = ("color_primaries", "transfer_characteristics", "matrix_coefficients")
+
+
+def _prores_colour(codes: bytes) -> dict[str, str]:
+    out = {}
+    for field, names, code in zip(_COLOUR_FIELDS, _PRORES_COLOUR, codes, strict=True):
+        if code != 2:
+            if code not in names:
+                raise _Unknown(f"ProRes colour code {code}")
+            out[field] = names[code]
+    return out
+
+
 def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> dict[str, str]:
     """Progressive or the field order, from the first frame's header, as MediaInfo reads it."""
     head = os.pread(fd, 25, first[0])
     if len(head) < 25 or head[4:8] != b"icpf":
         raise _Unknown("first frame not a ProRes frame")
-    if head[22:25] != b"\x02\x02\x02":  # MediaInfo shows the frame's colour (even 0, as "Identity"): its to read
-        raise _Unknown("ProRes frame header states its colour")
+    colour = _prores_colour(head[22:25])
     if head[20] >> 6 != 2:  # the frames' own chroma format, which MediaInfo shows over the 422 fourcc
         raise _Unknown("ProRes frames not 4:2:2")
     mode = (head[20] >> 2) & 3
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):
-        return {"scan_type": "Progressive"}
+        return {"scan_type": "Progressive", **colour}
     # A fiel box's order (detail 1 or 9 top first, 6 or 14 bottom first, as ffmpeg 5.1 and 9 write them) is what
     # MediaInfo shows: one that disagrees with the frames, or says neither, is MediaInfo's to read.
     detail = fiel[1] if fiel is not None and len(fiel) > 1 else None
     if fields == b"\x02" and detail not in ((1, 9) if mode == 1 else (6, 14)):
         raise _Unknown("fiel box's field order not the frames'")
     if mode in (1, 2) and fields in (None, b"\x02"):
-        return {"scan_type": "Interlaced", "scan_order": "TFF" if mode == 1 else "BFF"}
+        return {"scan_type": "Interlaced", "scan_order": "TFF" if mode == 1 else "BFF", **colour}
     raise _Unknown("ProRes scan not understood")
 
 

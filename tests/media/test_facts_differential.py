@@ -99,7 +99,6 @@ VARIANTS: dict[str, Variant] = {
     "prores_4444_alpha": _v(video=PRORES.format(4, "yuva444p10le")),
     "prores_4444xq": _v(video=PRORES.format(5, "yuv444p10le")),
     "prores_aw_hq": _v(video="prores -profile:v 3 -pix_fmt yuv422p10le"),
-    "prores_mp4": _v("mp4", video=PRORES.format(2, "yuv422p10le")),
     # H.264 / HEVC
     "h264_baseline": _v(video="libx264 -preset ultrafast -profile:v baseline -pix_fmt yuv420p"),
     "h264_main": _v(video="libx264 -preset ultrafast -profile:v main -pix_fmt yuv420p"),
@@ -133,7 +132,6 @@ VARIANTS: dict[str, Variant] = {
     "h264_bframes_mp4_2398": _v("mp4", video="libx264 -preset medium -bf 3", rate="24000/1001", audio=("aac",)),
     **{f"aac_{n}ch": _v("mp4", video="libx264 -preset ultrafast", audio=(f"aac -ac {n}",)) for n in (3, 4, 5, 7, 8)},
     "aac_main": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -profile:a aac_main",)),
-    "aac_ltp": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -profile:a aac_ltp",)),
     "aac_96k": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -ar 96000",)),
     "aac_8k": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -ar 8000",)),
     "aac_two_tracks": _v("mp4", video="libx264 -preset ultrafast", audio=("aac -ac 2", "aac -ac 1")),
@@ -178,8 +176,6 @@ VARIANTS: dict[str, Variant] = {
     "dnxhr_mxf_odd_frames": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
                                rate="30000/1001", seconds=7 * 1001 / 30000),
     "dnxhd_mxf": _v("mxf", video="dnxhd -b:v 36M -pix_fmt yuv422p", size="1920x1080", seconds=0.12),
-    "dnxhr_mxf_interlaced": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p -flags +ildct",
-                               size="256x144", vfilter="setfield=tff"),
     "dnxhd_mxf_interlaced": _v("mxf", video="dnxhd -b:v 120M -pix_fmt yuv422p -flags +ildct",
                                size="1920x1080", vfilter="setfield=tff", seconds=0.12),
     "dnxhr_mxf_par": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
@@ -187,7 +183,6 @@ VARIANTS: dict[str, Variant] = {
     "dnxhr_mxf_colour": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p -color_primaries bt709 "
                            "-color_trc bt709 -colorspace bt709", size="256x144"),
     "mpeg2_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv422p -b:v 10M", size="256x144"),
-    "dnxhr_mxf_opatom_like_audio_only": _v("mxf", video=None, audio=("pcm_s24le -ac 1",)),
     # sound in MOV
     **{f"pcm_{c}": _v(audio=(f"pcm_{c} -ac 2",)) for c in ("s16le", "s24le", "s32le", "f32le", "f64le", "s16be",
                                                            "s24be", "s32be", "f32be")},
@@ -231,6 +226,10 @@ VARIANTS: dict[str, Variant] = {
     # ProRes frame headers as other encoders write them (ffmpeg 9 writes the matrix there, and no colr box)
     "prores_header_primaries": _v(prores_header=((22, 1),)),
     "prores_header_transfer": _v(prores_header=((23, 1),)),
+    "prores_header_709": _v(prores_header=((22, 1), (23, 1), (24, 1))),
+    "prores_header_2020_pq": _v(prores_header=((22, 9), (23, 16), (24, 9))),
+    "prores_header_2020_hlg": _v(prores_header=((22, 9), (23, 18), (24, 9))),
+    "prores_header_601": _v(prores_header=((22, 6), (23, 6), (24, 6))),
     "prores_header_matrix_0": _v(prores_header=((24, 0),)),
     "prores_header_444_in_apch": _v(video=PRORES.format(3, "yuv422p10le"), prores_header=((20, 0xC0),)),
     "prores_header_alpha": _v(video=PRORES.format(3, "yuv422p10le"), prores_header=((25, 0x02),)),
@@ -310,7 +309,6 @@ WAVES: dict[str, str] = {
     "s24_info": "-c:a pcm_s24le -ac 2 -metadata title=Boom -metadata artist=Sound",
     "rf64_always": "-c:a pcm_s24le -ac 2 -rf64 always",
     "rf64_auto": "-c:a pcm_s24le -ac 2 -rf64 auto",
-    "s24_peak": "-c:a pcm_s24le -ac 2 -write_peak on",
     "s24_cut": "cut",
     "s24_trailing": "trailing",
     "s24_valid20": "valid20",
