@@ -9,6 +9,7 @@ POSTPROD_DEBUG=1 lets such an exception through with its traceback, for develope
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -167,7 +168,13 @@ def run(args: list[str]) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    # The interpreter's exit runs full garbage collections over every object the imports made (SQLAlchemy,
+    # pydantic, typer, rich: about 0.3 s of CPU, measured with and without), and none of it is garbage: it is
+    # freed by reference counting as the modules are torn down. Frozen objects are skipped by those passes. The
+    # command is over (its files closed, its children stopped, its output written); atexit handlers still run.
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ def _from_mediainfo(path: Path, info: MediaInfo | Tracks, base: dict[str, Any], 
     # A file already found cut short is decoded as before, for ffmpeg's own words on it.
     plan = Plan(decode_check) if errors else integrity_plan(
         path, decode_check, container=container, bwf=bwf, has_video=video is not None, size=base["size"],
-        mxf=getattr(info, "proof", None))
+        known=getattr(info, "proof", None))
     video = checked(path, ffmpeg, plan, video, start, fields, errors, findings, timings)
     kind = MediaKind.UNREADABLE if errors else MediaKind.MEDIA
     return MediaFile(**base, **fields, kind=kind, video=video, audio=audio, findings=findings,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from media.bwf import BwfInfo
 from media.mxf_check import MxfProof, check_mxf
+from media.qt_facts import QtRead
 from media.qt_tables import check_samples
 
 # MediaInfo's default: enough of a QuickTime/MXF/MP4 to find its tracks, timecode and frame counts.
@@ -72,10 +73,10 @@ class Plan:
 
 
 def integrity_plan(path: Path, decode_check: str, *, container: str | None, bwf: BwfInfo | None,
-                   has_video: bool, size: int, mxf: MxfProof | None = None) -> Plan:
+                   has_video: bool, size: int, known: object = None) -> Plan:
     """The tail decode where the file's structure does not prove it whole (media/qt_tables.py,
     media/mxf_check.py). Only the tail check is replaced: "full" decodes everything as asked, "none" checks
-    nothing."""
+    nothing. `known`: what reading the file's facts already read of its structure (media/facts.py)."""
     if decode_check == "none":
         return Plan("none")
     if decodes_by_construction(bwf, has_video, size):
@@ -83,9 +84,10 @@ def integrity_plan(path: Path, decode_check: str, *, container: str | None, bwf:
     if decode_check != "tail" or not has_video:
         return Plan(decode_check)
     if container in ("MPEG-4", "QuickTime"):
-        verdict, name, timecode = check_samples(path), "sample tables", None
+        read = (known.tracks, known.spans) if isinstance(known, QtRead) else None
+        verdict, name, timecode = check_samples(path, read), "sample tables", None
     elif container == "MXF":
-        proof = mxf or check_mxf(path)  # `mxf`: already read with the file's facts (media/mxf_facts.py)
+        proof = known if isinstance(known, MxfProof) else check_mxf(path)
         verdict, name, timecode = proof.verdict, "mxf partitions", proof.timecode
     else:
         return Plan(decode_check)

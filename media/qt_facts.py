@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,6 +31,14 @@ _MONO, _STEREO = (100 << 16) | 1, (101 << 16) | 2  # CoreAudio channel layout ta
 _MAX_MOOV = 16 << 20
 _VISUAL_ENTRY = 78
 _SOUND_V1 = 44
+
+
+@dataclass(frozen=True)
+class QtRead:
+    """The moov's tracks and every track's samples, as read for the facts: check_samples need not read them again."""
+
+    tracks: list[QtTrack]
+    spans: list[list[tuple[int, int]]]
 
 
 class _Unknown(Exception):
@@ -87,10 +96,12 @@ def _read(fh, size: int) -> Tracks:
             or set(kinds) - {b"vide", b"soun", b"tmcd"}:
         raise _Unknown("not one picture track with sound and timecode")
     out = [Track("General", format="MPEG-4", format_profile=profile, duration=_ms(duration, timescale))]
+    read = []
     for track in tracks:
         _self_contained(track)
         _edits(track, timescale)
         spans = sample_spans(track)
+        read.append(spans)
         if any(off + n > size for off, n in spans):
             raise _Unknown("samples past the end of the file")
         if track.handler == b"vide":
@@ -99,7 +110,8 @@ def _read(fh, size: int) -> Tracks:
             out.append(_audio(track, timescale))
         else:
             out.append(_timecode(fh, size, track))
-    return Tracks(out)
+    # The decode check's proof (media/proven.py) from the tables read here, when it is asked for.
+    return Tracks(out, proof=QtRead(tracks, read))
 
 
 def _ms(value: int, timescale: int) -> int:
@@ -203,10 +215,17 @@ def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> di
         raise _Unknown("first frame not a ProRes frame")
     if head[22:25] != b"\x02\x02\x02":  # MediaInfo shows the frame's colour (even 0, as "Identity"): its to read
         raise _Unknown("ProRes frame header states its colour")
+    if head[20] >> 6 != 2:  # the frames' own chroma format, which MediaInfo shows over the 422 fourcc
+        raise _Unknown("ProRes frames not 4:2:2")
     mode = (head[20] >> 2) & 3
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):
         return {"scan_type": "Progressive"}
+    # A fiel box's order (detail 1 or 9 top first, 6 or 14 bottom first, as ffmpeg 5.1 and 9 write them) is what
+    # MediaInfo shows: one that disagrees with the frames, or says neither, is MediaInfo's to read.
+    detail = fiel[1] if fiel is not None and len(fiel) > 1 else None
+    if fields == b"\x02" and detail not in ((1, 9) if mode == 1 else (6, 14)):
+        raise _Unknown("fiel box's field order not the frames'")
     if mode in (1, 2) and fields in (None, b"\x02"):
         return {"scan_type": "Interlaced", "scan_order": "TFF" if mode == 1 else "BFF"}
     raise _Unknown("ProRes scan not understood")
@@ -216,9 +235,13 @@ def _audio(track: QtTrack, movie_timescale: int) -> Track:
     fourcc, entry = track.entry()
     version, channels, bits = struct.unpack_from(">H6xHH", entry, 8)
     rate = struct.unpack_from(">I", entry, 24)[0] >> 16
-    samples = Fraction(_tkhd_duration(track) * rate, movie_timescale)
-    if version not in (0, 1) or samples.denominator != 1 or rate != track.timescale:
-        raise _Unknown("sound description")
+    # MediaInfo's count is its duration in whole milliseconds (the track header's, rounded) at the sample rate,
+    # not the samples the track holds: 7213 samples in a movie timed at 1/48000 s are 150 ms, "7200".
+    ms = _ms(_tkhd_duration(track), movie_timescale)
+    samples = Fraction(ms * rate, 1000)
+    if version not in (0, 1) or samples.denominator == 2 or ms < 40 or rate != track.timescale:
+        raise _Unknown("sound description")  # (a count on an exact half, or a sound shorter than a frame)
+    samples = Fraction(round(samples))
     extra = _entry_boxes(entry, 28 if version == 0 else _SOUND_V1)
     if fourcc in _PCM_BITS:
         chan = extra.get(b"chan")
@@ -240,6 +263,8 @@ def _timecode(fh, size: int, track: QtTrack) -> Track:
     sample = _sample(fh, size, {k: bytes(v) for k, v in track.boxes.items()})
     if sample is None or sample.frames_per_second != round(sample.rate) or sample.rate not in _RATES:
         raise _Unknown("a timecode MediaInfo may count otherwise")  # the cameras' case: MediaInfo's own reading
+    if sample.drop_frame and sample.rate not in (Fraction(30000, 1001), Fraction(60000, 1001)):
+        raise _Unknown("drop-frame flagged at a rate that has none")  # MediaInfo counts it otherwise
     stsd = track.boxes[b"stsd"]
     flags = _u32(stsd, 28)
     if flags & ~1:

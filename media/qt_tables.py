@@ -243,14 +243,14 @@ def sample_spans(track: Track) -> list[tuple[int, int]]:
     return spans
 
 
-def _check_track(fd: int, track: Track, size_of_file: int) -> str:
-    """What was proved of one track; raises NotProved (or Defect) otherwise."""
+def _check_track(fd: int, track: Track, size_of_file: int, spans: list[tuple[int, int]] | None = None) -> str:
+    """What was proved of one track (`spans`: its samples, already read); raises NotProved (or Defect) otherwise."""
     _self_contained(track)
     kind = track.handler
     fourcc = track.entry()[0] if kind in (b"vide", b"soun") else b""
     if kind == b"vide" and fourcc not in FRAME_CHECKS:
         raise NotProved(f"picture codec {fourcc!r}: its frames are not checked here")
-    spans = sample_spans(track)
+    spans = sample_spans(track) if spans is None else spans
     past = next(((i, off + n) for i, (off, n) in enumerate(spans) if off + n > size_of_file), None)
     if past is not None:
         # Sure for the picture (a frame's own size); the sound's bytes come from our reading of its description.
@@ -282,12 +282,16 @@ def _check_tail_frames(fd: int, track: Track, fourcc: bytes, spans: list[tuple[i
         raise first
 
 
-def check_samples(path: Path) -> Verdict:
-    """Whether the file's own tables prove it whole (see the module's docstring). Never raises."""
+def check_samples(path: Path, read: tuple[list[Track], list[list[tuple[int, int]]]] | None = None) -> Verdict:
+    """Whether the file's own tables prove it whole (see the module's docstring). Never raises.
+
+    `read`: the moov's tracks and their samples, already read from this file (media/qt_facts.py)."""
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            return _verdict(fh, size)
+            if read is None:
+                return _verdict(fh, size)
+            return _tracks_verdict(fh.fileno(), size, *read)
     except Defect as exc:
         return Verdict(False, str(exc), defect=True)
     except NotProved as exc:
@@ -308,8 +312,11 @@ def _verdict(fh, size: int) -> Verdict:
             moov = memoryview(fh.read(stop - body))
     if moov is None:
         raise NotProved("no moov box found whole")
-    tracks = _tracks(moov)
+    return _tracks_verdict(fh.fileno(), size, _tracks(moov), None)
+
+
+def _tracks_verdict(fd: int, size: int, tracks: list[Track], spans: list[list[tuple[int, int]]] | None) -> Verdict:
     if not any(t.handler == b"vide" for t in tracks):
         raise NotProved("no picture track")
-    said = [_check_track(fh.fileno(), t, size) for t in tracks]
+    said = [_check_track(fd, t, size, spans[i] if spans else None) for i, t in enumerate(tracks)]
     return Verdict(True, "; ".join(said))

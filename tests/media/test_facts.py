@@ -10,7 +10,7 @@ from conftest import small_clip
 
 from media.facts import own_tracks
 from media.probe import probe_file
-from media.synth import TakeSpec, truncated_copy
+from media.synth import TakeSpec, truncated_copy, zero_filled_copy
 
 TAKES = {
     "take25.wav": TakeSpec(seconds=1.0),
@@ -199,3 +199,13 @@ def test_metadata_keys_go_to_mediainfo(ffmpeg: str, tmp_path: Path) -> None:
                     "-metadata", "reel_name=A001", "-movflags", "+use_metadata_tags", str(clip)], check=True)
     assert own_tracks(clip, clip.stat().st_size) is None
     assert probe_file(clip, decode_check="none").reel == "A001"
+
+
+def test_zero_filled_copies_read_by_our_readers_are_still_not_whole(make_media, ffmpeg: str, tmp_path: Path) -> None:
+    """A stalled copy at full size: its headers are whole, so our readers describe it, and the decode check's
+    proof, from the tables they read, still finds the zeros, as check_samples / check_mxf alone do."""
+    for name, spec in (("faststart.mov", CLIPS["faststart.mov"]),):  # the moov first: the zeros hit the frames
+        clip = zero_filled_copy(make_media(name, spec), tmp_path / name, 0.8)
+        assert own_tracks(clip, clip.stat().st_size) is not None
+        ours, theirs = _both(clip, ffmpeg)
+        assert ours == theirs and ours["kind"] == "unreadable" and ours["integrity"] in ("sample tables", "decode")
