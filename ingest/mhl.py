@@ -6,9 +6,12 @@ A card's `ascmhl/` folder holds numbered generations (`0001_<card>_<date>_<time>
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,6 +150,24 @@ def write_generation(mhl_folder: Path, card_name: str, entries: list[Entry], ign
                      *, tool_version: str, now: datetime | None = None) -> Path:
     """Append a generation to the history in `mhl_folder` (created if need be); atomic per file."""
     now = now or datetime.now(UTC)
+    mhl_folder.mkdir(parents=True, exist_ok=True)
+    with _folder_locked(mhl_folder):  # two ingests of one folder's loose files would both write generation N
+        return _write_generation(mhl_folder, card_name, entries, ignore, tool_version=tool_version, now=now)
+
+
+@contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """An flock on the folder itself (no foreign file in a card's ascmhl/); it goes away with the process."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_generation(mhl_folder: Path, card_name: str, entries: list[Entry], ignore: list[str],
+                      *, tool_version: str, now: datetime) -> Path:
     history = read_history(mhl_folder)
     number = history.latest + 1
     name = f"{number:04d}_{safe_name(card_name, 'card')}_{now.strftime('%Y-%m-%d_%H%M%SZ')}.mhl"
@@ -176,7 +197,6 @@ def write_generation(mhl_folder: Path, card_name: str, entries: list[Entry], ign
         lines.append("    </hash>")
     lines += ["  </hashes>", "</hashlist>", ""]
     data = "\n".join(lines).encode("utf-8")
-    mhl_folder.mkdir(parents=True, exist_ok=True)
     target = mhl_folder / name
     write_bytes_atomic(target, data)
     _append_chain(mhl_folder, number, name, hash_bytes(data, "c4"))
