@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Literal
 
 from config.errors import PostprodError
 from config.settings import Settings
+from flows.launch import pid_alive
 
 Limit = Literal["transcode", "qc"]
 
@@ -295,19 +295,6 @@ class Reconciled:
     attempt: int
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped by its orphaned parent) is dead
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def worker_host(worker_name: str | None) -> str | None:
     """`postprod worker` names workers "<host>:<name>"; other names carry no host."""
     if worker_name and ":" in worker_name:
@@ -371,7 +358,7 @@ def reconcile(settings: Settings, *, host: str | None = None, dead_hosts: list[s
                     pid = int(str(run.infrastructure_pid).rsplit(":", 1)[-1])
                 except ValueError:
                     pid = None
-                if pid is not None and not _pid_alive(pid):
+                if pid is not None and not pid_alive(pid):
                     reason = f"its process {pid} on {here} is gone"
             elif offline_workers and worker and (
                     worker not in workers or workers[worker].status == WorkerStatus.OFFLINE):

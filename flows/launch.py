@@ -57,7 +57,7 @@ def launch(path: str) -> int | None:
     with contextlib.suppress(OSError):
         line = reader.readline()
     if not line.startswith(b"X "):  # the server died before its child: wait for the child to end
-        while _alive(child[0]):
+        while pid_alive(child[0]):
             time.sleep(0.2)
         return 1
     status = int(line.split()[1])
@@ -69,11 +69,17 @@ def launch(path: str) -> int | None:
     return os.waitstatus_to_exitcode(status)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """The process runs (a zombie, killed but not yet reaped, does not). Here, in the launcher's few stdlib
+    imports, so that the launcher and the worker's reconcile (flows/deploy.py) share it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True

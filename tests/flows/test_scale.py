@@ -30,7 +30,6 @@ from flows.deploy import (
     FlowEntry,
     Submission,
     _client,
-    _pid_alive,
     card_signature,
     deploy_flows,
     load_flow,
@@ -39,6 +38,7 @@ from flows.deploy import (
     submit_ingest,
     worker_host,
 )
+from flows.launch import pid_alive
 from flows.notify import NotifyError, notify
 from flows.publish import artifact_key, is_transient
 from ingest.catalogue import Catalogue
@@ -198,10 +198,10 @@ def test_registry_flows_import_under_their_names() -> None:
 
 def test_dead_process_and_worker_host() -> None:
     assert worker_host("stor1:w2") == "stor1" and worker_host("plain-worker") is None
-    assert _pid_alive(os.getpid())
+    assert pid_alive(os.getpid())
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    assert not _pid_alive(child.pid)
+    assert not pid_alive(child.pid)
 
 
 # -- end to end ----------------------------------------------------------------------------------------------
@@ -303,10 +303,10 @@ class Cluster:
                 _kill_tree(proc.pid)
                 proc.wait(timeout=10)
         for pid in list(self.seen):
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 _kill_tree(pid)
         time.sleep(0.5)
-        return [p for p in self.seen if _pid_alive(p)]
+        return [p for p in self.seen if pid_alive(p)]
 
 
 def _card(workspace: Path, make_media, name: str, clips: int = 1) -> Path:
@@ -407,7 +407,7 @@ def test_two_workers_on_a_prefect_server_and_one_killed_mid_run(workspace: Path,
             killed = _kill_tree(cluster.procs[w_first].pid)
             assert int(r1.infrastructure_pid) in killed
             cluster.procs[w_first].wait(timeout=10)
-            _wait("the killed processes to be gone", lambda: not any(_pid_alive(p) for p in killed), 20)
+            _wait("the killed processes to be gone", lambda: not any(pid_alive(p) for p in killed), 20)
             assert client.read_flow_run(g1.flow_run_id).state.is_running()  # nobody told the server yet
 
             # 4. Reconcile (what `postprod worker` does at start and every minute): crashed, submitted again once.
