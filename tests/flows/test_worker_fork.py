@@ -13,7 +13,8 @@ import pytest
 from test_scale import Cluster, _descendants, _wait
 
 from config.settings import load_settings
-from flows.deploy import FlowEntry, _client, _pid_alive, deploy_flows, submit
+from flows.deploy import FlowEntry, _client, deploy_flows, submit
+from flows.launch import pid_alive
 
 
 def _info(gate: Path, tag: str) -> dict[str, Any]:
@@ -47,11 +48,11 @@ def test_worker_forks_runs_cancels_them_and_stops_like_systemd(workspace: Path, 
             assert "flows.forkserver" in info["parent"], info
             assert info["pgid"] == info["pid"]
             launcher = int(client.read_flow_run(a.flow_run_id).infrastructure_pid)
-            assert launcher != info["pid"] and _pid_alive(launcher)  # the process the worker started waits for it
+            assert launcher != info["pid"] and pid_alive(launcher)  # the process the worker started waits for it
             (gate / "open").write_text("")
             run = _wait("run a", lambda: final(a.flow_run_id))
             assert run.state.is_completed(), (run.state, cluster.log("w1"))
-            _wait("run a's processes to end", lambda: not _pid_alive(info["pid"]) and not _pid_alive(launcher), 120)
+            _wait("run a's processes to end", lambda: not pid_alive(info["pid"]) and not pid_alive(launcher), 120)
             (gate / "open").unlink()
 
             # 2. Cancelled from the UI: Cancelled (not crashed, not submitted again), its child stopped.
@@ -62,7 +63,7 @@ def test_worker_forks_runs_cancels_them_and_stops_like_systemd(workspace: Path, 
             client.set_flow_run_state(b.flow_run_id, Cancelling(), force=True)
             run = _wait("run b cancelled", lambda: final(b.flow_run_id), 120)
             assert run.state.is_cancelled(), (run.state, cluster.log("w1"))
-            _wait("run b's processes gone", lambda: not _pid_alive(info["pid"]) and not _pid_alive(info["child"]), 120)
+            _wait("run b's processes gone", lambda: not pid_alive(info["pid"]) and not pid_alive(info["child"]), 120)
 
             # 3. systemd stops the service: SIGTERM to every process of it (its cgroup). The run unwinds, stops
             # its child and is recorded Crashed, so that the next `postprod worker` submits it again.
@@ -74,7 +75,7 @@ def test_worker_forks_runs_cancels_them_and_stops_like_systemd(workspace: Path, 
                 if pid != info["child"]:  # its own child too, in systemd's stop; not here: the run must stop it
                     os.kill(pid, signal.SIGTERM)
             worker.wait(timeout=60)
-            _wait(f"run c's processes gone ({info})", lambda: not _pid_alive(info["pid"]) and not _pid_alive(info["child"]),
+            _wait(f"run c's processes gone ({info})", lambda: not pid_alive(info["pid"]) and not pid_alive(info["child"]),
                   180)
             run = _wait("run c ended", lambda: final(c.flow_run_id), 120)
             assert run.state.is_crashed(), (run.state, cluster.log("w1"))
