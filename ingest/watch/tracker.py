@@ -16,7 +16,7 @@ from ingest.watch import readiness
 from ingest.watch.events import FsEvent, FsKind, LogEvent
 from ingest.watch.mounts import Folder
 from ingest.watch.readiness import FileState, Rules, Unit
-from ingest.watch.writers import open_for_writing
+from ingest.writers import open_for_writing
 
 WAITING_LOG_SECONDS = 60.0  # how often a unit that is still arriving is mentioned in the log
 
@@ -272,7 +272,7 @@ class Tracker:
             history = mhl.read_history(Path(folder))
         except (PostprodError, OSError) as exc:
             return [f"{mhl.MHL_FOLDER}/ (not readable yet: {exc})"]
-        listed = {rel: record.size for rel, record in history.files.items()}
+        listed = {rel: record.size for rel, record in history.listed_on_set().items()}
         sizes = {rel: st.st_size if (st := stat(os.path.join(unit.source, rel))) else None for rel in listed}
         return readiness.manifest_missing(self.rules, listed, sizes)
 

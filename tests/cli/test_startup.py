@@ -58,7 +58,8 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
     assert result.returncode == 0 and "1 files in" in result.stdout, result.stderr[-2000:]  # the table, then its count
     for heavy in ("prefect", "sqlalchemy", "alembic", "numpy", "jinja2", "opentimelineio", "ingest.mhl",
                   "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter",
-                  "ingest.scan", "ingest.results", "media.report"):  # (a file needs no folder walk nor card models)
+                  "ingest.scan", "ingest.results", "media.report",  # (a file needs no folder walk nor card models)
+                  "multiprocessing"):  # (nor a pool of workers for one file)
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 
@@ -98,7 +99,7 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     for command in ("--help", "qc --help", "plan status --help"):
         assert "pydantic" not in runs[command][1], command
     # JSON goes out without rich (its consoles are made at their first use)
-    for command in ("conform", "plan status"):
+    for command in ("conform", "plan status", "qc"):  # (qc --json: no progress bar, so no rich at all)
         assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command

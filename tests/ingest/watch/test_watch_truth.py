@@ -18,9 +18,13 @@ from typer.testing import CliRunner
 from cli.app import app
 from cli.commands import watch as _watch_command  # noqa: F401  (registers the command)
 from config.settings import Settings, load_settings
+from ingest import mhl
 from ingest.hashing import hash_file
 from ingest.watch import folders_to_watch
-from ingest.watch.writers import open_for_writing
+from ingest.watch.mounts import Folder
+from ingest.watch.readiness import Rules, globs
+from ingest.watch.tracker import Tracker
+from ingest.writers import open_for_writing
 
 
 @pytest.fixture()
@@ -150,3 +154,24 @@ def test_a_folder_that_goes_and_comes_back_between_two_checks_is_learnt_again(ws
         until(lambda: any(e["event"] == "ingested" and e["unit"] == "L001" for e in events))
     assert hash_file(inbox / "L001" / "L001C001.mov", ["xxh128"])["xxh128"] == \
         catalogue_paths(wsettings)[str(inbox / "L001" / "L001C001.mov")]["hash"]
+
+
+def test_a_card_is_waited_for_by_the_set_s_mhl_not_by_our_own_earlier_generation(tmp_path):
+    # The card was taken between two files of its copy, one of them paused part-way by a copy on another host:
+    # our generation recorded that file's size then. The set's MHL is what tells what the card should hold.
+    card = tmp_path / "in" / "A001"
+    (card / "META").mkdir(parents=True)
+    (card / "META" / "late.bin").write_bytes(b"y" * 5)
+    made = subprocess.run(["ascmhl", "create", "-h", "xxh64", str(card)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr  # the offload on set
+    (card / "META" / "late.bin").write_bytes(b"y" * 2)  # this one's copy here is not over
+    (card / "META" / "grew.bin").write_bytes(b"x" * 20)  # not on the set's MHL; ingested by us at 10 bytes
+    mhl.write_generation(card / "ascmhl", "A001", [mhl.Entry("META/grew.bin", 10, 0.0, {"xxh128": "0" * 32},
+                                                             {"xxh128": "original"})], [], tool_version="test")
+    history = mhl.read_history(card / "ascmhl")
+    assert history.ours == {2} and set(history.listed_on_set()) == {"META/late.bin"}
+    folder = Folder("test", str(tmp_path / "in"), None)
+    tracker = Tracker(Rules(settle=5.0, open_file_timeout=3600.0, incomplete_card_seconds=3600.0,
+                                    ignore=globs([]), partial=globs(["*.part"])), lambda: [folder], lambda e: None, lambda *a: None, check_every=0.1)
+    unit = tracker.unit(folder, "A001", 0.0, is_card=True)
+    assert tracker.manifest_missing(unit) == ["META/late.bin"]  # not grew.bin, which outgrew our record
