@@ -85,6 +85,10 @@ def _probe_all(one: partial[MediaFile], files: list[Path]) -> list[MediaFile]:
             return list(threads.map(one, files))
     # Two a core: while one waits on its ffmpeg child or the disk, the other parses.
     workers = min(2 * cores, len(files) // (POOL_FROM // 2))
+    # The probe's modules loaded here, once, before the fork: else each worker imports them again on its first
+    # file (4 workers: more CPU than the 200 files of bench/probe_bench.py take to read).
+    import media.mxf_facts
+    import media.probe  # noqa: F401
     # fork: the workers start with this process's modules already imported (no second start-up).
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
     try:
