@@ -1,5 +1,6 @@
-"""What a command loads: commands that run no flow import no Prefect, a probe no SQLAlchemy, `plan status` on a
-database at HEAD no Alembic, and `--help` none of the libraries the commands use.
+"""What a command loads: commands that run no flow import no Prefect, a probe no SQLAlchemy, a conform check of a
+SQLite store at HEAD no SQLAlchemy either, `plan status` on a database at HEAD no Alembic, and `--help` none of
+the libraries the commands use.
 
 Checked with `python -X importtime`, which lists every module a process imports (on stderr), as a user
 would run the command: no timing is asserted, only which modules were loaded.
@@ -90,6 +91,10 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     status, names = imported("plan", "status", cwd=workspace)
     assert status.returncode == 0, status.stderr[-2000:]
     assert "sqlalchemy" in names and "alembic" not in names and "sqlalchemy.dialects.postgresql" not in names
+    # A conform check (that records nothing) reads a SQLite store at HEAD with sqlite3 alone (store/reading.py).
+    again, names = imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace)
+    assert again.returncode == 1 and '"missing_media": 1' in again.stdout, again.stderr[-2000:]
+    assert "sqlalchemy" not in names and "store.base" not in names and "store.tables" not in names
     assert "sqlalchemy" not in runs["qc"][1] and "numpy" in runs["qc"][1]
     for command in ("--help", "qc --help", "plan status --help"):
         assert runs[command][0].returncode == 0 and "Usage:" in runs[command][0].stdout, command
