@@ -159,8 +159,8 @@ def _not_while_written(results: list[FileResult], settings: Settings) -> list[Fi
             continue
         out.append(FileResult(path=r.path, relpath=r.relpath, status="interrupted", hashes=r.hashes, findings=[
             Finding(rule="changing", severity=Severity.WARNING,
-                    message=f"still open for writing by process {pid} on this host (a copy under way): not "
-                            "catalogued; ingested once it is closed")]))
+                    message=f"still open for writing by {f'process {pid}' if pid else 'a process'} on this host "
+                            "(a copy under way): not catalogued; ingested once it is closed")]))
     return out
 
 

@@ -192,6 +192,15 @@ class Tracker:
         for unit in [u for u in self.units.values() if u.folder == folder and not u.in_flight]:
             self.units.pop(unit.key, None)
 
+    def events_missed(self, folder: Folder) -> None:
+        """The folder was not watched for a while (away, remounted): a writer's close may have gone unseen, so
+        what inotify said of the files still tracked there (in an ingest then) is not known any more; they are
+        looked at again, and the open file table says who writes."""
+        for unit in self.units.values():
+            if unit.folder == folder:
+                for fs in unit.files.values():
+                    fs.writing, fs.dirty = False, True
+
     def replace_folder(self, old: Folder, new: Folder) -> None:
         for unit in self.units.values():
             if unit.folder == old:
@@ -252,7 +261,7 @@ class Tracker:
         found = open_for_writing(unit.files)
         for path, fs in unit.files.items():
             fs.writer = found.pids.get(path)
-            if found.complete and fs.writer is None:
+            if fs.writer is None and path not in found.unknown:
                 fs.writing = False
 
     def blocked(self, unit: Unit, now: float) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +45,36 @@ def test_the_os_tells_which_files_are_open_for_writing(tmp_path):
         assert open_for_writing([str(path)]).pids == {str(path): os.getpid()}
     with open(path, "rb"):
         assert open_for_writing([str(path)]).pids == {}
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("capsh") or not shutil.which("setpriv"),
+                    reason="needs root, capsh and setpriv")
+def test_a_writer_the_os_will_not_show_is_found_by_a_lease_or_said_unknown_never_none(tmp_path):
+    # Another user's copy, looked at by root without CAP_SYS_PTRACE (a container's default): its fds can be
+    # listed but not read. Before, that writer was silently not there: "nobody writes" when unsure.
+    path = tmp_path / "x.mov"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # handed to the other user's process, closed here
+    writer = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "30"],
+                              pass_fds=[fd])
+    os.close(fd)
+
+    def asked(drop: str) -> list[str]:
+        code = (f"import sys; sys.path.insert(0, {str(Path.cwd())!r}); from ingest.writers import open_for_writing; "
+                f"w = open_for_writing([{str(path)!r}]); print(sorted(w.pids.values()), w.complete)")
+        done = subprocess.run(["capsh", f"--drop={drop}", "--", "-c", f"{sys.executable} -c {shlex.quote(code)}"],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.split()
+
+    try:
+        until(lambda: Path(f"/proc/{writer.pid}/comm").read_text().strip() == "sleep")
+        assert open_for_writing([str(path)]).pids == {str(path): writer.pid}  # root with every capability
+        assert asked("cap_sys_ptrace") == ["[0]", "True"]  # not shown, but the lease is refused: a writer
+        os.chown(path, 65534, 65534)  # nor the file's owner, nor CAP_LEASE: the kernel will not say either
+        assert asked("cap_sys_ptrace,cap_lease") == ["[]", "False"]
+    finally:
+        writer.kill()
+        writer.wait()
+    assert asked("cap_sys_ptrace") == ["[]", "True"]  # the copy ended: the lease is granted, nobody writes
 
 
 def test_stopping_the_watcher_service_does_not_make_a_good_clip_unreadable(wsettings, workspace, clip, ffmpeg):
