@@ -29,13 +29,16 @@ keeps both cores busy, so there the branches cost their CPU. Tried without a gai
 and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
 MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
 64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one.
-Measured and left for later: the sound in a second ffmpeg (its own demux) takes 0.25 s off that main
-thread for 0.3 s of CPU beside it, at about the same CPU in all; but the decoder's messages of two
-processes could no longer be told in the order they came, which `stream.decode` reports (the first one).
+Done since (issue 17): on such an ffmpeg (before 7.0) the sound runs in a second ffmpeg (`-vn`, its own
+demux), which takes its branches off the picture process's main thread; the picture process still decodes
+every audio stream (into anullsink), so that it meets every decoder message. Two processes' messages cannot
+be put back in the order one prints them, so the split's result is kept only when both end with 0 and print
+nothing; else (a damaged master) the pass runs again in one process (`_run_split`, `_measure`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -55,7 +58,7 @@ from media.model import MediaFile, MediaKind
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
-from qc.pipes import picture_reader, read_all, sound_reader, widen
+from qc.pipes import picture_reader, read_all, sound_reader, stops_held, widen
 from qc.readback import read_audio, read_video
 
 if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
@@ -231,30 +234,34 @@ def _run_split(cmds: tuple[list[str], list[str]], make_meters, plan: _Plan, work
     such a master is measured again in one process (`_measure`); the split stops as soon as either speaks."""
     video_cmd, sound_cmd = cmds
     spoke: list[bool] = []
-    with (work / "stderr.txt").open("w") as verr, (work / "stderr-sound.txt").open("w") as serr:
+    with (work / "stderr.txt").open("w") as verr, (work / "stderr-sound.txt").open("w") as serr, \
+            contextlib.ExitStack() as running:
         try:
-            with children.popen(video_cmd, stdout=subprocess.PIPE, stderr=verr, stdin=subprocess.DEVNULL) as vproc:
+            with stops_held():  # a stop while the second one starts would leave it running on
+                vproc = running.enter_context(children.popen(video_cmd, stdout=subprocess.PIPE, stderr=verr,
+                                                             stdin=subprocess.DEVNULL))
                 spoke.append(False)  # started: an OSError from here on is not a missing ffmpeg
-                with children.popen(sound_cmd, stdout=subprocess.PIPE, stderr=serr, stdin=subprocess.DEVNULL) as sproc:
-
-                    def stop() -> bool:
-                        if os.fstat(verr.fileno()).st_size or os.fstat(serr.fileno()).st_size:
-                            spoke.append(True)
-                            vproc.kill()
-                            sproc.kill()
-                        return spoke[-1]
-
-                    widen(vproc.stdout.fileno())  # type: ignore[union-attr]
-                    widen(sproc.stdout.fileno())  # type: ignore[union-attr]
-                    make_meters()
-                    assert plan.picture is not None and plan.sound is not None
-                    cpu = read_all([picture_reader(vproc.stdout, plan.picture, plan.rate,  # type: ignore[arg-type]
-                                                   plan.total_seconds, progress, stop),
-                                    sound_reader(sproc.stdout, plan.sound)], (vproc, sproc))  # type: ignore[arg-type]
+                sproc = running.enter_context(children.popen(sound_cmd, stdout=subprocess.PIPE, stderr=serr,
+                                                             stdin=subprocess.DEVNULL))
         except OSError as exc:
             if spoke:
                 raise
             raise ToolError(f"cannot run ffmpeg ({video_cmd[0]}): {exc}") from exc
+
+        def stop() -> bool:
+            if os.fstat(verr.fileno()).st_size or os.fstat(serr.fileno()).st_size:
+                spoke.append(True)
+                vproc.kill()
+                sproc.kill()
+            return spoke[-1]
+
+        widen(vproc.stdout.fileno())  # type: ignore[union-attr]
+        widen(sproc.stdout.fileno())  # type: ignore[union-attr]
+        make_meters()
+        assert plan.picture is not None and plan.sound is not None
+        cpu = read_all([picture_reader(vproc.stdout, plan.picture, plan.rate, plan.total_seconds,  # type: ignore[arg-type]
+                                       progress, stop),
+                        sound_reader(sproc.stdout, plan.sound)], (vproc, sproc))  # type: ignore[arg-type]
     if spoke[-1]:
         return None
     stderr, sound_err = ((work / name).read_text(errors="replace") for name in ("stderr.txt", "stderr-sound.txt"))
