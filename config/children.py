@@ -53,10 +53,16 @@ def run(cmd: Sequence[str], *, timeout: float | None = None, text: bool = True) 
 def popen(cmd: Sequence[str], **kwargs: object) -> Iterator[subprocess.Popen]:
     """A long child (a QC decode, an encode) in a session of its own, stopped with postprod (`stop_all`, and
     SIGKILL at exit). Whoever reads its pipes calls `check_stopped` with its exit code."""
-    proc = subprocess.Popen(list(cmd), start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    held = _HeldStops()
+    try:
+        proc = subprocess.Popen(list(cmd), start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    except BaseException:
+        held.release()
+        raise
     with _lock:
         _live.add(proc)
     try:
+        held.release()  # a stop that came while the child was starting is raised here: the child is stopped
         yield proc
     except BaseException:  # KeyboardInterrupt, a stop, a reader's failure: do not leave the child behind
         if proc.poll() is None:
@@ -66,6 +72,47 @@ def popen(cmd: Sequence[str], **kwargs: object) -> Iterator[subprocess.Popen]:
     finally:
         with _lock:
             _live.discard(proc)
+
+
+class _HeldStops:
+    """SIGTERM and SIGINT held while a child is started and registered (main thread only: the only one a
+    signal handler raises in). A stop raised inside `subprocess.Popen` after its fork, or before the child
+    joined `_live`, would leave that child to nobody: it would run on after postprod, which never knew its pid.
+    `release` puts the handlers back and delivers what came meanwhile."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.caught: list[int] = []
+        self.previous: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            with self._blocked():  # the handlers swapped as one (the child is not started under this mask)
+                for sig in self.SIGNALS:
+                    self.previous[sig] = signal.signal(sig, self._hold)
+
+    def _hold(self, signum: int, frame: object) -> None:
+        self.caught.append(signum)
+
+    @contextlib.contextmanager
+    def _blocked(self) -> Iterator[None]:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def release(self) -> None:
+        if self.previous:
+            with self._blocked():
+                for sig, handler in self.previous.items():
+                    signal.signal(sig, handler)  # type: ignore[arg-type]
+            self.previous = {}
+        for signum in dict.fromkeys(self.caught):
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                handler(signum, None)  # postprod's stop (raises), Python's KeyboardInterrupt, watch's own
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)  # what it would have done: end the process (atexit stops the child)
 
 
 def check_stopped(cmd: Sequence[str], returncode: int, stderr: str = "") -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -82,8 +81,8 @@ class TechSpec(BaseModel):
 
 def builtin_files(folder_name: str) -> dict[str, Path]:
     """The built-in data files of a kind (config/<folder_name>/*.toml), by name."""
-    folder = resources.files("config") / folder_name
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+    folder = Path(__file__).parent / folder_name  # what importlib.resources.files("config") gives (a folder)
+    return {p.stem: p for p in folder.iterdir() if str(p).endswith(".toml")}
 
 
 def builtin_specs() -> dict[str, Path]:

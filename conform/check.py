@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.errors import PostprodError
 from config.settings import Settings
@@ -22,10 +22,13 @@ from conform.model import conform_finding
 from conform.relink import WRITE_ADAPTERS
 from conform.report import report_data, write_reports
 from conform.timeline import read_timeline
-from ingest.catalogue import Catalogue, IndexRow
+from ingest.catalogue_read import CatalogueReader, IndexRow
 from media.findings import Finding
 from media.timecode import TimecodeError, parse_rate
-from store import Store
+from store.reading import open_for_reading
+
+if TYPE_CHECKING:
+    from store.reading import Readable
 
 
 @dataclass
@@ -50,7 +53,7 @@ def _clips(rows: list[IndexRow]) -> list[CatalogueClip]:
     return [_clip(r) for r in rows]
 
 
-def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
+def load_index(catalogue: CatalogueReader, production: str) -> CatalogueIndex:
     """Every catalogue row of the production that matching may use, indexed in memory (one query). The
     reference select_index answers as; the check itself selects only the rows the list names."""
     return CatalogueIndex(_clips(catalogue.index_rows(production)))
@@ -59,7 +62,7 @@ def load_index(catalogue: Catalogue, production: str) -> CatalogueIndex:
 class _CatalogueRows:
     """A SelectedIndex's source: the catalogue's queries for one production (ingest/catalogue.py)."""
 
-    def __init__(self, catalogue: Catalogue, production: str) -> None:
+    def __init__(self, catalogue: CatalogueReader, production: str) -> None:
         self.catalogue, self.production = catalogue, production
         self.keyed = catalogue.keyed(production)
 
@@ -94,7 +97,7 @@ class _CatalogueRows:
         self.keyed.close()
 
 
-def select_index(catalogue: Catalogue, production: str) -> SelectedIndex | CatalogueIndex:
+def select_index(catalogue: CatalogueReader, production: str) -> SelectedIndex | CatalogueIndex:
     """The production's catalogue as matching sees it, each row selected in SQL when an edit list names it
     (close its source after use). Rows without lookup keys (written by other means than the catalogue's
     record()) would be missed there: then every row is loaded, as before."""
@@ -103,7 +106,7 @@ def select_index(catalogue: Catalogue, production: str) -> SelectedIndex | Catal
     return SelectedIndex(_CatalogueRows(catalogue, production))
 
 
-def production_hint(catalogue: Catalogue, production: str, result: ConformResult,
+def production_hint(catalogue: CatalogueReader, production: str, result: ConformResult,
                     originals: int | Callable[[], int]) -> Finding | None:
     """Every event that needs media is missing: the production checked may be the wrong one (no -p).
     `originals`: how many originals it has (or what counts them, asked only then)."""
@@ -145,9 +148,9 @@ def _collector_paused() -> Iterator[None]:
 def check_conform(timeline_path: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
                   handles: int | None = None, relink: Path | None = None,
                   report_dir: Path | None = None, write_report: bool = True,
-                  store: Store | None = None) -> ConformOutcome:
+                  store: Readable | None = None) -> ConformOutcome:
     """Read, match, report and (optionally) relink. Raises PostprodError when the input cannot be used.
-    `store`: the run's (else the settings' database)."""
+    `store`: the run's (else the settings' database, opened for reading: store/reading.py)."""
     with _collector_paused():
         return _check(timeline_path, production, settings, rate=rate, handles=handles, relink=relink,
                       report_dir=report_dir, write_report=write_report, store=store)
@@ -155,7 +158,7 @@ def check_conform(timeline_path: Path, production: str, settings: Settings, *, r
 
 def _check(timeline_path: Path, production: str, settings: Settings, *, rate: str | Fraction | None,
            handles: int | None, relink: Path | None, report_dir: Path | None, write_report: bool,
-           store: Store | None) -> ConformOutcome:
+           store: Readable | None) -> ConformOutcome:
     prod = settings.production(production)
     try:
         exact = parse_rate(rate) if rate is not None else None
@@ -166,7 +169,7 @@ def _check(timeline_path: Path, production: str, settings: Settings, *, rate: st
     if relink is not None and relink.suffix.lower() not in WRITE_ADAPTERS:
         raise PostprodError(f"--relink: cannot write '{relink.suffix}'; available: {', '.join(WRITE_ADAPTERS)}",
                             path=relink)
-    catalogue = Catalogue(store or settings.db_url)
+    catalogue = CatalogueReader(store or open_for_reading(settings.db_url))
     index = select_index(catalogue, prod.name)
     try:
         timeline = read_timeline(Path(timeline_path).absolute(), rate=exact,

@@ -9,23 +9,35 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from conform.check import ConformOutcome, check_conform
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from planning.stages import StageState
 from planning.transitions import record_conform
-from store import Store, open_store
+from store.reading import open_for_reading
+
+if TYPE_CHECKING:
+    from store import Store
+    from store.reading import SqliteReader
 
 
 def run_conform(timeline: Path, production: str, settings: Settings, *, rate: str | Fraction | None = None,
                 handles: int | None = None, relink: Path | None = None, report_dir: Path | None = None,
                 record: bool = True, steps: Steps = DIRECT,
-                store: Store | None = None) -> tuple[ConformOutcome, StageState | None]:
+                store: Store | SqliteReader | None = None) -> tuple[ConformOutcome, StageState | None]:
     """Check the edit list and write the reports; with `record`, move the conform stage (clean: in progress,
-    errors: blocked). Returns the outcome and the stage's new state (None when not recorded)."""
-    store = store or steps.run(open_store, settings.db_url, retry=True)
+    errors: blocked). Returns the outcome and the stage's new state (None when not recorded).
+
+    A check that records nothing only reads the store: a SQLite store at HEAD is then read without SQLAlchemy
+    (store/reading.py); anything else, and a check that records, opens the full store."""
+    if store is None and record:
+        from store import open_store
+
+        store = steps.run(open_store, settings.db_url, retry=True)
+    elif store is None:
+        store = steps.run(open_for_reading, settings.db_url, retry=True)
     outcome = steps.run(check_conform, timeline, production, settings, rate=rate, handles=handles, relink=relink,
                         report_dir=report_dir, store=store)
     state = (steps.run(record_conform, settings.production(production).name, outcome, settings, store)

@@ -6,19 +6,22 @@ fetched in bulk). The tables are store/tables.py's; their schema is the store's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
+from ingest.catalogue_read import CatalogueReader, IndexRow, KeyedRow, KeyedRows
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 from store import ByKey, Store, row_of
-from store.keys import KEY_CHARS, ROW_KEY, key_rows, lookup_keys, usable
+from store.keys import key_rows, usable
 from store.tables import ingests, media, media_keys
+
+__all__ = ["Catalogue", "CatalogueReader", "IndexRow", "IngestRow", "KeyedRow", "KeyedRows", "MediaRow", "now"]
 
 
 def now() -> datetime:
@@ -82,30 +85,14 @@ class MediaRow(ByKey):
         return Fraction(self.rate) if self.rate else None
 
 
-class IndexRow(NamedTuple):
-    """What matching an edit list needs of one catalogued clip (a tuple: 100,000 of them load fast)."""
+class Catalogue(CatalogueReader):
+    """Access to the catalogue tables in one database (SQLite file or server); what conform reads is
+    CatalogueReader's (ingest/catalogue_read.py: plain SQL, the same on a store opened without SQLAlchemy)."""
 
-    id: int
-    path: str
-    card: str | None
-    reel: str | None
-    clip_name: str | None
-    start_frames: int | None
-    duration_frames: int | None
-    rate: str | None
-    drop_frame: bool | None
-    role: str | None
-    source_id: int | None
-    hash: str | None
-    status: str | None = None  # ok | changed | hash_mismatch ... (missing rows are left out)
-
-
-class Catalogue:
-    """Access to the catalogue tables in one database (SQLite file or server)."""
+    store: Store
 
     def __init__(self, store: Store | str) -> None:
-        self.store = Store.of(store)
-        self.url = self.store.url
+        super().__init__(Store.of(store))
         self.engine = self.store.engine
 
     # -- ingests ---------------------------------------------------------------------------
@@ -222,70 +209,6 @@ class Catalogue:
         """The catalogue as media models (what conform and QC read)."""
         return [r.media for r in self.rows(production, role=role)]
 
-    # -- what conform reads ------------------------------------------------------------------
-    _INDEX_COLUMNS = (media.c.id, media.c.path, media.c.card, media.c.reel, media.c.clip_name, media.c.start_frames,
-                      media.c.duration_frames, media.c.rate, media.c.drop_frame, media.c.role, media.c.source_id,
-                      media.c.hash, media.c.status)
-
-    def _usable(self, production: str) -> list[Any]:
-        return [media.c.production == production, media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing"]
-
-    def index_rows(self, production: str) -> list[IndexRow]:
-        """Every media file of the production still there (originals and proxies), as matching needs them,
-        in catalogue order (by id): one query, no JSON decoding."""
-        return self._index_query(select(*self._INDEX_COLUMNS).where(*self._usable(production)).order_by(media.c.id))
-
-    def unkeyed(self, production: str) -> int:
-        """How many media rows of the production have no lookup keys (a catalogue filled by other means than
-        record(): conform then loads the whole catalogue rather than miss them)."""
-        rows = select(func.count()).select_from(media).where(media.c.production == production)
-        keyed = select(func.count()).select_from(media_keys).where(  # one ("row", "") key per row: two counts
-            media_keys.c.production == production, media_keys.c.key == ROW_KEY[1], media_keys.c.kind == ROW_KEY[0])
-        with self.store.read() as conn:
-            return int(conn.execute(rows).scalar() or 0) - int(conn.execute(keyed).scalar() or 0)
-
-    def keyed(self, production: str) -> KeyedRows:
-        """The production's rows by lookup key (store/keys.py), on one connection: what conform selects."""
-        return KeyedRows(self, production)
-
-    def index_rows_starting(self, production: str, first: int, last: int) -> list[IndexRow]:
-        """The originals (as index_rows) with a timecode range whose start frame is in [first, last], by start
-        frame then id."""
-        query = select(*self._INDEX_COLUMNS).where(
-            *self._usable(production), or_(media.c.role == "original", media.c.role.is_(None)),
-            media.c.start_frames.between(first, last), media.c.duration_frames.is_not(None)).order_by(
-            media.c.start_frames, media.c.id)
-        return self._index_query(query)
-
-    def longest_original(self, production: str) -> int:
-        """The longest duration (frames) of the production's originals with a timecode range (0: none)."""
-        query = select(func.max(media.c.duration_frames)).where(
-            *self._usable(production), or_(media.c.role == "original", media.c.role.is_(None)),
-            media.c.start_frames.is_not(None))
-        with self.store.read() as conn:
-            return int(conn.execute(query).scalar() or 0)
-
-    def _index_query(self, query: Any) -> list[IndexRow]:
-        # A plain DB-API cursor: 100,000 rows come back several times faster than through Row objects.
-        compiled = query.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
-        params = compiled.construct_params()
-        args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
-        with self.store.read() as conn:
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute(str(compiled), args)
-                return [IndexRow._make(r) for r in cursor.fetchall()]
-            finally:
-                cursor.close()
-
-    def originals_per_production(self) -> dict[str, int]:
-        """How many media originals (still there) each production holds."""
-        query = (select(media.c.production, func.count()).where(
-            media.c.kind == MediaKind.MEDIA.value, media.c.status != "missing", media.c.role == "original")
-            .group_by(media.c.production))
-        with self.store.read() as conn:
-            return {row[0]: row[1] for row in conn.execute(query)}
-
 
 def _upsert(conn: Connection, production: str, path: str, values: dict[str, Any]) -> int:
     """Insert or update the row of a path; its id."""
@@ -300,138 +223,3 @@ def _upsert(conn: Connection, production: str, path: str, values: dict[str, Any]
     # The names an edit list may use for it, in the same transaction (store/keys.py).
     conn.execute(media_keys.insert(), key_rows(media_id, production, path, values))
     return media_id
-
-
-class KeyedRow(NamedTuple):
-    kind: str  # reel | name (store/keys.py)
-    key: str
-    row: IndexRow
-    shared: bool  # another row of the production has the same hash (an identical copy)
-
-
-class KeyedRows:
-    """The catalogue rows of one production by lookup key, for conform: which keys exist, the rows of a key
-    (all, or only those that may cover a source range), the rates of reels. Plain DB-API queries on one
-    connection, their SQL made once per number of keys: one query per event stays cheap."""
-
-    _ROW = ("m.id, m.path, m.card, m.reel, m.clip_name, m.start_frames, m.duration_frames, m.rate, m.drop_frame, "
-            "m.role, m.source_id, m.hash, m.status")
-    _FROM = ("FROM media_keys k JOIN media m ON m.id = k.media_id WHERE k.production = {p} AND m.production = {p} "
-             "AND k.usable = {true} AND m.kind = 'media' AND m.status <> 'missing' AND k.key IN ({keys})")
-
-    _SHARED = ("CASE WHEN m.hash IS NOT NULL AND EXISTS (SELECT 1 FROM media d WHERE d.production = m.production "
-               "AND d.hash = m.hash AND d.id <> m.id) THEN 1 ELSE 0 END")
-
-    def __init__(self, catalogue: Catalogue, production: str, *, chunk: int = 500) -> None:
-        self.production, self.chunk = production, chunk
-        self._conn = catalogue.engine.raw_connection()
-        sqlite = catalogue.engine.dialect.name == "sqlite"
-        self._mark = "?" if catalogue.engine.dialect.paramstyle == "qmark" else "%s"
-        self._false, self._true = ("0", "1") if sqlite else ("false", "true")
-        self._limit = 30000  # bound parameters in one statement (PostgreSQL: 65,535)
-        if sqlite:
-            driver = getattr(self._conn, "driver_connection", None)
-            getlimit = getattr(driver, "getlimit", None)  # Python 3.11+: SQLite's own limit (999 before 3.32)
-            self._limit = getlimit(9) if getlimit else 999  # 9: SQLITE_LIMIT_VARIABLE_NUMBER
-        self._sql: dict[tuple[str, int], str] = {}
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _query(self, what: str, n: int, template: str) -> str:
-        sql = self._sql.get((what, n))
-        if sql is None:
-            m = self._mark
-            sql = self._sql[(what, n)] = template.format(
-                p=m, keys=", ".join([m] * n), m=m, row=self._ROW, true=self._true,
-                from_=self._FROM.format(p=m, keys=", ".join([m] * n), true=self._true))
-        return sql
-
-    def _run(self, sql: str, args: Iterable[Any]) -> list[Any]:
-        cursor = self._conn.cursor()
-        try:
-            cursor.execute(sql, tuple(args))
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-
-    def _chunks(self, keys: Iterable[str]) -> Iterator[list[str]]:
-        wanted = sorted(lookup_keys(keys))
-        for start in range(0, len(wanted), self.chunk):
-            yield wanted[start:start + self.chunk]
-
-    def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
-        """(kind, key, original) of each of `keys` some usable row has (original: a camera original's): from
-        the keys' index alone."""
-        found: set[tuple[str, str, bool]] = set()
-        template = ("SELECT DISTINCT kind, key, original FROM media_keys WHERE production = {p} AND usable = {true} "
-                    "AND key IN ({keys})")
-        for chunk in self._chunks(keys):
-            sql = self._query("present", len(chunk), template)
-            found.update((kind, key, bool(original))
-                         for kind, key, original in self._run(sql, [self.production, *chunk]))
-        return found
-
-    def rate_counts(self, reel_keys: list[str], name_keys: list[str]) -> dict[str | None, int] | None:
-        """How many distinct usable originals run at each rate, of those under `reel_keys` as reels and under
-        `name_keys` as names; None when the keys do not fit one statement (then ask `rates`)."""
-        m = self._mark
-        if not reel_keys or not name_keys:  # an IN () is not SQL
-            reel_keys, name_keys = reel_keys or [""], name_keys or [""]
-        if len(reel_keys) + len(name_keys) + 3 > self._limit:
-            return None
-        reels, names = ", ".join([m] * len(reel_keys)), ", ".join([m] * len(name_keys))
-        each = f"SELECT media_id, rate FROM media_keys WHERE production = {m} AND usable = {self._true} AND " \
-               f"original = {self._true} AND kind = "
-        sql = (f"SELECT rate, COUNT(DISTINCT media_id) FROM ({each}'reel' AND key IN ({reels}) UNION ALL "
-               f"{each}'name' AND key IN ({names})) AS u GROUP BY rate")  # two index searches, not one OR'ed scan
-        return dict(self._run(sql, [self.production, *reel_keys, self.production, *name_keys]))
-
-    def rates(self, keys: Iterable[str]) -> list[tuple[str, str, int, str | None]]:
-        """(kind, key, id, rate) of the usable originals under `keys`."""
-        template = ("SELECT kind, key, media_id, rate FROM media_keys WHERE production = {p} AND usable = {true} "
-                    "AND original = {true} AND key IN ({keys})")
-        out: list[tuple[str, str, int, str | None]] = []
-        for chunk in self._chunks(keys):
-            out += self._run(self._query("rates", len(chunk), template), [self.production, *chunk])
-        return out
-
-    def rows(self, keys: Iterable[str]) -> list[KeyedRow]:
-        """Every row under `keys`, by id."""
-        template = f"SELECT k.kind, k.key, {{row}}, {self._SHARED} {{from_}} ORDER BY m.id"
-        out: list[KeyedRow] = []
-        for chunk in self._chunks(keys):
-            out += [KeyedRow(r[0], r[1], IndexRow._make(r[2:15]), bool(r[15]))
-                    for r in self._run(self._query("rows", len(chunk), template),
-                                       [self.production, self.production, *chunk])]
-        out.sort(key=lambda r: r.row.id)  # chunks: one list by id again (stable: already sorted within each)
-        return out
-
-    def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
-               ) -> list[tuple[int, str, str, tuple, bool]]:
-        """For each window (tag, key, first, end, drop-frame), the rows under its key that may reach
-        [first, end): all but those whose timecode at one of `rates` with that drop-frame flag provably does
-        not (another rate, no timecode: kept, for the caller to judge); by tag, then id: (tag, kind, key, the
-        row's columns as IndexRow orders them, shared hash), plain tuples (thousands come back). One query per
-        chunk of windows (a VALUES list joined to the keys), not one per event."""
-        m = self._mark
-        per_chunk = max(1, min(self.chunk, (self._limit - len(rates) - 2) // 5))  # small statements: small memory
-        out: list[tuple[int, str, str, tuple, bool]] = []
-        for start in range(0, len(windows), per_chunk):
-            chunk = windows[start:start + per_chunk]
-            values = ", ".join([f"({m}, {m}, {m}, {m}, {m})"] * len(chunk))
-            sql = (f"WITH w(tag, key, lo, hi, df) AS (VALUES {values}) "
-                   f"SELECT w.tag, k.kind, k.key, {self._ROW}, {self._SHARED} FROM w "
-                   # CROSS JOIN: SQLite keeps the windows outside (each a lookup by key), never the reverse; the
-                   # range is judged on the keys' index (its copy of the timecode), the media rows read after.
-                   "CROSS JOIN media_keys k JOIN media m ON m.id = k.media_id "
-                   f"WHERE k.production = {m} AND k.key = w.key AND k.usable = {self._true} AND NOT ("
-                   f"k.rate IS NOT NULL AND k.rate IN ({', '.join([m] * len(rates))}) "  # a NULL rate: kept, not lost
-                   f"AND COALESCE(k.drop_frame, {self._false}) = w.df AND k.start_frames IS NOT NULL AND "
-                   "k.end_frames IS NOT NULL AND (k.start_frames >= w.hi OR k.end_frames <= w.lo)) "
-                   "AND m.kind = 'media' AND m.status <> 'missing' ORDER BY w.tag, m.id")
-            args = [v for w in chunk for v in (w[0], w[1][:KEY_CHARS], w[2], w[3], w[4])]
-            out += [(r[0], r[1], r[2], r[3:16], bool(r[16])) for r in self._run(sql, [*args, self.production, *rates])]
-        if len(windows) > per_chunk:
-            out.sort(key=lambda t: t[0])
-        return out

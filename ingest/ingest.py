@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ingest.results import REPORT_SCHEMA_VERSION, CardReport, FileResult, report
 from ingest.rules import check_duplicates, check_file
 from ingest.scan import Scan, is_ignored, not_regular, problem_result, relpath_of, scan
 from ingest.stages import Stages
+from ingest.writers import open_for_writing
 from media.findings import Finding, Severity
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
@@ -70,6 +72,7 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
     report.verified_against = place.verified_against
     with stages.timed("files"):
         results = _ingest_files(walked, place, ctx, report.ingest_id, stages)
+        results = _not_while_written(results, settings)
     if not walked.loose:
         results += _missing_from_card(place.history, {r.relpath for r in results}, walked.root, settings.ignore)
     with stages.timed("catalogue"):
@@ -134,6 +137,31 @@ def _ingest_files(walked: Scan, place: _MhlPlace, ctx: IngestContext, ingest_id:
         with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
             done = dict(zip(order, pool.map(work, [walked.files[i] for i in order]), strict=True))
         return [done[i] for i in range(len(walked.files))]
+
+
+def _not_while_written(results: list[FileResult], settings: Settings) -> list[FileResult]:
+    """A file that a process on this host still holds open for writing, and wrote to lately, is a copy that has
+    not ended (paused: nothing a stat sees changes): what was read of it is not catalogued. A card is often
+    taken while its copy goes on (a pause between two files longer than the settle time), and a file the copy
+    opens then is in the ingest's own listing. Held open and untouched for `watch.open_file_timeout`: as the
+    watcher does, taken as complete. Writers on other hosts (NFS, SMB) are not seen: see _grew_from."""
+    fresh = {r.path: r for r in results if r.status in ("new", "updated") and r.media is not None}
+    writers = open_for_writing(fresh).pids if fresh else {}
+    if not writers:
+        return results
+    now_ns = time.time_ns()
+    out = []
+    for r in results:
+        pid = writers.get(r.path)
+        mtime_ns = (r.media.mtime_ns or 0) if r.media is not None else 0
+        if pid is None or (now_ns - mtime_ns) / 1e9 >= settings.watch.open_file_timeout:
+            out.append(r)
+            continue
+        out.append(FileResult(path=r.path, relpath=r.relpath, status="interrupted", hashes=r.hashes, findings=[
+            Finding(rule="changing", severity=Severity.WARNING,
+                    message=f"still open for writing by {f'process {pid}' if pid else 'a process'} on this host "
+                            "(a copy under way): not catalogued; ingested once it is closed")]))
+    return out
 
 
 def _size(path: Path) -> int:

@@ -60,12 +60,18 @@ class HashRecord:
 class History:
     folder: Path
     generations: list[int] = field(default_factory=list)
+    ours: set[int] = field(default_factory=set)  # generations written by postprod (its ingests), not the set's
     files: dict[str, HashRecord] = field(default_factory=dict)  # first-seen hashes win: the original
     ignore: list[str] = field(default_factory=list)
 
     @property
     def latest(self) -> int:
         return max(self.generations, default=0)
+
+    def listed_on_set(self) -> dict[str, HashRecord]:
+        """The files that generations not written by postprod list: what the offload on set copied. Our own
+        generations record what an ingest read, which a copy that had not ended may have outgrown since."""
+        return {rel: record for rel, record in self.files.items() if record.generation not in self.ours}
 
 
 def _tag(element_tag: str) -> str:
@@ -110,6 +116,8 @@ def _read_generation(path: Path, number: int, history: History) -> None:
         raise MHLError(f"unreadable MHL file: {exc}", path=path) from exc
     for element in root.iter():
         tag = _tag(element.tag)
+        if tag == "tool" and (element.text or "").strip() == "postprod":
+            history.ours.add(number)
         if tag == "pattern" and element.text:
             if element.text not in history.ignore:
                 history.ignore.append(element.text)

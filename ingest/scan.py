@@ -11,9 +11,12 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ingest.results import FileResult
 from media.findings import Finding, Severity
+
+if TYPE_CHECKING:  # the card's models load only for a problem to report: `postprod probe FOLDER` walks without them
+    from ingest.results import FileResult
 
 # The card's ASC MHL history folder (ingest/mhl.py's MHL_FOLDER, the same name by the ASC MHL spec; a test keeps
 # them equal). Named here so that a walk, and so `postprod probe FOLDER`, does not load the MHL reader and writer.
@@ -122,6 +125,8 @@ def shown_name(path: Path) -> str:
 
 
 def _bad_name(path: Path, root: Path, what: str) -> FileResult:
+    from ingest.results import FileResult
+
     rel = os.fsencode(path.relative_to(root)).decode("utf-8", "backslashreplace")
     return FileResult(path=shown_name(path), relpath=rel, status="skipped", findings=[Finding(
         rule="file_name", severity=Severity.ERROR,
@@ -131,6 +136,8 @@ def _bad_name(path: Path, root: Path, what: str) -> FileResult:
 
 def problem_result(path: Path, root: Path, rule: str, message: str, severity: Severity = Severity.ERROR,
              status: str = "unreadable") -> FileResult:
+    from ingest.results import FileResult
+
     return FileResult(path=str(path), relpath=relpath_of(path, root), status=status,
                       findings=[Finding(rule=rule, severity=severity, message=message)])
 

@@ -51,9 +51,25 @@ def _ber(buf: bytes, pos: int) -> tuple[int, int]:
     return int.from_bytes(buf[pos + 1:pos + 1 + n], "big"), 1 + n
 
 
-def _klv_at(fd: int, pos: int) -> tuple[bytes, int, int]:
+class _Window:
+    """The walk's small reads, served from one buffer while they fall inside it: the header's small sets, and
+    the small packets between two pictures, take one read rather than one each (the same bytes)."""
+
+    SIZE = 1024
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.start, self.buf = fd, 0, b""
+
+    def read(self, n: int, pos: int) -> bytes:
+        at = pos - self.start
+        if at < 0 or at + n > len(self.buf):  # (a buffer short at the end of the file is read again: as short)
+            self.start, self.buf, at = pos, os.pread(self.fd, max(n, self.SIZE), pos), 0
+        return self.buf[at:at + n]
+
+
+def _klv_at(win: _Window, pos: int) -> tuple[bytes, int, int]:
     """(key, value start, value end) of the packet at `pos`."""
-    head = os.pread(fd, 25, pos)
+    head = win.read(25, pos)
     if len(head) < 17 or head[:4] != _PREFIX:
         raise NotProved(f"no KLV packet at byte {pos}")
     length, took = _ber(head, 16)
@@ -77,19 +93,19 @@ def _rip(fd: int, size: int) -> list[int]:
     return [struct.unpack_from(">IQ", pairs, i)[1] for i in range(0, len(pairs), 12)]
 
 
-def _partition(fd: int, offset: int) -> tuple[int, int, int, int]:
+def _partition(win: _Window, offset: int) -> tuple[int, int, int, int]:
     """(kind, footer offset, header byte count, where the partition's packets start) of the pack at `offset`."""
-    key, start, end = _klv_at(fd, offset)
+    key, start, end = _klv_at(win, offset)
     if key[:13] != _PARTITION or key[13] not in (2, 3, 4) or end - start < 88:
         raise NotProved(f"the RIP points at byte {offset}, where no partition pack is")
-    pack = os.pread(fd, 64, start)
+    pack = win.read(64, start)
     this, _, footer, header_bytes = struct.unpack_from(">QQQQ", pack, 8)
     if this != offset:
         raise NotProved(f"the partition at byte {offset} says it is at byte {this}")
     return key[13], footer, header_bytes, end
 
 
-def _pictures(fd: int, start: int, stop: int, budget: list[int]) -> list[tuple[int, int]]:
+def _pictures(win: _Window, start: int, stop: int, budget: list[int]) -> list[tuple[int, int]]:
     """The picture elements (value start, end) of the packets from `start` running exactly to `stop`."""
     found = []
     pos = start
@@ -97,7 +113,7 @@ def _pictures(fd: int, start: int, stop: int, budget: list[int]) -> list[tuple[i
         budget[0] -= 1
         if budget[0] < 0:
             raise NotProved("too many KLV packets to walk")
-        key, value, end = _klv_at(fd, pos)
+        key, value, end = _klv_at(win, pos)
         if end > stop:
             raise NotProved(f"the packet at byte {pos} runs past the next partition (byte {stop})")
         if key[4] == 1 and key[8:12] == b"\x0d\x01\x03\x01" and key[12] in (0x05, 0x15):
@@ -112,7 +128,8 @@ def _zeros(data: bytes) -> bool:
 
 def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int, list[tuple[int, int]]]:
     """What the partitions prove, the header metadata's (start, end), and the last pictures (value start, end)."""
-    parts = [_partition(fd, off) for off in offsets]
+    win = _Window(fd)
+    parts = [_partition(win, off) for off in offsets]
     if offsets[0] != 0 or parts[0][0] != 2 or parts[-1][0] != 4 or offsets != sorted(offsets):
         raise NotProved("the RIP does not run from a header partition to a footer")
     footer = offsets[-1]
@@ -120,7 +137,7 @@ def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int, list[
         raise NotProved("the header partition does not name the footer that ends the file")
     budget, pictures = [_MAX_KLVS], []
     for i in range(len(offsets) - 2, -1, -1):  # the last partitions first: where a stalled copy shows
-        pictures = _pictures(fd, parts[i][3], offsets[i + 1], budget) + pictures
+        pictures = _pictures(win, parts[i][3], offsets[i + 1], budget) + pictures
         if len(pictures) >= _TAIL_PICTURES:
             break
     if not pictures:

@@ -33,6 +33,11 @@ def _zeros(data: bytes) -> bool:
     return not data.strip(b"\0")
 
 
+def _at(fd: int, head: bytes, offset: int, pos: int, n: int) -> bytes:
+    """`n` bytes at `pos` of the sample at `offset`: from its first bytes, already read, where they hold them."""
+    return head[pos:pos + n] if 0 <= pos and pos + n <= len(head) else os.pread(fd, n, offset + pos)
+
+
 def _prores(fd: int, entry: memoryview, offset: int, size: int) -> Problem | None:
     head = os.pread(fd, min(size, _HEAD), offset)
     if len(head) < min(size, 28):
@@ -50,25 +55,26 @@ def _prores(fd: int, entry: memoryview, offset: int, size: int) -> Problem | Non
     pictures = 2 if (flags >> 2) & 3 else 1
     pos = 8 + header
     for _ in range(pictures):
-        problem = _prores_picture(fd, offset, size, pos)
+        problem = _prores_picture(fd, head, offset, size, pos)
         if isinstance(problem, Problem):
             return problem
         pos = problem
-    if _zeros(os.pread(fd, 16, offset + pos - 16)):
+    if _zeros(_at(fd, head, offset, pos - 16, 16)):
         return Problem("the frame ends in zeros")
     return None
 
 
-def _prores_picture(fd: int, offset: int, size: int, pos: int) -> Problem | int:
-    """One picture's header and slice table; the position after the picture, or the problem."""
-    head = os.pread(fd, 8, offset + pos)
+def _prores_picture(fd: int, frame: bytes, offset: int, size: int, pos: int) -> Problem | int:
+    """One picture's header and slice table (`frame`: the frame's first bytes, already read); the position
+    after the picture, or the problem."""
+    head = _at(fd, frame, offset, pos, 8)
     if len(head) < 8:
         return Problem("picture header past the frame")
     header = head[0] >> 3
     picture, slices = struct.unpack_from(">IH", head, 1)
     if header < 8 or pos + picture > size or header + 2 * slices > picture or slices == 0:
         return Problem("picture header does not fit its frame")
-    table = os.pread(fd, 2 * slices, offset + pos + header)
+    table = _at(fd, frame, offset, pos + header, 2 * slices)
     if len(table) < 2 * slices:
         return Problem("slice table not readable")
     sizes = struct.unpack(f">{slices}H", table)

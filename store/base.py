@@ -59,6 +59,20 @@ class Store:
         except (sqlite3.Error, OSError):
             pass  # the engine's own connection reports the problem, with the URL
 
+    @property
+    def dialect(self) -> str:
+        """The database's kind: "sqlite", "postgresql"."""
+        return self.engine.dialect.name
+
+    @property
+    def paramstyle(self) -> str:
+        """How its DB-API driver marks parameters in plain SQL: "qmark" (?), "format" or "pyformat" (%s)."""
+        return self.engine.dialect.paramstyle
+
+    def raw_connection(self) -> Any:
+        """A DB-API connection (for plain SQL, as store/reading.py's SqliteReader gives): the caller closes it."""
+        return self.engine.raw_connection()
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads; a database gone away is a DatabaseError naming it."""

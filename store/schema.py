@@ -12,9 +12,9 @@ opening it together make or migrate it once.
 To add a migration: copy the newest file in store/migrations/versions, give it the next revision id with
 `down_revision` the previous one, write `upgrade()`/`downgrade()` with `op.*` (SQLite: `op.batch_alter_table`
 for changes to existing tables), describe the new columns or tables in store/tables.py exactly as the migration
-makes them (new databases are created from it), and set HEAD below to its revision id (tests/store checks that
-HEAD is the newest migration, and that the created and the migrated databases match store/tables.py and each
-other: names, types, defaults, indexes and constraints).
+makes them (new databases are created from it), and set HEAD in store/revision.py to its revision id
+(tests/store checks that HEAD is the newest migration, and that the created and the migrated databases match
+store/tables.py and each other: names, types, defaults, indexes and constraints).
 """
 
 from __future__ import annotations
@@ -29,12 +29,9 @@ from sqlalchemy.exc import DBAPIError
 
 from config.db import DatabaseError, redact
 from config.locks import locked
+from store.revision import HEAD, VERSION_TABLE
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# The version table keeps the name the planning store gave it when it was the only one with migrations, so
-# that planning databases made since then carry on from their revision (0001, 0002).
-VERSION_TABLE = "planning_alembic_version"
-HEAD = "0006"  # the newest revision in store/migrations/versions
 
 _at_head: set[str] = set()
 

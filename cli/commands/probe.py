@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -74,14 +73,22 @@ POOL_FROM = 8  # files: below this, starting worker processes costs more than it
 def _probe_all(one: partial[MediaFile], files: list[Path]) -> list[MediaFile]:
     """Probe in order. Many files: worker processes, each parsing a share of them (MediaInfo's
     parse and our reading of it hold the GIL; the decode checks run in ffmpeg children either way)."""
+    if len(files) <= 1:  # one file (the usual `postprod probe clip.mov`): no pool to start, nor its modules
+        return [one(f) for f in files]
     import multiprocessing
 
     cores = os.cpu_count() or 1
     if len(files) < POOL_FROM or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=4) as threads:
             return list(threads.map(one, files))
     # Two a core: while one waits on its ffmpeg child or the disk, the other parses.
     workers = min(2 * cores, len(files) // (POOL_FROM // 2))
+    # The probe's modules loaded here, once, before the fork: else each worker imports them again on its first
+    # file (4 workers: more CPU than the 200 files of bench/probe_bench.py take to read).
+    import media.mxf_facts
+    import media.probe  # noqa: F401
     # fork: the workers start with this process's modules already imported (no second start-up).
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
     try:

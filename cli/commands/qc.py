@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,8 +22,6 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
     """Run the QC with a progress bar over the seconds decoded. `flow`: the PAD QC flow's steps, which move
     the PAD delivery stage, through Prefect when a server is configured, else in this process."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from flows.qc import run_pad_qc
     from flows.steps import use_prefect
     from qc.master import profile_name
@@ -36,14 +36,7 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
         raise PostprodError("no such file", path=master)
     if master.is_dir():
         raise PostprodError("is a folder, not a master file", path=master)
-    progress = Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                        TimeRemainingColumn(), console=err, disable=not show_progress, transient=True)
-    with progress:
-        task_id = progress.add_task("qc", total=None)
-
-        def hook(done: float, total: float) -> None:
-            progress.update(task_id, completed=done, total=total or None)
-
+    with _progress_bar(show_progress) as hook:
         folder = str(report_dir) if report_dir else None
         if not (flow and use_prefect(cfg)):
             return run_pad_qc(str(master.absolute()), name, production, cfg, report_dir=folder,
@@ -56,6 +49,26 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
         with RecordedRun(cfg, "pad-qc", params) as steps:
             return run_pad_qc(str(master.absolute()), name, production or "default", cfg, report_dir=folder,
                               expected_duration=expected_duration, record=True, progress=hook, steps=steps)
+
+
+@contextmanager
+def _progress_bar(show: bool) -> Iterator[Callable[[float, float], None] | None]:
+    """A progress bar over the seconds decoded, on stderr, and the hook that moves it; none with `--json`
+    (then rich's progress module is not even loaded)."""
+    if not show:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeRemainingColumn(), console=err, transient=True)
+    with progress:
+        task_id = progress.add_task("qc", total=None)
+
+        def hook(done: float, total: float) -> None:
+            progress.update(task_id, completed=done, total=total or None)
+
+        yield hook
 
 
 def check_duration(value: str) -> None:

@@ -158,7 +158,7 @@ def blocked(rules: Rules, unit: Unit, now: float) -> Verdict:
     reasons = []
     if changing:
         reasons.append(f"{changing} file(s) changed less than {rules.settle:g} s ago")
-    if writing and (pids := sorted({fs.writer for fs in unit.files.values() if fs.writer is not None})):
+    if writing and (pids := sorted({fs.writer for fs in unit.files.values() if fs.writer})):  # 0: not known
         reasons.append(f"{writing} file(s) still open by their writer (pid {', '.join(map(str, pids[:3]))})")
         writing = 0
     if writing:

@@ -148,6 +148,7 @@ class Watcher:
         inside = folder.path.rstrip(os.sep) + os.sep
         for path in [p for p in self.pool.attempted if p.startswith(inside)]:
             del self.pool.attempted[path]
+        self.tracker.events_missed(folder)
         self.inotify.stop(folder)
         self.polling.stop(folder)
         folder = self._watch(folder, now)

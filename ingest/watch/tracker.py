@@ -16,7 +16,7 @@ from ingest.watch import readiness
 from ingest.watch.events import FsEvent, FsKind, LogEvent
 from ingest.watch.mounts import Folder
 from ingest.watch.readiness import FileState, Rules, Unit
-from ingest.watch.writers import open_for_writing
+from ingest.writers import open_for_writing
 
 WAITING_LOG_SECONDS = 60.0  # how often a unit that is still arriving is mentioned in the log
 
@@ -192,6 +192,15 @@ class Tracker:
         for unit in [u for u in self.units.values() if u.folder == folder and not u.in_flight]:
             self.units.pop(unit.key, None)
 
+    def events_missed(self, folder: Folder) -> None:
+        """The folder was not watched for a while (away, remounted): a writer's close may have gone unseen, so
+        what inotify said of the files still tracked there (in an ingest then) is not known any more; they are
+        looked at again, and the open file table says who writes."""
+        for unit in self.units.values():
+            if unit.folder == folder:
+                for fs in unit.files.values():
+                    fs.writing, fs.dirty = False, True
+
     def replace_folder(self, old: Folder, new: Folder) -> None:
         for unit in self.units.values():
             if unit.folder == old:
@@ -252,7 +261,7 @@ class Tracker:
         found = open_for_writing(unit.files)
         for path, fs in unit.files.items():
             fs.writer = found.pids.get(path)
-            if found.complete and fs.writer is None:
+            if fs.writer is None and path not in found.unknown:
                 fs.writing = False
 
     def blocked(self, unit: Unit, now: float) -> str | None:
@@ -272,7 +281,7 @@ class Tracker:
             history = mhl.read_history(Path(folder))
         except (PostprodError, OSError) as exc:
             return [f"{mhl.MHL_FOLDER}/ (not readable yet: {exc})"]
-        listed = {rel: record.size for rel, record in history.files.items()}
+        listed = {rel: record.size for rel, record in history.listed_on_set().items()}
         sizes = {rel: st.st_size if (st := stat(os.path.join(unit.source, rel))) else None for rel in listed}
         return readiness.manifest_missing(self.rules, listed, sizes)
 

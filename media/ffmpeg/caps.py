@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -115,7 +114,10 @@ def _names(listing: str, min_fields: int) -> frozenset[str]:
 
 def _query(path: str) -> dict[str, Any]:
     """Ask ffmpeg: the fields of Capabilities (less `path`). Raises ToolError on any failed run."""
-    # Five short ffmpeg runs, side by side: each is mostly ffmpeg's own start (loading its libraries).
+    # Five short ffmpeg runs, side by side: each is mostly ffmpeg's own start (loading its libraries). Rare (the
+    # answers are kept on disk): the pool's modules load only then.
+    from concurrent.futures import ThreadPoolExecutor
+
     queries = {"version": ("-version",), "long": ("-h", "long"), "ebur128": ("-h", "filter=ebur128"),
                "filters": ("-filters",), "encoders": ("-encoders",)}
     with ThreadPoolExecutor(max_workers=len(queries)) as pool:

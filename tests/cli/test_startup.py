@@ -1,5 +1,6 @@
-"""What a command loads: commands that run no flow import no Prefect, a probe no SQLAlchemy, `plan status` on a
-database at HEAD no Alembic, and `--help` none of the libraries the commands use.
+"""What a command loads: commands that run no flow import no Prefect, a probe no SQLAlchemy, a conform check of a
+SQLite store at HEAD no SQLAlchemy either, `plan status` on a database at HEAD no Alembic, and `--help` none of
+the libraries the commands use.
 
 Checked with `python -X importtime`, which lists every module a process imports (on stderr), as a user
 would run the command: no timing is asserted, only which modules were loaded.
@@ -58,7 +59,8 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
     assert result.returncode == 0 and "1 files in" in result.stdout, result.stderr[-2000:]  # the table, then its count
     for heavy in ("prefect", "sqlalchemy", "alembic", "numpy", "jinja2", "opentimelineio", "ingest.mhl",
                   "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter",
-                  "ingest.scan", "ingest.results", "media.report"):  # (a file needs no folder walk nor card models)
+                  "ingest.scan", "ingest.results", "media.report",  # (a file needs no folder walk nor card models)
+                  "multiprocessing"):  # (nor a pool of workers for one file)
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 
@@ -89,6 +91,10 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     status, names = imported("plan", "status", cwd=workspace)
     assert status.returncode == 0, status.stderr[-2000:]
     assert "sqlalchemy" in names and "alembic" not in names and "sqlalchemy.dialects.postgresql" not in names
+    # A conform check (that records nothing) reads a SQLite store at HEAD with sqlite3 alone (store/reading.py).
+    again, names = imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace)
+    assert again.returncode == 1 and '"missing_media": 1' in again.stdout, again.stderr[-2000:]
+    assert "sqlalchemy" not in names and "store.base" not in names and "store.tables" not in names
     assert "sqlalchemy" not in runs["qc"][1] and "numpy" in runs["qc"][1]
     for command in ("--help", "qc --help", "plan status --help"):
         assert runs[command][0].returncode == 0 and "Usage:" in runs[command][0].stdout, command
@@ -98,7 +104,7 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     for command in ("--help", "qc --help", "plan status --help"):
         assert "pydantic" not in runs[command][1], command
     # JSON goes out without rich (its consoles are made at their first use)
-    for command in ("conform", "plan status"):
+    for command in ("conform", "plan status", "qc"):  # (qc --json: no progress bar, so no rich at all)
         assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command

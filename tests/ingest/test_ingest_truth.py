@@ -226,3 +226,24 @@ def test_a_file_that_grew_with_its_earlier_bytes_unchanged_supersedes_its_entry(
     assert rules(report)["M001_meta.bin"] == ["grew_after_ingest", "sidecar"]
     row = Catalogue(settings.db_url).lookup("test", str(grown))
     assert (row.size, row.hash, row.status) == (300_000, hash_file(grown, ["xxh128"])["xxh128"], "ok")
+
+
+def test_a_file_whose_copy_is_paused_with_it_open_is_not_catalogued(card: Path, settings):
+    # A copy tool that opened the next file of the card and paused (the card was taken between two files):
+    # nothing a stat sees changes while the ingest reads it, but the file is not the one the copy will end with.
+    data = (card / "Clips" / "A001C001_261123_R1AB.mov").read_bytes()
+    target = card / "Clips" / "A001C003_261123_R1AB.mov"
+    with open(target, "wb") as copy:
+        copy.write(data[: len(data) // 2])
+        copy.flush()
+        report = ingest_card(str(card), "test", settings)
+        assert rules(report)["Clips/A001C003_261123_R1AB.mov"] == ["changing"]
+        entry = next(f for f in report.files if f.relpath == "Clips/A001C003_261123_R1AB.mov")
+        assert entry.status == "interrupted" and f"process {os.getpid()}" in entry.findings[0].message
+        assert Catalogue(settings.db_url).lookup("test", str(target)) is None
+        assert {f.status for f in report.files if f != entry} == {"new"}  # the rest of the card goes on
+        copy.write(data[len(data) // 2:])
+    again = ingest_card(str(card), "test", settings)  # the copy ended
+    assert {f.relpath: f.status for f in again.files}["Clips/A001C003_261123_R1AB.mov"] == "new"
+    row = Catalogue(settings.db_url).lookup("test", str(target))
+    assert (row["size"], row["hash"], row["status"]) == (len(data), hash_file(target, ["xxh128"])["xxh128"], "ok")

@@ -201,3 +201,42 @@ def test_an_mxf_copy_that_stopped_is_still_unusable(make_media, ffmpeg: str, tmp
     assert not check_mxf(bad).verdict.proved  # no Random Index Pack at its end: decoded, as before
     m = probe_file(bad, ffmpeg=ffmpeg)
     assert m.kind is MediaKind.UNREADABLE and m.error and m.integrity == "decode"
+
+
+def _damaged_tails(source: Path, out: Path, count: int) -> list[Path]:
+    """Copies with a few bytes changed in the last third (frame headers, slice tables, KLV keys and lengths)."""
+    good = source.read_bytes()
+    rng = random.Random(23)
+    found = []
+    for n in range(count):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 6)):
+            data[rng.randrange(len(good) * 2 // 3, len(good))] = rng.randrange(256)
+        path = out / f"damaged{n}-{source.name}"
+        path.write_bytes(bytes(data))
+        found.append(path)
+    return found
+
+
+def test_reads_from_a_buffer_prove_what_one_read_each_proves(make_media, tmp_path: Path, monkeypatch) -> None:
+    """The frame and KLV walks take small reads from bytes already read (media/qt_frames.py, media/mxf_check.py):
+    on whole, cut, zero-filled and damaged copies they say what reading each field on its own says."""
+    from media import mxf_check, qt_frames
+
+    sources = [make_media("tff.mov", TABLES["tff.mov"]), make_media("prores-first.mov", BROKEN_FROM["prores"]),
+               make_media("late.mxf", MXF["late.mxf"])]
+    files = []
+    for source in sources:
+        files += [source, *(_broken(source, how, tmp_path / f"{how}-{source.name}")
+                            for how in ("cut short", "zero-filled tail", "zeros at the very end"))]
+        files += _damaged_tails(source, tmp_path, 40)
+
+    def verdicts() -> list:
+        return [check_mxf(f) if f.suffix == ".mxf" else check_samples(f) for f in files]
+
+    buffered = verdicts()
+    assert all((v.verdict if f.suffix == ".mxf" else v).proved for f, v in zip(files, buffered, strict=True)
+               if f in sources)
+    monkeypatch.setattr(qt_frames, "_HEAD", 28)  # a frame's fields each read on their own, as they were
+    monkeypatch.setattr(mxf_check._Window, "SIZE", 0)  # one read a packet
+    assert verdicts() == buffered

@@ -85,22 +85,32 @@ def test_a_service_stop_ends_the_qc_and_its_ffmpeg_without_a_report(master, prof
         assert time.monotonic() < deadline, "the QC pass never started"
         time.sleep(0.05)
     child = int(pidfile.read_text())
+    born = _started(child)  # its start time: a pid used again by another process later is not this child
     assert os.getsid(child) != os.getsid(proc.pid)  # its own session: a Ctrl-C to the terminal does not reach it
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "stopped by SIGTERM" in err and "Traceback" not in err
     deadline = time.monotonic() + 10  # killed at once; its reaping by init may lag on a loaded machine
-    while _alive(child) and time.monotonic() < deadline:
+    while _alive(child, born) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child)
+    assert not _alive(child, born)
     assert not list(reports.glob("**/*.json"))
 
 
-def _alive(pid: int) -> bool:
-    """Running (not gone, and not a zombie waiting for init to reap it)."""
+def _stat(pid: int) -> list[str]:
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def _started(pid: int) -> str | None:
+    fields = _stat(pid)
+    return fields[19] if len(fields) > 19 else None  # starttime, field 22 of proc(5)
+
+
+def _alive(pid: int, born: str | None) -> bool:
+    """That process running (not gone, not a zombie waiting for init to reap it, not another one since)."""
+    fields = _stat(pid)
+    return len(fields) > 19 and fields[0] != "Z" and fields[19] == born

@@ -138,6 +138,32 @@ def _count(settings, inbox: Path, files: dict[str, bytes]) -> dict[str, int]:
     }
 
 
+def _explain(settings, inbox: Path, files: dict[str, bytes], log: Path) -> str:
+    """For a failure: each file not right at the end, with its catalogue row, its report entries and every
+    log event that names it or its card (a failure in CI can only be read from this)."""
+    rows = {r["path"]: r for r in Catalogue(settings.db_url).rows("test")}
+    entries: dict[str, list[str]] = {}
+    for report in sorted((settings.reports_dir / "ingest" / "test").glob("*.json")):
+        for f in json.loads(report.read_text())["files"]:
+            media = f.get("media") or {}
+            entries.setdefault(f["path"], []).append(
+                f"{report.name}: {f['status']} size={media.get('size')} kind={media.get('kind')} "
+                f"{[x.get('rule') for x in f.get('findings', [])]}")
+    out = []
+    for rel, data in files.items():
+        path = str(inbox / rel)
+        row = rows.get(path)
+        final = hash_file(inbox / rel, ["xxh128"])["xxh128"]
+        if row is not None and (row["size"], row["hash"], row["status"]) == (len(data), final, "ok") and not any(
+                "unreadable" in e for e in entries.get(path, [])):
+            continue
+        unit = rel.split("/")[0]
+        out.append(f"{rel} ({len(data)} bytes): row={row and {k: row[k] for k in ('size', 'status', 'kind')}}")
+        out += [f"    {e}" for e in entries.get(path, [])]
+        out += [f"    {json.dumps(e)}" for e in _events(log) if unit in json.dumps(e)]
+    return "\n".join(out)
+
+
 @pytest.mark.parametrize("mode", ["inotify", "poll"])
 def test_kills_stalls_restarts_and_a_vanishing_folder_record_nothing_false(workspace, make_media, mode):
     settings = load_settings(_config(workspace))
@@ -172,14 +198,17 @@ def test_kills_stalls_restarts_and_a_vanishing_folder_record_nothing_false(works
         gate.set()
         for t in writers:
             t.join(WAIT)
-        until(lambda: _count(settings, inbox, files)["never catalogued"] == 0, timeout=2 * WAIT)
+        try:
+            until(lambda: _count(settings, inbox, files)["never catalogued"] == 0, timeout=2 * WAIT)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {_explain(settings, inbox, files, workspace / 'watch.log')}") from None
         time.sleep(3 * SETTLE)  # anything else to come would show now (nothing should)
         watch.signal(signal.SIGTERM)
     finally:
         gate.set()
         watch.kill_leftover()
     counts = _count(settings, inbox, files)
-    assert counts == dict.fromkeys(counts, 0), counts
+    assert counts == dict.fromkeys(counts, 0), (counts, _explain(settings, inbox, files, workspace / "watch.log"))
     assert watch.exits[0] == -signal.SIGKILL and watch.exits[2] == 0 and watch.exits[-1] == 0, watch.exits
     events = _events(workspace / "watch.log")
     assert any(e["event"] == "folder_unavailable" for e in events) or any(

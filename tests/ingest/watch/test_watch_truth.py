@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,9 +20,13 @@ from typer.testing import CliRunner
 from cli.app import app
 from cli.commands import watch as _watch_command  # noqa: F401  (registers the command)
 from config.settings import Settings, load_settings
+from ingest import mhl
 from ingest.hashing import hash_file
 from ingest.watch import folders_to_watch
-from ingest.watch.writers import open_for_writing
+from ingest.watch.mounts import Folder
+from ingest.watch.readiness import Rules, globs
+from ingest.watch.tracker import Tracker
+from ingest.writers import open_for_writing
 
 
 @pytest.fixture()
@@ -39,6 +45,36 @@ def test_the_os_tells_which_files_are_open_for_writing(tmp_path):
         assert open_for_writing([str(path)]).pids == {str(path): os.getpid()}
     with open(path, "rb"):
         assert open_for_writing([str(path)]).pids == {}
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("capsh") or not shutil.which("setpriv"),
+                    reason="needs root, capsh and setpriv")
+def test_a_writer_the_os_will_not_show_is_found_by_a_lease_or_said_unknown_never_none(tmp_path):
+    # Another user's copy, looked at by root without CAP_SYS_PTRACE (a container's default): its fds can be
+    # listed but not read. Before, that writer was silently not there: "nobody writes" when unsure.
+    path = tmp_path / "x.mov"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)  # handed to the other user's process, closed here
+    writer = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sleep", "30"],
+                              pass_fds=[fd])
+    os.close(fd)
+
+    def asked(drop: str) -> list[str]:
+        code = (f"import sys; sys.path.insert(0, {str(Path.cwd())!r}); from ingest.writers import open_for_writing; "
+                f"w = open_for_writing([{str(path)!r}]); print(sorted(w.pids.values()), w.complete)")
+        done = subprocess.run(["capsh", f"--drop={drop}", "--", "-c", f"{sys.executable} -c {shlex.quote(code)}"],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.split()
+
+    try:
+        until(lambda: Path(f"/proc/{writer.pid}/comm").read_text().strip() == "sleep")
+        assert open_for_writing([str(path)]).pids == {str(path): writer.pid}  # root with every capability
+        assert asked("cap_sys_ptrace") == ["[0]", "True"]  # not shown, but the lease is refused: a writer
+        os.chown(path, 65534, 65534)  # nor the file's owner, nor CAP_LEASE: the kernel will not say either
+        assert asked("cap_sys_ptrace,cap_lease") == ["[]", "False"]
+    finally:
+        writer.kill()
+        writer.wait()
+    assert asked("cap_sys_ptrace") == ["[]", "True"]  # the copy ended: the lease is granted, nobody writes
 
 
 def test_stopping_the_watcher_service_does_not_make_a_good_clip_unreadable(wsettings, workspace, clip, ffmpeg):
@@ -150,3 +186,24 @@ def test_a_folder_that_goes_and_comes_back_between_two_checks_is_learnt_again(ws
         until(lambda: any(e["event"] == "ingested" and e["unit"] == "L001" for e in events))
     assert hash_file(inbox / "L001" / "L001C001.mov", ["xxh128"])["xxh128"] == \
         catalogue_paths(wsettings)[str(inbox / "L001" / "L001C001.mov")]["hash"]
+
+
+def test_a_card_is_waited_for_by_the_set_s_mhl_not_by_our_own_earlier_generation(tmp_path):
+    # The card was taken between two files of its copy, one of them paused part-way by a copy on another host:
+    # our generation recorded that file's size then. The set's MHL is what tells what the card should hold.
+    card = tmp_path / "in" / "A001"
+    (card / "META").mkdir(parents=True)
+    (card / "META" / "late.bin").write_bytes(b"y" * 5)
+    made = subprocess.run(["ascmhl", "create", "-h", "xxh64", str(card)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr  # the offload on set
+    (card / "META" / "late.bin").write_bytes(b"y" * 2)  # this one's copy here is not over
+    (card / "META" / "grew.bin").write_bytes(b"x" * 20)  # not on the set's MHL; ingested by us at 10 bytes
+    mhl.write_generation(card / "ascmhl", "A001", [mhl.Entry("META/grew.bin", 10, 0.0, {"xxh128": "0" * 32},
+                                                             {"xxh128": "original"})], [], tool_version="test")
+    history = mhl.read_history(card / "ascmhl")
+    assert history.ours == {2} and set(history.listed_on_set()) == {"META/late.bin"}
+    folder = Folder("test", str(tmp_path / "in"), None)
+    tracker = Tracker(Rules(settle=5.0, open_file_timeout=3600.0, incomplete_card_seconds=3600.0,
+                                    ignore=globs([]), partial=globs(["*.part"])), lambda: [folder], lambda e: None, lambda *a: None, check_every=0.1)
+    unit = tracker.unit(folder, "A001", 0.0, is_card=True)
+    assert tracker.manifest_missing(unit) == ["META/late.bin"]  # not grew.bin, which outgrew our record
