@@ -58,7 +58,7 @@ from media.model import MediaFile, MediaKind
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
-from qc.pipes import picture_reader, read_all, sound_reader, stops_held, widen
+from qc.pipes import picture_reader, read_all, sound_reader, widen
 from qc.readback import read_audio, read_video
 
 if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
@@ -237,12 +237,12 @@ def _run_split(cmds: tuple[list[str], list[str]], make_meters, plan: _Plan, work
     with (work / "stderr.txt").open("w") as verr, (work / "stderr-sound.txt").open("w") as serr, \
             contextlib.ExitStack() as running:
         try:
-            with stops_held():  # a stop while the second one starts would leave it running on
-                vproc = running.enter_context(children.popen(video_cmd, stdout=subprocess.PIPE, stderr=verr,
-                                                             stdin=subprocess.DEVNULL))
-                spoke.append(False)  # started: an OSError from here on is not a missing ffmpeg
-                sproc = running.enter_context(children.popen(sound_cmd, stdout=subprocess.PIPE, stderr=serr,
-                                                             stdin=subprocess.DEVNULL))
+            vproc = running.enter_context(children.popen(video_cmd, stdout=subprocess.PIPE, stderr=verr,
+                                                         stdin=subprocess.DEVNULL))
+            spoke.append(False)  # started: an OSError from here on is not a missing ffmpeg
+            # A stop while the second one starts stops both (children.popen holds it until the child is known).
+            sproc = running.enter_context(children.popen(sound_cmd, stdout=subprocess.PIPE, stderr=serr,
+                                                         stdin=subprocess.DEVNULL))
         except OSError as exc:
             if spoke:
                 raise

@@ -1,19 +1,15 @@
-"""The QC pass's raw streams into its numpy meters: pipes that hold ten frames, one reader thread a stream; stop
-signals held while its ffmpeg processes start.
+"""The QC pass's raw streams into its numpy meters: pipes that hold ten frames, one reader thread a stream.
 
 No numpy here: the meters are handed in once ffmpeg runs (qc/analyse.py), so numpy loads beside its start.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import os
-import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from fractions import Fraction
 from typing import IO, TYPE_CHECKING
 
@@ -104,30 +100,3 @@ def read_all(jobs: list[Callable[[], None]], procs: tuple[subprocess.Popen, ...]
         raise failures[0]
     return round(sum(meter_cpu), 3)
 
-
-@contextlib.contextmanager
-def stops_held() -> Iterator[None]:
-    """SIGTERM and SIGINT held back while the block runs (in the main thread), then handled as they would have been.
-
-    A stop that lands while `subprocess.Popen` waits for its child's exec raises out of it before the child is
-    known to anyone, and that child, in a session of its own, would run on after postprod. Starting the pass's
-    processes in this block, each one is registered (and so stopped) before a stop is acted on. Only Python's
-    handlers are deferred: the signal mask, which children inherit, is left alone.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in (signal.SIGTERM,
-                                                                                            signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if caught:
-            handler = previous[caught[0]]
-            if callable(handler):
-                handler(caught[0], None)
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), caught[0])

@@ -93,28 +93,3 @@ def test_no_sound_no_split(tmp_path, profile, split_ffmpeg, monkeypatch):
     default, one, split = both(master, profile, split_ffmpeg, monkeypatch)
     assert not split and default == one
 
-
-def test_a_stop_while_the_processes_start_is_acted_on_once_they_are_known():
-    # SIGTERM landing inside subprocess.Popen would raise before the child is registered, leaving it running on
-    # after postprod (test_qc_stopped's service stop caught it with the second of the two processes).
-    import os
-    import signal
-
-    from qc.pipes import stops_held
-
-    def stop(signum, frame):  # noqa: ANN001, ARG001 - as cli.main's handler does
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    ran = []
-    try:
-        with pytest.raises(SystemExit) as raised:
-            with stops_held():
-                os.kill(os.getpid(), signal.SIGTERM)
-                ran.append("the second process started")  # the block runs on, the stop waits
-        assert ran and raised.value.code == 128 + signal.SIGTERM
-        assert signal.getsignal(signal.SIGTERM) is stop
-        with stops_held():  # nothing caught: nothing raised
-            pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
