@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from store.keys import KEY_CHARS, ROW_KEY, lookup_keys
+from store.reading import unreachable
 
 if TYPE_CHECKING:
     from store.reading import Readable
@@ -48,18 +49,6 @@ _USABLE = "production = {m} AND kind = 'media' AND status <> 'missing'"  # a med
 _ORIGINAL = "(role = 'original' OR role IS NULL)"
 
 
-def _unreachable(url: str, exc: Exception) -> Exception:
-    """A database gone away (the DB-API's OperationalError, whatever the driver, or SQLAlchemy's around it) as a
-    message naming it, as Store.read() says it; any other error as it is."""
-    if not any(c.__name__ == "OperationalError" for c in type(exc).__mro__):
-        return exc
-    from config.db import DatabaseError, redact
-
-    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy's wrapper: the driver's own message
-    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-    return DatabaseError(f"cannot reach the database {redact(url)}: {reason}")
-
-
 class CatalogueReader:
     """The catalogue's rows as conform reads them, from a Store or a SqliteReader (store/reading.py)."""
 
@@ -79,7 +68,7 @@ class CatalogueReader:
             finally:
                 conn.close()
         except Exception as exc:
-            error = _unreachable(self.url, exc)
+            error = unreachable(self.url, exc)
             if error is exc:
                 raise
             raise error from exc

@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, or_, select, update
 
-from config.errors import PostprodError
+from planning.errors import PlanError
+from planning.reading import aware as _aware
 from planning.stages import Stage, StageState
 from planning.stages import label as stage_label
 from store import Store
@@ -58,19 +59,8 @@ class SessionReport:
         return hashlib.sha256(key.encode()).hexdigest()
 
 
-class PlanError(PostprodError):
-    """A planning request that cannot be done (no plan, unknown stage, plan already made)."""
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 class PlanningStore:

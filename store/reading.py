@@ -93,3 +93,15 @@ def open_for_reading(url: str) -> SqliteReader | Store:
     from store.base import Store
 
     return Store(url)
+
+
+def unreachable(url: str, exc: Exception) -> Exception:
+    """A database gone away (the DB-API's OperationalError, whatever the driver, or SQLAlchemy's around it) as a
+    message naming it, as Store.read() says it; any other error as it is."""
+    if not any(c.__name__ == "OperationalError" for c in type(exc).__mro__):
+        return exc
+    from config.db import DatabaseError, redact
+
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy's wrapper: the driver's own message
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return DatabaseError(f"cannot reach the database {redact(url)}: {reason}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.app import JsonOpt, emit_json, err, out, settings
-from cli.commands.plan_group import PlanProduction, TodayOpt, UsageError, plan_app
+from cli.commands.plan_group import PlanProduction, TodayOpt, UsageError, plan_app, planning_reader
 from cli.commands.plan_group import parse_date as _date
 from cli.commands.plan_group import planning_store as _store
 from cli.text import escape, visible
@@ -87,7 +87,7 @@ def status(
     """Each stage's dates, state, hours planned/spent and lateness, with re-planned dates."""
     from planning import schedule
 
-    store = _store()
+    store = planning_reader()
     day = _date(today, "--today")
     if production is not None:
         if store.production(production) is None:

@@ -49,3 +49,18 @@ def planning_store():  # type: ignore[no-untyped-def]
     from planning.store import PlanningStore
 
     return PlanningStore(settings().db_url)
+
+
+def planning_reader():  # type: ignore[no-untyped-def]
+    """The plan for a command that only reads it (plan status): a SQLite store at HEAD read without SQLAlchemy
+    (planning/reading.py), else the PlanningStore (which creates or migrates the database as before)."""
+    from store.reading import SqliteReader, open_for_reading
+
+    opened = open_for_reading(settings().db_url)
+    if isinstance(opened, SqliteReader):
+        from planning.reading import PlanningReader
+
+        return PlanningReader(opened)
+    from planning.store import PlanningStore
+
+    return PlanningStore(opened)

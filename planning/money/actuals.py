@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planning.money.amounts import ZERO, cents, plain, total
 from planning.money.costing import Costed, Finding, cost_reports, hours_of, q4
@@ -28,7 +28,10 @@ from planning.money.quote import Quote, from_plan, load
 from planning.money.rates import Rates
 from planning.schedule import ProductionStatus, StageStatus
 from planning.stages import StageState
-from planning.store import PlanningStore
+
+if TYPE_CHECKING:
+    from planning.reading import PlanningReader
+    from planning.store import PlanningStore
 
 
 def over_percent(forecast: Decimal, quoted: Decimal | None) -> Decimal | None:
@@ -161,7 +164,7 @@ def stage_money(st: StageStatus, today: date, costed: Costed, production: str, q
                       overrun=_over(forecast, quoted, threshold), uncosted_hours=hours_of(uncosted))
 
 
-def production_money(store: PlanningStore, status: ProductionStatus, rates_for: Callable[[str], Rates],
+def production_money(store: PlanningStore | PlanningReader, status: ProductionStatus, rates_for: Callable[[str], Rates],
                      threshold: Decimal, costed: Costed | None = None) -> ProductionMoney:
     """Quoted, spent and forecast of one production on its status's day."""
     name = status.production

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
+from planning.errors import PlanError
 from planning.money.amounts import cents, plain, price, total
 from planning.money.costing import q4
 from planning.money.rates import Rates
-from planning.store import PlanError, PlanningStore
-from store.tables import quotes
+
+if TYPE_CHECKING:  # (the store's SQLAlchemy loads where a quote is saved or read through it, not before)
+    from planning.reading import PlanningReader
+    from planning.store import PlanningStore
 
 KEY = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 
@@ -96,7 +97,7 @@ class Quote:
                 "contingency": str(self.contingency), "total": str(self.total)}
 
 
-def from_plan(store: PlanningStore, production: str, rates: Rates, contingency_percent: Decimal,
+def from_plan(store: PlanningStore | PlanningReader, production: str, rates: Rates, contingency_percent: Decimal,
               reason: str = "first quote, from the plan") -> tuple[Quote, list[str]]:
     """Price every planned stage: its planned hours at its role's rate, its suite's days; and what is missing."""
     store.require_plan(production)
@@ -209,6 +210,10 @@ def revise(store: PlanningStore, production: str, current: Quote | None, rates: 
 
 def save(store: PlanningStore, quote: Quote) -> Quote:
     """Store the quote as the production's next version (earlier versions are kept)."""
+    from sqlalchemy import func, select
+
+    from store.tables import quotes
+
     with store._write(quote.production) as conn:
         last = conn.execute(select(func.max(quotes.c.version)).where(
             quotes.c.production == quote.production)).scalar()
@@ -220,21 +225,37 @@ def save(store: PlanningStore, quote: Quote) -> Quote:
     return quote
 
 
-def load(store: PlanningStore, production: str, version: int | None = None) -> Quote | None:
+def load(store: PlanningStore | PlanningReader, production: str, version: int | None = None) -> Quote | None:
     """A version of the production's quote (default: the latest); None when it has none."""
+    from planning.reading import PlanningReader
+
+    row = store.quote_row(production, version) if isinstance(store, PlanningReader) else \
+        _quote_row(store, production, version)
+    if row is None:
+        return None
+    created = row["created_at"] if row["created_at"].tzinfo else row["created_at"].replace(tzinfo=UTC)
+    return Quote(production=row["production"], version=row["version"], created_at=created, reason=row["reason"],
+                 currency=row["currency"], rates=row["rates"], contingency_percent=Decimal(row["contingency_percent"]),
+                 lines=[QuoteLine.from_json(d) for d in json.loads(row["lines"])])
+
+
+def _quote_row(store: PlanningStore, production: str, version: int | None) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from store.tables import quotes
+
     query = select(quotes).where(quotes.c.production == production)
     query = query.where(quotes.c.version == version) if version else query.order_by(quotes.c.version.desc())
     with store._read() as conn:
         row = conn.execute(query.limit(1)).first()
-    if row is None:
-        return None
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    return Quote(production=row.production, version=row.version, created_at=created, reason=row.reason,
-                 currency=row.currency, rates=row.rates, contingency_percent=Decimal(row.contingency_percent),
-                 lines=[QuoteLine.from_json(d) for d in json.loads(row.lines)])
+    return dict(row._mapping) if row is not None else None
 
 
 def versions(store: PlanningStore, production: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from store.tables import quotes
+
     with store._read() as conn:
         rows = conn.execute(select(quotes.c.version, quotes.c.created_at, quotes.c.reason, quotes.c.total,
                                    quotes.c.currency).where(quotes.c.production == production)

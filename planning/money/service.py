@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planning import schedule
-from planning.money import alerts as al
 from planning.money.actuals import ProductionMoney, production_money
 from planning.money.costing import cost_reports, double_bookings
 from planning.money.rates import rates_resolver
 from planning.schedule import ProductionStatus
-from planning.store import PlanningStore
+
+if TYPE_CHECKING:  # plan status reads money through planning/reading.py's PlanningReader too (no SQLAlchemy)
+    from planning.money import alerts as al
+    from planning.reading import PlanningReader
+    from planning.store import PlanningStore
 
 
 @dataclass
@@ -27,7 +30,8 @@ class MoneyCheck:
         return [a for a in self.alerts if a.new]
 
 
-def money_of(store: PlanningStore, statuses: list[ProductionStatus], settings: Any) -> dict[str, ProductionMoney]:
+def money_of(store: PlanningStore | PlanningReader, statuses: list[ProductionStatus],
+             settings: Any) -> dict[str, ProductionMoney]:
     rates_for = rates_resolver(settings)
     threshold = settings.money.overrun_threshold_percent
     result = {}
@@ -47,6 +51,8 @@ def check(store: PlanningStore, settings: Any, today: date, *, productions: list
           notify: bool = True, now: datetime | None = None) -> MoneyCheck:
     """Money and overrun crossings of the planned productions (or some); mails the alerts not yet sent
     when [smtp] is set (a failure is kept in `send_error`: they are sent next time)."""
+    from planning.money import alerts as al
+
     if productions is None:
         statuses = [s for s in schedule.all_statuses(store, today) if s.template]
     else:
