@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from ingest.proxies.make import ProxyReport, finish_batch, job_threads, make_proxy, plan_batch
-from store import Store
+
+if TYPE_CHECKING:  # SQLAlchemy: a batch opens it beside its first encode (ingest/proxies/reads.py)
+    from store import Store
 
 # (source, frames encoded since the last call): the command line's progress bar.
 ProxyProgress = Callable[[str, int], None]

@@ -1,7 +1,8 @@
 """A QuickTime/MP4 file's facts read from its own boxes, as MediaInfo gives them (media/facts.py).
 
 Only the common shape is read here: one picture track of ProRes 422 or progressive H.264, PCM or AAC LC sound,
-at most one timecode track, constant frame rate, every sample inside the file, no colour boxes. Anything else
+at most one timecode track, constant frame rate, every sample inside the file, no colour box but a ProRes
+track's 'colr' (nclc, as cameras and ffmpeg write it; its codes named in media/colour.py). Anything else
 (fragments, other codecs, several descriptions, edit lists that cut, tables that disagree, metadata MediaInfo
 would show) returns None, and MediaInfo reads the file.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from media import colour
 from media.codec_headers import aac_config, avc_sps
 from media.qt_tables import NotProved, _children, _self_contained, _tracks, sample_spans
 from media.qt_tables import Track as QtTrack
@@ -151,21 +153,24 @@ def _edits(track: QtTrack, movie_timescale: int) -> None:
 
 
 def _entry_boxes(entry: memoryview, start: int) -> dict[bytes, memoryview]:
-    return {kind: entry[body:stop] for kind, body, stop in _children(entry, start, len(entry))}
+    found = [(kind, entry[body:stop]) for kind, body, stop in _children(entry, start, len(entry))]
+    if len({kind for kind, _ in found}) != len(found):
+        raise _Unknown("a box twice in one sample description")
+    return dict(found)
 
 
 def _video(fd: int, track: QtTrack, spans: list[tuple[int, int]], movie_timescale: int) -> Track:
     fourcc, entry = track.entry()
     width, height = struct.unpack_from(">HH", entry, 24)
     extra = _entry_boxes(entry, _VISUAL_ENTRY)
-    if set(extra) - {b"pasp", b"fiel", b"avcC", b"btrt"}:
+    if set(extra) - {b"pasp", b"fiel", b"avcC", b"btrt", b"colr"}:
         raise _Unknown(f"sample description boxes {sorted(extra)}")
     rate = _frame_rate(track)
     fields: dict[str, object] = {}
     if fourcc in _PRORES:
         fields.update(format="ProRes", format_profile=_PRORES[fourcc], chroma_subsampling="4:2:2",
-                      **_prores_scan(fd, spans[0], extra.get(b"fiel")))
-    elif fourcc == b"avc1" and b"avcC" in extra and b"fiel" not in extra:
+                      **_prores_scan(fd, spans[0], extra.get(b"fiel"), extra.get(b"colr")))
+    elif fourcc == b"avc1" and b"avcC" in extra and b"fiel" not in extra and b"colr" not in extra:
         avc = avc_sps(bytes(extra[b"avcC"]))
         if avc is None:
             raise _Unknown("H.264 parameters not read here")
@@ -208,42 +213,43 @@ def _pixel_aspect(pasp: memoryview | None) -> str:
     return f"{h / v:.3f}"
 
 
-# MediaInfo's names of a ProRes frame header's colour codes (each shown on its own; 2, unspecified, not shown),
-# the ones checked against it; any other code (0 it shows as "Identity") is MediaInfo's to read.
-_PRORES_COLOUR = ({1: "BT.709", 9: "BT.2020"}, {1: "BT.709", 16: "PQ", 18: "HLG"},
-                  {1: "BT.709", 9: "BT.2020 non-constant"})
-_COLOUR_FIELDS = ("color_primaries", "transfer_characteristics", "matrix_coefficients")
+def _colour(frame_codes: bytes, colr: memoryview | None) -> dict[str, str]:
+    """The colour MediaInfo shows: a colr box's codes where there is one (the frame header's then only its
+    "original", which the probe does not show: tested on boxes and headers that disagree), else the frame
+    header's; a code not named in media/colour.py is MediaInfo's to read."""
+    if colr is not None:
+        if len(colr) != 10 or bytes(colr[:4]) != b"nclc" or not colour.known(frame_codes):
+            raise _Unknown("a colr box other than nclc, or frame colour codes not named here")
+        codes = struct.unpack_from(">HHH", colr, 4)
+    else:
+        codes = tuple(frame_codes)
+    named = colour.named(codes)
+    if named is None:
+        raise _Unknown(f"colour codes {codes}")
+    return named
 
 
-def _prores_colour(codes: bytes) -> dict[str, str]:
-    out = {}
-    for field, names, code in zip(_COLOUR_FIELDS, _PRORES_COLOUR, codes, strict=True):
-        if code != 2:
-            if code not in names:
-                raise _Unknown(f"ProRes colour code {code}")
-            out[field] = names[code]
-    return out
-
-
-def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None) -> dict[str, str]:
-    """Progressive or the field order, from the first frame's header, as MediaInfo reads it."""
+def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None,
+                 colr: memoryview | None) -> dict[str, str]:
+    """Progressive or the field order, and the colour, from the first frame's header (and the colr box), as
+    MediaInfo reads them."""
     head = os.pread(fd, 25, first[0])
     if len(head) < 25 or head[4:8] != b"icpf":
         raise _Unknown("first frame not a ProRes frame")
-    colour = _prores_colour(head[22:25])
+    colours = _colour(head[22:25], colr)
     if head[20] >> 6 != 2:  # the frames' own chroma format, which MediaInfo shows over the 422 fourcc
         raise _Unknown("ProRes frames not 4:2:2")
     mode = (head[20] >> 2) & 3
     fields = bytes(fiel[:1]) if fiel is not None else None
     if mode == 0 and fields in (None, b"\x01"):
-        return {"scan_type": "Progressive", **colour}
+        return {"scan_type": "Progressive", **colours}
     # A fiel box's order (detail 1 or 9 top first, 6 or 14 bottom first, as ffmpeg 5.1 and 9 write them) is what
     # MediaInfo shows: one that disagrees with the frames, or says neither, is MediaInfo's to read.
     detail = fiel[1] if fiel is not None and len(fiel) > 1 else None
     if fields == b"\x02" and detail not in ((1, 9) if mode == 1 else (6, 14)):
         raise _Unknown("fiel box's field order not the frames'")
     if mode in (1, 2) and fields in (None, b"\x02"):
-        return {"scan_type": "Interlaced", "scan_order": "TFF" if mode == 1 else "BFF", **colour}
+        return {"scan_type": "Interlaced", "scan_order": "TFF" if mode == 1 else "BFF", **colours}
     raise _Unknown("ProRes scan not understood")
 
 

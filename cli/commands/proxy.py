@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,25 +20,32 @@ if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` 
 
 def run_proxy_cli(paths: list[Path], preset: str, production: str, *, out_dir: Path | None = None,
                   workers: int | None = None, lut: Path | None = None, show_progress: bool = True) -> ProxyReport:
-    """Plan and run a batch of proxies in this process (the proxy flow's steps), with a progress bar."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Plan and run a batch of proxies in this process (the proxy flow's steps), with a progress bar unless
+    `show_progress` is off (`--json`: rich is then not loaded at all)."""
     from flows.proxy import run_proxies
 
     cfg = settings()
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise PostprodError("no such file or folder", path=missing[0])
+
+    def run(hook: Callable[[str, int], None] | None) -> ProxyReport:
+        return run_proxies([str(p) for p in paths], preset, production, cfg, out=str(out_dir) if out_dir else None,
+                           workers=workers, lut=str(lut) if lut else None, progress=hook)
+
+    if not show_progress:
+        return run(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
-                        TimeElapsedColumn(), console=err, disable=not show_progress, transient=True)
+                        TimeElapsedColumn(), console=err, transient=True)
     with progress:
         task_id = progress.add_task(escape(Path(preset).stem), total=None)
 
         def hook(source: str, n: int) -> None:
             progress.update(task_id, advance=n, description=escape(Path(source).name[-40:]))
 
-        return run_proxies([str(p) for p in paths], preset, production, cfg, out=str(out_dir) if out_dir else None,
-                           workers=workers, lut=str(lut) if lut else None, progress=hook)
+        return run(hook)
 
 
 def _short(path: str | None, root: str) -> str:

@@ -102,7 +102,7 @@ def _card_clips(batch: ProxyBatch, folder: Path) -> tuple[list[AleClip], int | N
     clips: list[AleClip] = []
     height = None
     for row in batch.store.for_folder(prod, batch.preset.name, str(folder)):
-        cat = batch.catalogue.lookup(prod, row.proxy_path)
+        cat = batch.reads.media(prod, row.proxy_path)
         if cat is None or not Path(row.proxy_path).exists():
             continue
         m = cat.media
@@ -110,7 +110,7 @@ def _card_clips(batch: ProxyBatch, folder: Path) -> tuple[list[AleClip], int | N
         if rate is None or m.duration_frames is None:
             continue
         src = Path(row.source_path)
-        source_media = batch.catalogue.lookup(prod, row.source_path)
+        source_media = batch.reads.media(prod, row.source_path)
         if source_media and height is None:
             described = source_media.media
             height = described.video.height if described.video else None

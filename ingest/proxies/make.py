@@ -31,7 +31,7 @@ from ingest.proxies.encode import EncodeError, ffmpeg_command, run_ffmpeg
 from ingest.proxies.filters import burnin_filters, burnin_layout, font_file, proxy_size
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, ProxyReport, fail, rel
 from ingest.proxies.plan import default_workers, plan_batch, proxy_root
-from ingest.proxies.store import ProxyRow
+from ingest.proxies.reads import MadeRow
 from ingest.proxies.verify import Hashed, describe_source, proxy_problems, source_hash, usable_source
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
@@ -61,14 +61,14 @@ def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
         st = source.stat()
     except OSError as exc:
         return fail(job, f"cannot read: {exc.strerror or exc}")
-    row = batch.catalogue.lookup(batch.production.name, str(source))
+    row = batch.reads.media(batch.production.name, str(source))
     media = describe_source(source, st, row)
     refused = _refused(job, batch, media)
     if refused is not None:
         return refused
     described = {"frames": media.duration_frames, "start_timecode": media.start_timecode, "reel": media.reel,
                  "rate": format_rate(media.video.frame_rate) if media.video and media.video.frame_rate else None}
-    existing = batch.store.at(batch.production.name, job.target)
+    existing = batch.reads.made_at(batch.production.name, job.target)
     hashing: Future[tuple[str, str, int | None]] = Future()
     if existing is None:  # nothing to skip: the source is hashed while it encodes
         threading.Thread(target=_settle, args=(hashing, source_hash, batch, source, st, row), daemon=True,
@@ -111,7 +111,7 @@ def _refused(job: ProxyJob, batch: ProxyBatch, media: MediaFile) -> ClipResult |
     return fail(job, why)
 
 
-def _already_made(job: ProxyJob, batch: ProxyBatch, existing: ProxyRow, hashed: tuple[str, str, int | None],
+def _already_made(job: ProxyJob, batch: ProxyBatch, existing: MadeRow, hashed: tuple[str, str, int | None],
                   described: dict[str, object]) -> ClipResult | None:
     """The proxy recorded at the target, made from the same content with the same preset and still as it was
     made; or None."""
@@ -126,7 +126,7 @@ def _already_made(job: ProxyJob, batch: ProxyBatch, existing: ProxyRow, hashed: 
     if pst.st_size != existing.size or pst.st_mtime_ns != existing.mtime_ns:
         return None
     shape: dict[str, object] = {}
-    row = batch.catalogue.lookup(batch.production.name, existing.proxy_path)
+    row = batch.reads.media(batch.production.name, existing.proxy_path)
     if row is not None:
         made = row.media
         shape = {"audio_channels": sum(a.channels or 0 for a in made.audio),
@@ -153,6 +153,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
         progress = batch.progress
         with batch.encodes.turn(batch.workers):
             batch.encodes.started(job)
+            batch.writes.prefetch()  # SQLAlchemy and the store, for the rows written when this encode ends
             cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,

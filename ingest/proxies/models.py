@@ -8,16 +8,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from config.locks import Slots
 from config.settings import Production, Settings
-from ingest.catalogue import Catalogue
 from ingest.proxies.presets import ProxyPreset
-from ingest.proxies.store import ProxyStore
+from ingest.proxies.reads import ProxyReads
 from media.report import Report
+
+if TYPE_CHECKING:  # the write side loads SQLAlchemy: opened beside the first encode (ProxyBatch.prefetch_writes)
+    from ingest.catalogue import Catalogue
+    from ingest.proxies.store import ProxyStore
+    from store import Store
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
@@ -117,6 +121,43 @@ class Encodes:
             return len(self._running) + len({j.target for j in jobs} - self._settled)
 
 
+class Writes:
+    """The catalogue and the proxy store as a batch writes them (SQLAlchemy): opened at their first use, or
+    beside the first encode by `prefetch`, so that a batch's start does not wait for SQLAlchemy's import."""
+
+    def __init__(self, url: str, store: Store | None = None) -> None:
+        self.url, self._given = url, store
+        self._lock = threading.Lock()
+        self._opened: tuple[Catalogue, ProxyStore] | None = None
+        self._prefetching: threading.Thread | None = None
+
+    def opened(self) -> tuple[Catalogue, ProxyStore]:
+        with self._lock:
+            if self._opened is None:
+                from ingest.catalogue import Catalogue
+                from ingest.proxies.store import ProxyStore
+                from store import Store
+
+                store = self._given or Store(self.url)
+                self._opened = (Catalogue(store), ProxyStore(store))
+            return self._opened
+
+    def prefetch(self) -> None:
+        """Open them in a thread now (once): the encode that starts meanwhile leaves a core's share free, and
+        the proxy's rows are written when it ends. A failure here is left for `opened()` to raise again."""
+        with self._lock:
+            if self._opened is not None or self._prefetching is not None:
+                return
+            self._prefetching = threading.Thread(target=self._quietly_opened, daemon=True, name="open the store")
+        self._prefetching.start()
+
+    def _quietly_opened(self) -> None:
+        try:
+            self.opened()
+        except Exception:  # noqa: BLE001 - the writer that needs it opens it again and reports the error
+            pass
+
+
 @dataclass
 class ProxyBatch:
     """Everything the encodes of one run share."""
@@ -131,8 +172,8 @@ class ProxyBatch:
     workers: int
     threads: int
     lut: Path | None
-    catalogue: Catalogue
-    store: ProxyStore
+    reads: ProxyReads  # what a clip's planning and a re-run's skip read (plain SQL, no SQLAlchemy)
+    writes: Writes  # the proxy's rows (SQLAlchemy, opened beside the first encode)
     slots: Slots
     jobs: list[ProxyJob] = field(default_factory=list)
     problems: list[ClipResult] = field(default_factory=list)  # found while planning (image sequences...)
@@ -140,6 +181,14 @@ class ProxyBatch:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
     encodes: Encodes = field(default_factory=Encodes)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.writes.opened()[0]
+
+    @property
+    def store(self) -> ProxyStore:
+        return self.writes.opened()[1]
 
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""

@@ -5,21 +5,24 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.errors import ConfigError, PostprodError
 from config.locks import Slots, remove_if_stale
 from config.settings import Production, Settings
-from ingest.catalogue import Catalogue
 from ingest.known import UNTRUSTED
 from ingest.proxies.encode import choose_encoder
-from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, rel
+from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, Writes, rel
 from ingest.proxies.presets import load_preset
-from ingest.proxies.store import ProxyStore
+from ingest.proxies.reads import ProxyReads
 from ingest.scan import scan
 from media.ffmpeg.caps import Job, ffmpeg_for
 from media.findings import Severity
 from media.probe import SIDECAR_EXTENSIONS
-from store import Store
+from store.reading import SqliteReader, open_for_reading
+
+if TYPE_CHECKING:
+    from store import Store
 
 IMAGE_EXTENSIONS = {".dpx", ".exr", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".cin", ".ari", ".tga", ".bmp"}
 
@@ -61,7 +64,9 @@ def plan_batch(paths: list[Path], preset_name: str, production_name: str, settin
                out: Path | None = None, workers: int | None = None, lut: Path | None = None,
                allow_hw: bool = True, strict: bool = True, store: Store | None = None) -> ProxyBatch:
     """Resolve the preset and production, list the sources and their targets, clean leftovers. The batch
-    reads and records in the run's store (the settings' when none is given).
+    reads and records in the run's store (the settings' when none is given). Without one, the batch reads
+    without SQLAlchemy where the store allows it (ingest/proxies/reads.py) and opens it to write beside its
+    first encode.
 
     strict: a file named in `paths` that is not a picture clip (sound take, document) is an error; with
     strict=False (after an ingest) it is ignored, as inside a card.
@@ -75,12 +80,14 @@ def plan_batch(paths: list[Path], preset_name: str, production_name: str, settin
     workers = workers or settings.proxy_workers or default_workers()
     encoder, encoder_args = choose_encoder(ffmpeg, preset, allow_hw)
     root = (out if out is not None else proxy_root(settings, production)) / preset.name
-    store = store or Store(settings.db_url)
+    readable = store if store is not None else open_for_reading(settings.db_url)
+    if not isinstance(readable, SqliteReader):  # a full Store (the run's, or one just created or migrated)
+        store = readable
     batch = ProxyBatch(
         settings=settings, production=production, preset=preset, root=Path(os.path.abspath(root)), ffmpeg=ffmpeg,
         encoder=encoder, encoder_args=encoder_args, workers=workers,
-        threads=max(1, (os.cpu_count() or 2) // workers), lut=lut, catalogue=Catalogue(store),
-        store=ProxyStore(store), slots=Slots(settings.data_path / "locks" / "proxy", workers))
+        threads=max(1, (os.cpu_count() or 2) // workers), lut=lut, reads=ProxyReads(readable),
+        writes=Writes(settings.db_url, store), slots=Slots(settings.data_path / "locks" / "proxy", workers))
     claimed: dict[str, str] = {}  # target → source, within this batch
     for given in paths:
         _plan_path(batch, Path(os.path.abspath(given)), strict, claimed)
@@ -117,7 +124,7 @@ def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, 
 
 
 def _add_job(batch: ProxyBatch, source: Path, card_root: Path, *, explicit: bool, claimed: dict[str, str]) -> None:
-    row = batch.catalogue.lookup(batch.production.name, str(source))
+    row = batch.reads.media(batch.production.name, str(source))
     if row is not None and row.status in UNTRUSTED:  # the offline edit would cut a bad file
         batch.problems.append(ClipResult(source=str(source), card=Path(row.card).name, relpath=row.relpath,
                                          status="error", error=f"no proxy: {UNTRUSTED[row.status]}; copy it "
@@ -145,7 +152,7 @@ def _job(batch: ProxyBatch, source: Path, card_root: Path, row, *, explicit: boo
     candidates.append((f"{card}~{tag}", path.with_suffix(batch.preset.extension)))
     for card_dir, target_rel in candidates:
         target = str(batch.root / card_dir / target_rel)
-        owner = claimed.get(target) or batch.store.owner(batch.production.name, target)
+        owner = claimed.get(target) or batch.reads.owner(batch.production.name, target)
         if owner is None or owner == str(source):
             claimed[target] = str(source)
             return ProxyJob(source=str(source), card_root=str(card_root), card=card_dir, relpath=relpath,

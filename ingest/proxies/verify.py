@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingest.catalogue import MediaRow
 from ingest.hashing import hash_file
 from ingest.proxies.encode import Encoded
 from ingest.proxies.models import ProxyBatch
 from ingest.proxies.presets import ProxyPreset
+from ingest.proxies.reads import SourceRow
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
 
 
-def describe_source(path: Path, st: os.stat_result, row: MediaRow | None) -> MediaFile:
+def describe_source(path: Path, st: os.stat_result, row: SourceRow | None) -> MediaFile:
     """The catalogue's description of the source (its `row`) when the file is unchanged since its ingest, else
     MediaInfo's.
 
@@ -52,7 +52,7 @@ Hashed = tuple[str, str, int | None]  # (algorithm, hash, the original's catalog
 
 
 def source_hash(batch: ProxyBatch, path: Path, st: os.stat_result,
-                row: MediaRow | None) -> Hashed:
+                row: SourceRow | None) -> Hashed:
     """The source's content hash: the catalogue's (its `row`) when the file is unchanged since its ingest, else
     computed."""
     algo = batch.settings.hash_algorithm

@@ -9,7 +9,7 @@ MP4 and MXF, PCM depths and layouts, AAC, no sound, sound only, timecode starts 
 colour tags, moov first or last, copies cut short or zero-filled, WAVEs with bext/LIST/extensible/RF64, and a
 few headers patched as other encoders write them. A variant an ffmpeg cannot make is skipped for it.
 Each file is tiny (96x64 mostly, under half a second) and made on first use, once per session, so `-k` selects
-cheaply. The module is marked `differential` (about 180 files, a few minutes on a busy machine):
+cheaply. The module is marked `differential` (about 310 files, a few minutes on a busy machine):
 `-m "not differential"` leaves it out.
 """
 
@@ -42,6 +42,7 @@ class Variant:
     prores_header: tuple[tuple[int, int], ...] = ()  # (offset, byte) written into every ProRes frame's header
     fiel_detail: int | None = None  # written into the picture's fiel box: its field order (1/9 top, 6/14 bottom first)
     tmcd_flags: int | None = None  # written into the tmcd sample description (1 drop frame, 2 24 h, 4 negative, 8 counter)
+    colr: tuple[int, int, int] | None = None  # written into the picture's colr box (nclc): primaries, transfer, matrix
 
 
 def _v(ext: str = "mov", **kw) -> Variant:
@@ -49,6 +50,13 @@ def _v(ext: str = "mov", **kw) -> Variant:
 
 
 PRORES = "prores_ks -profile:v {} -pix_fmt {}"
+_TAGS_709 = "-color_primaries bt709 -color_trc bt709 -colorspace bt709"
+_TAGS_2020 = "-color_primaries bt2020 -colorspace bt2020nc"
+# Every (primaries, transfer, matrix) code media/colour.py names, each in at least one triple.
+_PRIMARIES, _TRANSFERS, _MATRICES = (1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 22), tuple([1, *range(4, 19)]), \
+    tuple([1, *range(4, 15)])
+_CODES = [(_PRIMARIES[n % len(_PRIMARIES)], _TRANSFERS[n], _MATRICES[n % len(_MATRICES)])
+          for n in range(len(_TRANSFERS))]
 VARIANTS: dict[str, Variant] = {
     # every frame rate, with and without drop-frame timecode
     **{f"rate_{r.replace('/', '_')}": _v(rate=r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50",
@@ -236,6 +244,35 @@ VARIANTS: dict[str, Variant] = {
     "prores_header_width": _v(prores_header=((16, 0), (17, 64))),
     "prores_header_aspect_rate": _v(prores_header=((21, 0x13),)),
     "colour_range_full": _v(video=PRORES.format(3, "yuv422p10le") + " -color_range pc"),
+    # colr boxes (camera ProRes carries one): as each ffmpeg writes them, then patched to every code named in
+    # media/colour.py, beside frame headers that agree, disagree or say nothing, and codes that are not named
+    **{f"colr_{name}": _v(video=PRORES.format(3, "yuv422p10le") + f" {tags} -movflags +write_colr")
+       for name, tags in (("unspecified", ""), ("709", _TAGS_709), ("2020_pq", _TAGS_2020 + " -color_trc smpte2084"),
+                          ("2020_hlg", _TAGS_2020 + " -color_trc arib-std-b67"),
+                          ("p3_pq", "-color_primaries smpte432 -color_trc smpte2084 -colorspace bt709"),
+                          ("601", "-color_primaries smpte170m -color_trc smpte170m -colorspace smpte170m"),
+                          ("range_full", _TAGS_709 + " -color_range pc"), ("matrix_only", "-colorspace bt709"))},
+    **{f"colr_codes_{n}": _v(video=PRORES.format(3, "yuv422p10le") + " -movflags +write_colr",
+                             colr=_CODES[n]) for n in range(len(_CODES))},
+    "colr_camera_709": _v(video=PRORES.format(3, "yuv422p10le") + f" {_TAGS_709} -movflags +write_colr",
+                          prores_header=((22, 1), (23, 1), (24, 1))),
+    "colr_709_header_2020_pq": _v(video=PRORES.format(3, "yuv422p10le") + f" {_TAGS_709} -movflags +write_colr",
+                                  prores_header=((22, 9), (23, 16), (24, 9))),
+    "colr_unspecified_header_709": _v(video=PRORES.format(3, "yuv422p10le") + " -movflags +write_colr",
+                                      prores_header=((22, 1), (23, 1), (24, 1))),
+    "colr_709_header_unnamed": _v(video=PRORES.format(3, "yuv422p10le") + f" {_TAGS_709} -movflags +write_colr",
+                                  prores_header=((24, 0),)),
+    **{f"colr_unnamed_{n}": _v(video=PRORES.format(3, "yuv422p10le") + " -movflags +write_colr", colr=codes)
+       for n, codes in enumerate(((0, 1, 1), (1, 0, 1), (1, 1, 0), (3, 1, 1), (1, 3, 1), (1, 1, 3), (1, 19, 1),
+                                  (23, 1, 1), (1, 1, 15)))},
+    "colr_tff": _v(video=PRORES.format(3, "yuv422p10le") + f" -flags +ildct+ilme -field_order tt {_TAGS_709} "
+                   "-movflags +write_colr", vfilter="setfield=tff"),
+    "colr_lt_25fps_pcm16": _v(video=PRORES.format(1, "yuv422p10le") + f" {_TAGS_709} -movflags +write_colr",
+                              audio=("pcm_s16le -ac 2",)),
+    "colr_h264_mov": _v(video=f"libx264 -preset ultrafast {_TAGS_709} -movflags +write_colr"),
+    "colr_h264_mp4": _v("mp4", video="libx264 -preset ultrafast -movflags +write_colr", audio=("aac",)),
+    # frame headers patched to every colour code named in media/colour.py (no colr box)
+    **{f"prores_header_codes_{n}": _v(prores_header=((22, p), (23, t), (24, m))) for n, (p, t, m) in enumerate(_CODES)},
     "colour_h264_709": _v("mp4", video="libx264 -preset ultrafast -color_primaries bt709 -color_trc bt709 "
                           "-colorspace bt709", audio=("aac",)),
     "colour_h264_vui_only": _v("mp4", video="libx264 -preset ultrafast -x264-params colorprim=bt709:transfer=bt709:"
@@ -381,6 +418,11 @@ def _make(ffmpeg: str, out: Path, v: Variant) -> bool:
         data = bytearray(out.read_bytes())
         assert data.count(b"fiel") == 1
         data[data.find(b"fiel") + 5] = v.fiel_detail
+        out.write_bytes(bytes(data))
+    if v.colr is not None:
+        data = bytearray(out.read_bytes())
+        assert data.count(b"colrnclc") == 1
+        struct.pack_into(">HHH", data, data.find(b"colrnclc") + 8, *v.colr)
         out.write_bytes(bytes(data))
     if v.tmcd_flags is not None:
         data = bytearray(out.read_bytes())
