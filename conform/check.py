@@ -65,6 +65,7 @@ class _CatalogueRows:
     def __init__(self, catalogue: CatalogueReader, production: str) -> None:
         self.catalogue, self.production = catalogue, production
         self.keyed = catalogue.keyed(production)
+        self._clips: dict[int, CatalogueClip] = {}
 
     def present(self, keys: Iterable[str]) -> set[tuple[str, str, bool]]:
         return self.keyed.present(keys)
@@ -81,8 +82,14 @@ class _CatalogueRows:
 
     def within(self, windows: list[tuple[int, str, int, int, bool]], rates: tuple[str, ...]
                ) -> list[tuple[int, str, str, CatalogueClip, bool]]:
-        return [(tag, kind, key, _clip(row), shared)
-                for tag, kind, key, row, shared in self.keyed.within(windows, rates)]
+        clips = self._clips  # one clip per row: a row under several names or events comes back several times
+        out = []
+        for tag, kind, key, row, shared in self.keyed.within(windows, rates):
+            clip = clips.get(row[0])
+            if clip is None:
+                clip = clips[row[0]] = _clip(row)
+            out.append((tag, kind, key, clip, shared))
+        return out
 
     def starting(self, first: int, last: int) -> list[CatalogueClip]:
         return _clips(self.catalogue.index_rows_starting(self.production, first, last))

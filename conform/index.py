@@ -81,6 +81,11 @@ def rate_of_text(text: str) -> Fraction:
     return Fraction(text)
 
 
+def _rate_texts(rate: Fraction) -> tuple[str, ...]:
+    """A rate as the catalogue may have stored it ("25/1", "25"), each once."""
+    return tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
+
+
 class CatalogueIndex:
     """Originals and proxies of one production, indexed by every name an edit list may use."""
 
@@ -143,37 +148,54 @@ class CatalogueIndex:
         return _lookup(event, self.proxy_by_reel, self.proxy_by_name)
 
 
+@lru_cache(maxsize=1 << 14)
+def _name_keys(name: str) -> tuple[list[str], str | None]:
+    """A source file's or clip name's keys (file name, stem) and its camera key (roll + clip index), once per name:
+    the index is asked for each event's names twice (which exist, then their rows)."""
+    camera = _CAMERA.match(PurePath(name.replace("\\", "/")).name)
+    return _keys_for_name(name), (camera.group(1) + camera.group(2)).upper() if camera else None
+
+
+@lru_cache(maxsize=1 << 14)
+def _reel_keys(reel: str) -> tuple[str, list[str], str | None] | None:
+    """A reel's keys (stripped): as written, its file name and stem, its camera roll + clip index; None for none
+    or an auxiliary source."""
+    reel = reel.strip()
+    if not reel or reel.upper() in AUX_REELS:
+        return None
+    camera = _CAMERA.match(reel)
+    return reel.upper(), _keys_for_name(reel), (camera.group(1) + camera.group(2)).upper() if camera else None
+
+
 def _lookup(event: Event, by_reel: dict[str, list[CatalogueClip]],
             by_name: dict[str, list[CatalogueClip]]) -> list[tuple[str, list[CatalogueClip]]]:
     """Candidate sets, most specific first: source file, clip name, then reel (as reel, card, camera roll,
     or a file name used as reel, as Resolve writes)."""
     found: list[tuple[str, list[CatalogueClip]]] = []
     for how, name in (("source file", event.source_file), ("clip name", event.clip_name)):
-        for key in _keys_for_name(name):
+        if not name:
+            continue
+        keys, camera = _name_keys(name)
+        for key in keys:
             if key in by_name:
                 found.append((how, by_name[key]))
                 break
         else:
-            if name:
-                camera = _CAMERA.match(PurePath(name.replace("\\", "/")).name)
-                if camera and (camera.group(1) + camera.group(2)).upper() in by_name:
-                    found.append((how, by_name[(camera.group(1) + camera.group(2)).upper()]))
-    reel = (event.reel or "").strip()
-    if reel and reel.upper() not in AUX_REELS:
-        key = reel.upper()
+            if camera and camera in by_name:
+                found.append((how, by_name[camera]))
+    reel_keys = _reel_keys(event.reel) if event.reel else None
+    if reel_keys is not None:
+        key, stem, camera = reel_keys
         if key in by_reel:
             found.append(("reel", by_reel[key]))
         elif key in by_name:
             found.append(("reel", by_name[key]))
         else:
-            stem = _keys_for_name(reel)
             hit = next((by_name[k] for k in stem if k in by_name), None)
             if hit:
                 found.append(("reel", hit))
-            else:
-                camera = _CAMERA.match(reel)
-                if camera and (camera.group(1) + camera.group(2)).upper() in by_name:
-                    found.append(("reel", by_name[(camera.group(1) + camera.group(2)).upper()]))
+            elif camera and camera in by_name:
+                found.append(("reel", by_name[camera]))
     return found
 
 
@@ -182,17 +204,17 @@ def event_keys(event: Event) -> set[str]:
     keys: set[str] = set()
     for name in (event.source_file, event.clip_name):
         if name:
-            keys.update(_keys_for_name(name))
-            camera = _CAMERA.match(PurePath(name.replace("\\", "/")).name)
+            name_keys, camera = _name_keys(name)
+            keys.update(name_keys)
             if camera:
-                keys.add((camera.group(1) + camera.group(2)).upper())
-    reel = (event.reel or "").strip()
-    if reel and reel.upper() not in AUX_REELS:
-        keys.add(reel.upper())
-        keys.update(_keys_for_name(reel))
-        camera = _CAMERA.match(reel)
+                keys.add(camera)
+    reel_keys = _reel_keys(event.reel) if event.reel else None
+    if reel_keys is not None:
+        key, stem, camera = reel_keys
+        keys.add(key)
+        keys.update(stem)
         if camera:
-            keys.add((camera.group(1) + camera.group(2)).upper())
+            keys.add(camera)
     return keys
 
 
@@ -319,14 +341,18 @@ class SelectedIndex:
     def _narrowed(self, events: list[Event]) -> dict[int, list[tuple[str, str, CatalogueClip, bool]]]:
         """id(event) -> (kind, key, clip, shared hash) under its names, of the clips that may cover its range."""
         groups: dict[tuple[str, ...], list[tuple[int, str, int, int, bool]]] = defaultdict(list)
+        combos = self._combos
+        texts: dict[int, tuple[str, ...]] = {}  # id(rate) -> its texts (the events of a list share one rate object)
         for e in events:
-            keys = [k for k in self._keys_of(e) if len(k) <= KEY_CHARS and k in self._combos]
+            keys = [k for k in self._keys_of(e) if k in combos and len(k) <= KEY_CHARS]
             if not keys:
                 continue
             first, end = e.used_source()
-            rate = e.rate
-            rates = tuple(dict.fromkeys((f"{rate.numerator}/{rate.denominator}", format_rate(rate))))
             df = bool(e.source_in.drop_frame)
+            rate = e.rate
+            rates = texts.get(id(rate))
+            if rates is None:
+                rates = texts[id(rate)] = _rate_texts(rate)
             groups[rates] += [(id(e), k, first, max(end, first + 1), df) for k in keys]
         found: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {id(e): [] for e in events}
         for rates, windows in groups.items():

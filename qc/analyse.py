@@ -29,20 +29,21 @@ keeps both cores busy, so there the branches cost their CPU. Tried without a gai
 and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
 MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
 64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one.
-Measured and left for later: the sound in a second ffmpeg (its own demux) takes 0.25 s off that main
-thread for 0.3 s of CPU beside it, at about the same CPU in all; but the decoder's messages of two
-processes could no longer be told in the order they came, which `stream.decode` reports (the first one).
+Done since (issue 17): on such an ffmpeg (before 7.0) the sound runs in a second ffmpeg (`-vn`, its own
+demux), which takes its branches off the picture process's main thread; the picture process still decodes
+every audio stream (into anullsink), so that it meets every decoder message. Two processes' messages cannot
+be put back in the order one prints them, so the split's result is kept only when both end with 0 and print
+nothing; else (a damaged master) the pass runs again in one process (`_run_split`, `_measure`).
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import os
 import re
 import resource
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,8 +56,9 @@ from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
-from qc.graph import build_command, channels_of, raw_depth, reduction_for
+from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
+from qc.pipes import picture_reader, read_all, sound_reader, widen
 from qc.readback import read_audio, read_video
 
 if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
@@ -143,63 +145,6 @@ def _head_frames(media: MediaFile, profile: DeliveryProfile) -> int:
     return max(0, prog.frames - start.frames)
 
 
-PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged pipe: 10 reduced HD frames, 0.7 s of 8-channel sound
-
-
-def _widen(fd: int) -> None:
-    """Make a pipe hold PIPE_BYTES instead of 64 KiB: ffmpeg then writes frames ahead instead of waiting, at every
-    frame, for the meters to read the last one (a reduced HD frame is 97 KB). Where the system refuses, as it was."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (OSError, AttributeError):  # over the user's pipe quota; not Linux
-        pass
-
-
-def _read_exact(fh: IO[bytes], view: memoryview) -> int:
-    n = 0
-    while n < len(view):
-        got = fh.readinto(view[n:])  # type: ignore[attr-defined]
-        if not got:
-            break
-        n += got
-    return n
-
-
-def _picture_reader(proc: subprocess.Popen, plan: _Plan, progress: Progress | None):  # noqa: ANN202
-    """Raw reduced frames from ffmpeg's stdout into the picture meter, 25 at a time."""
-    picture = plan.picture
-    assert picture is not None
-
-    def read() -> None:
-        batch = picture.batch_buffer(25)
-        raw = memoryview(batch.reshape(-1).view("u1"))
-        while True:
-            n = _read_exact(proc.stdout, raw)  # type: ignore[arg-type]
-            frames = n // picture.frame_bytes
-            if frames:
-                picture.feed(batch[:frames])
-                if progress:
-                    progress(float(picture.frames / plan.rate), plan.total_seconds)
-            if n < len(raw):
-                break
-        picture.finish()
-
-    return read
-
-
-def _sound_reader(read_fd: int, sound: SoundMeter):  # noqa: ANN202
-    """Raw float samples from the extra pipe into the sound meter, a second at a time."""
-
-    def read() -> None:
-        with os.fdopen(read_fd, "rb") as fh:
-            chunk = sound.sr * sound.ch * 4
-            while data := fh.read(chunk):
-                sound.feed(data)
-        sound.finish()
-
-    return read
-
-
 def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  # noqa: ANN001
               progress: Progress | None) -> tuple[int, list[str], float]:
     """Start the one ffmpeg pass, then make the meters and feed them from its pipes; returns (exit code,
@@ -207,7 +152,7 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
     read_fd = write_fd = None
     if plan.channels:
         read_fd, write_fd = os.pipe()
-        _widen(read_fd)
+        widen(read_fd)
     cmd = cmd_for(write_fd)
     # In a session of its own: a Ctrl-C or a service stop reaches postprod, which stops it; ffmpeg stopped by
     # anyone else (the OOM killer) makes the QC `Interrupted`, never a verdict on a half-decoded master.
@@ -216,7 +161,7 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
         with children.popen(cmd, stdout=subprocess.PIPE, stderr=errfh, stdin=subprocess.DEVNULL,
                             pass_fds=(write_fd,) if write_fd is not None else ()) as proc:
             started = True
-            _widen(proc.stdout.fileno())  # type: ignore[union-attr]
+            widen(proc.stdout.fileno())  # type: ignore[union-attr]
             if write_fd is not None:
                 os.close(write_fd)
                 write_fd = None
@@ -233,30 +178,12 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
 
 def _read_pass(proc: subprocess.Popen, cmd: list[str], plan: _Plan, progress: Progress | None,
                read_fd: int | None) -> tuple[int, list[str], float]:
-    jobs = [_picture_reader(proc, plan, progress)]
+    assert plan.picture is not None  # made once ffmpeg started
+    jobs = [picture_reader(proc.stdout, plan.picture, plan.rate, plan.total_seconds, progress)]  # type: ignore[arg-type]
     if plan.sound is not None and read_fd is not None:
-        jobs.append(_sound_reader(read_fd, plan.sound))
-    failures: list[BaseException] = []
-    meter_cpu: list[float] = []
-
-    def guarded(job) -> None:  # noqa: ANN001
-        c0 = time.thread_time()
-        try:
-            job()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            failures.append(exc)
-            proc.kill()
-        meter_cpu.append(time.thread_time() - c0)
-
-    readers = [threading.Thread(target=guarded, args=(job,), daemon=True) for job in jobs]
-    for t in readers:
-        t.start()
-    for t in readers:
-        t.join()
-    rc = proc.wait()
-    if failures:
-        raise failures[0]
-    return rc, cmd, round(sum(meter_cpu), 3)
+        jobs.append(sound_reader(os.fdopen(read_fd, "rb"), plan.sound))
+    cpu = read_all(jobs, (proc,))
+    return proc.wait(), cmd, cpu
 
 
 def _prepare(media: MediaFile, profile: DeliveryProfile, ffmpeg: str) -> tuple[Analysis, _Plan]:
@@ -276,12 +203,104 @@ def _prepare(media: MediaFile, profile: DeliveryProfile, ffmpeg: str) -> tuple[A
 
 def pass_command(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, *,
                  audio_fd: int | None = None, threads: int = 0) -> list[str]:
-    """The ffmpeg command `analyse` runs on `media`, its side files in `work` (bench/qc_bench.py times its
-    branches one by one)."""
+    """The ffmpeg command `analyse` runs on `media` in one process, its side files in `work` (bench/qc_bench.py
+    times its branches one by one)."""
     _, plan = _prepare(media, profile, ffmpeg)
     return build_command(media, profile, work, ffmpeg, head_seconds=plan.head_seconds, size=plan.size,
                          depth=plan.depth, audio_fd=audio_fd if plan.channels else None, sample_rate=plan.resample_to,
                          threads=threads, framelog_quiet=capabilities(ffmpeg).ebur128_framelog_quiet)
+
+
+def split_commands(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, *,
+                   threads: int = 0) -> tuple[list[str], list[str]] | None:
+    """The same pass as two processes (picture, sound), where that is faster: an ffmpeg before 7.0 (every filter
+    on its main thread, which a slice-threaded decode such as MPEG-2 waits for) and a master with sound.
+    None: one process."""
+    release = capabilities(ffmpeg).release
+    if release is None or release >= (7, 0) or not channels_of(media):
+        return None
+    _, plan = _prepare(media, profile, ffmpeg)
+    return build_split(media, profile, work, ffmpeg, head_seconds=plan.head_seconds, size=plan.size,
+                       depth=plan.depth, sample_rate=plan.resample_to, threads=threads,
+                       framelog_quiet=capabilities(ffmpeg).ebur128_framelog_quiet)
+
+
+def _run_split(cmds: tuple[list[str], list[str]], make_meters, plan: _Plan, work: Path,  # noqa: ANN001
+               progress: Progress | None) -> tuple[int, list[str], float, str] | None:
+    """The pass as two processes; (exit code, command, meter CPU, stderr), or None where the two could tell
+    another story than one process: either said anything (with `-loglevel level+error` every line it prints is
+    an error) or did not end with 0. Two processes' messages cannot be put back in the order one prints them,
+    nor known to be the same ones (which audio packets one pass decodes depends on when its outputs end), so
+    such a master is measured again in one process (`_measure`); the split stops as soon as either speaks."""
+    video_cmd, sound_cmd = cmds
+    spoke: list[bool] = []
+    with (work / "stderr.txt").open("w") as verr, (work / "stderr-sound.txt").open("w") as serr, \
+            contextlib.ExitStack() as running:
+        try:
+            vproc = running.enter_context(children.popen(video_cmd, stdout=subprocess.PIPE, stderr=verr,
+                                                         stdin=subprocess.DEVNULL))
+            spoke.append(False)  # started: an OSError from here on is not a missing ffmpeg
+            # A stop while the second one starts stops both (children.popen holds it until the child is known).
+            sproc = running.enter_context(children.popen(sound_cmd, stdout=subprocess.PIPE, stderr=serr,
+                                                         stdin=subprocess.DEVNULL))
+        except OSError as exc:
+            if spoke:
+                raise
+            raise ToolError(f"cannot run ffmpeg ({video_cmd[0]}): {exc}") from exc
+
+        def stop() -> bool:
+            if os.fstat(verr.fileno()).st_size or os.fstat(serr.fileno()).st_size:
+                spoke.append(True)
+                vproc.kill()
+                sproc.kill()
+            return spoke[-1]
+
+        widen(vproc.stdout.fileno())  # type: ignore[union-attr]
+        widen(sproc.stdout.fileno())  # type: ignore[union-attr]
+        make_meters()
+        assert plan.picture is not None and plan.sound is not None
+        cpu = read_all([picture_reader(vproc.stdout, plan.picture, plan.rate, plan.total_seconds,  # type: ignore[arg-type]
+                                       progress, stop),
+                        sound_reader(sproc.stdout, plan.sound)], (vproc, sproc))  # type: ignore[arg-type]
+    if spoke[-1]:
+        return None
+    stderr, sound_err = ((work / name).read_text(errors="replace") for name in ("stderr.txt", "stderr-sound.txt"))
+    children.check_stopped(video_cmd, vproc.returncode, stderr)
+    children.check_stopped(sound_cmd, sproc.returncode, sound_err)
+    if vproc.returncode or sproc.returncode or stderr or sound_err:
+        return None
+    return 0, video_cmd, cpu, stderr
+
+
+def _run_one(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, make_meters, plan: _Plan,  # noqa: ANN001
+             progress: Progress | None, threads: int) -> tuple[int, list[str], float, str]:
+    def cmd_for(audio_fd: int | None) -> list[str]:
+        return pass_command(media, profile, ffmpeg, work, audio_fd=audio_fd, threads=threads)
+
+    with (work / "stderr.txt").open("w") as errfh:
+        rc, cmd, cpu = _run_pass(cmd_for, make_meters, plan, ffmpeg, errfh, progress)
+    stderr = (work / "stderr.txt").read_text(errors="replace")
+    children.check_stopped(cmd, rc, stderr)
+    return rc, cmd, cpu, stderr
+
+
+def _measure(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, plan: _Plan, matrix: str,
+             progress: Progress | None, threads: int) -> tuple[int, list[str], float, str, Path]:
+    """Run the pass (split in two where that is faster and tells the same, else one process); (exit code,
+    command, meter CPU, stderr, the folder of its side files)."""
+    def make_meters() -> None:
+        _meters(plan, profile, matrix)
+
+    split = work / "split"
+    split.mkdir()
+    cmds = split_commands(media, profile, ffmpeg, split, threads=threads)
+    if cmds is not None:
+        done = _run_split(cmds, make_meters, plan, split, progress)
+        if done is not None:
+            return (*done, split)
+    one = work / "one"
+    one.mkdir()
+    return (*_run_one(media, profile, ffmpeg, one, make_meters, plan, progress, threads), one)
 
 
 def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
@@ -291,21 +310,13 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     rate, matrix = result.rate, result.colour_matrix or "bt709"
     caps = capabilities(ffmpeg)
     with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
-        work = Path(tmp)
-
-        def cmd_for(audio_fd: int | None) -> list[str]:
-            return pass_command(media, profile, ffmpeg, work, audio_fd=audio_fd, threads=threads)
-
         t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        with (work / "stderr.txt").open("w") as errfh:
-            rc, result.command, result.meter_cpu_seconds = _run_pass(
-                cmd_for, lambda: _meters(plan, profile, matrix), plan, ffmpeg, errfh, progress)
+        rc, result.command, result.meter_cpu_seconds, stderr, work = _measure(media, profile, ffmpeg, Path(tmp), plan,
+                                                                             matrix, progress, threads)
         result.elapsed_seconds = time.monotonic() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Exact when nothing else of ours ran meanwhile (the command line); an upper bound otherwise.
         result.cpu_seconds = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
-        stderr = (work / "stderr.txt").read_text(errors="replace")
-        children.check_stopped(result.command, rc, stderr)
         errors = [re.sub(r"^(\[[^\]]*\] )*", "", ln).strip() for ln in stderr.splitlines() if "error" in ln.lower()]
         result.decode_errors = errors[:50]
         assert plan.picture is not None  # made once ffmpeg started, before any frame was read

@@ -64,10 +64,8 @@ def raw_depth(depth: int) -> int:
     return 8 if depth <= 8 else 10 if depth <= 10 else 12 if depth <= 12 else 16
 
 
-def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg: str, *, head_seconds: float,
-                  size: tuple[int, int], depth: int, audio_fd: int | None, sample_rate: int | None,
-                  threads: int = 0, framelog_quiet: bool = True) -> list[str]:
-    """The one ffmpeg command: raw reduced picture on stdout, raw sound on `audio_fd`, the rest into `work`."""
+def _picture_graphs(work: Path, size: tuple[int, int], depth: int) -> list[str]:
+    """The picture's two branches: the reduced picture ([vpic], raw on stdout) and the idet strip ([vfield])."""
     w, h = size
     # Picture: one area-average downscale straight to 4:4:4; each frame's time goes to a file (the raw
     # stream has none), which is how missing frames are found.
@@ -78,28 +76,66 @@ def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg
     strip = ("[0:v:0]crop=w='max(min(iw,64),trunc(iw/32)*2)':h=ih:x='trunc((iw-ow)/4)*2':y=0,extractplanes=y,"
              f"idet,metadata=mode=print:key=lavfi.idet.multiple.current_frame"
              f":file={work / 'idet.txt'}[vfield]")
-    graphs, measured = [picture, strip], ["[vfield]"]
+    return [picture, strip]
+
+
+def _sound_graphs(media: MediaFile, profile: DeliveryProfile, work: Path, *, head_seconds: float, raw: bool,
+                  sample_rate: int | None, framelog_quiet: bool) -> tuple[list[str], list[str], str | None]:
+    """The sound's branches: (graphs, labels for the null output, the raw sound's label or None)."""
     channels = channels_of(media)
-    sound: tuple[str, int] | None = None
-    if channels:
-        total = len(channels)
-        lud = [c - 1 for c in profile.loudness.channels if 0 < c <= total]
-        if lud:
-            chains, pad = gather(channels, lud, "l")
-            trim = f"atrim=start={head_seconds:.6f}," if head_seconds > 0 else ""
-            # framelog=quiet (ffmpeg 6.0 on) only silences the per-frame log, which metadata=1 already sends to
-            # the verbose level that -loglevel error hides: 5.1 measures the same without it.
-            quiet = ":framelog=quiet" if framelog_quiet else ""
-            chains.append(f"{pad}{trim}ebur128=peak=true:metadata=1{quiet},"
-                          f"ametadata=mode=print:file={work / 'r128.txt'}[aout]")
-            graphs.append(";".join(chains))
-            measured.append("[aout]")
-        if audio_fd is not None:
-            chains, pad = gather(channels, list(range(total)), "r")
-            rate = f":sample_rates={sample_rate}" if sample_rate else ""
-            chains.append(f"{pad}aformat=sample_fmts=flt{rate},ametadata=mode=add:key=postprod.audio:value=1,"
-                          f"ametadata=mode=print:file={work / 'audio.txt'}[araw]")
-            graphs.append(";".join(chains))
-            sound = ("[araw]", audio_fd)
-    return qc_command(ffmpeg, media.path, graphs=graphs, picture="[vpic]", measured=measured, sound=sound,
-                      threads=threads)
+    graphs: list[str] = []
+    measured: list[str] = []
+    if not channels:
+        return graphs, measured, None
+    total = len(channels)
+    lud = [c - 1 for c in profile.loudness.channels if 0 < c <= total]
+    if lud:
+        chains, pad = gather(channels, lud, "l")
+        trim = f"atrim=start={head_seconds:.6f}," if head_seconds > 0 else ""
+        # framelog=quiet (ffmpeg 6.0 on) only silences the per-frame log, which metadata=1 already sends to
+        # the verbose level that -loglevel error hides: 5.1 measures the same without it.
+        quiet = ":framelog=quiet" if framelog_quiet else ""
+        chains.append(f"{pad}{trim}ebur128=peak=true:metadata=1{quiet},"
+                      f"ametadata=mode=print:file={work / 'r128.txt'}[aout]")
+        graphs.append(";".join(chains))
+        measured.append("[aout]")
+    if not raw:
+        return graphs, measured, None
+    chains, pad = gather(channels, list(range(total)), "r")
+    rate = f":sample_rates={sample_rate}" if sample_rate else ""
+    chains.append(f"{pad}aformat=sample_fmts=flt{rate},ametadata=mode=add:key=postprod.audio:value=1,"
+                  f"ametadata=mode=print:file={work / 'audio.txt'}[araw]")
+    graphs.append(";".join(chains))
+    return graphs, measured, "[araw]"
+
+
+def build_command(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg: str, *, head_seconds: float,
+                  size: tuple[int, int], depth: int, audio_fd: int | None, sample_rate: int | None,
+                  threads: int = 0, framelog_quiet: bool = True) -> list[str]:
+    """The one ffmpeg command: raw reduced picture on stdout, raw sound on `audio_fd`, the rest into `work`."""
+    graphs = _picture_graphs(work, size, depth)
+    sound_graphs, sound_measured, raw = _sound_graphs(media, profile, work, head_seconds=head_seconds,
+                                                      raw=audio_fd is not None, sample_rate=sample_rate,
+                                                      framelog_quiet=framelog_quiet)
+    sound = (raw, audio_fd) if raw is not None and audio_fd is not None else None
+    return qc_command(ffmpeg, media.path, graphs=graphs + sound_graphs, picture="[vpic]",
+                      measured=["[vfield]", *sound_measured], sound=sound, threads=threads)
+
+
+def build_split(media: MediaFile, profile: DeliveryProfile, work: Path, ffmpeg: str, *, head_seconds: float,
+                size: tuple[int, int], depth: int, sample_rate: int | None, threads: int = 0,
+                framelog_quiet: bool = True) -> tuple[list[str], list[str]]:
+    """The same pass as two ffmpeg processes, for an ffmpeg that runs every filter on its main thread (before
+    7.0): (picture, sound). The picture process decodes every audio stream the sound uses into `anullsink`,
+    so that it meets every decoder message of the file; the sound process (`-vn`) writes its raw sound on
+    stdout. qc/analyse.py keeps their result only when both ended cleanly and silent (see there)."""
+    streams = sorted({s for s, _, _ in channels_of(media)})
+    sinks = ";".join(f"[0:a:{s}]anullsink" for s in streams)
+    video = qc_command(ffmpeg, media.path, graphs=[*_picture_graphs(work, size, depth), *([sinks] if sinks else [])],
+                       picture="[vpic]", measured=["[vfield]"], sound=None, threads=threads)
+    graphs, measured, raw = _sound_graphs(media, profile, work, head_seconds=head_seconds, raw=True,
+                                          sample_rate=sample_rate, framelog_quiet=framelog_quiet)
+    assert raw is not None  # called for a master with sound only
+    sound = qc_command(ffmpeg, media.path, graphs=graphs, picture=None, measured=measured, sound=(raw, 1),
+                       threads=threads, input_options=("-vn",))
+    return video, sound

@@ -271,22 +271,25 @@ def proxy_command(ffmpeg: str, job: ProxyEncode) -> list[str]:
 # -- QC analysis ----------------------------------------------------------------------------------
 
 
-def qc_command(ffmpeg: str, source: str, *, graphs: Sequence[str], picture: str, measured: Sequence[str],
-               sound: tuple[str, int] | None, threads: int = 0) -> list[str]:
+def qc_command(ffmpeg: str, source: str, *, graphs: Sequence[str], picture: str | None, measured: Sequence[str],
+               sound: tuple[str, int] | None, threads: int = 0, input_options: Sequence[str] = ()) -> list[str]:
     """The QC's one decode (qc/analyse.py builds its graphs): raw reduced picture on stdout, raw sound on an
     inherited descriptor, the measuring branches into a null output.
 
     A plain list, not ffmpeg-python: the graphs stay separate `-filter_complex` arguments (ffmpeg-python
     joins everything into one), and the sound goes to `pipe:N` on a descriptor passed with Popen's pass_fds,
-    which ffmpeg-python's runner cannot pass.
+    which ffmpeg-python's runner cannot pass. The same builder makes the two halves of a split pass
+    (qc/graph.py `build_split`): no `picture` and the sound on `pipe:1`, with `input_options` `-vn`.
     """
-    cmd = [ffmpeg, *QUIET, "-loglevel", "level+error", "-threads", str(threads), "-i", str(source)]
+    cmd = [ffmpeg, *QUIET, "-loglevel", "level+error", "-threads", str(threads), *input_options, "-i", str(source)]
     for graph in graphs:
         cmd += ["-filter_complex", graph]
-    cmd += ["-map", picture, "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
+    if picture is not None:
+        cmd += ["-map", picture, "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
     for label in measured:
         cmd += ["-map", label]
-    cmd += ["-f", "null", "-"]
+    if measured:
+        cmd += ["-f", "null", "-"]
     if sound is not None:
         label, fd = sound
         cmd += ["-map", label, "-f", "f32le", f"pipe:{fd}"]
