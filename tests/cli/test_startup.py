@@ -95,6 +95,10 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     again, names = imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace)
     assert again.returncode == 1 and '"missing_media": 1' in again.stdout, again.stderr[-2000:]
     assert "sqlalchemy" not in names and "store.base" not in names and "store.tables" not in names
+    # Nor a probe in a production, which asks its catalogue what it knows of each file.
+    known, names = imported("probe", str(clip), "--production", "test", "--json", cwd=workspace)
+    assert known.returncode == 0 and '"path"' in known.stdout, known.stderr[-2000:]
+    assert "sqlalchemy" not in names and "store.base" not in names and "ingest.catalogue" not in names
     assert "sqlalchemy" not in runs["qc"][1] and "numpy" in runs["qc"][1]
     for command in ("--help", "qc --help", "plan status --help"):
         assert runs[command][0].returncode == 0 and "Usage:" in runs[command][0].stdout, command
