@@ -3,7 +3,9 @@
 Used by media/qt_tables.py on the last seconds of the picture, where a stalled copy leaves zeros (a file
 preallocated, or its moov written first) or stops. ProRes: the frame header ('icpf', its size equal to the
 sample's), the picture headers and slice tables adding up to the frame, as ffmpeg's decoder reads them.
-H.264/HEVC: the length-prefixed NAL units filling the sample exactly, each with a valid header.
+H.264/HEVC: the length-prefixed NAL units filling the sample exactly, each with a valid header. DNxHD/DNxHR
+(VC-3): the header prefix ffmpeg's decoder accepts, the width, and the end-of-frame code in the sample's last
+4 bytes (a frame without it is decoded, as before).
 A problem is `sure` only where the bytes cannot be a frame (zeros, no 'icpf'); anything else unusual is
 a reason to decode, not a verdict.
 """
@@ -16,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 PRORES = {b"apco", b"apcs", b"apcn", b"apch", b"ap4h", b"ap4x"}
+DNX = {b"AVdn", b"AVdh"}  # DNxHD, DNxHR (VC-3)
+_DNX_END = b"\x60\x0d\xc0\xde"  # the last 4 bytes of every VC-3 frame ffmpeg's encoder writes
+_DNX_MIN = 0x280  # the header's size: ffmpeg's decoder refuses less
 AVC = {b"avc1", b"avc3"}
 HEVC = {b"hvc1", b"hev1"}
 _VISUAL_ENTRY = 78  # a video sample description's fixed fields, before its child boxes
@@ -83,6 +88,32 @@ def _prores_picture(fd: int, frame: bytes, offset: int, size: int, pos: int) -> 
     return pos + picture
 
 
+def _dnx_prefix(head: bytes) -> bool:
+    """The header prefix ffmpeg's decoder accepts (libavcodec/dnxhddata.h, its first 5 bytes): DNxHD 4:2:2 or
+    4:4:4, or DNxHR with its data offset."""
+    if head[:5] in (b"\0\0\x02\x80\x01", b"\0\0\x02\x80\x02"):
+        return True
+    offset = int.from_bytes(head[2:4], "big")
+    return head[:2] == b"\0\0" and head[4] == 3 and 0x280 <= offset <= 0x2170 and not offset & 3
+
+
+def _dnx(fd: int, entry: memoryview, offset: int, size: int) -> Problem | None:
+    """A VC-3 frame: its header prefix and width, and its end-of-frame code where the sample ends (a copy that
+    stopped, or whose tail is zeros, has none there)."""
+    head = os.pread(fd, min(size, 64), offset)
+    if len(head) < min(size, 64):
+        return Problem("frame not readable", sure=True)
+    if _zeros(head[:32]):
+        return Problem("zeros where a DNx frame should be: the copy did not write it", sure=True)
+    if size < _DNX_MIN or not _dnx_prefix(head):
+        return Problem("not a DNx frame (no header prefix)", sure=True)
+    if struct.unpack_from(">H", head, 0x1A) != struct.unpack_from(">H", entry, 24):
+        return Problem("frame header disagrees with the sample description")
+    if os.pread(fd, 4, offset + size - 4) != _DNX_END:
+        return Problem("the frame does not end with its end-of-frame code")
+    return None
+
+
 def _nal_length_size(entry: memoryview, config: bytes, at: int) -> int | None:
     pos = _VISUAL_ENTRY
     while pos + 8 <= len(entry):
@@ -123,6 +154,7 @@ def _nal_units(fd: int, entry: memoryview, offset: int, size: int, hevc: bool) -
 Check = Callable[[int, memoryview, int, int], "Problem | None"]
 FRAME_CHECKS: dict[bytes, Check] = {
     **dict.fromkeys(PRORES, _prores),
+    **dict.fromkeys(DNX, _dnx),
     **dict.fromkeys(AVC, lambda fd, e, o, s: _nal_units(fd, e, o, s, hevc=False)),
     **dict.fromkeys(HEVC, lambda fd, e, o, s: _nal_units(fd, e, o, s, hevc=True)),
 }

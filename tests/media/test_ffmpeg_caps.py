@@ -91,14 +91,13 @@ def test_first_error_skips_lines_that_only_say_something_failed() -> None:
     assert first_error("", 1) == "ffmpeg exit 1"
 
 
-def test_an_ffmpeg_refusing_the_decode_check_is_a_tool_error_not_a_verdict_on_the_file(
-        tmp_path: Path, make_media) -> None:
-    from conftest import small_clip
-
+def test_an_ffmpeg_refusing_the_decode_check_is_a_tool_error_not_a_verdict_on_the_file(tmp_path: Path) -> None:
     from media.probe import probe_file
 
-    # DNxHR in a MOV: its tail is decoded (ProRes's sample tables would prove it whole without ffmpeg).
-    clip = make_media("A001C009.mov", small_clip(seconds=4.0, codec="dnxhr_lb", width=640, height=360))
+    # Motion JPEG in a MOV: its tail is decoded (ProRes's or DNxHR's frames would prove it whole without ffmpeg).
+    clip = tmp_path / "A001C009.mov"
+    subprocess.run([bundled_ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4", "-c:v",
+                    "mjpeg", str(clip)], check=True)
     old = tmp_path / "ffmpeg"  # an ffmpeg that does not know -sseof
     old.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = "-sseof" ] && {{ echo "Unrecognized option \'sseof\'." >&2; '
                    f'echo "Error splitting the argument list: Option not found" >&2; exit 8; }}; done\n'

@@ -86,9 +86,11 @@ TABLES = {
     "tff.mov": small_clip(interlaced="tff"),  # two pictures a ProRes frame
     "first.mov": small_clip(moov_first=True, reel="A002"),
     "first.mp4": small_clip(codec="h264", audio_codec="aac", moov_first=True),
+    "dnx.mov": small_clip(codec="dnxhr_lb", width=640, height=360, seconds=0.5),
 }
 BROKEN_FROM = {"prores": small_clip(moov_first=True, seconds=2.0),
-               "h264": small_clip(codec="h264", audio_codec="aac", moov_first=True, seconds=2.0)}
+               "h264": small_clip(codec="h264", audio_codec="aac", moov_first=True, seconds=2.0),
+               "dnxhr": small_clip(codec="dnxhr_lb", width=640, height=360, moov_first=True, seconds=2.0)}
 
 
 def _without_integrity(m: MediaFile) -> dict:
@@ -106,13 +108,15 @@ def test_sample_tables_give_the_facts_the_decode_gives(make_media, ffmpeg: str, 
 
 
 def test_without_a_proof_the_tail_is_decoded(make_media, ffmpeg: str, tmp_path: Path) -> None:
-    dnx = make_media("dnx.mov", small_clip(codec="dnxhr_lb", width=640, height=360, seconds=0.5))
-    assert probe_file(dnx, ffmpeg=ffmpeg).integrity == "decode"  # DNxHR frames in a MOV: not read here
-    # An ffmpeg that cannot run: a proved MOV is described without it, the DNxHR MOV is not.
+    mjpeg = tmp_path / "mjpeg.mov"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=0.5", "-c:v", "mjpeg",
+                    str(mjpeg)], check=True)
+    assert probe_file(mjpeg, ffmpeg=ffmpeg).integrity == "decode"  # Motion JPEG frames in a MOV: not read here
+    # An ffmpeg that cannot run: a proved MOV is described without it, the Motion JPEG MOV is not.
     mov = make_media("prores.mov", CLIPS["prores.mov"])
     assert probe_file(mov, ffmpeg=str(tmp_path / "no-ffmpeg")).integrity == "sample tables"
     with pytest.raises(OSError):
-        probe_file(dnx, ffmpeg=str(tmp_path / "no-ffmpeg"))
+        probe_file(mjpeg, ffmpeg=str(tmp_path / "no-ffmpeg"))
     assert probe_file(mov, ffmpeg=ffmpeg, decode_check="none").integrity is None
 
 
@@ -240,3 +244,44 @@ def test_reads_from_a_buffer_prove_what_one_read_each_proves(make_media, tmp_pat
     monkeypatch.setattr(qt_frames, "_HEAD", 28)  # a frame's fields each read on their own, as they were
     monkeypatch.setattr(mxf_check._Window, "SIZE", 0)  # one read a packet
     assert verdicts() == buffered
+
+
+DNX_MOV = {"dnxhd_36": ("1920x1080", "-b:v 36M -pix_fmt yuv422p"),
+           "dnxhd_120_interlaced": ("1920x1080", "-b:v 120M -pix_fmt yuv422p -flags +ildct -field_order tt"),
+           "dnxhr_hqx": ("640x360", "-profile:v dnxhr_hqx -pix_fmt yuv422p10le"),
+           "dnxhr_444": ("640x360", "-profile:v dnxhr_444 -pix_fmt yuv444p10le")}
+
+
+@pytest.mark.parametrize("name", sorted(DNX_MOV))
+def test_dnx_frames_prove_what_the_decode_proves(ffmpeg: str, tmp_path: Path, name: str) -> None:
+    size, args = DNX_MOV[name]
+    clip = tmp_path / f"{name}.mov"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", f"testsrc2=s={size}:r=25:d=0.4", "-c:v", "dnxhd",
+                    *args.split(), "-timecode", "01:00:00:00", str(clip)], check=True)
+    assert check_samples(clip).proved
+    fast = probe_file(clip, ffmpeg=ffmpeg, default_rate=Fraction(25))
+    slow = probe_file(clip, ffmpeg=ffmpeg, default_rate=Fraction(25), decode_check="full")
+    assert (fast.integrity, slow.integrity) == ("sample tables", "decode")
+    assert fast.kind is MediaKind.MEDIA and _without_integrity(fast) == _without_integrity(slow)
+    # The last frame's end not written (zeros where its end-of-frame code is): no proof, the tail is decoded.
+    data = bytearray(clip.read_bytes())
+    last = data.rindex(b"\x60\x0d\xc0\xde")
+    data[last - 60:last + 4] = bytes(64)
+    stalled = tmp_path / f"stalled-{name}.mov"
+    stalled.write_bytes(bytes(data))
+    assert not check_samples(stalled).proved
+    assert probe_file(stalled, ffmpeg=ffmpeg, default_rate=Fraction(25)).integrity == "decode"
+    # A last frame that is no DNx frame (its header prefix overwritten): a sure fault, as a ProRes frame's would be.
+    from media.qt_facts import _top
+    from media.qt_tables import _tracks, sample_spans
+
+    with open(clip, "rb") as fh:
+        _, moov = _top(fh, clip.stat().st_size)
+        start = sample_spans(next(t for t in _tracks(moov) if t.handler == b"vide"))[-1][0]
+    data = bytearray(clip.read_bytes())
+    assert data[start:start + 4] == b"\x00\x00\x02\x80" and data[start + 4] in (1, 2, 3)
+    data[start:start + 4] = b"\xff" * 4
+    garbage = tmp_path / f"garbage-{name}.mov"
+    garbage.write_bytes(bytes(data))
+    verdict = check_samples(garbage)
+    assert not verdict.proved and verdict.defect and "no header prefix" in verdict.why, verdict
