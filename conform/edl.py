@@ -35,7 +35,7 @@ from conform.edl_syntax import (
 from conform.edl_text import decode, split_lines
 from conform.model import Event, NotTaken, Timeline, TimelineError, conform_finding
 from media.findings import Severity
-from media.timecode import TimecodeError, drop_frame_allowed, format_rate
+from media.timecode import Timecode, TimecodeError, drop_frame_allowed, format_rate
 
 MAX_EDL_BYTES = 64 * 1024 * 1024
 
@@ -82,6 +82,7 @@ class _Reader:
         self.group: list[Event] = []  # the lines of the current event (two for a dissolve)
         self.orphan: str | None = None  # why M2 lines here attach to nothing: their event line was not taken
         self.seen: dict[str, int] = {}  # an event line's fields -> the line that first had them
+        self.read: dict[tuple[str, bool, bool], Timecode] = {}  # timecodes read (edl_syntax.make_event)
         self.repeats: NotTaken | None = None  # the open run of repeated event lines
         self.wrong_rate: list[tuple[int, WrongRate]] = []
         self.frame_counts: list[int] = []
@@ -183,7 +184,7 @@ class _Reader:
             if fields is None:
                 raise ValueError("too few fields for an event line")
             record_df = self.record_df if self.record_df is not None else self.source_df
-            event = make_event(fields, line_no, self.rate, self.source_df, record_df, self.fcm_stated)
+            event = make_event(fields, line_no, self.rate, self.source_df, record_df, self.fcm_stated, self.read)
         except WrongRate as exc:
             self.wrong_rate.append((line_no, exc))
             self._lost(line_no, raw, f"timecode {exc.token}: frame {exc.frame} does not exist at "

@@ -76,6 +76,15 @@ def timecode(token: str, rate: Fraction, drop_frame: bool, fcm_stated: bool) -> 
     return Timecode(((h * 60 + m) * 60 + s) * fps + f, rate, False)  # what Timecode.parse counts, read once
 
 
+def _read_once(read: dict[tuple[str, bool, bool], Timecode], token: str, rate: Fraction, drop_frame: bool,
+               fcm_stated: bool) -> Timecode:
+    key = (token, drop_frame, fcm_stated)
+    tc = read.get(key)
+    if tc is None:
+        tc = read[key] = timecode(token, rate, drop_frame, fcm_stated)  # (an error is raised again each time)
+    return tc
+
+
 def is_tc(token: str) -> bool:
     return tc_fields(token) is not None or FRAMES.match(token) is not None
 
@@ -142,9 +151,13 @@ def split_event(tokens: list[str]) -> EventLine:
 
 
 def make_event(fields: EventLine, line_no: int, rate: Fraction, source_df: bool, record_df: bool,
-               fcm_stated: bool) -> Event:
+               fcm_stated: bool, read: dict[tuple[str, bool, bool], Timecode] | None = None) -> Event:
+    """`read`: the timecodes this list's reader has read already, by (token, drop-frame, FCM stated), all at the
+    one rate (a record out is the next event's record in: read once; a Timecode is immutable)."""
+    if read is None:
+        read = {}
     src_in, src_out, rec_in, rec_out = (
-        timecode(tc, rate, df, fcm_stated)
+        _read_once(read, tc, rate, df, fcm_stated)
         for tc, df in zip(fields.timecodes, (source_df, source_df, record_df, record_df), strict=True))
     return Event(number=fields.number, line=line_no, reel=fields.reel, track=fields.track, source_in=src_in,
                  source_out=src_out, record_in=rec_in, record_out=rec_out, transition=fields.transition[0],
