@@ -7,9 +7,12 @@ median wall time and the median CPU time (user + system, the command's children 
 markdown table rows, with the machine and its load. The ffmpeg capabilities cache is warm (a first run fills
 it), as it is for a user from their second command on.
 
-Run: python3 bench/startup_bench.py [N] [--uv] [--clip CLIP.mov]
+Run: python3 bench/startup_bench.py [N] [--uv] [--clip CLIP.mov] [--before TREE]
   --uv      run `python3 -m uv run postprod ...` (the README's way) instead of .venv/bin/postprod
   --clip    the clip to probe and QC (default: a 1 s 320x180 ProRes clip made with media/synth.py)
+  --before  a copy of older code (`git archive COMMIT | tar -x -C TREE`): each command (but --help) runs from it
+            and from this tree in turn, in this venv, both compiled first; prints before and after, wall and CPU,
+            and the median of the paired ratios (after / before)
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=11)
     parser.add_argument("--uv", action="store_true", help="run `python3 -m uv run postprod` (the README's way)")
     parser.add_argument("--clip", type=Path, default=None)
+    parser.add_argument("--before", type=Path, default=None, help="older code to compare with, alternated")
     args = parser.parse_args()
 
     folder, clip = workspace(args.clip.resolve() if args.clip else None)
@@ -105,6 +109,9 @@ def main() -> None:
                 done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False)
                 if done.returncode not in (0, 1):
                     sys.exit(f"{name}: `{' '.join(cmd)}` exited {done.returncode}: {done.stderr[-1500:]}")
+    if args.before:
+        before_and_after(args.n, args.before.resolve(), [r for r in rows if "--help" not in r[1]], folder, env)
+        return
     baseline = [str(venv_bin / "python"), "-c", "pass"]
     times: dict[str, list[tuple[float, float]]] = {}
     for _ in range(args.n):
@@ -126,6 +133,33 @@ def main() -> None:
         raw_wall = med([w for w, _ in times[f"raw: {name}"]]) if raw else None
         raw_cells = f"{raw_wall:.3f} | {wall / raw_wall:.1f}" if raw_wall else " | "
         print(f"| `postprod {name}` | {wall:.3f} | {cpu:.3f} | {raw_cells} | {wall / base:.0f} |")
+
+
+def before_and_after(n: int, before: Path, rows: list[tuple[str, list[str], list[str] | None]], folder: Path,
+                     env: dict[str, str]) -> None:
+    """Each command from the older tree and from this one, in turn (the order swapped every round), in this
+    venv: the medians of each and of the paired ratios, wall and CPU."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    for tree in (before, ROOT):
+        subprocess.run([python, "-m", "compileall", "-qq", str(tree)], check=True)
+    launch = [python, "-c", "from cli.main import main; main()"]
+    envs = {"before": {**env, "PYTHONPATH": str(before)}, "after": {**env, "PYTHONPATH": str(ROOT)}}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for i in range(n):
+        for name, argv, _ in rows:
+            for side in ("before", "after") if i % 2 == 0 else ("after", "before"):
+                times.setdefault((name, side), []).append(timed([*launch, *argv], folder, envs[side]))
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    print(f"\n{stamp()}, {machine()}, {load()}, before: {before}, after: {ROOT}, {n} alternated pairs, medians\n")
+    print("| command | before wall s | after wall s | after ÷ before (wall) | before CPU s | after CPU s "
+          "| after ÷ before (CPU) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, _, _ in rows:
+        b, a = times[(name, "before")], times[(name, "after")]
+        wall = med([y[0] / x[0] for x, y in zip(b, a, strict=True)])
+        cpu = med([y[1] / x[1] for x, y in zip(b, a, strict=True)])
+        print(f"| `postprod {name}` | {med([t[0] for t in b]):.3f} | {med([t[0] for t in a]):.3f} | {wall:.2f} "
+              f"| {med([t[1] for t in b]):.3f} | {med([t[1] for t in a]):.3f} | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

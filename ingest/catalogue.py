@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
-from ingest.catalogue_read import CatalogueReader, IndexRow, KeyedRow, KeyedRows
+from ingest.catalogue_read import CatalogueReader, IndexRow, KeyedRow, KeyedRows, MediaRow
 from media.model import MediaFile, MediaKind
 from media.timecode import format_rate
 from store import ByKey, Store, row_of
@@ -44,45 +43,6 @@ class IngestRow(ByKey):
     warnings: int
     report_json: str | None
     report_html: str | None
-
-
-@dataclass(frozen=True)
-class MediaRow(ByKey):
-    """One catalogued file: an original, or a proxy (source_id: its original's id)."""
-
-    id: int
-    production: str
-    path: str
-    card: str  # the card (or folder) root it came in with
-    relpath: str
-    role: str  # original | proxy
-    source_id: int | None
-    kind: str  # media | sidecar | unreadable
-    size: int
-    mtime_ns: int
-    hash_algorithm: str | None
-    hash: str | None
-    clip_name: str | None
-    reel: str | None
-    start_frames: int | None
-    duration_frames: int | None
-    rate: str | None  # "num/den"
-    drop_frame: bool | None
-    worst_severity: str | None
-    status: str  # ok | changed | missing
-    media_json: str
-    ingest_id: int | None
-    first_seen: datetime
-    updated_at: datetime
-
-    @property
-    def media(self) -> MediaFile:
-        """The media description stored at its ingest."""
-        return MediaFile.model_validate_json(self.media_json)
-
-    @property
-    def timecode_rate(self) -> Fraction | None:
-        return Fraction(self.rate) if self.rate else None
 
 
 class Catalogue(CatalogueReader):

@@ -8,14 +8,69 @@ standard library's sqlite3, which is also what SQLAlchemy drives for SQLite), so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from media.model import MediaFile
 from store.keys import KEY_CHARS, ROW_KEY, lookup_keys
 from store.reading import unreachable
+from store.rows import ByKey
 
 if TYPE_CHECKING:
     from store.reading import Readable
+
+
+@dataclass(frozen=True)
+class MediaRow(ByKey):
+    """One catalogued file: an original, or a proxy (source_id: its original's id)."""
+
+    id: int
+    production: str
+    path: str
+    card: str  # the card (or folder) root it came in with
+    relpath: str
+    role: str  # original | proxy
+    source_id: int | None
+    kind: str  # media | sidecar | unreadable
+    size: int
+    mtime_ns: int
+    hash_algorithm: str | None
+    hash: str | None
+    clip_name: str | None
+    reel: str | None
+    start_frames: int | None
+    duration_frames: int | None
+    rate: str | None  # "num/den"
+    drop_frame: bool | None
+    worst_severity: str | None
+    status: str  # ok | changed | missing
+    media_json: str
+    ingest_id: int | None
+    first_seen: datetime
+    updated_at: datetime
+
+    @property
+    def media(self) -> MediaFile:
+        """The media description stored at its ingest."""
+        return MediaFile.model_validate_json(self.media_json)
+
+    @property
+    def timecode_rate(self) -> Fraction | None:
+        return Fraction(self.rate) if self.rate else None
+
+
+# The media table's columns (store/tables.py's order), with what SQLAlchemy makes of SQLite's values: a DateTime's
+# text read with datetime.fromisoformat, a Boolean's 0/1 as bool (sqlalchemy.dialects.sqlite; PostgreSQL's driver
+# gives these types itself). tests/store/test_store_reading.py holds them equal to store/tables.py's.
+MEDIA_COLUMNS: dict[str, Callable[[Any], Any] | None] = {
+    "id": None, "production": None, "path": None, "card": None, "relpath": None, "role": None, "source_id": None,
+    "kind": None, "size": None, "mtime_ns": None, "hash_algorithm": None, "hash": None, "clip_name": None,
+    "reel": None, "start_frames": None, "duration_frames": None, "rate": None, "drop_frame": bool,
+    "worst_severity": None, "status": None, "media_json": None, "ingest_id": None,
+    "first_seen": datetime.fromisoformat, "updated_at": datetime.fromisoformat}
 
 
 class IndexRow(NamedTuple):
@@ -72,6 +127,16 @@ class CatalogueReader:
             if error is exc:
                 raise
             raise error from exc
+
+    def lookup(self, production: str, path: str) -> MediaRow | None:
+        """The row of a catalogued file (what `postprod probe` asks of a production's catalogue)."""
+        rows = self._all(f"SELECT {', '.join(MEDIA_COLUMNS)} FROM media WHERE production = {{m}} AND path = {{m}}",
+                         (production, path))
+        if not rows:
+            return None
+        sqlite = self.store.dialect == "sqlite"
+        return MediaRow(**{name: (read(value) if sqlite and read is not None and value is not None else value)
+                           for (name, read), value in zip(MEDIA_COLUMNS.items(), rows[0], strict=True)})
 
     def index_rows(self, production: str) -> list[IndexRow]:
         """Every media file of the production still there (originals and proxies), as matching needs them,

@@ -14,12 +14,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from store.base import ByKey, Store, open_store, row_of
+    from store.base import Store, open_store, row_of
+    from store.rows import ByKey
 
 __all__ = ["ByKey", "Store", "open_store", "row_of"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ByKey":
+        from store.rows import ByKey
+
+        return ByKey
     if name in __all__:
         from store import base
 

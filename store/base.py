@@ -13,7 +13,10 @@ from sqlalchemy import Connection, Engine, Row, Table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from config.db import DatabaseError, engine_for, redact, unreachable
+from store.rows import ByKey
 from store.schema import ensure_schema
+
+__all__ = ["ByKey", "Store", "open_store", "row_of"]
 
 _keepers: dict[str, sqlite3.Connection] = {}
 T = TypeVar("T")
@@ -105,21 +108,6 @@ def row_of(cls: type[T], row: Row[Any]) -> T:
     """A typed row (a frozen dataclass) from a result row: its fields by name, columns it does not name left out."""
     mapping = row._mapping
     return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
-
-
-class ByKey:
-    """Transitional, for code written when rows were dicts: `row["path"]` and `row.get("path")` read the field.
-    New code reads attributes (`row.path`); this goes once nothing indexes rows by key."""
-
-    __slots__ = ()
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:  # type: ignore[attr-defined]
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if key in self.__dataclass_fields__ else default  # type: ignore[attr-defined]
 
 
 def open_store(url: str) -> Store:

@@ -123,10 +123,18 @@ def _with_known(items: list[MediaFile], production: str | None) -> list[MediaFil
     if not production or production not in cfg.productions or \
             (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file()):
         return items  # no catalogue to ask (and none is made for a probe)
-    from ingest.catalogue import Catalogue
     from ingest.known import known_findings
+    from store.reading import SqliteReader, open_for_reading
 
-    catalogue = Catalogue(url)
+    opened = open_for_reading(url)
+    if isinstance(opened, SqliteReader):  # a SQLite catalogue at HEAD: read without SQLAlchemy
+        from ingest.catalogue_read import CatalogueReader
+
+        catalogue: CatalogueReader = CatalogueReader(opened)
+    else:
+        from ingest.catalogue import Catalogue
+
+        catalogue = Catalogue(opened)
     out = []
     for m in items:
         row = catalogue.lookup(production, os.path.abspath(m.path))

@@ -153,7 +153,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
         progress = batch.progress
         with batch.encodes.turn(batch.workers):
             batch.encodes.started(job)
-            batch.writes.prefetch()  # SQLAlchemy and the store, for the rows written when this encode ends
+            batch.prefetch()  # what the proxy's check and rows need when this encode ends, loaded beside it
             cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,

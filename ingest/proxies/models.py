@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # the write side loads SQLAlchemy: opened beside the first en
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
+# The proxies media/probe.py's own readers decline today, as ffmpeg writes them (an MXF's DNxHR, an MP4 with
+# AAC): MediaInfo reads them back, so its import and library load go beside the encode (ProxyBatch.prefetch).
+MEDIAINFO_CONTAINERS = frozenset({"mxf", "mp4"})
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
 
@@ -142,20 +145,27 @@ class Writes:
                 self._opened = (Catalogue(store), ProxyStore(store))
             return self._opened
 
-    def prefetch(self) -> None:
-        """Open them in a thread now (once): the encode that starts meanwhile leaves a core's share free, and
-        the proxy's rows are written when it ends. A failure here is left for `opened()` to raise again."""
+    def prefetch(self, also: Callable[[], object] | None = None) -> None:
+        """Open them in a thread now (once), and run `also` after: the encode that starts meanwhile leaves a
+        core's share free, and the proxy's rows are written when it ends. A failure here is left for
+        `opened()` to raise again (and `also` is only a head start)."""
         with self._lock:
             if self._opened is not None or self._prefetching is not None:
                 return
-            self._prefetching = threading.Thread(target=self._quietly_opened, daemon=True, name="open the store")
+            self._prefetching = threading.Thread(target=self._quietly_opened, args=(also,), daemon=True,
+                                                 name="open the store")
         self._prefetching.start()
 
-    def _quietly_opened(self) -> None:
+    def _quietly_opened(self, also: Callable[[], object] | None) -> None:
         try:
             self.opened()
         except Exception:  # noqa: BLE001 - the writer that needs it opens it again and reports the error
             pass
+        if also is not None:
+            try:
+                also()
+            except Exception:  # noqa: BLE001, S110 - a head start only: the probe loads it again and says why
+                pass
 
 
 @dataclass
@@ -182,6 +192,11 @@ class ProxyBatch:
     progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
     encodes: Encodes = field(default_factory=Encodes)
 
+    def prefetch(self) -> None:
+        """What the batch needs once its first encode ends, loaded beside that encode (once): SQLAlchemy and the
+        store, for the proxy's rows; MediaInfo, for a container our readers leave to it (its probe of the proxy)."""
+        self.writes.prefetch(_load_mediainfo if self.preset.container in MEDIAINFO_CONTAINERS else None)
+
     @property
     def catalogue(self) -> Catalogue:
         return self.writes.opened()[0]
@@ -193,6 +208,12 @@ class ProxyBatch:
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""
         return max(1, min(self.workers, self.encodes.at_once(self.jobs)))
+
+
+def _load_mediainfo() -> None:
+    from pymediainfo import MediaInfo
+
+    MediaInfo.can_parse()  # loads libmediainfo
 
 
 def fail(job: ProxyJob, message: str, **kw: object) -> ClipResult:

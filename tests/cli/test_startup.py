@@ -60,7 +60,8 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
     for heavy in ("prefect", "sqlalchemy", "alembic", "numpy", "jinja2", "opentimelineio", "ingest.mhl",
                   "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter",
                   "ingest.scan", "ingest.results", "media.report",  # (a file needs no folder walk nor card models)
-                  "multiprocessing"):  # (nor a pool of workers for one file)
+                  "multiprocessing",  # (nor a pool of workers for one file)
+                  "defusedxml", "xml.etree"):  # (nor the XML parser of BWF's iXML chunk, for a MOV)
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 
@@ -95,6 +96,10 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     again, names = imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace)
     assert again.returncode == 1 and '"missing_media": 1' in again.stdout, again.stderr[-2000:]
     assert "sqlalchemy" not in names and "store.base" not in names and "store.tables" not in names
+    # Nor a probe in a production, which asks its catalogue what it knows of each file.
+    known, names = imported("probe", str(clip), "--production", "test", "--json", cwd=workspace)
+    assert known.returncode == 0 and '"path"' in known.stdout, known.stderr[-2000:]
+    assert "sqlalchemy" not in names and "store.base" not in names and "ingest.catalogue" not in names
     assert "sqlalchemy" not in runs["qc"][1] and "numpy" in runs["qc"][1]
     for command in ("--help", "qc --help", "plan status --help"):
         assert runs[command][0].returncode == 0 and "Usage:" in runs[command][0].stdout, command

@@ -73,11 +73,11 @@ import ingest.proxies.make as make
 settings = load_settings(Path(sys.argv[1]))
 batch = plan_batch([Path(sys.argv[2])], "h264-review", "test", settings)
 seen = {}
-real = batch.writes.prefetch
+real = batch.prefetch
 def prefetch():  # called as the encode starts: SQLAlchemy is imported from here on, beside it
     seen["sqlalchemy before the encode"] = "sqlalchemy" in sys.modules
     real()
-batch.writes.prefetch = prefetch
+batch.prefetch = prefetch
 result = make_proxy(batch.jobs[0], batch)
 print(json.dumps({**seen, "status": result.status, "error": result.error}))
 """
