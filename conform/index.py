@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import PurePath
 from typing import Any, Protocol
 
+from conform.candidates import Candidates, Deferred
 from conform.model import AUX_REELS, Event
 from media.timecode import Timecode, TimecodeError, format_rate, nominal_fps
 from store.keys import CAMERA as _CAMERA
@@ -199,15 +200,33 @@ def _lookup(event: Event, by_reel: dict[str, list[CatalogueClip]],
     return found
 
 
-def event_keys(event: Event) -> set[str]:
-    """Every key `_lookup` may ask for this event (a superset: all its names' keys, not only the first found)."""
+def name_keys(event: Event) -> set[str]:
+    """The keys of an event's source file and clip name (not its reel's)."""
     keys: set[str] = set()
     for name in (event.source_file, event.clip_name):
         if name:
-            name_keys, camera = _name_keys(name)
-            keys.update(name_keys)
+            found, camera = _name_keys(name)
+            keys.update(found)
             if camera:
                 keys.add(camera)
+    return keys
+
+
+def _covers(event: Event, rows: list[tuple[str, str, CatalogueClip, bool]]) -> bool:
+    """Some original among these rows covers the event's source range, as matching judges it (`_choose`):
+    matching will not read the lists after that name's."""
+    first, end = event.used_source()
+    end = max(end, first + 1)
+    rate, df = event.rate, event.source_in.drop_frame
+    for _, _, c, _ in rows:
+        if c.role == "original" and (r := c.range_at(rate, df)) and r[0] < end and first < r[1]:
+            return True
+    return False
+
+
+def event_keys(event: Event) -> set[str]:
+    """Every key `_lookup` may ask for this event (a superset: all its names' keys, not only the first found)."""
+    keys = name_keys(event)
     reel_keys = _reel_keys(event.reel) if event.reel else None
     if reel_keys is not None:
         key, stem, camera = reel_keys
@@ -257,20 +276,6 @@ class CatalogueSource(Protocol):
         ...
 
 
-class Candidates(list):
-    """The clips under one name that may cover an event's source range (all that overlap it, in catalogue
-    order); `whole()` gives every clip under the name, for the rules that need them all (no clip covers it)."""
-
-    def __init__(self, clips: Iterable[CatalogueClip], whole: Callable[[], list[CatalogueClip]]) -> None:
-        super().__init__(clips)
-        self.whole = whole
-
-
-def whole(candidates: list[CatalogueClip]) -> list[CatalogueClip]:
-    """Every clip under the name (a Candidates list holds only those that may cover the event)."""
-    return candidates.whole() if isinstance(candidates, Candidates) else candidates
-
-
 def _has_key(c: CatalogueClip, kind: str, key: str) -> bool:
     reels, camera_key, names = clip_keys(c.path, c.card, c.reel, c.clip_name)
     return key in reels if kind == "reel" else key == camera_key or key in names
@@ -297,6 +302,7 @@ class SelectedIndex:
         self._prepared: dict[int, list[tuple[str, str, CatalogueClip, bool]]] = {}
         self._held: list[Event] = []
         self._event_keys: dict[int, set[str]] = {}
+        self._selected: dict[int, set[str]] = {}  # id(event) -> the keys whose rows prepare selected for it
         self._combos: dict[str, list[tuple[str, bool]]] = defaultdict(list)  # key -> (kind, original) present
 
     def _know(self, keys: Iterable[str]) -> None:
@@ -336,15 +342,27 @@ class SelectedIndex:
         self._held = events  # the ids in _prepared and _event_keys stay theirs
         self._event_keys = {id(e): event_keys(e) for e in events}
         self._know(k for keys in self._event_keys.values() for k in keys)
-        self._prepared = self._narrowed(events)
+        # Its file and clip names first; its reel only for an event that none of them covers (matching reads a
+        # reel's list only then: a reel's list not selected here is selected when read, conform/candidates.py).
+        named = {id(e): self._event_keys[id(e)] & name_keys(e) for e in events}
+        prepared = self._narrowed(events, named)
+        rest = {id(e): self._event_keys[id(e)] - named[id(e)] for e in events
+                if not _covers(e, prepared[id(e)])}
+        for i, rows in self._narrowed([e for e in events if id(e) in rest], rest).items():
+            prepared[i] += rows
+        self._prepared = prepared
+        self._selected = {i: keys | rest.get(i, set()) for i, keys in named.items()}
 
-    def _narrowed(self, events: list[Event]) -> dict[int, list[tuple[str, str, CatalogueClip, bool]]]:
-        """id(event) -> (kind, key, clip, shared hash) under its names, of the clips that may cover its range."""
+    def _narrowed(self, events: list[Event], keys_of: dict[int, set[str]] | None = None
+                  ) -> dict[int, list[tuple[str, str, CatalogueClip, bool]]]:
+        """id(event) -> (kind, key, clip, shared hash) under its names (`keys_of`: the keys to select for each
+        event, else all its names), of the clips that may cover its range."""
         groups: dict[tuple[str, ...], list[tuple[int, str, int, int, bool]]] = defaultdict(list)
         combos = self._combos
         texts: dict[int, tuple[str, ...]] = {}  # id(rate) -> its texts (the events of a list share one rate object)
         for e in events:
-            keys = [k for k in self._keys_of(e) if k in combos and len(k) <= KEY_CHARS]
+            keys = [k for k in (self._keys_of(e) if keys_of is None else keys_of[id(e)])
+                    if k in combos and len(k) <= KEY_CHARS]
             if not keys:
                 continue
             first, end = e.used_source()
@@ -370,23 +388,38 @@ class SelectedIndex:
         wanted = self._wanted(keys)
         lists: dict[tuple[str, str, bool], list[tuple[CatalogueClip, bool]]] = {w: [] for w in wanted}
         narrowed = self._prepared.get(id(event))
+        selected = self._selected.get(id(event))  # the keys whose rows prepare selected (None: all of them)
         if narrowed is None:
-            narrowed = self._narrowed([event])[id(event)]
+            narrowed, selected = self._narrowed([event])[id(event)], None
         for kind, key, c, shared in narrowed:
             found = lists.get((kind, key, c.role == "original"))
             if found is not None:
                 found.append((c, shared))
         out: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
         for (kind, key, original), clips in lists.items():
-            def all_of(kind: str = kind, key: str = key, original: bool = original) -> list[CatalogueClip]:
-                return self._whole_list(kind, key, original)
-            if len(key) > KEY_CHARS or any(shared for _, shared in clips):
-                chosen = Candidates(all_of(), all_of)
+            all_of = partial(self._whole_list, kind, key, original)
+            if selected is not None and key not in selected and len(key) <= KEY_CHARS:
+                chosen: Candidates = Deferred(partial(self._candidates, event, kind, key, original), all_of)
             else:
-                chosen = Candidates((c for c, _ in clips), all_of)
+                chosen = Candidates(self._chosen(kind, key, original, clips), all_of)
             out[(0 if kind == "reel" else 1) + (0 if original else 2)][key] = chosen
         self._event, self._lists = event, out
         return out
+
+    def _chosen(self, kind: str, key: str, original: bool, clips: list[tuple[CatalogueClip, bool]]
+                ) -> list[CatalogueClip]:
+        """The clips under a name that may cover the event, from its narrowed rows: the name's whole list when a
+        clip has an identical copy (`_distinct` counts copies once, over them all) or the key is cut as stored."""
+        if len(key) > KEY_CHARS or any(shared for _, shared in clips):
+            return self._whole_list(kind, key, original)
+        return [c for c, _ in clips]
+
+    def _candidates(self, event: Event, kind: str, key: str, original: bool) -> list[CatalogueClip]:
+        """A name's candidates for one event, selected now (a Deferred list's first read)."""
+        rows = self._narrowed([event], {id(event): {key}})[id(event)]
+        clips = [(c, shared) for k, stored, c, shared in rows
+                 if k == kind and stored == key and (c.role == "original") == original]
+        return self._chosen(kind, key, original, clips)
 
     def rates_of(self, reels: Iterable[str]) -> Counter:
         """As CatalogueIndex.rates_of, counted in SQL (each original once, under the reel when some original has

@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from conform.index import AnyIndex, CatalogueClip, CatalogueIndex, rate_of_text, whole
+from conform.candidates import whole
+from conform.index import AnyIndex, CatalogueClip, CatalogueIndex, rate_of_text
 from conform.model import AUX_REELS, Event, Timeline, conform_finding, tc_label
 from ingest.known import UNTRUSTED
 from media.findings import Finding, Severity

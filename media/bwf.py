@@ -11,12 +11,12 @@ import struct
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from xml.etree.ElementTree import Element
-
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
+from typing import TYPE_CHECKING
 
 from media.timecode import format_rate
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,10 @@ def _text(raw: bytes) -> str | None:
 
 
 def _ixml_fields(raw: bytes) -> dict[str, str]:
+    # The XML parser loads for a file that has an iXML chunk only (a probe of a MOV or an MXF never needs it).
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
     try:
         root: Element = SafeET.fromstring(raw.rstrip(b"\x00 \r\n\t"))
     except (SafeET.ParseError, DefusedXmlException, ValueError):

@@ -60,7 +60,8 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
     for heavy in ("prefect", "sqlalchemy", "alembic", "numpy", "jinja2", "opentimelineio", "ingest.mhl",
                   "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter",
                   "ingest.scan", "ingest.results", "media.report",  # (a file needs no folder walk nor card models)
-                  "multiprocessing"):  # (nor a pool of workers for one file)
+                  "multiprocessing",  # (nor a pool of workers for one file)
+                  "defusedxml", "xml.etree"):  # (nor the XML parser of BWF's iXML chunk, for a MOV)
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import db_fixtures
 import pytest
 
+from conform.candidates import Deferred, whole
 from conform.check import load_index, select_index
 from conform.index import CatalogueIndex, SelectedIndex
 from conform.match import conform
@@ -201,3 +202,45 @@ def test_json_on_stdout_is_the_report_file_byte_for_byte(tmp_path: Path, monkeyp
     assert sum(line.startswith('    {"event": ') for line in result.stdout.splitlines()) == len(EVENTS)  # one a line
     data = json.loads(result.stdout)
     assert data["report_json"] == str(written) and Path(data["report_html"]).is_file()
+
+
+def test_a_reel_named_after_a_covering_clip_is_selected_when_read(catalogue: Catalogue, tmp_path: Path) -> None:
+    """prepare selects an event's reel rows only when none of its file and clip names covers it; a reel list
+    left out is a Deferred list that selects its rows at its first read: every list of every event then holds
+    what selecting all its names at once (an index not prepared) gives."""
+    timeline = read_timeline(_edl(tmp_path / "scale.edl"), rate=None, default_rate=RATE)
+    prepared, reference = select_index(catalogue, PRODUCTION), select_index(catalogue, PRODUCTION)
+    assert isinstance(prepared, SelectedIndex) and isinstance(reference, SelectedIndex)
+    try:
+        prepared.prepare(timeline.events)
+        left_out = 0
+        for event in timeline.events:
+            for ask in ("names", "proxy_names"):
+                ours = getattr(prepared, ask)(event)
+                left_out += sum(isinstance(c, Deferred) and not c.loaded for _, c in ours)
+                theirs = getattr(reference, ask)(event)
+                assert [(how, list(c), whole(c)) for how, c in ours] == \
+                    [(how, list(c), whole(c)) for how, c in theirs], (ask, event.reel, event.clip_name)
+        assert left_out >= 1  # A002: its clip name covers it, its reel was not selected (A007C001 ends before)
+    finally:
+        prepared.close()
+        reference.close()
+
+
+def test_a_deferred_list_is_loaded_by_any_list_method() -> None:
+    loads: list[int] = []
+
+    def make() -> Deferred:
+        return Deferred(lambda: loads.append(1) or [3, 1, 2], lambda: [3, 1, 2, 4])
+
+    assert len(make()) == 3 and bool(make()) and list(make()) == [3, 1, 2] and [*make()] == [3, 1, 2]
+    assert make()[0] == 3 and make()[1:] == [1, 2] and 2 in make() and sorted(make()) == [1, 2, 3]
+    assert make() == [3, 1, 2] and make() + [5] == [3, 1, 2, 5] and make().index(2) == 2 and make().count(1) == 1
+    assert list(reversed(make())) == [2, 1, 3] and repr(make()) == "[3, 1, 2]" and make().copy() == [3, 1, 2]
+    grown = make()
+    grown.append(9)
+    assert grown == [3, 1, 2, 9] and whole(grown) == [3, 1, 2, 4]
+    once = make()
+    assert len(once) == 3 and len(once) == 3 and list(once) == [3, 1, 2]
+    assert once.loaded and not make().loaded
+    assert len(loads) == 17  # one load per list, at its first read
