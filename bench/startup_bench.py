@@ -92,6 +92,8 @@ def main() -> None:
     rows: list[tuple[str, list[str], list[str] | None]] = [
         (f"probe {clip.name}", ["probe", str(clip)], [mediainfo, str(clip)] if mediainfo else None),
         (f"probe {clip.name} --json", ["probe", str(clip), "--json"], None),
+        # in a production whose catalogue exists: what it knows of the file is asked (ingest/catalogue_read.py)
+        (f"probe {clip.name} -p bench --json", ["probe", str(clip), "-p", "bench", "--json"], None),
         ("conform cut.edl (1 event)", ["conform", "cut.edl", "-p", "bench", "--json"], None),
         (f"qc {clip.name}", ["qc", str(clip), "--profile", "ebu-r128-hd25", "--json"],
          [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(clip), "-f", "null", "-"]),

@@ -46,10 +46,12 @@ class Avc:
     profile: str  # MediaInfo's Format_Profile: "High@L4.1"
     bit_depth: int
     chroma: str
+    full_range: bool | None = None  # the VUI's video_full_range_flag; None: no video signal type
+    colour: tuple[int, int, int] | None = None  # the VUI's colour description codes; None: none
 
 
 def avc_sps(avcc: bytes) -> Avc | None:
-    """The first SPS of an avcC box's body: progressive, no scaling matrices, no VUI aspect or colour; else None."""
+    """The first SPS of an avcC box's body: progressive, no scaling matrices, no VUI aspect; else None."""
     try:
         if len(avcc) < 8 or avcc[0] != 1 or (avcc[5] & 0x1F) != 1:
             return None
@@ -90,7 +92,8 @@ def _sps(sps: bytes) -> Avc | None:
     if r.bit():  # frame cropping
         for _ in range(4):
             r.ue()
-    if r.bit() and not _plain_vui(r):
+    signal = _vui(r) if r.bit() else (None, None)
+    if signal is None:
         return None
     name = _avc_profile(profile_idc, constraints)
     if name is None or chroma not in _CHROMA:
@@ -98,19 +101,24 @@ def _sps(sps: bytes) -> Avc | None:
     level = f"{level_idc // 10}" + (f".{level_idc % 10}" if level_idc % 10 else "")
     if level_idc == 11 and constraints & 0x10 and profile_idc in (66, 77):
         return None  # level 1b
-    return Avc(f"{name}@L{level}", depth, _CHROMA[chroma])
+    return Avc(f"{name}@L{level}", depth, _CHROMA[chroma], *signal)
 
 
-def _plain_vui(r: _Bits) -> bool:
-    """A VUI with square pixels (or none said) and no video signal type (range, colours): MediaInfo reports those."""
+def _vui(r: _Bits) -> tuple[bool | None, tuple[int, int, int] | None] | None:
+    """A VUI with square pixels (or none said): its video signal type (full range, colour codes), which MediaInfo
+    reports; None for other pixels."""
     if r.bit():  # aspect_ratio_info_present
         idc = r.bits(8)
         extended = (r.bits(16), r.bits(16)) if idc == 255 else None
         if idc != 1 and not (extended and extended[0] == extended[1] and extended[0]):
-            return False
+            return None
     if r.bit():  # overscan_info_present
         r.bit()
-    return not r.bit()  # video_signal_type_present
+    if not r.bit():  # video_signal_type_present
+        return None, None
+    r.bits(3)  # video_format
+    full = bool(r.bit())
+    return full, ((r.bits(8), r.bits(8), r.bits(8)) if r.bit() else None)
 
 
 def _avc_profile(profile_idc: int, constraints: int) -> str | None:

@@ -1,8 +1,8 @@
-"""MediaInfo's names of the colour codes (ISO/IEC 23091-2: primaries, transfer, matrix) that a ProRes frame header
-and a QuickTime 'colr' box carry, as the probe shows them (media/qt_facts.py).
+"""MediaInfo's names of the colour codes (ISO/IEC 23091-2: primaries, transfer, matrix) that a ProRes frame header,
+an H.264 SPS and a QuickTime 'colr' box carry, as the probe shows them (media/qt_facts.py).
 
-Only the codes checked against MediaInfo are named (tests/media/test_facts_differential.py: a colr box and a
-frame header patched to each of them, on files made by both ffmpegs); any other code (0, 3, the reserved ones)
+Only the codes checked against MediaInfo are named (tests/media/test_facts_differential.py: a colr box, a frame
+header and an SPS set to each of them, on files made by both ffmpegs); any other code (0, 3, the reserved ones)
 is MediaInfo's to read. 2, unspecified, is not shown.
 """
 

@@ -1,8 +1,9 @@
 """A QuickTime/MP4 file's facts read from its own boxes, as MediaInfo gives them (media/facts.py).
 
 Only the common shape is read here: one picture track of ProRes 422 or progressive H.264, PCM or AAC LC sound,
-at most one timecode track, constant frame rate, every sample inside the file, no colour box but a ProRes
-track's 'colr' (nclc, as cameras and ffmpeg write it; its codes named in media/colour.py). Anything else
+at most one timecode track, constant frame rate, every sample inside the file, no colour box but a 'colr'
+(nclc, as cameras and ffmpeg write it; nclx beside H.264; its codes, and the H.264 SPS's, named in
+media/colour.py). Anything else
 (fragments, other codecs, several descriptions, edit lists that cut, tables that disagree, metadata MediaInfo
 would show) returns None, and MediaInfo reads the file.
 """
@@ -16,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from media import colour
-from media.codec_headers import aac_config, avc_sps
+from media.codec_headers import Avc, aac_config, avc_sps
 from media.qt_tables import NotProved, _children, _self_contained, _tracks, sample_spans
 from media.qt_tables import Track as QtTrack
 from media.qt_timecode import _sample, boxes
@@ -170,12 +171,12 @@ def _video(fd: int, track: QtTrack, spans: list[tuple[int, int]], movie_timescal
     if fourcc in _PRORES:
         fields.update(format="ProRes", format_profile=_PRORES[fourcc], chroma_subsampling="4:2:2",
                       **_prores_scan(fd, spans[0], extra.get(b"fiel"), extra.get(b"colr")))
-    elif fourcc == b"avc1" and b"avcC" in extra and b"fiel" not in extra and b"colr" not in extra:
+    elif fourcc == b"avc1" and b"avcC" in extra and b"fiel" not in extra:
         avc = avc_sps(bytes(extra[b"avcC"]))
         if avc is None:
             raise _Unknown("H.264 parameters not read here")
         fields.update(format="AVC", format_profile=avc.profile, bit_depth=avc.bit_depth,
-                      chroma_subsampling=avc.chroma, scan_type="Progressive")
+                      chroma_subsampling=avc.chroma, scan_type="Progressive", **_avc_colour(avc, extra.get(b"colr")))
     else:
         raise _Unknown(f"picture {fourcc!r}")
     count = len(spans)
@@ -227,6 +228,28 @@ def _colour(frame_codes: bytes, colr: memoryview | None) -> dict[str, str]:
     if named is None:
         raise _Unknown(f"colour codes {codes}")
     return named
+
+
+def _avc_colour(avc: Avc, colr: memoryview | None) -> dict[str, str]:
+    """H.264's colour and range as MediaInfo shows them: a colr box's codes over the SPS's (as for ProRes), the
+    range an nclx box's flag, else the SPS's video signal type's; none where neither says."""
+    full = avc.full_range
+    if colr is None:
+        codes = avc.colour or (2, 2, 2)
+    elif len(colr) == 10 and bytes(colr[:4]) == b"nclc" or len(colr) == 11 and bytes(colr[:4]) == b"nclx":
+        codes = struct.unpack_from(">HHH", colr, 4)
+        if len(colr) == 11:
+            if colr[10] & 0x7F:
+                raise _Unknown("nclx reserved bits set")
+            full = bool(colr[10] & 0x80)
+        if avc.colour is not None and not colour.known(avc.colour):
+            raise _Unknown("SPS colour codes not named here")
+    else:
+        raise _Unknown("a colr box other than nclc or nclx")
+    named = colour.named(codes)
+    if named is None:
+        raise _Unknown(f"colour codes {codes}")
+    return {**named, "color_range": "Full" if full else "Limited"} if full is not None else named
 
 
 def _prores_scan(fd: int, first: tuple[int, int], fiel: memoryview | None,

@@ -237,6 +237,7 @@ def summarise(results: list[ClipResult]) -> dict[str, int]:
 
 
 def finish_batch(batch: ProxyBatch, results: list[ClipResult]) -> ProxyReport:
+    batch.writes.settle()
     everything = sorted([*batch.problems, *results], key=lambda r: (r.card, r.relpath))
     report = ProxyReport(production=batch.production.name, preset=batch.preset.name,
                          fingerprint=batch.preset.fingerprint(), root=str(batch.root), workers=batch.workers,

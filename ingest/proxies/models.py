@@ -156,6 +156,13 @@ class Writes:
                                                  name="open the store")
         self._prefetching.start()
 
+    def settle(self) -> None:
+        """Wait for a prefetch under way (a batch whose encodes all failed fast ends before it): no import left
+        running in a thread when the process exits."""
+        thread = self._prefetching
+        if thread is not None:
+            thread.join()
+
     def _quietly_opened(self, also: Callable[[], object] | None) -> None:
         try:
             self.opened()

@@ -87,7 +87,7 @@ DIRECT = [("24000/1001", "libx264 -preset fast", "aac -ac 1", "mp4"), ("60000/10
           ("30", "libx264 -preset fast", "aac", "mp4"), ("30000/1001", "prores_ks -profile:v 3", "pcm_s24le", "mov"),
           ("24000/1001", "prores_ks -profile:v 2", "pcm_s24le -ac 1", "mov"),
           ("50", "prores_ks -profile:v 1", "pcm_s24le", "mov")]
-# What our reader leaves to MediaInfo: fields and MBAFF, HEVC, colour boxes, frames at uneven times.
+# What our reader leaves to MediaInfo: fields and MBAFF, HEVC, frames at uneven times.
 OTHERS = {
     "mbaff.mp4": small_clip(codec="h264", interlaced="tff", audio_codec="aac", seconds=0.4),
     "hevc.mp4": small_clip(codec="hevc", audio_codec="aac", seconds=0.4),

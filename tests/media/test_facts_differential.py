@@ -9,7 +9,7 @@ MP4 and MXF, PCM depths and layouts, AAC, no sound, sound only, timecode starts 
 colour tags, moov first or last, copies cut short or zero-filled, WAVEs with bext/LIST/extensible/RF64, and a
 few headers patched as other encoders write them. A variant an ffmpeg cannot make is skipped for it.
 Each file is tiny (96x64 mostly, under half a second) and made on first use, once per session, so `-k` selects
-cheaply. The module is marked `differential` (about 310 files, a few minutes on a busy machine):
+cheaply. The module is marked `differential` (about 370 files, a few minutes on a busy machine):
 `-m "not differential"` leaves it out.
 """
 
@@ -271,6 +271,33 @@ VARIANTS: dict[str, Variant] = {
                               audio=("pcm_s16le -ac 2",)),
     "colr_h264_mov": _v(video=f"libx264 -preset ultrafast {_TAGS_709} -movflags +write_colr"),
     "colr_h264_mp4": _v("mp4", video="libx264 -preset ultrafast -movflags +write_colr", audio=("aac",)),
+    # H.264's colour and range: the SPS's video signal type (every named code, set by h264_metadata), a colr box
+    # (nclx in MP4, nclc in MOV) beside it agreeing or not, ranges that disagree, codes not named
+    **{f"h264_vui_codes_{n}{'_mp4' if n % 2 else ''}": _v(
+        "mp4" if n % 2 else "mov", video="libx264 -preset ultrafast -bsf:v h264_metadata=video_full_range_flag="
+        f"{n % 3 // 2}:colour_primaries={p}:transfer_characteristics={t}:matrix_coefficients={m}",
+        audio=("aac",) if n % 2 else ("pcm_s24le -ac 2",)) for n, (p, t, m) in enumerate(_CODES)},
+    **{f"h264_{name}_{ext}": _v(ext, video=f"libx264 -preset ultrafast {args}",
+                                audio=("aac",) if ext == "mp4" else ("pcm_s24le -ac 2",))
+       for ext in ("mp4", "mov") for name, args in (
+           ("vui_709_full", "-x264-params colorprim=bt709:transfer=bt709:colormatrix=bt709:fullrange=on"),
+           ("vui_2020_hlg", "-x264-params colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc"),
+           ("vui_format_only", "-x264-params videoformat=pal"),
+           ("vui_format_only_full", "-x264-params videoformat=pal:fullrange=on"),
+           ("vui_range_only_full", "-x264-params fullrange=on"),
+           ("vui_matrix_unnamed", "-x264-params colormatrix=GBR"),
+           ("colr_tags_709", f"{_TAGS_709} -movflags +write_colr"),
+           ("colr_only", "-movflags +write_colr"),
+           ("colr_unspecified_vui_709", "-x264-params colorprim=bt709:transfer=bt709:colormatrix=bt709:fullrange=on "
+                                        "-movflags +write_colr"),
+           ("colr_disagrees", "-x264-params colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc "
+                              f"{_TAGS_709} -movflags +write_colr"),
+           ("colr_limited_vui_full", f"-x264-params fullrange=on -color_range tv {_TAGS_709} -movflags +write_colr"),
+           ("colr_full_vui_limited", f"-x264-params fullrange=off -color_range pc {_TAGS_709} -movflags +write_colr"))},
+    **{f"h264_nclx_codes_{n}": _v("mp4", video="libx264 -preset ultrafast -movflags +write_colr", audio=("aac",),
+                                  colr=_CODES[n]) for n in (1, 6, 11, 15)},
+    "h264_nclx_unnamed": _v("mp4", video="libx264 -preset ultrafast -movflags +write_colr", audio=("aac",),
+                            colr=(1, 1, 0)),
     # frame headers patched to every colour code named in media/colour.py (no colr box)
     **{f"prores_header_codes_{n}": _v(prores_header=((22, p), (23, t), (24, m))) for n, (p, t, m) in enumerate(_CODES)},
     "colour_h264_709": _v("mp4", video="libx264 -preset ultrafast -color_primaries bt709 -color_trc bt709 "
@@ -421,8 +448,9 @@ def _make(ffmpeg: str, out: Path, v: Variant) -> bool:
         out.write_bytes(bytes(data))
     if v.colr is not None:
         data = bytearray(out.read_bytes())
-        assert data.count(b"colrnclc") == 1
-        struct.pack_into(">HHH", data, data.find(b"colrnclc") + 8, *v.colr)
+        box = b"colrnclx" if v.ext == "mp4" else b"colrnclc"
+        assert data.count(box) == 1
+        struct.pack_into(">HHH", data, data.find(box) + 8, *v.colr)
         out.write_bytes(bytes(data))
     if v.tmcd_flags is not None:
         data = bytearray(out.read_bytes())
