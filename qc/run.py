@@ -69,7 +69,9 @@ def qc_master(master: Path, profile: DeliveryProfile, ffmpeg: str, *, progress: 
     t0 = time.monotonic()
     base = {"tool_version": tool_version, "master": str(master), "profile": profile.name,
             "profile_description": profile.description, "checked_at": datetime.now(UTC).isoformat()}
-    threading.Thread(target=_load_meters, name="qc-load-meters").start()
+    # A daemon: a stop (SIGTERM) raised in the main thread while it waits on numpy's import lock leaves that
+    # lock's state to a thread the exit would otherwise wait for, for ever (seen: "stopped" printed, no exit).
+    threading.Thread(target=_load_meters, name="qc-load-meters", daemon=True).start()
     media = probe_file(master, ffmpeg=ffmpeg, decode_check="none")
     if media.kind is MediaKind.UNREADABLE and media.video is None:
         return QcReport(**base, verdict="unusable", exit_code=2, error=media.error or "not a media file",
