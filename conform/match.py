@@ -167,14 +167,15 @@ def _check_media(result: EventResult, media: CatalogueClip, handles: int, first:
     if span is None or zero_length and not event.tail_frames:
         return
     m_first, m_end = span
-    media_tc = f"{_tc(m_first, event)}-{_tc(m_end, event)}"
     if first < m_first or end > m_end:
+        media_tc = f"{_tc(m_first, event)}-{_tc(m_end, event)}"
         result.add("source_out_of_range", f"source {_tc(first, event)}-{_tc(end, event)} is outside the media "
                    f"{media_tc} ({PurePath(media.path).name})", expected=f"{_tc(first, event)}-{_tc(end, event)}",
                    measured=media_tc)
         return
     head, tail = first - m_first, m_end - end
     if head < handles or tail < handles:
+        media_tc = f"{_tc(m_first, event)}-{_tc(m_end, event)}"  # (labelled only for a finding: most have none)
         result.add("insufficient_handles", f"handles {head} frames before and {tail} after, "
                    f"{handles} needed ({PurePath(media.path).name} {media_tc})", expected=str(handles),
                    measured=f"head {head}, tail {tail}")
