@@ -50,7 +50,40 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-class PlanningReader:
+def stage_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A stages row as both stores give it: its JSON columns decoded, its time aware."""
+    r["depends_on"] = json.loads(r["depends_on"]) if r["depends_on"] else []
+    r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
+    r["updated_at"] = aware(r["updated_at"])
+    return r
+
+
+class PlanQueries:
+    """What PlanningReader and PlanningStore answer the same way over their own `production`, `productions`
+    and `stage_rows`."""
+
+    def production(self, name: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def productions(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def stage_rows(self, production: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def stage_keys(self, production: str) -> list[str]:
+        return [r["stage"] for r in self.stage_rows(production)]
+
+    def require_plan(self, production: str) -> dict[str, Any]:
+        prod = self.production(production)
+        if prod is None or not prod["template"]:
+            planned = [p["name"] for p in self.productions() if p["template"]]
+            raise PlanError(f"production '{production}' has no plan; planned productions: "
+                            f"{', '.join(planned) or 'none'} (make one with `postprod plan create`)")
+        return prod
+
+
+class PlanningReader(PlanQueries):
     """PlanningStore's reads that plan status uses, on a SqliteReader (store/reading.py)."""
 
     def __init__(self, reader: SqliteReader) -> None:
@@ -86,23 +119,8 @@ class PlanningReader:
 
     def stage_rows(self, production: str) -> list[dict[str, Any]]:
         """The production's stages in plan order (stages the flows moved without a plan come last)."""
-        rows = self._rows("stages", "production = ?", (production,), "position IS NULL, position, id")
-        for r in rows:
-            r["depends_on"] = json.loads(r["depends_on"]) if r["depends_on"] else []
-            r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
-            r["updated_at"] = aware(r["updated_at"])
-        return rows
-
-    def stage_keys(self, production: str) -> list[str]:
-        return [r["stage"] for r in self.stage_rows(production)]
-
-    def require_plan(self, production: str) -> dict[str, Any]:
-        prod = self.production(production)
-        if prod is None or not prod["template"]:
-            planned = [p["name"] for p in self.productions() if p["template"]]
-            raise PlanError(f"production '{production}' has no plan; planned productions: "
-                            f"{', '.join(planned) or 'none'} (make one with `postprod plan create`)")
-        return prod
+        return [stage_row(r) for r in
+                self._rows("stages", "production = ?", (production,), "position IS NULL, position, id")]
 
     def reports(self, production: str, stage: str | None = None, *,
                 include_rejected: bool = False) -> list[dict[str, Any]]:

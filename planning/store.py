@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, or_, select, update
 
 from planning.errors import PlanError
+from planning.reading import PlanQueries, stage_row
 from planning.reading import aware as _aware
 from planning.stages import Stage, StageState
 from planning.stages import label as stage_label
@@ -63,7 +64,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class PlanningStore:
+class PlanningStore(PlanQueries):
     def __init__(self, store: Store | str) -> None:
         self.store = Store.of(store)
         self.url = self.store.url
@@ -183,25 +184,9 @@ class PlanningStore:
     def stage_rows(self, production: str) -> list[dict[str, Any]]:
         """The production's stages in plan order (stages the flows moved without a plan come last)."""
         with self._read() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(
+            return [stage_row(dict(r._mapping)) for r in conn.execute(
                 select(stages).where(stages.c.production == production)
                 .order_by(stages.c.position.is_(None), stages.c.position, stages.c.id))]
-        for r in rows:
-            r["depends_on"] = json.loads(r["depends_on"]) if r["depends_on"] else []
-            r["evidence"] = json.loads(r["evidence"]) if r["evidence"] else {}
-            r["updated_at"] = _aware(r["updated_at"])
-        return rows
-
-    def stage_keys(self, production: str) -> list[str]:
-        return [r["stage"] for r in self.stage_rows(production)]
-
-    def require_plan(self, production: str) -> dict[str, Any]:
-        prod = self.production(production)
-        if prod is None or not prod["template"]:
-            planned = [p["name"] for p in self.productions() if p["template"]]
-            raise PlanError(f"production '{production}' has no plan; planned productions: "
-                            f"{', '.join(planned) or 'none'} (make one with `postprod plan create`)")
-        return prod
 
     # --- session reports --------------------------------------------------------------------------------
 
