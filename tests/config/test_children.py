@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from config import children
+from flows.launch import pid_alive
 
 
 class Stop(BaseException):
@@ -19,14 +19,6 @@ class Stop(BaseException):
 
 def _raise_stop(signum: int, frame: object) -> None:
     raise Stop(signum)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -51,7 +43,7 @@ def test_a_stop_signal_during_the_start_of_a_child_stops_the_child(monkeypatch, 
     finally:
         signal.signal(sig, previous)
     (proc,) = started
-    assert proc.returncode is not None and not _alive(proc.pid)  # stopped and waited for
+    assert proc.returncode is not None and not pid_alive(proc.pid)  # stopped and waited for
     assert not children._live
     assert signal.getsignal(sig) is previous  # postprod's own handler back in place
 
