@@ -82,7 +82,8 @@ def _ingest_claimed(source: Path, ctx: IngestContext) -> CardReport:
                    if r.hashes and r.media is not None and r.status in ("new", "updated", "changed")]
         if entries:
             report.mhl_path = str(mhl.write_generation(place.folder, walked.root.name, entries,
-                                                       _mhl_ignore(settings.ignore), tool_version=ctx.tool_version))
+                                                       _mhl_ignore(settings.ignore), tool_version=ctx.tool_version,
+                                                       parents=not place.on_card))
     report.mhl_location = "card" if place.on_card else "data_dir"
     results.extend(walked.problems)
     results.sort(key=lambda r: r.relpath)

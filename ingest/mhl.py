@@ -155,10 +155,11 @@ def _iso(ts: float | datetime) -> str:
 
 
 def write_generation(mhl_folder: Path, card_name: str, entries: list[Entry], ignore: list[str],
-                     *, tool_version: str, now: datetime | None = None) -> Path:
-    """Append a generation to the history in `mhl_folder` (created if need be); atomic per file."""
+                     *, tool_version: str, now: datetime | None = None, parents: bool = True) -> Path:
+    """Append a generation to the history in `mhl_folder` (created if need be; with parents=False its parent,
+    the card, must still be there: a card that went away under its ingest is not made again); atomic per file."""
     now = now or datetime.now(UTC)
-    mhl_folder.mkdir(parents=True, exist_ok=True)
+    mhl_folder.mkdir(parents=parents, exist_ok=True)
     with _folder_locked(mhl_folder):  # two ingests of one folder's loose files would both write generation N
         return _write_generation(mhl_folder, card_name, entries, ignore, tool_version=tool_version, now=now)
 
