@@ -24,6 +24,7 @@ from pathlib import Path
 
 from config.errors import PostprodError
 from config.locks import create_locked
+from ingest.catalogue_rows import media_values
 from ingest.hashing import hash_file
 from ingest.proxies.ale import write_batch_ales
 from ingest.proxies.encode import EncodeError, ffmpeg_command, run_ffmpeg
@@ -227,20 +228,17 @@ def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile,
     """The placed proxy in the catalogue (role proxy, pointing at its source) and in the proxy store."""
     algo, digest, source_id = hashed
     target = Path(job.target)
-    prod = batch.production.name
     pst = target.stat()
     proxy_media = made.model_copy(update={"path": str(target), "clip_name": media.clip_name,
                                           "size": pst.st_size, "mtime_ns": pst.st_mtime_ns})
     proxy_hash = hash_file(target, [algo])[algo]
-    with batch.catalogue.store.write() as conn:  # both rows in one transaction: one commit
-        proxy_id = batch.catalogue.record(prod, proxy_media, card=str(batch.root / job.card),
-                                          relpath=rel(target, batch.root / job.card), hash_algorithm=algo,
-                                          hash_value=proxy_hash, ingest_id=None, role="proxy", source_id=source_id,
-                                          within=conn)
-        batch.store.save(prod, conn, preset=batch.preset.name, fingerprint=batch.preset.fingerprint(),
-                         source_path=job.source, source_hash_algorithm=algo, source_hash=digest,
-                         source_media_id=source_id, proxy_path=str(target), proxy_media_id=proxy_id,
-                         size=pst.st_size, mtime_ns=pst.st_mtime_ns, encoder=batch.encoder)
+    values = media_values(proxy_media, card=str(batch.root / job.card), relpath=rel(target, batch.root / job.card),
+                          hash_algorithm=algo, hash_value=proxy_hash, ingest_id=None, role="proxy",
+                          source_id=source_id)
+    batch.writes.record(batch.production.name, str(target), values, {
+        "preset": batch.preset.name, "fingerprint": batch.preset.fingerprint(), "source_path": job.source,
+        "source_hash_algorithm": algo, "source_hash": digest, "source_media_id": source_id,
+        "proxy_path": str(target), "size": pst.st_size, "mtime_ns": pst.st_mtime_ns, "encoder": batch.encoder})
 
 
 def _tidy(tmp: Path, lock_fd: int | None, target: Path) -> None:
