@@ -76,18 +76,19 @@ def test_it_ends_on_a_fifo_or_a_device_without_opening_them(tmp_path: Path) -> N
 
 def test_it_brings_the_files_into_the_page_cache_within_its_budget(tmp_path: Path) -> None:
     first, second = tmp_path / "a.mov", tmp_path / "b.mov"
-    first.write_bytes(os.urandom(3 * readahead.CHUNK))
+    first.write_bytes(os.urandom(5 * readahead.CHUNK))
     second.write_bytes(os.urandom(readahead.CHUNK))
     if not (_evicted(first) and _evicted(second)):
         pytest.skip("the page cache cannot be dropped or seen for this folder")
     readahead._run([str(tmp_path)], readahead.CHUNK + 1, threading.Event())  # the budget: a chunk and a byte
+    assert not _cached(second)  # (the second reader found the budget spent)
     fd = os.open(first, os.O_RDONLY)
     try:
         assert readahead._cached(fd, 0, readahead.CHUNK + 1)  # the largest file first, as far as the budget
-        assert not readahead._cached(fd, 2 * readahead.CHUNK, readahead.CHUNK)  # and not beyond it
+        assert not readahead._cached(fd, 4 * readahead.CHUNK, readahead.CHUNK)  # and not beyond it (nor the
+        # kernel's own read-ahead after its last read)
     finally:
         os.close(fd)
-    assert not _cached(second)
     stopped = threading.Event()
     stopped.set()
     readahead._run([str(tmp_path)], 1 << 30, stopped)  # stopped: reads nothing more
