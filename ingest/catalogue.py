@@ -8,23 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
 from ingest.catalogue_read import CatalogueReader, IndexRow, KeyedRow, KeyedRows, MediaRow
+from ingest.catalogue_rows import media_values, now
 from media.model import MediaFile, MediaKind
-from media.timecode import format_rate
 from store import ByKey, Store, row_of
 from store.keys import key_rows, usable
 from store.tables import ingests, media, media_keys
 
 __all__ = ["Catalogue", "CatalogueReader", "IndexRow", "IngestRow", "KeyedRow", "KeyedRows", "MediaRow", "now"]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -96,33 +92,17 @@ class Catalogue(CatalogueReader):
                source_id: int | None = None, status: str = "ok", within: Connection | None = None) -> int:
         """Insert or update one file's row; returns its id. `within`: a transaction of the caller's (one commit
         for this row and the caller's own), else one of its own."""
-        start = item.start
-        values = {
-            "card": card,
-            "relpath": relpath,
-            "role": role,
-            "source_id": source_id,
-            "kind": item.kind.value,
-            "size": item.size or 0,
-            "mtime_ns": item.mtime_ns or 0,
-            "hash_algorithm": hash_algorithm,
-            "hash": hash_value,
-            "clip_name": item.clip_name,
-            "reel": item.reel,
-            "start_frames": start.frames if start else None,
-            "duration_frames": item.duration_frames,
-            "rate": format_rate(item.timecode_rate) if item.timecode_rate else None,
-            "drop_frame": item.drop_frame,
-            "worst_severity": item.worst_severity.value if item.worst_severity else None,
-            "status": status,
-            "media_json": item.model_dump_json(),
-            "ingest_id": ingest_id,
-            "updated_at": now(),
-        }
+        values = media_values(item, card=card, relpath=relpath, hash_algorithm=hash_algorithm, hash_value=hash_value,
+                              ingest_id=ingest_id, role=role, source_id=source_id, status=status)
+        return self.record_values(production, item.path, values, within=within)
+
+    def record_values(self, production: str, path: str, values: dict[str, Any], *,
+                      within: Connection | None = None) -> int:
+        """Insert or update the row of a path with these values (catalogue_rows.media_values); its id."""
         if within is None:
             with self.store.write() as conn:
-                return _upsert(conn, production, item.path, values)
-        return _upsert(within, production, item.path, values)
+                return _upsert(conn, production, path, values)
+        return _upsert(within, production, path, values)
 
     def mark(self, production: str, path: str, status: str) -> None:
         with self.store.write() as conn:
@@ -178,7 +158,8 @@ def _upsert(conn: Connection, production: str, path: str, values: dict[str, Any]
         conn.execute(update(media).where(media.c.id == media_id).values(**values))
         conn.execute(delete(media_keys).where(media_keys.c.media_id == media_id))
     else:
-        result = conn.execute(media.insert().values(production=production, path=path, first_seen=now(), **values))
+        result = conn.execute(media.insert().values(production=production, path=path, first_seen=values["updated_at"],
+                                                    **values))
         media_id = int(result.inserted_primary_key[0])
     # The names an edit list may use for it, in the same transaction (store/keys.py).
     conn.execute(media_keys.insert(), key_rows(media_id, production, path, values))

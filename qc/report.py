@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from media.ffmpeg.commands import thumbnail_command
+from media.ffmpeg.commands import thumbnail_command, thumbnails_command
 from media.report import safe_name, write_report
 from media.timecode import parse_rate
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
+# Frames one ffmpeg makes thumbnails of, each from an input of its own (its own decoder): as many decoders
+# open at once as the four single-frame processes that made them before.
+THUMBS_PER_FFMPEG = 4
 
 
 def thumbnail(master: Path, seconds: float, ffmpeg: str, width: int = 320) -> bytes | None:
@@ -21,6 +25,29 @@ def thumbnail(master: Path, seconds: float, ffmpeg: str, width: int = 320) -> by
     proc = subprocess.run(thumbnail_command(ffmpeg, master, seconds, width), capture_output=True, check=False,
                           timeout=120)
     return proc.stdout if proc.returncode == 0 and proc.stdout else None
+
+
+def thumbnails(master: Path, seconds: Sequence[float], ffmpeg: str, width: int = 320) -> list[bytes | None]:
+    """`thumbnail` of each of `seconds`, THUMBS_PER_FFMPEG to an ffmpeg (its start-up was most of the cost of a
+    thumbnail): each frame seeked and encoded as `thumbnail` does it, into a file of its own. A frame that such
+    an ffmpeg did not give (it failed, or wrote nothing for it) is asked of `thumbnail` alone."""
+    shots: list[bytes | None] = []
+    for first in range(0, len(seconds), THUMBS_PER_FFMPEG):
+        group = seconds[first:first + THUMBS_PER_FFMPEG]
+        with tempfile.TemporaryDirectory(prefix="postprod-thumbs-") as tmp:
+            files = [Path(tmp) / f"{i}.jpg" for i in range(len(group))]
+            proc = subprocess.run(thumbnails_command(ffmpeg, master, group, width, files), capture_output=True,
+                                  check=False, timeout=120 * len(group))
+            made = [f.read_bytes() if proc.returncode == 0 and f.exists() else b"" for f in files]
+        shots += [jpeg or thumbnail(master, at, ffmpeg, width) for jpeg, at in zip(made, group, strict=True)]
+    return shots
+
+
+def frame_seconds(frame: int, rate: float) -> float:
+    """Where to seek for frame `frame` (counted from the file's first): half a frame before its start. ffmpeg's
+    accurate seek keeps the frames that start at or after the time asked, so the middle of the frame (asked
+    until 2026-12) gave the next one, and nothing for the last."""
+    return max(0.0, (frame - 0.5) / rate)
 
 
 def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, bytes]:
@@ -39,10 +66,8 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
             frame = f.start_frame
             if check.check_id == "stream.truncated":
                 frame = max(frame - 1, 0)  # the last frame that decodes
-            wanted.append((f"{check.check_id}-{i}", check.findings, i, (frame + 0.5) / rate))
-    # Each thumbnail is a short seek-and-decode: a few at a time.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        jpegs = list(pool.map(lambda w: thumbnail(Path(report.master), w[3], ffmpeg), wanted))
+            wanted.append((f"{check.check_id}-{i}", check.findings, i, frame_seconds(frame, rate)))
+    jpegs = thumbnails(Path(report.master), [w[3] for w in wanted], ffmpeg) if wanted else []
     for (key, findings, i, _), jpeg in zip(wanted, jpegs, strict=True):
         if jpeg:
             findings[i] = findings[i].model_copy(update={"thumbnail": key})

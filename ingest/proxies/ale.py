@@ -101,21 +101,21 @@ def _card_clips(batch: ProxyBatch, folder: Path) -> tuple[list[AleClip], int | N
     prod = batch.production.name
     clips: list[AleClip] = []
     height = None
-    for row in batch.store.for_folder(prod, batch.preset.name, str(folder)):
-        cat = batch.reads.media(prod, row.proxy_path)
-        if cat is None or not Path(row.proxy_path).exists():
+    for proxy_path, source_path in batch.reads.in_folder(prod, batch.preset.name, str(folder)):
+        cat = batch.reads.media(prod, proxy_path)
+        if cat is None or not Path(proxy_path).exists():
             continue
         m = cat.media
         rate = m.timecode_rate or (m.video.frame_rate if m.video else None)
         if rate is None or m.duration_frames is None:
             continue
-        src = Path(row.source_path)
-        source_media = batch.reads.media(prod, row.source_path)
+        src = Path(source_path)
+        source_media = batch.reads.media(prod, source_path)
         if source_media and height is None:
             described = source_media.media
             height = described.video.height if described.video else None
         clips.append(AleClip(name=m.clip_name or src.stem, tape=m.reel, start=m.start or Timecode(0, rate),
                              frames=m.duration_frames, audio_channels=sum(a.channels or 0 for a in m.audio),
-                             source_file=src.name, proxy_file=rel(Path(row.proxy_path), folder)))
+                             source_file=src.name, proxy_file=rel(Path(proxy_path), folder)))
     return clips, height
 

@@ -122,16 +122,24 @@ class Encoded:
 
 
 def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | None,
-               source: str = "") -> Encoded:
+               source: str = "", started: Callable[[], None] | None = None) -> Encoded:
     """Run one encode; raise EncodeError if it fails, else say what it encoded (frames, end, errors logged).
 
     stderr goes to a temporary file, never a pipe that could fill up; stdout is ffmpeg's -progress report.
+    `started` is called once ffmpeg runs (what the batch does beside the encode begins then, not before it).
     """
     with tempfile.TemporaryFile() as errlog:
         # preexec_fn with threads: it only calls prctl, resolved before the fork (glibc's fork resets malloc).
         die = _die_with_parent if _PRCTL else None
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errlog, stdin=subprocess.DEVNULL,
                                 pass_fds=(lock_fd,), preexec_fn=die)  # noqa: PLW1509
+        if started is not None:
+            try:
+                started()
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
         done, frames, ended = 0, None, False
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -18,20 +18,20 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
 from config.errors import PostprodError
 from config.locks import create_locked
+from ingest.catalogue_rows import media_values
 from ingest.hashing import hash_file
 from ingest.proxies.ale import write_batch_ales
 from ingest.proxies.encode import EncodeError, ffmpeg_command, run_ffmpeg
 from ingest.proxies.filters import burnin_filters, burnin_layout, font_file, proxy_size
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, ProxyReport, fail, rel
 from ingest.proxies.plan import default_workers, plan_batch, proxy_root
-from ingest.proxies.reads import MadeRow
+from ingest.proxies.reads import MadeRow, SourceRow
 from ingest.proxies.verify import Hashed, describe_source, proxy_problems, source_hash, usable_source
 from media.model import MediaFile, MediaKind
 from media.probe import probe_file
@@ -69,12 +69,9 @@ def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     described = {"frames": media.duration_frames, "start_timecode": media.start_timecode, "reel": media.reel,
                  "rate": format_rate(media.video.frame_rate) if media.video and media.video.frame_rate else None}
     existing = batch.reads.made_at(batch.production.name, job.target)
-    hashing: Future[tuple[str, str, int | None]] = Future()
-    if existing is None:  # nothing to skip: the source is hashed while it encodes
-        threading.Thread(target=_settle, args=(hashing, source_hash, batch, source, st, row), daemon=True,
-                         name=f"hash {source.name}").start()
-    else:
-        _settle(hashing, source_hash, batch, source, st, row)
+    hashing = SourceHash(batch, source, st, row)
+    if existing is not None:  # a proxy to skip if made from the same content: hashed now (else while it encodes)
+        hashing.begin(beside=False)
         unread = hashing.exception()
         if unread is not None:
             return _failed(job, hashing, f"cannot read: {getattr(unread, 'strerror', None) or unread}", described)
@@ -84,12 +81,41 @@ def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     return _encode_and_place(job, batch, media, hashing, described, started)
 
 
-def _settle(future: Future, fn: Callable[..., object], *args: object) -> None:
-    """fn(*args) as the future's result, or its OSError as the future's exception."""
-    try:
-        future.set_result(fn(*args))
-    except OSError as exc:
-        future.set_exception(exc)
+class SourceHash(Future):
+    """The source's hash (verify.source_hash) as a future: begun beside the encode once ffmpeg runs (nothing
+    delays the encode's start), or at once where it decides a skip; asking for it begins it if nothing has."""
+
+    def __init__(self, batch: ProxyBatch, source: Path, st: os.stat_result, row: SourceRow | None) -> None:
+        super().__init__()
+        self._args = (batch, source, st, row)
+        self._begun = False
+        self._begin_lock = threading.Lock()
+
+    def begin(self, beside: bool = True) -> None:
+        """Hash in a thread (`beside`), or here; once."""
+        with self._begin_lock:
+            if self._begun:
+                return
+            self._begun = True
+        if beside:
+            threading.Thread(target=self._settle, daemon=True, name=f"hash {self._args[1].name}").start()
+        else:
+            self._settle()
+
+    def _settle(self) -> None:
+        """The hash as the result, or its OSError as the exception."""
+        try:
+            self.set_result(source_hash(*self._args))
+        except OSError as exc:
+            self.set_exception(exc)
+
+    def result(self, timeout: float | None = None) -> Hashed:
+        self.begin()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self.begin()
+        return super().exception(timeout)
 
 
 def _refused(job: ProxyJob, batch: ProxyBatch, media: MediaFile) -> ClipResult | None:
@@ -137,7 +163,7 @@ def _already_made(job: ProxyJob, batch: ProxyBatch, existing: MadeRow, hashed: t
                       **described, **shape)
 
 
-def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashing: Future[Hashed],
+def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashing: SourceHash,
                       described: dict[str, object], started: float) -> ClipResult:
     """Encode to a locked temporary file, verify it against the source, rename it into place, record it."""
     target = Path(job.target)
@@ -153,11 +179,15 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
         progress = batch.progress
         with batch.encodes.turn(batch.workers):
             batch.encodes.started(job)
-            batch.prefetch()  # what the proxy's check and rows need when this encode ends, loaded beside it
             cmd, width, height, channels = ffmpeg_command(batch, media, tmp)
+
+            def beside() -> None:  # once ffmpeg runs: the source's hash, and what the check and rows need
+                hashing.begin()
+                batch.prefetch()
+
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
-                                     source=job.source)
+                                     source=job.source, started=beside)
         made = probe_file(tmp, ffmpeg=None, decode_check="none")
         problems = proxy_problems(media, made, channels, encoded)
         if problems:
@@ -182,7 +212,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
         _tidy(tmp, lock_fd, target)
 
 
-def _with_hash(described: dict[str, object], hashing: Future[Hashed]) -> dict[str, object]:
+def _with_hash(described: dict[str, object], hashing: SourceHash) -> dict[str, object]:
     """What the result says of the source, with its hash once read (waits for it: a result is whole)."""
     if hashing.exception() is not None:
         return described
@@ -190,7 +220,7 @@ def _with_hash(described: dict[str, object], hashing: Future[Hashed]) -> dict[st
     return {**described, "source_hash": f"{algo}:{digest}"}
 
 
-def _failed(job: ProxyJob, hashing: Future[Hashed], message: str, described: dict[str, object]) -> ClipResult:
+def _failed(job: ProxyJob, hashing: SourceHash, message: str, described: dict[str, object]) -> ClipResult:
     return fail(job, message, **_with_hash(described, hashing))
 
 
@@ -198,20 +228,17 @@ def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile,
     """The placed proxy in the catalogue (role proxy, pointing at its source) and in the proxy store."""
     algo, digest, source_id = hashed
     target = Path(job.target)
-    prod = batch.production.name
     pst = target.stat()
     proxy_media = made.model_copy(update={"path": str(target), "clip_name": media.clip_name,
                                           "size": pst.st_size, "mtime_ns": pst.st_mtime_ns})
     proxy_hash = hash_file(target, [algo])[algo]
-    with batch.catalogue.store.write() as conn:  # both rows in one transaction: one commit
-        proxy_id = batch.catalogue.record(prod, proxy_media, card=str(batch.root / job.card),
-                                          relpath=rel(target, batch.root / job.card), hash_algorithm=algo,
-                                          hash_value=proxy_hash, ingest_id=None, role="proxy", source_id=source_id,
-                                          within=conn)
-        batch.store.save(prod, conn, preset=batch.preset.name, fingerprint=batch.preset.fingerprint(),
-                         source_path=job.source, source_hash_algorithm=algo, source_hash=digest,
-                         source_media_id=source_id, proxy_path=str(target), proxy_media_id=proxy_id,
-                         size=pst.st_size, mtime_ns=pst.st_mtime_ns, encoder=batch.encoder)
+    values = media_values(proxy_media, card=str(batch.root / job.card), relpath=rel(target, batch.root / job.card),
+                          hash_algorithm=algo, hash_value=proxy_hash, ingest_id=None, role="proxy",
+                          source_id=source_id)
+    batch.writes.record(batch.production.name, str(target), values, {
+        "preset": batch.preset.name, "fingerprint": batch.preset.fingerprint(), "source_path": job.source,
+        "source_hash_algorithm": algo, "source_hash": digest, "source_media_id": source_id,
+        "proxy_path": str(target), "size": pst.st_size, "mtime_ns": pst.st_mtime_ns, "encoder": batch.encoder})
 
 
 def _tidy(tmp: Path, lock_fd: int | None, target: Path) -> None:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,7 +18,7 @@ from ingest.proxies.presets import ProxyPreset
 from ingest.proxies.reads import ProxyReads
 from media.report import Report
 
-if TYPE_CHECKING:  # the write side loads SQLAlchemy: opened beside the first encode (ProxyBatch.prefetch_writes)
+if TYPE_CHECKING:  # the write side through SQLAlchemy: opened beside the first encode (ProxyBatch.prefetch)
     from ingest.catalogue import Catalogue
     from ingest.proxies.store import ProxyStore
     from store import Store
@@ -125,11 +125,12 @@ class Encodes:
 
 
 class Writes:
-    """The catalogue and the proxy store as a batch writes them (SQLAlchemy): opened at their first use, or
-    beside the first encode by `prefetch`, so that a batch's start does not wait for SQLAlchemy's import."""
+    """The proxy's rows as a batch writes them (ingest/proxies/record.py): in plain SQL on the SQLite store at HEAD
+    it reads (`sqlite`: its file), else through the catalogue and the proxy store (SQLAlchemy), opened at their
+    first use or beside the first encode by `prefetch`, so that a batch's start does not wait for SQLAlchemy."""
 
-    def __init__(self, url: str, store: Store | None = None) -> None:
-        self.url, self._given = url, store
+    def __init__(self, url: str, store: Store | None = None, sqlite: Path | None = None) -> None:
+        self.url, self._given, self.sqlite = url, store, sqlite
         self._lock = threading.Lock()
         self._opened: tuple[Catalogue, ProxyStore] | None = None
         self._prefetching: threading.Thread | None = None
@@ -145,12 +146,27 @@ class Writes:
                 self._opened = (Catalogue(store), ProxyStore(store))
             return self._opened
 
+    def record(self, production: str, path: str, values: dict[str, Any], proxy: dict[str, Any]) -> int:
+        """The proxy's catalogue row (`values`: ingest/catalogue_rows.media_values) and its proxies row (`proxy`:
+        ProxyStore.save's values but proxy_media_id), in one transaction; the catalogue row's id."""
+        if self.sqlite is not None:
+            from ingest.proxies.record import record_sqlite
+
+            return record_sqlite(self.sqlite, self.url, production, path, values, proxy)
+        catalogue, proxies = self.opened()
+        with catalogue.store.write() as conn:  # both rows in one transaction: one commit
+            proxy_id = catalogue.record_values(production, path, values, within=conn)
+            proxies.save(production, conn, **proxy, proxy_media_id=proxy_id)
+        return proxy_id
+
     def prefetch(self, also: Callable[[], object] | None = None) -> None:
-        """Open them in a thread now (once), and run `also` after: the encode that starts meanwhile leaves a
-        core's share free, and the proxy's rows are written when it ends. A failure here is left for
-        `opened()` to raise again (and `also` is only a head start)."""
+        """Open them in a thread now (once; nothing to open for plain SQL), and run `also` after: the encode that
+        starts meanwhile leaves a core's share free, and the proxy's rows are written when it ends. A failure here
+        is left for `opened()` to raise again (and `also` is only a head start)."""
         with self._lock:
             if self._opened is not None or self._prefetching is not None:
+                return
+            if self.sqlite is not None and also is None:
                 return
             self._prefetching = threading.Thread(target=self._quietly_opened, args=(also,), daemon=True,
                                                  name="open the store")
@@ -164,10 +180,11 @@ class Writes:
             thread.join()
 
     def _quietly_opened(self, also: Callable[[], object] | None) -> None:
-        try:
-            self.opened()
-        except Exception:  # noqa: BLE001 - the writer that needs it opens it again and reports the error
-            pass
+        if self.sqlite is None:
+            try:
+                self.opened()
+            except Exception:  # noqa: BLE001 - the writer that needs it opens it again and reports the error
+                pass
         if also is not None:
             try:
                 also()
@@ -190,7 +207,7 @@ class ProxyBatch:
     threads: int
     lut: Path | None
     reads: ProxyReads  # what a clip's planning and a re-run's skip read (plain SQL, no SQLAlchemy)
-    writes: Writes  # the proxy's rows (SQLAlchemy, opened beside the first encode)
+    writes: Writes  # the proxy's rows (plain SQL on a SQLite store at HEAD, else SQLAlchemy, opened beside an encode)
     slots: Slots
     jobs: list[ProxyJob] = field(default_factory=list)
     problems: list[ClipResult] = field(default_factory=list)  # found while planning (image sequences...)
@@ -201,16 +218,9 @@ class ProxyBatch:
 
     def prefetch(self) -> None:
         """What the batch needs once its first encode ends, loaded beside that encode (once): SQLAlchemy and the
-        store, for the proxy's rows; MediaInfo, for a container our readers leave to it (its probe of the proxy)."""
+        store where the rows are not written in plain SQL; MediaInfo, for a container our readers leave to it (its
+        probe of the proxy)."""
         self.writes.prefetch(_load_mediainfo if self.preset.container in MEDIAINFO_CONTAINERS else None)
-
-    @property
-    def catalogue(self) -> Catalogue:
-        return self.writes.opened()[0]
-
-    @property
-    def store(self) -> ProxyStore:
-        return self.writes.opened()[1]
 
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""

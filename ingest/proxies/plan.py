@@ -81,13 +81,14 @@ def plan_batch(paths: list[Path], preset_name: str, production_name: str, settin
     encoder, encoder_args = choose_encoder(ffmpeg, preset, allow_hw)
     root = (out if out is not None else proxy_root(settings, production)) / preset.name
     readable = store if store is not None else open_for_reading(settings.db_url)
-    if not isinstance(readable, SqliteReader):  # a full Store (the run's, or one just created or migrated)
+    sqlite = readable.path if isinstance(readable, SqliteReader) else None  # read and written in plain SQL
+    if sqlite is None:  # a full Store (the run's, or one just created or migrated)
         store = readable
     batch = ProxyBatch(
         settings=settings, production=production, preset=preset, root=Path(os.path.abspath(root)), ffmpeg=ffmpeg,
         encoder=encoder, encoder_args=encoder_args, workers=workers,
         threads=max(1, (os.cpu_count() or 2) // workers), lut=lut, reads=ProxyReads(readable),
-        writes=Writes(settings.db_url, store), slots=Slots(settings.data_path / "locks" / "proxy", workers))
+        writes=Writes(settings.db_url, store, sqlite), slots=Slots(settings.data_path / "locks" / "proxy", workers))
     claimed: dict[str, str] = {}  # target → source, within this batch
     for given in paths:
         _plan_path(batch, Path(os.path.abspath(given)), strict, claimed)

@@ -3,8 +3,8 @@
 A batch of one clip waits for everything done before its encode starts. Its reads (the source's catalogue row,
 the proxy recorded at a target, who owns a target path) go through ingest/catalogue_read.py's CatalogueReader
 on store/reading.py's `open_for_reading` (sqlite3 alone for a SQLite store at HEAD, else the full Store, which
-creates or migrates it as before). The writes (the proxy's two rows) need SQLAlchemy: the batch imports it and
-opens the full Store beside the first encode (ProxyBatch.prefetch_writes), on the core the encode leaves.
+creates or migrates it as before). The writes (the proxy's two rows) are ingest/proxies/record.py's: plain SQL too on
+such a store, else the full Store, opened beside the first encode (ProxyBatch.prefetch).
 
 The rows carry only the columns the proxies use, named as ingest/catalogue.MediaRow and
 ingest/proxies/store.ProxyRow name them (tests/ingest/proxies/test_proxy_reads.py holds them equal).
@@ -80,3 +80,12 @@ class ProxyReads(CatalogueReader):
         rows = self._all("SELECT source_path FROM proxies WHERE production = {m} AND proxy_path = {m}",
                          (production, proxy_path))
         return rows[0][0] if rows else None
+
+    def in_folder(self, production: str, preset: str, folder: str) -> list[tuple[str, str]]:
+        """(proxy path, source path) of every proxy of a preset inside a folder, by proxy path (as
+        ProxyStore.for_folder selects them: a LIKE on the folder's path, escaped)."""
+        prefix = folder.rstrip("/") + "/"
+        pattern = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        return [(r[0], r[1]) for r in self._all(
+            "SELECT proxy_path, source_path FROM proxies WHERE production = {m} AND preset = {m} "
+            "AND proxy_path LIKE {m} ESCAPE '/' ORDER BY proxy_path", (production, preset, pattern))]

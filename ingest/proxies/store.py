@@ -66,11 +66,11 @@ class ProxyStore:
 
     def save(self, production: str, within: Connection | None = None, **values: Any) -> None:
         """Record a verified proxy; a re-made proxy replaces the row for its path. `within`: a transaction of the
-        caller's (one commit with the proxy's catalogue row), else one of its own."""
+        caller's (one commit with the proxy's catalogue row), else one of its own. `made_at`: now, unless given."""
         if within is None:
             with self.store.write() as conn:
                 self.save(production, conn, **values)
             return
         within.execute(delete(proxies).where(proxies.c.production == production,
                                              proxies.c.proxy_path == values["proxy_path"]))
-        within.execute(proxies.insert().values(production=production, made_at=datetime.now(UTC), **values))
+        within.execute(proxies.insert().values(production=production, **{"made_at": datetime.now(UTC), **values}))

@@ -9,6 +9,8 @@ Built as plain argument lists, each for the reason given beside it:
 - the QC analysis (`qc_command`): three independent graphs, one of whose outputs is a raw pipe on an
   inherited file descriptor (`pipe:N`, passed with Popen's pass_fds); ffmpeg-python merges everything
   into one graph and its runner wires stdin, stdout and stderr only;
+- the QC report's thumbnails (`thumbnails_command`): on the way to the QC's answer, where importing
+  ffmpeg-python would cost more than building the command;
 bench/ keeps its raw reference commands: they are what the figures compare against.
 """
 
@@ -102,6 +104,23 @@ def thumbnail_command(ffmpeg: str, source: Path | str, seconds: float, width: in
     picture = inp["v:0"].filter("scale", w=width, h=-2)
     out = ffpy.output(picture, "-", format="image2pipe", **{"frames:v": 1, "c:v": "mjpeg", "q:v": 5})
     return ffpy.compile(out, cmd=[ffmpeg, *QUIET, "-loglevel", "error"])
+
+
+def thumbnails_command(ffmpeg: str, source: Path | str, seconds: Sequence[float], width: int,
+                       outputs: Sequence[Path | str]) -> list[str]:
+    """`thumbnail_command` for several frames in one ffmpeg: the source opened once per frame, each input seeked
+    as that command seeks it, each JPEG into its own file of `outputs` (the same bytes: tests/qc/test_qc_thumbs.py).
+    A plain list: it is built on the QC's way to its answer, where ffmpeg-python's import would cost more than
+    the command (nothing in it needs escaping: the source is an input, never graph text)."""
+    if len(seconds) != len(outputs) or not seconds:
+        raise ValueError("one output file per thumbnail, and at least one")
+    cmd = [ffmpeg, *QUIET, "-loglevel", "error"]
+    for at in seconds:
+        cmd += ["-ss", f"{at:.4f}", "-i", str(source)]
+    cmd += ["-filter_complex", ";".join(f"[{i}:v:0]scale=h=-2:w={int(width)}[s{i}]" for i in range(len(seconds)))]
+    for i, out in enumerate(outputs):
+        cmd += ["-map", f"[s{i}]", "-f", "image2pipe", "-c:v", "mjpeg", "-frames:v", "1", "-q:v", "5", str(out)]
+    return cmd
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path
     assert ingest.returncode == 0, ingest.stderr[-2000:]
     assert '"new": 1' in ingest.stdout and "prefect" not in names
     assert "ingest.proxies.make" not in names  # the production makes no proxies: their code is not loaded
+    assert "rich" not in names  # --json: no progress bar, nothing printed through rich
     qc, names = imported("qc", str(clip), "--profile", "ebu-r128-hd25", "-p", "test", "--flow", "--json",
                          cwd=workspace)
     assert '"verdict"' in qc.stdout and "prefect" not in names

@@ -1,0 +1,122 @@
+"""The card's read-ahead (ingest/readahead.py): what it opens, in what order, how far, and that it warms the page
+cache; and that an ingest after it still reads and judges every byte (a file corrupted after it was read ahead
+fails its MHL check)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import small_clip
+
+from ingest import readahead
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "sendfile"), reason="no sendfile: no read-ahead here")
+
+
+def _evicted(path: Path) -> bool:
+    """Drop the file from the page cache; False where that cannot be done or seen (tmpfs, no RWF_NOWAIT)."""
+    if not hasattr(os, "RWF_NOWAIT") or not hasattr(os, "posix_fadvise"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return not readahead._cached(fd, 0, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def _cached(path: Path) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return readahead._cached(fd, 0, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def test_it_lists_regular_files_only_card_by_card_largest_first(tmp_path: Path) -> None:
+    card, other = tmp_path / "A001", tmp_path / "B001"
+    (card / "sub").mkdir(parents=True)
+    other.mkdir()
+    (card / "small.mov").write_bytes(b"x" * 10)
+    (card / "sub" / "large.mov").write_bytes(b"x" * 1000)
+    (card / "b_mid.mov").write_bytes(b"x" * 100)
+    (card / "a_mid.mov").write_bytes(b"x" * 100)
+    (card / "ascmhl").mkdir()
+    (card / "ascmhl" / "0001.mhl").write_bytes(b"x" * 5000)  # the MHL history: the ingest's own parser reads it
+    os.mkfifo(card / "pipe")  # never opened: a FIFO would block its reader
+    (card / "link.mov").symlink_to(other / "huge.mov")  # links not followed
+    (other / "huge.mov").write_bytes(b"x" * 9000)
+    (card / "loop").symlink_to(card)  # nor looped through
+    loose = tmp_path / "loose.wav"
+    loose.write_bytes(b"x" * 50)
+
+    found = readahead.files_of([str(card), str(loose), str(other), str(tmp_path / "gone")])
+    assert found == [(1000, str(card / "sub" / "large.mov")), (100, str(card / "a_mid.mov")),
+                     (100, str(card / "b_mid.mov")), (10, str(card / "small.mov")),
+                     (50, str(loose)), (9000, str(other / "huge.mov"))]
+    assert len(readahead.files_of([str(card)], limit=2)) == 2  # a folder of many files: the walk is bounded
+
+
+def test_it_ends_on_a_fifo_or_a_device_without_opening_them(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "null").symlink_to(os.devnull)
+    thread = readahead.start([tmp_path, tmp_path / "pipe", tmp_path / "null"])
+    assert thread is not None
+    thread.join(timeout=30)
+    assert not thread.is_alive()  # opening the FIFO for reading would have blocked it for ever
+
+
+def test_it_brings_the_files_into_the_page_cache_within_its_budget(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.mov", tmp_path / "b.mov"
+    first.write_bytes(os.urandom(5 * readahead.CHUNK))
+    second.write_bytes(os.urandom(readahead.CHUNK))
+    if not (_evicted(first) and _evicted(second)):
+        pytest.skip("the page cache cannot be dropped or seen for this folder")
+    readahead._run([str(tmp_path)], readahead.CHUNK + 1, threading.Event())  # the budget: a chunk and a byte
+    assert not _cached(second)  # (the second reader found the budget spent)
+    fd = os.open(first, os.O_RDONLY)
+    try:
+        assert readahead._cached(fd, 0, readahead.CHUNK + 1)  # the largest file first, as far as the budget
+        assert not readahead._cached(fd, 4 * readahead.CHUNK, readahead.CHUNK)  # and not beyond it (nor the
+        # kernel's own read-ahead after its last read)
+    finally:
+        os.close(fd)
+    stopped = threading.Event()
+    stopped.set()
+    readahead._run([str(tmp_path)], 1 << 30, stopped)  # stopped: reads nothing more
+    assert not _cached(second)
+    readahead._run([str(tmp_path)], 1 << 30, threading.Event())
+    assert _cached(first) and _cached(second)
+
+
+def test_a_file_corrupted_after_its_read_ahead_still_fails_its_mhl_check(workspace: Path, make_media) -> None:
+    """The read-ahead warms the cache; the ingest's hash still reads the bytes as they are when it reads them."""
+    card = workspace / "A001"
+    card.mkdir()
+    clip = card / "A001C001_261123_R1AB.mov"
+    shutil.copy(make_media("ra.mov", small_clip(reel="A001")), clip)
+    ascmhl = shutil.which("ascmhl") or os.path.join(os.path.dirname(sys.executable), "ascmhl")
+    subprocess.run([ascmhl, "create", "-h", "xxh128", str(card)], check=True, capture_output=True)
+    thread = readahead.start([card])
+    assert thread is not None
+    thread.join(timeout=30)
+    assert _cached(clip)
+    data = bytearray(clip.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of the picture, same size
+    stat = clip.stat()
+    clip.write_bytes(bytes(data))
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = subprocess.run([sys.executable, "-m", "cli.main", "ingest", str(card), "-p", "test", "--direct", "--json"],
+                            capture_output=True, text=True, cwd=workspace, timeout=300, check=False)
+    assert result.returncode == 1, result.stderr[-2000:]
+    (report,) = json.loads(result.stdout)
+    (row,) = [f for f in report["files"] if f["relpath"] == clip.name]
+    assert row["mhl_action"] == "failed" and [f["rule"] for f in row["findings"]][:1] == ["hash_mismatch"]
