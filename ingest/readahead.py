@@ -1,7 +1,8 @@
 """A card read ahead into the page cache while `postprod ingest` starts up.
 
-The command knows its cards a good half second before the ingest's hashing begins (imports, settings, the
-store). A card straight from a card reader is not in the page cache, so from that moment background threads read
+`postprod ingest CARD...` knows its cards from its command line (cli/main.py; else the command, once typer has
+read it) a good half second before the ingest's hashing begins (imports, settings, the store). A card straight
+from a card reader is not in the page cache, so from that moment background threads read
 the card's files into the page cache, in the order the ingest hashes them (largest first, two side by side: two
 requests in flight read a virtual disk about 1.5 times as fast as one), and go on beside the hashing (the device
 kept busy) until their budget is spent or the command ends (`stop()`). The hashing then reads from memory what
@@ -35,23 +36,28 @@ STREAMS = 2  # files read side by side, as the ingest hashes them (IngestContext
 SKIP_DIRS = {"ascmhl"}  # the card's MHL history: read by the ingest's own parser, small
 
 _lock = threading.Lock()
-_running: threading.Event | None = None  # set by stop(): the read-ahead under way ends at its next chunk
+_current: tuple[tuple[str, ...], threading.Event] | None = None  # the paths read ahead, and their stop
 
 
 def start(paths: Iterable[str | Path]) -> threading.Thread | None:
     """Start reading the files under `paths` ahead, in daemon threads; the first one (it walks the paths, and
-    ends when they all have), or None when there is nothing to do."""
-    global _running
+    ends when they all have), or None when there is nothing to do or the same paths are being read already
+    (cli/main.py starts it from the command line, before the command's modules load)."""
+    global _current
+    names = [os.fspath(p) for p in paths]
+    key = tuple(os.path.abspath(n) for n in names)
     budget = min(MAX_BYTES, available_memory() // 4)
-    if budget <= 0 or not hasattr(os, "sendfile"):
+    if budget <= 0 or not hasattr(os, "sendfile") or not names:
         return None
     stop_event = threading.Event()
     with _lock:
-        if _running is not None:
-            _running.set()
-        _running = stop_event
-    thread = threading.Thread(target=_run, args=([os.fspath(p) for p in paths], budget, stop_event),
-                              name="postprod-readahead", daemon=True)
+        if _current is not None and _current[0] == key and not _current[1].is_set():
+            return None
+        if _current is not None:
+            _current[1].set()
+        _current = key, stop_event
+    thread = threading.Thread(target=_run, args=(names, budget, stop_event), name="postprod-readahead",
+                              daemon=True)
     thread.start()
     return thread
 
@@ -59,8 +65,8 @@ def start(paths: Iterable[str | Path]) -> threading.Thread | None:
 def stop() -> None:
     """The read-ahead under way in this process (if any) ends at its next chunk."""
     with _lock:
-        if _running is not None:
-            _running.set()
+        if _current is not None:
+            _current[1].set()
 
 
 def available_memory() -> int:
@@ -185,7 +191,8 @@ def _read_ahead(path: str, length: int, sink: int, stopped: threading.Event) -> 
 
 
 def _cached(fd: int, offset: int, length: int) -> bool:
-    """The chunk's first and last bytes are in the page cache (a read that may not wait for the device)."""
+    """The chunk's first and last bytes are in the page cache (a read that may not wait for the device; where
+    they are not, it starts the kernel's own read-ahead there: what this thread reads next anyway)."""
     nowait = getattr(os, "RWF_NOWAIT", None)
     if nowait is None:
         return False
