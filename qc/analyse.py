@@ -5,7 +5,8 @@ two small raw streams to numpy (qc/meters.py):
 
     picture:  area downscale (1/8 each way at HD), 4:4:4  ─→ raw frames on stdout ─→ PictureMeter:
               levels, chroma, R'G'B' gamut, black, freeze per frame
-    fields:   luma of a full-height strip (1/16 of the width) → idet  ─→ real field order per frame
+    fields:   luma of a full-height strip (1/16 of the width) → idet → nullsink (split off the picture's
+              graph; no output of its own)  ─→ real field order per frame
     loudness: programme channels → ebur128 (true peak)  ─→ integrated, LRA, momentary and short-term
     sound:    every channel, 32-bit float  ─→ raw samples on a pipe ─→ SoundMeter:
               silence and sample peak per channel and frame, BS.1770 true peak where it can be over
