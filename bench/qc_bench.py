@@ -12,7 +12,7 @@ Makes (once, cached in bench/out) an XDCAM HD422-like 1080i25 master (MPEG-2 4:2
     reading it).
 `--qc-only` skips the separate passes (for long masters: the end-to-end figure against the bare decode).
 `--branches` times instead the QC's own ffmpeg pass branch by branch, alternated (bare decode, then the picture
-reduction, the idet strip, ebur128 with true peak, the raw sound added one after the other, then the whole
+reduction with the idet strip, ebur128 with true peak, the raw sound added one after the other, then the whole
 analysis with its numpy meters): wall, CPU (user + system) and the cores each keeps busy (CPU ÷ wall).
 Prints a Markdown table with ratios; checks the QC loudness against a plain ebur128 pass.
 """
@@ -85,8 +85,9 @@ def passes(ffmpeg: str, master: Path) -> dict[str, list[str]]:
     }
 
 
-BRANCHES = {"picture": ("[vpic]", ["-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "/dev/null"]),
-            "fields": ("[vfield]", ["-map", "[vfield]"]), "loudness": ("[aout]", ["-map", "[aout]"]),
+# The picture graph holds the fields too (the idet strip ends in a nullsink inside it).
+BRANCHES = {"picture + fields": ("[vpic]", ["-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "/dev/null"]),
+            "loudness": ("[aout]", ["-map", "[aout]"]),
             "sound": ("[araw]", ["-map", "[araw]", "-f", "f32le", "/dev/null"])}
 
 
@@ -104,16 +105,16 @@ def branch_commands(ffmpeg: str, master: Path, profile: str, work: Path) -> dict
     out = {"bare decode": [*base, "-f", "null", "-"]}
     chosen: list[str] = []
     for name, (label, _) in BRANCHES.items():
-        graph = next((g for g in graphs if g.endswith(label)), None)
+        graph = next((g for g in graphs if label in g), None)
         if graph is None:
             continue
         chosen.append(name)
         cmd = list(base)
         for n in chosen:
-            cmd += ["-filter_complex", next(g for g in graphs if g.endswith(BRANCHES[n][0]))]
+            cmd += ["-filter_complex", next(g for g in graphs if BRANCHES[n][0] in g)]
         for n in chosen:
-            cmd += BRANCHES[n][1] if n in ("picture", "sound") else []
-        nulls = [a for n in chosen if n in ("fields", "loudness") for a in BRANCHES[n][1]]
+            cmd += BRANCHES[n][1] if n != "loudness" else []
+        nulls = [a for n in chosen if n == "loudness" for a in BRANCHES[n][1]]
         if nulls:
             cmd += [*nulls, "-f", "null", "-"]
         out[" + ".join(chosen)] = cmd

@@ -56,6 +56,44 @@ def register(argv: list[str]) -> None:
         importlib.import_module(f"cli.commands.{module}")
 
 
+def ingest_paths(args: list[str]) -> list[str] | None:
+    """The cards of `postprod [-c FILE] ingest [-p NAME] [--direct] [--json] PATH...`, read before typer loads;
+    None for anything else, or any option not named here (`--help`, `-ptest`...): the command decides then."""
+    i = 0
+    while i < len(args) and (args[i] in ("-c", "--config") or args[i].startswith("--config=")):
+        i += 1 if "=" in args[i] else 2
+    if args[i:i + 1] != ["ingest"]:
+        return None
+    rest, paths, j = args[i + 1:], [], 0
+    while j < len(rest):
+        word = rest[j]
+        if word == "--":
+            paths.extend(rest[j + 1:])
+            break
+        if word in ("-p", "--production"):
+            j += 2
+            continue
+        if word in ("--direct", "--json") or word.startswith("--production="):
+            j += 1
+            continue
+        if word.startswith("-"):
+            return None
+        paths.append(word)
+        j += 1
+    return paths or None
+
+
+def _read_ahead(args: list[str]) -> bool:
+    """`postprod ingest CARD...`: the cards read into the page cache from now on, while the command's modules
+    load (ingest/readahead.py: a warm-up only; the command itself starts it when this cannot tell)."""
+    paths = ingest_paths(args)
+    if paths:
+        from ingest import readahead
+
+        readahead.start(paths)
+    return bool(paths)
+
+
 def _tolerant_streams() -> None:
     # File names that are not UTF-8 (copied from old volumes) reach the output as surrogates: show them
     # escaped instead of failing on the terminal's encoding.
@@ -134,6 +172,7 @@ def _stop(signum: int, frame: object) -> None:
 
 def run(args: list[str]) -> int:
     """Run `postprod ARGS`; returns the exit code. Prints messages, never a traceback (see the module doc)."""
+    reading_ahead = _read_ahead(args)
     _quiet_environment()
     _tolerant_streams()
     register(["postprod", *args])
@@ -164,6 +203,10 @@ def run(args: list[str]) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if reading_ahead:
+            from ingest import readahead
+
+            readahead.stop()
     return 0
 
 

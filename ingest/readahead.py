@@ -1,7 +1,8 @@
 """A card read ahead into the page cache while `postprod ingest` starts up.
 
-The command knows its cards a good half second before the ingest's hashing begins (imports, settings, the
-store). A card straight from a card reader is not in the page cache, so from that moment background threads read
+`postprod ingest CARD...` knows its cards from its command line (cli/main.py; else the command, once typer has
+read it) a good half second before the ingest's hashing begins (imports, settings, the store). A card straight
+from a card reader is not in the page cache, so from that moment background threads read
 the card's files into the page cache, in the order the ingest hashes them (largest first, two side by side: two
 requests in flight read a virtual disk about 1.5 times as fast as one), and go on beside the hashing (the device
 kept busy) until their budget is spent or the command ends (`stop()`). The hashing then reads from memory what
@@ -23,35 +24,42 @@ the page cache with no copy into Python, the GIL released, paced by the device, 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 CHUNK = 8 << 20  # bytes a call: small enough to stop promptly, large enough that the calls cost nothing
 MAX_BYTES = 4 << 30  # never more than this, whatever the memory
 MAX_FILES = 10_000  # a folder of many small files (an image sequence): the walk itself is bounded
 STREAMS = 2  # files read side by side, as the ingest hashes them (IngestContext.workers)
-SKIP_DIRS = {"ascmhl"}  # the card's MHL history: read by the ingest's own parser, small
+MHL_FOLDER = "ascmhl"  # the card's MHL history (as ingest/mhl.py names it): read by the ingest's own parser
 
 _lock = threading.Lock()
-_running: threading.Event | None = None  # set by stop(): the read-ahead under way ends at its next chunk
+_current: tuple[tuple[str, ...], threading.Event] | None = None  # the paths read ahead, and their stop
 
 
 def start(paths: Iterable[str | Path]) -> threading.Thread | None:
     """Start reading the files under `paths` ahead, in daemon threads; the first one (it walks the paths, and
-    ends when they all have), or None when there is nothing to do."""
-    global _running
+    ends when they all have), or None when there is nothing to do or the same paths are being read already
+    (cli/main.py starts it from the command line, before the command's modules load)."""
+    global _current
+    names = [os.fspath(p) for p in paths]
+    key = tuple(os.path.abspath(n) for n in names)
     budget = min(MAX_BYTES, available_memory() // 4)
-    if budget <= 0 or not hasattr(os, "sendfile"):
+    if budget <= 0 or not hasattr(os, "sendfile") or not names:
         return None
     stop_event = threading.Event()
     with _lock:
-        if _running is not None:
-            _running.set()
-        _running = stop_event
-    thread = threading.Thread(target=_run, args=([os.fspath(p) for p in paths], budget, stop_event),
-                              name="postprod-readahead", daemon=True)
+        if _current is not None and _current[0] == key and not _current[1].is_set():
+            return None
+        if _current is not None:
+            _current[1].set()
+        _current = key, stop_event
+    thread = threading.Thread(target=_run, args=(names, budget, stop_event), name="postprod-readahead",
+                              daemon=True)
     thread.start()
     return thread
 
@@ -59,8 +67,8 @@ def start(paths: Iterable[str | Path]) -> threading.Thread | None:
 def stop() -> None:
     """The read-ahead under way in this process (if any) ends at its next chunk."""
     with _lock:
-        if _running is not None:
-            _running.set()
+        if _current is not None:
+            _current[1].set()
 
 
 def available_memory() -> int:
@@ -76,8 +84,10 @@ def available_memory() -> int:
 
 
 def files_of(paths: list[str], limit: int = MAX_FILES) -> list[tuple[int, str]]:
-    """(size, path) of the regular files under `paths` (symbolic links not followed): the paths in their order
-    (the ingest takes its cards one after the other), each one's files largest first (as the ingest hashes them)."""
+    """(size, path) of the regular files under `paths` (symbolic links not followed) that an ingest would read:
+    the paths in their order (the ingest takes its cards one after the other), each one's files largest first (as
+    the ingest hashes them), leaving out a card's files that postprod's own MHL generation on it lists as they are
+    now (`ingested`)."""
     found: list[tuple[int, str]] = []
     for top in paths:
         if len(found) >= limit:
@@ -90,26 +100,66 @@ def files_of(paths: list[str], limit: int = MAX_FILES) -> list[tuple[int, str]]:
             found.append((st.st_size, top))
         elif stat.S_ISDIR(st.st_mode):
             card: list[tuple[int, str]] = []
-            _walk(top, card, limit - len(found))
+            _walk(top, card, limit - len(found), ingested(top))
             found.extend(sorted(card, key=lambda f: (-f[0], f[1])))
     return found
 
 
-def _walk(top: str, found: list[tuple[int, str]], limit: int) -> None:
+def _walk(top: str, found: list[tuple[int, str]], limit: int, known: set[tuple[str, int, int]]) -> None:
     stack = [top]
     while stack and len(found) < limit:
         try:
             with os.scandir(stack.pop()) as entries:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in SKIP_DIRS:
+                        if entry.name != MHL_FOLDER:
                             stack.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
-                        found.append((entry.stat(follow_symlinks=False).st_size, entry.path))
+                        st = entry.stat(follow_symlinks=False)
+                        if known and (os.path.relpath(entry.path, top).replace(os.sep, "/"), st.st_size,
+                                      st.st_mtime_ns // 1_000_000_000) in known:
+                            continue
+                        found.append((st.st_size, entry.path))
                         if len(found) >= limit:
                             return
         except OSError:
             continue
+
+
+# A file's line in a generation postprod wrote (ingest/mhl.py's _write_generation), and its XML escapes.
+_OUR_PATH = re.compile(r'<path size="(\d+)" lastmodificationdate="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)">([^<]*)</path>')
+_UNESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
+MAX_MHL_BYTES = 16 << 20  # of generation files read to know what was ingested: beyond, the rest is read ahead
+
+
+def ingested(card: str) -> set[tuple[str, int, int]]:
+    """(relpath, size, mtime in whole seconds) of every file that a generation postprod wrote into the card's
+    ascmhl/ lists: a file still so was ingested by an earlier run (a re-run does not read it), so it is not read
+    ahead. Only a guess about what to warm: the ingest itself asks its catalogue; a wrong guess costs a cold read
+    of that file, or a read ahead for nothing."""
+    folder = os.path.join(card, MHL_FOLDER)
+    known: set[tuple[str, int, int]] = set()
+    try:
+        names = sorted((n for n in os.listdir(folder) if n.endswith(".mhl")), reverse=True)
+    except OSError:
+        return known
+    left = MAX_MHL_BYTES
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
+                text = fh.read(left)
+        except OSError:
+            continue
+        left -= len(text)
+        if ">postprod</tool>" in text:
+            for size, when, rel in _OUR_PATH.findall(text):
+                for escaped, char in _UNESCAPES:
+                    rel = rel.replace(escaped, char)
+                seconds = int(datetime.fromisoformat(when[:-1] + "+00:00").timestamp())
+                known.add((rel, int(size), seconds))
+        if left <= 0:
+            break
+    return known
 
 
 def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS) -> None:
@@ -185,7 +235,8 @@ def _read_ahead(path: str, length: int, sink: int, stopped: threading.Event) -> 
 
 
 def _cached(fd: int, offset: int, length: int) -> bool:
-    """The chunk's first and last bytes are in the page cache (a read that may not wait for the device)."""
+    """The chunk's first and last bytes are in the page cache (a read that may not wait for the device; where
+    they are not, it starts the kernel's own read-ahead there: what this thread reads next anyway)."""
     nowait = getattr(os, "RWF_NOWAIT", None)
     if nowait is None:
         return False

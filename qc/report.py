@@ -67,8 +67,10 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
             if check.check_id == "stream.truncated":
                 frame = max(frame - 1, 0)  # the last frame that decodes
             wanted.append((f"{check.check_id}-{i}", check.findings, i, frame_seconds(frame, rate)))
-    jpegs = thumbnails(Path(report.master), [w[3] for w in wanted], ffmpeg) if wanted else []
-    for (key, findings, i, _), jpeg in zip(wanted, jpegs, strict=True):
+    frames = sorted({w[3] for w in wanted})  # defects that start on the same frame share its thumbnail
+    jpegs = dict(zip(frames, thumbnails(Path(report.master), frames, ffmpeg), strict=True)) if frames else {}
+    for key, findings, i, at in wanted:
+        jpeg = jpegs[at]
         if jpeg:
             findings[i] = findings[i].model_copy(update={"thumbnail": key})
             shots[key] = jpeg

@@ -293,7 +293,8 @@ def proxy_command(ffmpeg: str, job: ProxyEncode) -> list[str]:
 def qc_command(ffmpeg: str, source: str, *, graphs: Sequence[str], picture: str | None, measured: Sequence[str],
                sound: tuple[str, int] | None, threads: int = 0, input_options: Sequence[str] = ()) -> list[str]:
     """The QC's one decode (qc/analyse.py builds its graphs): raw reduced picture on stdout, raw sound on an
-    inherited descriptor, the measuring branches into a null output.
+    inherited descriptor, the loudness branch into a null output (the fields end in a nullsink inside the
+    picture's graph).
 
     A plain list, not ffmpeg-python: the graphs stay separate `-filter_complex` arguments (ffmpeg-python
     joins everything into one), and the sound goes to `pipe:N` on a descriptor passed with Popen's pass_fds,

@@ -71,3 +71,28 @@ def test_a_thumbnail_that_one_ffmpeg_did_not_make_is_asked_alone(tmp_path, ffmpe
     monkeypatch.setattr(qc.report, "thumbnails_command", failing)
     at = [frame_seconds(n, 25.0) for n in (3, 9)]
     assert thumbnails(master, at, ffmpeg) == [thumbnail(master, a, ffmpeg) for a in at] != [None, None]
+
+
+def test_every_located_picture_defect_gets_its_frame(tmp_path, ffmpeg):
+    from test_qc import TEST_PROFILE
+
+    from qc.profile import load_profile
+    from qc.report import add_thumbnails
+    from qc.run import qc_master
+
+    profile = tmp_path / "test-small.toml"
+    profile.write_text(TEST_PROFILE)
+    # Declared progressive, interlaced: a field-order finding from frame 0, as the illegal levels; black later.
+    spec = MasterSpec(codec="xdcam", seconds=1.0, flagged="progressive", audio_channels=2,
+                      defects=(Defect("illegal", 0, 3), Defect("black", 12, 4)))
+    master = make_master(tmp_path / "m.mxf", spec, ffmpeg)
+    report = qc_master(master, load_profile(profile), ffmpeg)
+    located = {f"{c.check_id}-{i}": f.start_frame for c in report.checks for i, f in enumerate(c.findings)
+               if f.start_frame is not None and c.check_id.startswith(("video.", "stream."))}
+    assert sorted(set(located.values())) == [0, 12], located  # two defects or more share frame 0
+    assert len(located) >= 3, located
+    shots = add_thumbnails(report, ffmpeg)
+    assert set(shots) == set(located)
+    for key, frame in located.items():
+        assert shots[key] == thumbnail(master, frame_seconds(frame, 25.0), ffmpeg), key
+    assert {f.thumbnail for c in report.checks for f in c.findings if f.thumbnail} == set(located)
