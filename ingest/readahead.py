@@ -24,16 +24,18 @@ the page cache with no copy into Python, the GIL released, paced by the device, 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 CHUNK = 8 << 20  # bytes a call: small enough to stop promptly, large enough that the calls cost nothing
 MAX_BYTES = 4 << 30  # never more than this, whatever the memory
 MAX_FILES = 10_000  # a folder of many small files (an image sequence): the walk itself is bounded
 STREAMS = 2  # files read side by side, as the ingest hashes them (IngestContext.workers)
-SKIP_DIRS = {"ascmhl"}  # the card's MHL history: read by the ingest's own parser, small
+MHL_FOLDER = "ascmhl"  # the card's MHL history (as ingest/mhl.py names it): read by the ingest's own parser
 
 _lock = threading.Lock()
 _current: tuple[tuple[str, ...], threading.Event] | None = None  # the paths read ahead, and their stop
@@ -82,8 +84,10 @@ def available_memory() -> int:
 
 
 def files_of(paths: list[str], limit: int = MAX_FILES) -> list[tuple[int, str]]:
-    """(size, path) of the regular files under `paths` (symbolic links not followed): the paths in their order
-    (the ingest takes its cards one after the other), each one's files largest first (as the ingest hashes them)."""
+    """(size, path) of the regular files under `paths` (symbolic links not followed) that an ingest would read:
+    the paths in their order (the ingest takes its cards one after the other), each one's files largest first (as
+    the ingest hashes them), leaving out a card's files that postprod's own MHL generation on it lists as they are
+    now (`ingested`)."""
     found: list[tuple[int, str]] = []
     for top in paths:
         if len(found) >= limit:
@@ -96,26 +100,66 @@ def files_of(paths: list[str], limit: int = MAX_FILES) -> list[tuple[int, str]]:
             found.append((st.st_size, top))
         elif stat.S_ISDIR(st.st_mode):
             card: list[tuple[int, str]] = []
-            _walk(top, card, limit - len(found))
+            _walk(top, card, limit - len(found), ingested(top))
             found.extend(sorted(card, key=lambda f: (-f[0], f[1])))
     return found
 
 
-def _walk(top: str, found: list[tuple[int, str]], limit: int) -> None:
+def _walk(top: str, found: list[tuple[int, str]], limit: int, known: set[tuple[str, int, int]]) -> None:
     stack = [top]
     while stack and len(found) < limit:
         try:
             with os.scandir(stack.pop()) as entries:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in SKIP_DIRS:
+                        if entry.name != MHL_FOLDER:
                             stack.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
-                        found.append((entry.stat(follow_symlinks=False).st_size, entry.path))
+                        st = entry.stat(follow_symlinks=False)
+                        if known and (os.path.relpath(entry.path, top).replace(os.sep, "/"), st.st_size,
+                                      st.st_mtime_ns // 1_000_000_000) in known:
+                            continue
+                        found.append((st.st_size, entry.path))
                         if len(found) >= limit:
                             return
         except OSError:
             continue
+
+
+# A file's line in a generation postprod wrote (ingest/mhl.py's _write_generation), and its XML escapes.
+_OUR_PATH = re.compile(r'<path size="(\d+)" lastmodificationdate="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)">([^<]*)</path>')
+_UNESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
+MAX_MHL_BYTES = 16 << 20  # of generation files read to know what was ingested: beyond, the rest is read ahead
+
+
+def ingested(card: str) -> set[tuple[str, int, int]]:
+    """(relpath, size, mtime in whole seconds) of every file that a generation postprod wrote into the card's
+    ascmhl/ lists: a file still so was ingested by an earlier run (a re-run does not read it), so it is not read
+    ahead. Only a guess about what to warm: the ingest itself asks its catalogue; a wrong guess costs a cold read
+    of that file, or a read ahead for nothing."""
+    folder = os.path.join(card, MHL_FOLDER)
+    known: set[tuple[str, int, int]] = set()
+    try:
+        names = sorted((n for n in os.listdir(folder) if n.endswith(".mhl")), reverse=True)
+    except OSError:
+        return known
+    left = MAX_MHL_BYTES
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
+                text = fh.read(left)
+        except OSError:
+            continue
+        left -= len(text)
+        if ">postprod</tool>" in text:
+            for size, when, rel in _OUR_PATH.findall(text):
+                for escaped, char in _UNESCAPES:
+                    rel = rel.replace(escaped, char)
+                seconds = int(datetime.fromisoformat(when[:-1] + "+00:00").timestamp())
+                known.add((rel, int(size), seconds))
+        if left <= 0:
+            break
+    return known
 
 
 def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS) -> None:

@@ -29,7 +29,9 @@ main thread to 1.18 s: that thread is what an MPEG-2 master waits for. ProRes de
 keeps both cores busy, so there the branches cost their CPU. Tried without a gain: `-filter_complex_threads 1`
 and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
 MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
-64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one.
+64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one; while
+numpy loads, threads read the pipes ahead into memory (qc/pipes.py `meanwhile`), so that a short master's
+ffmpeg is not held up by a full pipe meanwhile (the meters then read the same bytes, in the same order).
 Done since (issue 17): on such an ffmpeg (before 7.0) the sound runs in a second ffmpeg (`-vn`, its own
 demux), which takes its branches off the picture process's main thread; the picture process reads no sound
 (`-an`: the sound process decodes every audio stream, so every decoder message is said by one of the two; the
@@ -82,7 +84,7 @@ from media.model import MediaFile, MediaKind
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
-from qc.pipes import picture_reader, read_all, sound_reader, widen
+from qc.pipes import meanwhile, picture_reader, read_all, sound_reader, widen
 from qc.readback import read_audio, read_video
 
 if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
@@ -189,8 +191,9 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
             if write_fd is not None:
                 os.close(write_fd)
                 write_fd = None
-            make_meters()
-            return _read_pass(proc, cmd, plan, progress, read_fd)
+            pipes = [proc.stdout] if read_fd is None else [proc.stdout, os.fdopen(read_fd, "rb")]
+            read_fd = None  # the file owns it
+            return _read_pass(proc, cmd, plan, progress, meanwhile(pipes, make_meters))  # type: ignore[list-item]
     except OSError as exc:
         if started:
             raise
@@ -198,14 +201,16 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
     finally:
         if write_fd is not None:
             os.close(write_fd)
+        if read_fd is not None:
+            os.close(read_fd)
 
 
 def _read_pass(proc: subprocess.Popen, cmd: list[str], plan: _Plan, progress: Progress | None,
-               read_fd: int | None) -> tuple[int, list[str], float]:
+               pipes: list[IO[bytes]]) -> tuple[int, list[str], float]:
     assert plan.picture is not None  # made once ffmpeg started
-    jobs = [picture_reader(proc.stdout, plan.picture, plan.rate, plan.total_seconds, progress)]  # type: ignore[arg-type]
-    if plan.sound is not None and read_fd is not None:
-        jobs.append(sound_reader(os.fdopen(read_fd, "rb"), plan.sound))
+    jobs = [picture_reader(pipes[0], plan.picture, plan.rate, plan.total_seconds, progress)]
+    if plan.sound is not None and len(pipes) > 1:
+        jobs.append(sound_reader(pipes[1], plan.sound))
     cpu = read_all(jobs, (proc,))
     return proc.wait(), cmd, cpu
 
@@ -281,11 +286,10 @@ def _run_split(cmds: tuple[list[str], list[str]], make_meters, plan: _Plan, work
 
         widen(vproc.stdout.fileno())  # type: ignore[union-attr]
         widen(sproc.stdout.fileno())  # type: ignore[union-attr]
-        make_meters()
+        picture, sound = meanwhile([vproc.stdout, sproc.stdout], make_meters)  # type: ignore[list-item]
         assert plan.picture is not None and plan.sound is not None
-        cpu = read_all([picture_reader(vproc.stdout, plan.picture, plan.rate, plan.total_seconds,  # type: ignore[arg-type]
-                                       progress, stop),
-                        sound_reader(sproc.stdout, plan.sound)], (vproc, sproc))  # type: ignore[arg-type]
+        cpu = read_all([picture_reader(picture, plan.picture, plan.rate, plan.total_seconds, progress, stop),
+                        sound_reader(sound, plan.sound)], (vproc, sproc))
     if spoke[-1]:
         return None
     stderr, sound_err = ((work / name).read_text(errors="replace") for name in ("stderr.txt", "stderr-sound.txt"))

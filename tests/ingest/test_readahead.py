@@ -158,3 +158,27 @@ def test_the_same_cards_are_read_ahead_once(tmp_path: Path) -> None:
     first.join(timeout=30)
     other.join(timeout=30)
     assert not first.is_alive() and not other.is_alive()
+
+
+def test_a_card_ingested_already_is_not_read_ahead_again(workspace: Path, make_media) -> None:
+    """A re-run reads nothing of the files it ingested: nor does its read-ahead (the card's own MHL generation from
+    postprod lists them as they are); a file changed since, or new, is read ahead again."""
+    from ingest import mhl
+
+    assert readahead.MHL_FOLDER == mhl.MHL_FOLDER
+    card = workspace / "A001"
+    card.mkdir()
+    clip = make_media("ra2.mov", small_clip(reel="A001"))
+    names = ["A001C001_261123_R1AB.mov", "A001C002 & <odd> \"name\".mov"]
+    for name in names:
+        shutil.copy(clip, card / name)
+    assert [Path(p).name for _, p in readahead.files_of([str(card)])] == sorted(names)
+    result = subprocess.run([sys.executable, "-m", "cli.main", "ingest", str(card), "-p", "test", "--direct", "--json"],
+                            capture_output=True, text=True, cwd=workspace, timeout=300, check=False)
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert json.loads(result.stdout)[0]["summary"]["new"] == 2
+    assert readahead.files_of([str(card)]) == []  # both listed by our generation, as they are
+    (card / "new.mov").write_bytes(b"x" * 10)
+    later = (card / names[1]).stat().st_mtime_ns + 5_000_000_000
+    os.utime(card / names[1], ns=(later, later))  # touched: a re-run hashes it again
+    assert sorted(Path(p).name for _, p in readahead.files_of([str(card)])) == sorted(["new.mov", names[1]])
