@@ -44,10 +44,12 @@ def thumbnails(master: Path, seconds: Sequence[float], ffmpeg: str, width: int =
 
 
 def frame_seconds(frame: int, rate: float) -> float:
-    """Where to seek for frame `frame` (counted from the file's first): half a frame before its start. ffmpeg's
-    accurate seek keeps the frames that start at or after the time asked, so the middle of the frame (asked
-    until 2026-12) gave the next one, and nothing for the last."""
-    return max(0.0, (frame - 0.5) / rate)
+    """Where to seek for frame `frame` (counted from the file's first): a quarter of a frame before its start.
+    ffmpeg's accurate seek drops the frames that start before the time asked (MOV), or keeps the frame whose
+    time from it rounds to zero (MXF at 29.97): a frame's start is a tie for the first (the time is written with
+    4 decimals), its middle (asked until 2026-12: the next frame mostly, and nothing for the last) for the
+    second. tests/qc/test_qc_thumbs.py holds every frame of 25 and 29.97 fps masters to its thumbnail."""
+    return max(0.0, (frame - 0.25) / rate)
 
 
 def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, bytes]:

@@ -16,6 +16,10 @@ from qc.synth import Defect, MasterSpec, make_master
 MASTERS = {
     # long GOP (12, B-frames): a seek decodes from the key frame before
     "xdcam-25.mxf": MasterSpec(codec="xdcam", seconds=1.0, defects=(Defect("black", 7, 2),)),
+    # at 29.97 the start of a frame, written with 4 decimals, can be after it (MOV) and the middle before the
+    # previous one wins (MXF): both are asked for every frame
+    "xdcam-2997.mxf": MasterSpec(codec="xdcam", rate=Fraction(30000, 1001), seconds=1.0,
+                                 defects=(Defect("black", 10, 1),)),
     "prores-2997.mov": MasterSpec(codec="prores", rate=Fraction(30000, 1001), seconds=1.0,
                                   defects=(Defect("black", 13, 1),)),
 }
