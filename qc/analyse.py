@@ -29,14 +29,37 @@ main thread to 1.18 s: that thread is what an MPEG-2 master waits for. ProRes de
 keeps both cores busy, so there the branches cost their CPU. Tried without a gain: `-filter_complex_threads 1`
 and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
 MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
-64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one.
+64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one; while
+numpy loads, threads read the pipes ahead into memory (qc/pipes.py `meanwhile`), so that a short master's
+ffmpeg is not held up by a full pipe meanwhile (the meters then read the same bytes, in the same order).
 Done since (issue 17): on such an ffmpeg (before 7.0) the sound runs in a second ffmpeg (`-vn`, its own
 demux), which takes its branches off the picture process's main thread; the picture process reads no sound
 (`-an`: the sound process decodes every audio stream, so every decoder message is said by one of the two; the
 picture process decoding them again into anullsink cost 4 % of its main thread on the 60 s XDCAM master).
 Two processes' messages cannot be put back in the order one prints them, so the split's result is kept only
 when both end with 0 and print nothing; else (a damaged master) the pass runs again in one process
-(`_run_split`, `_measure`).
+(`_run_split`, `_measure`). The idet strip ends in a nullsink inside the picture's graph, not in an output of
+its own (qc/graph.py).
+
+Where the CPU beyond a bare decode goes now (2026-12-01, Debian's 5.1, the 2-core EPYC shared, load 5-10;
+`perf record -e cpu-clock` by library and thread, and callgrind's instruction counts, which no load moves).
+60 s masters, the whole `postprod qc` before the two changes above: XDCAM 13.7 s of CPU against 9.95 s for the
+bare decode (1.37x), ProRes 18.7 s against 14.1 s (1.32x). Of the extra:
+- swscale's area reduction: 1.48 s and 2.08 s, 15 % of the bare decode on both masters (callgrind, 5 s of
+  XDCAM: 630 M instructions against 2,913 M for the whole bare decode), nearly all of it its SSSE3 horizontal
+  filters (4 and 8 taps over every source line). zimg's zscale costs the same, pixelize twice as much.
+- the sound process: 0.5-0.95 s (callgrind, 5 s of XDCAM: 436 M instructions, 15 % of the bare decode's,
+  beside 190 M for the dynamic linker's start of Debian's ffmpeg, which every ffmpeg process pays); the
+  loudness branch (amerge, ebur128) is half of it, ebur128's true peak (a 4x resampling in double precision)
+  a quarter.
+- the numpy meters: 0.55 s (picture 0.35-0.40 s, sound 0.15-0.18 s). Scratch arrays kept from batch to batch
+  were tried: no gain.
+- the idet strip, the frame times and the raw output: about 0.6 s. idet's SSE2 line filter leaves 8 of the
+  strip's 120 columns to C, half its cost, but another width would measure other columns.
+- Python's start, MediaInfo's parse of the MXF (0.5 s) and the reports: about 0.9 s.
+The two changes above take 0.25-0.35 s off the picture process at 60 s of XDCAM (1.6 % of its instructions,
+7 % of its main thread's CPU). So on two busy cores a QC within 1.1x of a bare decode cannot be had while
+swscale reduces the picture: that step alone is 1.15x.
 """
 
 from __future__ import annotations
@@ -61,7 +84,7 @@ from media.model import MediaFile, MediaKind
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
-from qc.pipes import picture_reader, read_all, sound_reader, widen
+from qc.pipes import meanwhile, picture_reader, read_all, sound_reader, widen
 from qc.readback import read_audio, read_video
 
 if TYPE_CHECKING:  # the profile is read, never built, here (and qc.profile checks its ids against CHECKS)
@@ -168,8 +191,9 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
             if write_fd is not None:
                 os.close(write_fd)
                 write_fd = None
-            make_meters()
-            return _read_pass(proc, cmd, plan, progress, read_fd)
+            pipes = [proc.stdout] if read_fd is None else [proc.stdout, os.fdopen(read_fd, "rb")]
+            read_fd = None  # the file owns it
+            return _read_pass(proc, cmd, plan, progress, meanwhile(pipes, make_meters))  # type: ignore[list-item]
     except OSError as exc:
         if started:
             raise
@@ -177,14 +201,16 @@ def _run_pass(cmd_for, make_meters, plan: _Plan, ffmpeg: str, errfh: IO[str],  #
     finally:
         if write_fd is not None:
             os.close(write_fd)
+        if read_fd is not None:
+            os.close(read_fd)
 
 
 def _read_pass(proc: subprocess.Popen, cmd: list[str], plan: _Plan, progress: Progress | None,
-               read_fd: int | None) -> tuple[int, list[str], float]:
+               pipes: list[IO[bytes]]) -> tuple[int, list[str], float]:
     assert plan.picture is not None  # made once ffmpeg started
-    jobs = [picture_reader(proc.stdout, plan.picture, plan.rate, plan.total_seconds, progress)]  # type: ignore[arg-type]
-    if plan.sound is not None and read_fd is not None:
-        jobs.append(sound_reader(os.fdopen(read_fd, "rb"), plan.sound))
+    jobs = [picture_reader(pipes[0], plan.picture, plan.rate, plan.total_seconds, progress)]
+    if plan.sound is not None and len(pipes) > 1:
+        jobs.append(sound_reader(pipes[1], plan.sound))
     cpu = read_all(jobs, (proc,))
     return proc.wait(), cmd, cpu
 
@@ -260,11 +286,10 @@ def _run_split(cmds: tuple[list[str], list[str]], make_meters, plan: _Plan, work
 
         widen(vproc.stdout.fileno())  # type: ignore[union-attr]
         widen(sproc.stdout.fileno())  # type: ignore[union-attr]
-        make_meters()
+        picture, sound = meanwhile([vproc.stdout, sproc.stdout], make_meters)  # type: ignore[list-item]
         assert plan.picture is not None and plan.sound is not None
-        cpu = read_all([picture_reader(vproc.stdout, plan.picture, plan.rate, plan.total_seconds,  # type: ignore[arg-type]
-                                       progress, stop),
-                        sound_reader(sproc.stdout, plan.sound)], (vproc, sproc))  # type: ignore[arg-type]
+        cpu = read_all([picture_reader(picture, plan.picture, plan.rate, plan.total_seconds, progress, stop),
+                        sound_reader(sound, plan.sound)], (vproc, sproc))
     if spoke[-1]:
         return None
     stderr, sound_err = ((work / name).read_text(errors="replace") for name in ("stderr.txt", "stderr-sound.txt"))

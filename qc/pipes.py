@@ -1,11 +1,15 @@
 """The QC pass's raw streams into its numpy meters: pipes that hold ten frames, one reader thread a stream.
 
-No numpy here: the meters are handed in once ffmpeg runs (qc/analyse.py), so numpy loads beside its start.
+No numpy here: the meters are handed in once ffmpeg runs (qc/analyse.py), so numpy loads beside its start; meanwhile
+the pipes are read ahead into memory (`meanwhile`), so that ffmpeg is not held up by a full pipe while it loads.
 """
 
 from __future__ import annotations
 
 import fcntl
+import io
+import os
+import select
 import subprocess
 import threading
 import time
@@ -27,6 +31,82 @@ def widen(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     except (OSError, AttributeError):  # over the user's pipe quota; not Linux
         pass
+
+
+READ_AHEAD_BYTES = 64 << 20  # what a pipe may hold in memory while numpy loads (a second of reduced UHD frames)
+
+
+class _ReadAhead(io.RawIOBase):
+    """A pipe that a thread of its own reads into memory until `stop()` (the meters are made): ffmpeg goes on
+    decoding meanwhile instead of waiting on a full pipe. Then it reads as the pipe would: what was read ahead,
+    then the rest of the pipe, the same bytes in the same order."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        super().__init__()
+        self._pipe = pipe
+        self._fd = pipe.fileno()
+        self._head = bytearray()
+        self._taken = 0
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._ahead, name="qc-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _ahead(self) -> None:
+        poll = select.poll()
+        poll.register(self._fd, select.POLLIN)
+        poll.register(self._wake_r, select.POLLIN)
+        try:
+            while len(self._head) < READ_AHEAD_BYTES:
+                if any(fd == self._wake_r for fd, _ in poll.poll()):
+                    return
+                data = os.read(self._fd, PIPE_BYTES)
+                if not data:
+                    return
+                self._head += data
+        except (OSError, ValueError):  # the pipe is gone (a stop): the reader meets that on the pipe itself
+            return
+
+    def stop(self) -> None:
+        """End the reading ahead (it ends by itself at the pipe's end or READ_AHEAD_BYTES)."""
+        if self._wake_w < 0:
+            return
+        os.write(self._wake_w, b".")
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        self._wake_r = self._wake_w = -1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001
+        self.stop()
+        if self._taken < len(self._head):
+            n = min(len(buffer), len(self._head) - self._taken)
+            buffer[:n] = self._head[self._taken:self._taken + n]
+            self._taken += n
+            if self._taken == len(self._head):
+                self._head = bytearray()
+                self._taken = 0
+            return n
+        return os.readv(self._fd, [buffer])
+
+    def close(self) -> None:
+        self.stop()
+        self._pipe.close()
+        super().close()
+
+
+def meanwhile(pipes: list[IO[bytes]], work: Callable[[], None]) -> list[IO[bytes]]:
+    """Do `work` (make the meters: numpy's import, the first time) while threads read `pipes` ahead into memory;
+    returns files that read as the pipes would have (what was read ahead, then the rest)."""
+    ahead = [_ReadAhead(pipe) for pipe in pipes]
+    try:
+        work()
+    finally:
+        for one in ahead:
+            one.stop()
+    return [io.BufferedReader(one, PIPE_BYTES) for one in ahead]
 
 
 def _read_exact(fh: IO[bytes], view: memoryview) -> int:

@@ -26,7 +26,6 @@ from config.errors import PostprodError
 from config.locks import create_locked
 from ingest.catalogue_rows import media_values
 from ingest.hashing import hash_file
-from ingest.proxies.ale import write_batch_ales
 from ingest.proxies.encode import EncodeError, ffmpeg_command, run_ffmpeg
 from ingest.proxies.filters import burnin_filters, burnin_layout, font_file, proxy_size
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, ProxyReport, fail, rel
@@ -270,6 +269,8 @@ def finish_batch(batch: ProxyBatch, results: list[ClipResult]) -> ProxyReport:
                          fingerprint=batch.preset.fingerprint(), root=str(batch.root), workers=batch.workers,
                          encoder=batch.encoder, started_at=batch.started_at, cleaned=batch.cleaned,
                          clips=everything)
+    from ingest.proxies.ale import write_batch_ales  # after the encodes: not loaded before the first one starts
+
     report.ale = write_batch_ales(batch, everything)
     report.finished_at = datetime.now(UTC)
     report.summary = summarise(everything)

@@ -15,7 +15,6 @@ from ingest.proxies.encode import choose_encoder
 from ingest.proxies.models import TEMP_MARK, ClipResult, ProxyBatch, ProxyJob, Writes, rel
 from ingest.proxies.presets import load_preset
 from ingest.proxies.reads import ProxyReads
-from ingest.scan import scan
 from media.ffmpeg.caps import Job, ffmpeg_for
 from media.findings import Severity
 from media.probe import SIDECAR_EXTENSIONS
@@ -99,6 +98,8 @@ def plan_batch(paths: list[Path], preset_name: str, production_name: str, settin
 def _plan_path(batch: ProxyBatch, given: Path, strict: bool, claimed: dict[str, str]) -> None:
     """The jobs for one path given: every clip of a folder (walked as a card), or the file itself."""
     if given.is_dir():
+        from ingest.scan import scan  # a card's walk: a batch of named clips does not load it
+
         walked = scan(given, batch.settings.ignore)
         batch.problems.extend(ClipResult(  # names that cannot be read, FIFOs, empty "clip.mov" folders
             source=p.path, card=given.name, relpath=p.relpath,
