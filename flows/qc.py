@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
-from planning.transitions import record_delivery
 from qc.analysis import Progress
 from qc.master import profile_name, run_qc
 from qc.run import QcReport
@@ -27,6 +26,8 @@ def run_pad_qc(master: str, profile: str | None, production: str | None, setting
     name = profile_name(production, profile, settings)
     report = steps.run(run_qc, master, name, settings, report_dir, expected_duration, progress=progress)
     if record:
+        from planning.transitions import record_delivery  # here: `postprod qc` without --flow moves no stage
+
         steps.run(record_delivery, production or "default", report, settings, store)
     return report
 

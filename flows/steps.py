@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,6 +44,8 @@ class Steps:
         """`fn(item, *shared)` for each item, `workers` at a time; results in the items' order."""
         if workers <= 1 or len(items) <= 1:
             return [fn(item, *shared) for item in items]
+        from concurrent.futures import ThreadPoolExecutor  # here: a command whose steps run one by one never loads it
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda item: fn(item, *shared), items))
 

@@ -15,7 +15,6 @@ its encoders and the few options whose absence changes a command. Where somethin
 
 from __future__ import annotations
 
-import logging
 import re
 import subprocess
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ from typing import Any
 from config.errors import ToolError
 from config.tools import bundled_ffmpeg, find_ffmpeg
 from media.ffmpeg import caps_store
-
-log = logging.getLogger("postprod.ffmpeg")
 
 SUPPORTED = "5.1, 6.1, 7.1 and the bundled build"
 
@@ -179,6 +176,8 @@ def ffmpeg_for(job: Job, configured: str | None = None, *, encoders: tuple[str, 
     key = (chosen.path, job, tuple(missing))
     if key not in _said:
         _said.add(key)
-        log.warning("%s lacks %s: the %s runs with the bundled ffmpeg %s", chosen.describe(), ", ".join(missing),
-                    job, bundled.version)
+        import logging  # here: only this notice needs it (a command start does not load it)
+
+        logging.getLogger("postprod.ffmpeg").warning("%s lacks %s: the %s runs with the bundled ffmpeg %s",
+                                                     chosen.describe(), ", ".join(missing), job, bundled.version)
     return bundled

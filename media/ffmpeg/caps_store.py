@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-log = logging.getLogger("postprod.ffmpeg")
+
+def _log():  # noqa: ANN202 - logging is loaded only when the cache has something to say (not at every start)
+    import logging
+
+    return logging.getLogger("postprod.ffmpeg")
+
 
 FORMAT = 1  # bump when Capabilities or the way it is read changes: older files are then ignored
 
@@ -73,7 +77,7 @@ def load(key: Key) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        log.debug("ignoring the ffmpeg capabilities cache %s: %s", path, exc)
+        _log().debug("ignoring the ffmpeg capabilities cache %s: %s", path, exc)
         return None
 
 
@@ -91,7 +95,7 @@ def save(key: Key, fields: dict[str, Any]) -> None:
     try:
         write_text_atomic(path, json.dumps(data, indent=1) + "\n")
     except (OSError, UnicodeError) as exc:
-        log.debug("cannot keep the ffmpeg capabilities in %s: %s", path, exc)
+        _log().debug("cannot keep the ffmpeg capabilities in %s: %s", path, exc)
 
 
 def _str(value: object) -> str:
