@@ -5,7 +5,7 @@ at most one timecode track, constant frame rate, every sample inside the file, n
 (nclc, as cameras and ffmpeg write it; nclx beside H.264; its codes, and the H.264 SPS's, named in
 media/colour.py). Anything else
 (fragments, other codecs, several descriptions, edit lists that cut, tables that disagree, metadata MediaInfo
-would show) returns None, and MediaInfo reads the file.
+would show but the reel ffmpeg writes as an MP4 metadata key) returns None, and MediaInfo reads the file.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def _top(fh, size: int) -> tuple[str, memoryview]:
 def _read(fh, size: int) -> Tracks:
     profile, moov = _top(fh, size)
     timescale = duration = 0
+    tags: dict[str, str] = {}
     for kind, body, stop in _children(moov, 0, len(moov)):
         if kind not in _MOOV_KEEP:
             raise _Unknown(f"moov holds {kind!r}")
@@ -91,14 +92,16 @@ def _read(fh, size: int) -> Tracks:
             timescale, duration = struct.unpack_from(">II", moov, body + 12)
         elif kind == b"udta":
             udta = bytes(moov[body:stop])  # `in` on a memoryview looks for one element, never a run of bytes
-            if b"mdta" in udta or (b"meta" in udta and profile == "QuickTime"):
+            if b"mdta" in udta and profile == "Base Media":
+                tags = _mdta(moov[body:stop])
+            elif b"mdta" in udta or (b"meta" in udta and profile == "QuickTime"):
                 raise _Unknown("metadata keys MediaInfo would show")
     tracks = _tracks(moov)
     kinds = [t.handler for t in tracks]
     if not timescale or kinds.count(b"vide") != 1 or kinds.count(b"tmcd") > 1 \
             or set(kinds) - {b"vide", b"soun", b"tmcd"}:
         raise _Unknown("not one picture track with sound and timecode")
-    out = [Track("General", format="MPEG-4", format_profile=profile, duration=_ms(duration, timescale))]
+    out = [Track("General", format="MPEG-4", format_profile=profile, duration=_ms(duration, timescale), **tags)]
     read = []
     for track in tracks:
         _self_contained(track)
@@ -115,6 +118,51 @@ def _read(fh, size: int) -> Tracks:
             out.append(_timecode(fh, size, track))
     # The decode check's proof (media/proven.py) from the tables read here, when it is asked for.
     return Tracks(out, proof=QtRead(tracks, read))
+
+
+# The metadata keys ffmpeg's MP4 muxer writes with `-movflags +use_metadata_tags` (postprod's review proxies), and
+# the general track's field MediaInfo shows each in that the probe reads (None: one it reads none of).
+_MDTA_KEYS = {b"reel_name": "reel_name", b"timecode": None, b"encoder": None}
+
+
+def _mdta(udta: memoryview) -> dict[str, str]:
+    """An MP4's udta holding only ffmpeg's metadata keys (meta: hdlr mdta, keys, ilst of one UTF-8 value each):
+    the general track's fields MediaInfo shows for them; _Unknown for any other key, box or value."""
+    [(kind, body, stop)] = list(_children(udta, 0, len(udta)))  # one box: the meta
+    if kind != b"meta" or udta[body:body + 4] != b"\0\0\0\0":
+        raise _Unknown("a udta other than one meta box")
+    parts = {k: (b, e) for k, b, e in _children(udta, body + 4, stop)}
+    if set(parts) != {b"hdlr", b"keys", b"ilst"} or len(list(_children(udta, body + 4, stop))) != 3:
+        raise _Unknown("a meta other than hdlr, keys and ilst")
+    hdlr, _ = parts[b"hdlr"]
+    if bytes(udta[hdlr + 8:hdlr + 12]) != b"mdta":
+        raise _Unknown("meta handler not mdta")
+    start, end = parts[b"keys"]
+    count = _u32(udta, start + 4)
+    names = []
+    for kind, at, key_end in _children(udta, start + 8, end):
+        if kind != b"mdta" or bytes(udta[at:key_end]) not in _MDTA_KEYS:
+            raise _Unknown("a metadata key not named here")
+        names.append(bytes(udta[at:key_end]))
+    if udta[start:start + 4] != b"\0\0\0\0" or len(names) != count or len(set(names)) != count:
+        raise _Unknown("keys not as ffmpeg writes them")
+    start, end = parts[b"ilst"]
+    fields: dict[str, str] = {}
+    seen = set()
+    for kind, at, item_end in _children(udta, start, end):
+        index = struct.unpack(">I", kind)[0]
+        [(data, value, data_end)] = list(_children(udta, at, item_end))
+        if data != b"data" or not 1 <= index <= count or index in seen or _u32(udta, value) != 1 \
+                or _u32(udta, value + 4) != 0:
+            raise _Unknown("a metadata value other than one UTF-8 text")
+        seen.add(index)
+        text = bytes(udta[value + 8:data_end]).decode("utf-8")
+        field = _MDTA_KEYS[names[index - 1]]
+        if field is not None:
+            if not text.strip() or text != text.strip() or "/" in text:
+                raise _Unknown("a metadata value MediaInfo may show otherwise")
+            fields[field] = text
+    return fields
 
 
 def _ms(value: int, timescale: int) -> int:

@@ -46,8 +46,9 @@ Where the CPU beyond a bare decode goes now (2026-12-01, Debian's 5.1, the 2-cor
 60 s masters, the whole `postprod qc` before the two changes above: XDCAM 13.7 s of CPU against 9.95 s for the
 bare decode (1.37x), ProRes 18.7 s against 14.1 s (1.32x). Of the extra:
 - swscale's area reduction: 1.48 s and 2.08 s, 15 % of the bare decode on both masters (callgrind, 5 s of
-  XDCAM: 630 M instructions against 2,913 M for the whole bare decode), nearly all of it its SSSE3 horizontal
-  filters (4 and 8 taps over every source line). zimg's zscale costs the same, pixelize twice as much.
+  XDCAM: 630 M instructions against 2,913 M for the whole bare decode; 8 s of ProRes: 989 M against 10,463 M,
+  at a lower rate of instructions per cycle than the decode), nearly all of it its SSSE3 horizontal filters
+  (4 and 8 taps over every source line). zimg's zscale costs the same, pixelize twice as much.
 - the sound process: 0.5-0.95 s (callgrind, 5 s of XDCAM: 436 M instructions, 15 % of the bare decode's,
   beside 190 M for the dynamic linker's start of Debian's ffmpeg, which every ffmpeg process pays); the
   loudness branch (amerge, ebur128) is half of it, ebur128's true peak (a 4x resampling in double precision)
@@ -55,7 +56,8 @@ bare decode (1.37x), ProRes 18.7 s against 14.1 s (1.32x). Of the extra:
 - the numpy meters: 0.55 s (picture 0.35-0.40 s, sound 0.15-0.18 s). Scratch arrays kept from batch to batch
   were tried: no gain.
 - the idet strip, the frame times and the raw output: about 0.6 s. idet's SSE2 line filter leaves 8 of the
-  strip's 120 columns to C, half its cost, but another width would measure other columns.
+  strip's 120 columns to C, half its cost on 8-bit XDCAM, but another width would measure other columns; on
+  10-bit ProRes idet's 16-bit filter is 395 M instructions of the 8 s (3.8 % of the bare decode's).
 - Python's start, MediaInfo's parse of the MXF (0.5 s) and the reports: about 0.9 s.
 The two changes above take 0.25-0.35 s off the picture process at 60 s of XDCAM (1.6 % of its instructions,
 7 % of its main thread's CPU). So on two busy cores a QC within 1.1x of a bare decode cannot be had while

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from store.schema import ensure_schema
 
 __all__ = ["ByKey", "Store", "open_store", "row_of"]
 
-_keepers: dict[str, sqlite3.Connection] = {}
+_keepers: dict[tuple[int, str], sqlite3.Connection] = {}  # by process (a forked child opens its own) and URL
 T = TypeVar("T")
 
 
@@ -43,6 +44,7 @@ class Store:
         except DBAPIError as exc:
             raise DatabaseError(f"cannot use the database {redact(url)}: "
                                 f"{str(exc.orig).strip().splitlines()[0]}") from exc
+        _hold_wal(_keepers.get((os.getpid(), url)))
 
     @classmethod
     def of(cls, store: Store | str) -> Store:
@@ -54,11 +56,11 @@ class Store:
         connection per transaction (NullPool); when the closing one is the last, SQLite checkpoints and removes
         the WAL each time, which costs more than the transaction itself."""
         db = self.engine.url.database
-        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:" or self.url in _keepers:
+        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:" or (os.getpid(), self.url) in _keepers:
             return
         try:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
-            _keepers[self.url] = sqlite3.connect(db, check_same_thread=False)
+            _keepers[os.getpid(), self.url] = sqlite3.connect(db, check_same_thread=False)
         except (sqlite3.Error, OSError):
             pass  # the engine's own connection reports the problem, with the URL
 
@@ -102,6 +104,22 @@ class Store:
         else:
             from sqlalchemy.dialects.sqlite import insert
         return insert(table)
+
+
+def _hold_wal(keeper: sqlite3.Connection | None) -> None:
+    """The kept connection reads the database once (at HEAD, in WAL mode by now): only a connection that has read
+    it holds the WAL open; one that never read leaves every other connection's close the last one, which
+    checkpoints and removes the WAL (two syncs and a file made again per transaction: 8 transactions took 0.07-0.16
+    s against 0.02-0.05 s held, measured on the development VM). The read ends at once (fetched whole, no
+    transaction left open), so checkpoints still complete."""
+    if keeper is None:
+        return
+    try:
+        cursor = keeper.execute("SELECT count(*) FROM sqlite_master")
+        cursor.fetchall()
+        cursor.close()
+    except sqlite3.Error:
+        pass  # as when it could not be opened: the engine's own connections report any problem
 
 
 def row_of(cls: type[T], row: Row[Any]) -> T:

@@ -25,9 +25,10 @@ if TYPE_CHECKING:  # the write side through SQLAlchemy: opened beside the first 
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
-# The proxies media/probe.py's own readers decline today, as ffmpeg writes them (an MXF's DNxHR, an MP4 with
-# AAC): MediaInfo reads them back, so its import and library load go beside the encode (ProxyBatch.prefetch).
-MEDIAINFO_CONTAINERS = frozenset({"mxf", "mp4"})
+# The proxies media/probe.py's own readers decline today, as ffmpeg writes them (an MXF's DNxHR): MediaInfo reads
+# them back, so its import and library load go beside the encode (ProxyBatch.prefetch). The review preset's MP4
+# (H.264, AAC, the reel as a metadata key) and the MOVs are read by our own readers.
+MEDIAINFO_CONTAINERS = frozenset({"mxf"})
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
 

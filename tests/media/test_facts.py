@@ -190,15 +190,21 @@ def test_mxf_cut_short_or_named_goes_to_mediainfo(make_media, ffmpeg: str, tmp_p
         assert ours == theirs
 
 
-def test_metadata_keys_go_to_mediainfo(ffmpeg: str, tmp_path: Path) -> None:
+def test_metadata_keys_read_as_mediainfo_shows_them(ffmpeg: str, tmp_path: Path) -> None:
     """mdta keys in the movie's udta (MP4 with `use_metadata_tags`, as postprod's H.264 proxies carry their reel):
-    MediaInfo shows them, so our reader leaves the file to it, and the reel is read."""
-    clip = tmp_path / "tagged.mp4"
-    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=0.4",
-                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-timecode", "01:00:00:00",
-                    "-metadata", "reel_name=A001", "-movflags", "+use_metadata_tags", str(clip)], check=True)
-    assert own_tracks(clip, clip.stat().st_size) is None
-    assert probe_file(clip, decode_check="none").reel == "A001"
+    the keys ffmpeg writes (reel_name, timecode, encoder) are read by our reader as MediaInfo shows them; any other
+    key (a title) leaves the file to MediaInfo. The reel is read either way."""
+    for name, extra in (("tagged.mp4", []), ("titled.mp4", ["-metadata", "title=Shot"])):
+        clip = tmp_path / name
+        subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=0.4",
+                        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-timecode", "01:00:00:00",
+                        "-metadata", "reel_name=A001", *extra, "-movflags", "+use_metadata_tags", str(clip)],
+                       check=True)
+        fast = own_tracks(clip, clip.stat().st_size)
+        assert (fast is None) == bool(extra)
+        ours, theirs = _both(clip, ffmpeg)
+        assert ours == theirs and ours["reel"] == "A001"
+        assert probe_file(clip, decode_check="none").reel == "A001"
 
 
 def test_zero_filled_copies_read_by_our_readers_are_still_not_whole(make_media, ffmpeg: str, tmp_path: Path) -> None:

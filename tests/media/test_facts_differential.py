@@ -80,6 +80,16 @@ VARIANTS: dict[str, Variant] = {
     "reel_odd_chars": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=Ré_01 -metadata reel_name=Ré_01"),
     "reel_mp4_tags": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
                         extra="-timecode 01:00:00:00 -metadata reel_name=B002 -movflags +use_metadata_tags"),
+    # As postprod's review proxy is written (ingest/proxies, h264-review): our readers read its metadata keys.
+    "reel_mp4_tags_proxy": _v("mp4", video="libx264 -preset veryfast -pix_fmt yuv420p -profile:v high",
+                              audio=("aac -b:a 192k",), extra="-timecode 10:00:00:00 -metadata reel_name=A001 "
+                              "-metadata:s:v:0 reel_name=A001 -movflags +faststart+use_metadata_tags"),
+    "reel_mp4_tags_utf8": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                             extra="-timecode 01:00:00:00 -metadata reel_name=Ré_01 -movflags +use_metadata_tags"),
+    "reel_mp4_tags_no_tc": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                              extra="-metadata reel_name=G007 -movflags +use_metadata_tags"),
+    "reel_mp4_tags_title": _v("mp4", video="libx264 -preset ultrafast", audio=("aac",),
+                              extra="-metadata reel_name=H008 -metadata title=Shot -movflags +use_metadata_tags"),
     "reel_no_tmcd": _v(extra="-timecode 01:00:00:00 -write_tmcd 0 -metadata:s:v:0 reel_name=C003 -metadata reel_name=C003"),
     "reel_track_only": _v(extra="-timecode 01:00:00:00 -metadata:s:v:0 reel_name=D004"),
     "reel_global_only": _v(extra="-timecode 01:00:00:00 -metadata reel_name=E005"),
@@ -536,3 +546,17 @@ def test_fast_path_equals_mediainfo_or_declines(variant, ffmpeg: str, name: str)
     fast = own_tracks(path, path.stat().st_size)
     ours, theirs = _probe(path, ffmpeg, True), _probe(path, ffmpeg, False)
     assert ours == theirs, f"{name}: our readers {'declined' if fast is None else 'answered'}"
+
+
+# The MP4s ffmpeg writes with its metadata keys (a reel, a timecode, its name): read by our readers, not declined.
+READ_BY_US = ("reel_mp4_tags", "reel_mp4_tags_proxy", "reel_mp4_tags_utf8", "reel_mp4_tags_no_tc")
+
+
+@pytest.mark.parametrize("name", READ_BY_US)
+def test_our_readers_read_ffmpegs_metadata_keys(variant, ffmpeg: str, name: str) -> None:
+    path = variant(name)
+    if path is None:
+        pytest.skip(f"{ffmpeg} cannot make {name}")
+    fast = own_tracks(path, path.stat().st_size)
+    assert fast is not None, f"{name}: declined"
+    assert fast.general_tracks[0].reel_name == probe_file(path, ffmpeg=ffmpeg, own=False).reel

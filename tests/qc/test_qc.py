@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from config.errors import ConfigError, UnknownNameError
+from media.probe import probe_file
 from media.synth import TakeSpec, make_bwf_take, truncated_copy
 from planning.stages import Stage, StageState
 from planning.store import PlanningStore
@@ -177,6 +178,30 @@ def test_wrong_field_order_measured_against_declared(masters, profile_path, ffmp
     # Declared bff where the profile wants tff: the format check says so.
     report = qc(masters("bff.mxf", replace(CLEAN, scan="bff")), profile_path, ffmpeg)
     assert findings(report, "format.scan") and findings(report, "video.field_order") == []
+
+
+def test_idet_in_a_nullsink_sees_every_frame_as_an_output_of_its_own_would(masters, profile_path, ffmpeg, tmp_path):
+    """The idet strip ends in a nullsink inside the picture's graph (qc/graph.py): its figures must be those of
+    the same strip mapped to an output of its own, the last frame (which idet holds back a frame) included,
+    on a whole master and on one cut short."""
+    from qc.analyse import analyse
+    from qc.graph import _picture_graph
+    from qc.readback import _metadata_frames
+
+    cut = truncated_copy(masters("clean.mxf", CLEAN), tmp_path / "cut.mxf", 0.5)
+    for master in (masters("clean.mxf", CLEAN), cut):
+        a = analyse(probe_file(master, ffmpeg=ffmpeg), load_profile(profile_path), ffmpeg)
+        assert sum(a.field_counts.values()) == a.frames_decoded > 0
+        [strip] = [g for g in _picture_graph(tmp_path, (40, 23), 8).split(";") if g.startswith("[f]")]
+        chain = strip.removeprefix("[f]").removesuffix(",nullsink").replace(str(tmp_path / "idet.txt"),
+                                                                           str(tmp_path / "own.txt"))
+        subprocess.run([ffmpeg, "-nostdin", "-loglevel", "quiet", "-y", "-i", str(master), "-filter_complex",
+                        f"[0:v:0]{chain}[vf]", "-map", "[vf]", "-f", "null", "-"], check=False)
+        own: dict[str, int] = {}
+        for _, data in _metadata_frames(tmp_path / "own.txt"):
+            kind = data.get("lavfi.idet.multiple.current_frame", "undetermined")
+            own[kind] = own.get(kind, 0) + 1
+        assert a.field_counts == own
 
 
 def test_wrong_channel_count_and_layout(masters, profile_path, ffmpeg):
