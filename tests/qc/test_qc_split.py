@@ -31,6 +31,12 @@ def split_ffmpeg(ffmpeg: str) -> str:
     return ffmpeg
 
 
+@pytest.fixture(autouse=True)
+def split_short_masters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These masters are 2 s long, under SPLIT_MIN_SECONDS: split anyway, to hold the two ways equal on them."""
+    monkeypatch.setattr(qc.analyse, "SPLIT_MIN_SECONDS", 0.0)
+
+
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from test_qc import TEST_PROFILE
@@ -93,3 +99,12 @@ def test_no_sound_no_split(tmp_path, profile, split_ffmpeg, monkeypatch):
     default, one, split = both(master, profile, split_ffmpeg, monkeypatch)
     assert not split and default == one
 
+
+
+def test_a_short_master_is_measured_in_one_process(tmp_path, profile, split_ffmpeg, monkeypatch):
+    master = make_master(tmp_path / "short.mxf", MasterSpec(defects=PLANTED), split_ffmpeg)
+    monkeypatch.setattr(qc.analyse, "SPLIT_MIN_SECONDS", 2.5)  # the master lasts 2 s
+    default, one, split = both(master, profile, split_ffmpeg, monkeypatch)
+    assert not split and default == one
+    monkeypatch.setattr(qc.analyse, "SPLIT_MIN_SECONDS", 1.5)
+    assert both(master, profile, split_ffmpeg, monkeypatch)[2]
