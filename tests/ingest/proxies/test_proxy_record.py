@@ -5,14 +5,13 @@ store, its ALE included, never imports SQLAlchemy."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import small_clip
+from test_proxy_reads import _card  # the same two-clip card
 
 from config.settings import load_settings
 from ingest.card import ingest_card
@@ -28,16 +27,6 @@ from store.reading import SqliteReader, open_for_reading, sqlite_file
 
 ROOT = Path(__file__).resolve().parents[3]
 TABLES = ("media", "media_keys", "proxies")
-
-
-def _card(workspace: Path, make_media) -> Path:
-    card = workspace / "A001"
-    card.mkdir()
-    shutil.copy2(make_media("A001C001.mov", small_clip(seconds=0.6, timecode="10:00:00:00", reel="A001")),
-                 card / "A001C001.mov")
-    shutil.copy2(make_media("A001C002.mov", small_clip(seconds=0.4, timecode="11:00:00:00", reel="A001",
-                                                       audio_channels=3)), card / "A001C002.mov")
-    return card
 
 
 def _copy_store(db: Path, to: Path) -> str:
