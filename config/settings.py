@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from config.datafiles import load_toml, validation_to_config_error
 from config.errors import ConfigError, UnknownNameError
 from config.servers import NotifySettings, PrefectSettings
-from config.spec import TechSpec, load_spec, load_toml, validation_to_config_error
+
+if TYPE_CHECKING:  # the spec's models are built where a spec is read (probe, ingest, conform), not with the settings
+    from config.spec import TechSpec
 
 DEFAULT_IGNORE = [
     ".DS_Store",
@@ -50,6 +53,8 @@ class Production(BaseModel):
     rates: str | None = None  # a rates file (built-in name or TOML path) for this production; default: [money]
 
     def tech_spec(self) -> TechSpec:
+        from config.spec import load_spec
+
         return load_spec(self.spec)
 
 

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from config.datafiles import ExactRate, builtin_files, load_data_file
 from config.errors import ConfigError
-from config.spec import ExactRate, builtin_files, load_data_file
 
 PROFILE_SCHEMA_VERSION = 1
 SeverityOrOff = Literal["error", "warning", "info", "off"]

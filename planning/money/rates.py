@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from config.datafiles import builtin_files, load_toml, validation_to_config_error
 from config.errors import ConfigError, UnknownNameError
-from config.spec import builtin_files, load_toml, validation_to_config_error
 
 CURRENCY = r"^[A-Z]{3}$"  # ISO 4217
 

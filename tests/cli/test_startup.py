@@ -96,6 +96,7 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     again, names = imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace)
     assert again.returncode == 1 and '"missing_media": 1' in again.stdout, again.stderr[-2000:]
     assert "sqlalchemy" not in names and "store.base" not in names and "store.tables" not in names
+    read_only = {"conform (store at HEAD)": names}
     # Nor a probe in a production, which asks its catalogue what it knows of each file.
     known, names = imported("probe", str(clip), "--production", "test", "--json", cwd=workspace)
     assert known.returncode == 0 and '"path"' in known.stdout, known.stderr[-2000:]
@@ -113,6 +114,14 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
         assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command
+    # pydantic's plugin loader is not imported while PYDANTIC_DISABLE_PLUGINS says none (cli/main.py's stand-in),
+    # importlib.metadata and the email package it loads (the first conform made the store: SQLAlchemy does)
+    read_only.update({c: r[1] for c, r in runs.items() if c != "conform"}, **{"probe -p": names})
+    for command, modules in read_only.items():
+        assert not modules & {"importlib.metadata", "email", "zipfile"}, command
+    # Settings, a delivery profile or a plan's rates are read without building the technical spec's models
+    for command in ("qc", "plan status"):
+        assert "config.spec" not in runs[command][1], command
 
 
 def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path, clip: Path) -> None:
@@ -133,3 +142,68 @@ def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path
     store = PlanningStore(load_settings(workspace / "postprod.toml").db_url)
     assert store.state("test", Stage.RUSHES_RECEPTION) is StageState.IN_PROGRESS  # one card, none expected
     assert store.state("test", Stage.PAD_DELIVERY) is StageState.BLOCKED  # this clip is no PAD master
+
+
+def test_pydantic_plugins_load_as_pydantic_loads_them_unless_disabled(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # cli/main.py's stand-in for pydantic's plugin loader: no plugin and no importlib.metadata while
+    # PYDANTIC_DISABLE_PLUGINS says none; told otherwise afterwards, pydantic's own loader answers
+    script = """
+import os, sys
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+from cli.main import _quiet_environment
+_quiet_environment()
+from pydantic import BaseModel
+class M(BaseModel):
+    a: int
+assert M(a="1").a == 1
+from pydantic.plugin import _loader
+assert tuple(_loader.get_plugins()) == () and "importlib.metadata" not in sys.modules
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""
+plugins = _loader.get_plugins()
+assert "importlib.metadata" in sys.modules, "pydantic's own loader looked for plugins"
+assert sys.modules["pydantic.plugin._loader"] is not _loader and not isinstance(plugins, tuple)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2],
+                          timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    # set to anything else before the command starts, pydantic's loader is never replaced
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")
+    done, names = imported("plan", "templates", "--json", cwd=tmp_path)
+    assert done.returncode == 0 and '"templates"' in done.stdout, done.stderr[-2000:]
+    assert {"pydantic.plugin._loader", "importlib.metadata"} <= names
+
+
+def test_no_garbage_collection_while_a_command_starts(workspace: Path, clip: Path) -> None:
+    # cli/main.py raises the collector's threshold: the tens of thousands of objects a start makes (modules,
+    # classes, schemas) are not scanned over and over; collections still happen, less often
+    script = """
+import gc, sys
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(info["generation"]))
+from cli.main import GC_THRESHOLD, main
+import atexit
+atexit.register(lambda: print("threshold", gc.get_threshold()[0] == GC_THRESHOLD, "collections", len(collections) - before,
+                              file=sys.stderr))
+sys.argv = ["postprod", *sys.argv[1:]]
+before = len(collections)
+main()
+"""
+    done = subprocess.run([sys.executable, "-c", script, "probe", str(clip), "--json"], capture_output=True, text=True,
+                          cwd=workspace, timeout=120, check=False)
+    assert done.returncode == 0 and '"path"' in done.stdout, done.stderr[-2000:]
+    assert "threshold True collections 0" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_group_command_is_built_alone_and_the_group_whole_otherwise() -> None:
+    from cli.app import command
+    from cli.main import register
+
+    register(["postprod", "plan"])
+    plan = command(["plan", "status", "--json"]).commands["plan"]  # type: ignore[attr-defined]
+    assert list(plan.commands) == ["status"]
+    assert list(command(["-c", "x.toml", "plan", "quote"]).commands["plan"].commands) == ["quote"]  # type: ignore[attr-defined]
+    every = {"templates", "create", "status", "report", "import", "mark", "digest", "quote", "overrun", "invoice", "pay"}
+    for args in (["plan"], ["plan", "--help"], ["plan", "statu"], ["plan", "--json", "status"], [], ["--help"]):
+        assert set(command(args).commands["plan"].commands) == every, args  # type: ignore[attr-defined]
