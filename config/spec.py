@@ -19,11 +19,13 @@ from config.datafiles import (  # noqa: F401
 )
 
 SPEC_SCHEMA_VERSION = 1
+# A spec is validated by TechSpec, whose schema holds the tables: each model builds its validator at its first use
+# (defer_build), none when the module loads.
 SeverityName = Literal["error", "warning", "info"]
 
 
 class VideoSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     width: int = Field(gt=0)
     height: int = Field(gt=0)
@@ -34,7 +36,7 @@ class VideoSpec(BaseModel):
 
 
 class AudioSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     sample_rate: int = Field(gt=0)
     bit_depth: int = Field(gt=0)
@@ -42,7 +44,7 @@ class AudioSpec(BaseModel):
 
 
 class TimecodeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     required: bool = True
 
@@ -50,14 +52,14 @@ class TimecodeSpec(BaseModel):
 class TechSpec(BaseModel):
     """What a production's rushes must be; each mismatch becomes a finding."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     schema_version: Literal[1]
     name: str
     description: str = ""
     video: VideoSpec
     audio: AudioSpec
-    timecode: TimecodeSpec = TimecodeSpec()
+    timecode: TimecodeSpec = Field(default_factory=TimecodeSpec.model_construct)  # as TimecodeSpec() makes it
     severity: dict[str, SeverityName] = {}  # per-rule override: {"codec" = "info"}
 
 

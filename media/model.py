@@ -16,11 +16,14 @@ from media.timecode import Timecode, format_rate
 
 SCHEMA_VERSION = 1
 
+# The models build their validators at their first use (defer_build), not when the module loads: a conform check
+# imports them without ever making one.
+
 Scan = Literal["progressive", "tff", "bff", "interlaced"]
 
 
 class VideoStream(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built at its first file
 
     codec: str | None  # MediaInfo's format name: ProRes, AVC, HEVC, VC-3, MPEG Video...
     codec_profile: str | None = None  # 422 HQ, High@L4.1, RI@LB, 4:2:2@High...
@@ -46,7 +49,7 @@ class VideoStream(BaseModel):
 
 
 class AudioStream(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built at its first file
 
     codec: str | None  # PCM, AAC...
     channels: int | None
@@ -65,7 +68,7 @@ class MediaKind(StrEnum):
 class MediaFile(BaseModel):
     """A probed file. `error` says why it could not be read; the rest is then mostly None."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built at its first file
 
     path: str
     size: int | None = None

@@ -20,7 +20,9 @@ from config.atomic import write_text_atomic
 class Report(BaseModel):
     """The head of a report: the version of its JSON shape."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Built at its first use (defer_build, inherited by each report): never made alone, and a command imports the
+    # reports of other commands without making them.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     schema_version: int = 1
 

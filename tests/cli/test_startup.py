@@ -234,13 +234,24 @@ print("ok")
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
-def test_profile_and_rates_tables_are_validated_within_their_file_and_equal_to_their_own() -> None:
-    # qc/profile.py and planning/money/rates.py: only the model of the file (DeliveryProfile, RatesFile) builds a
-    # validator, at its first file; a table left out is what its own model makes
+def test_profile_rates_and_spec_tables_are_validated_within_their_file_and_equal_to_their_own() -> None:
+    # qc/profile.py, planning/money/rates.py, config/spec.py: only the model of the file (DeliveryProfile, RatesFile,
+    # TechSpec) builds a validator, at its first file; a table left out is what its own model makes. The media
+    # model and the reports build theirs at their first use (a conform check imports them and makes none).
     script = """
 from decimal import Decimal
+from config import spec as S
+from media import model, report
 from planning.money import rates as R
 from qc import profile as P
+unused = (model.MediaFile, model.VideoStream, model.AudioStream, report.Report, S.TechSpec, S.VideoSpec, S.AudioSpec,
+          S.TimecodeSpec)
+assert not any(m.__pydantic_complete__ for m in unused), [m for m in unused if m.__pydantic_complete__]
+spec = S.load_spec("default")
+assert S.TechSpec.__pydantic_complete__ and not S.TimecodeSpec.__pydantic_complete__
+bare = S.TechSpec.model_validate({"schema_version": 1, "name": "x", "video": {"width": 2, "height": 2, "frame_rate": 25},
+                                  "audio": {"sample_rate": 48000, "bit_depth": 24}})
+assert bare.timecode == S.TimecodeSpec() and bare.timecode.model_fields_set == set() and spec.timecode.required
 tables = (P.FormatSpec, P.TimecodeSpec, P.LoudnessSpec, P.SilenceSpec, P.BlackSpec, P.FreezeSpec, P.LevelsSpec,
           R.Rate, R.Facility, R.StageCost, R.Technician, R.Tier, R.Overtime)
 assert not any(t.__pydantic_complete__ for t in (*tables, P.DeliveryProfile, R.RatesFile))
