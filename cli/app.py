@@ -104,18 +104,49 @@ def _readable_metavars(cmd: click.Command) -> None:
         _readable_metavars(sub)
 
 
-_built: dict[tuple[int, int], click.Command] = {}
+_built: dict[tuple[int, int, str | None], click.Command] = {}
 
 
-def command() -> click.Command:
-    """The click command of the application, its --help readable (built again when commands were added)."""
-    key = (len(app.registered_commands), len(app.registered_groups))
+def command(args: list[str] | None = None) -> click.Command:
+    """The click command of the application, its --help readable (built again when commands were added).
+
+    With the command line `args` naming one command of a group (`plan status ...`), that group is built with that
+    command alone: typer builds a click command from each function's signature, 4 ms apiece, a third of what
+    `plan status` took to start. Nothing else reads the group's other commands then (its usage lines and errors
+    name the command only); `plan`, `plan --help` or a misspelt name still get the whole group."""
+    group, name = _group_command(args or [])
+    key = (len(app.registered_commands), len(app.registered_groups), f"{group} {name}" if group else None)
     if key not in _built:
         _built.clear()
-        _built[key] = typer.main.get_command(app)
+        _built[key] = _build(group, name)
         _readable_metavars(_built[key])
         light(_built[key])  # plain values coerced without pydantic (cli/coerce.py)
     return _built[key]
+
+
+def _group_command(args: list[str]) -> tuple[typer.Typer | None, str | None]:
+    """The group and its command that `postprod [-c FILE] GROUP COMMAND ...` names, else (None, None)."""
+    i = 0
+    while i < len(args) and (args[i] in ("-c", "--config") or args[i].startswith("--config=")):
+        i += 1 if "=" in args[i] else 2
+    words = args[i:i + 2]
+    if len(words) < 2:
+        return None, None
+    group = next((g.typer_instance for g in app.registered_groups if g.name == words[0]), None)
+    if group is None or sum(c.name == words[1] for c in group.registered_commands) != 1:
+        return None, None
+    return group, words[1]
+
+
+def _build(group: typer.Typer | None, name: str | None) -> click.Command:
+    if group is None:
+        return typer.main.get_command(app)
+    every = group.registered_commands
+    group.registered_commands = [c for c in every if c.name == name]
+    try:
+        return typer.main.get_command(app)
+    finally:
+        group.registered_commands = every
 
 
 class State:

@@ -33,6 +33,35 @@ def _quiet_environment() -> None:
     # postprod uses no pydantic plugin: looking for them reads every installed package's entry points at the
     # first model built (20-30 ms of each start). An empty PYDANTIC_DISABLE_PLUGINS= lets them load again.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _no_plugin_lookup()
+
+
+PLUGINS_OFF = ("__all__", "1", "true")  # the values of PYDANTIC_DISABLE_PLUGINS that pydantic reads as "none"
+
+
+def _no_plugin_lookup() -> None:
+    """pydantic's plugin loader imports importlib.metadata (and with it email, zipfile, csv: 20-30 ms of a start)
+    at its first model, before it reads PYDANTIC_DISABLE_PLUGINS and returns no plugin. While the variable says
+    "none", a stand-in loader answers as pydantic's would, without that import; set otherwise, it hands over to
+    pydantic's own (tests/cli/test_startup.py holds both ways)."""
+    import types
+
+    name = "pydantic.plugin._loader"
+    if name in sys.modules or os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in PLUGINS_OFF:
+        return
+    loader = types.ModuleType(name, "postprod's stand-in: no plugins while PYDANTIC_DISABLE_PLUGINS says none")
+
+    def get_plugins() -> tuple[()] | object:
+        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in PLUGINS_OFF:
+            return ()
+        import importlib
+
+        if sys.modules.get(name) is loader:
+            del sys.modules[name]
+        return importlib.import_module(name).get_plugins()
+
+    loader.get_plugins = get_plugins  # type: ignore[attr-defined]
+    sys.modules[name] = loader
 
 
 # Which module registers each command. A command loads only its own module (and so only its own
@@ -182,7 +211,7 @@ def run(args: list[str]) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
-        command().main(args=args, prog_name="postprod", standalone_mode=True)
+        command(args).main(args=args, prog_name="postprod", standalone_mode=True)
     except Stopped as exc:
         err.print(f"stopped by {signal.Signals(exc.code - 128).name}: what was under way has no result")
         return exc.code
@@ -210,7 +239,16 @@ def run(args: list[str]) -> int:
     return 0
 
 
+# The cyclic garbage collector runs each time 700 more container objects live than were freed (Python's default):
+# 80 to 100 collections while a command's modules load (classes, functions, pydantic's schemas), 30-40 ms of each
+# start, and nothing they find is garbage. A command allocates about 60,000-70,000 such objects as it starts: at
+# this threshold none of that start-up is scanned, and a long run (watch, serve, a worker) is still collected,
+# every 100,000 net allocations (a few ms each; at most that many objects' cycles wait to be freed).
+GC_THRESHOLD = 100_000
+
+
 def main() -> None:
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     code = run(sys.argv[1:])
     # The interpreter's exit runs full garbage collections over every object the imports made (SQLAlchemy,
     # pydantic, typer, rich: about 0.3 s of CPU, measured with and without), and none of it is garbage: it is

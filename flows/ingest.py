@@ -8,20 +8,25 @@ by the Prefect flow `ingest_flow` (flows/steps.py).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from flows.steps import DIRECT, FlowSpec, Steps, flow_steps, prefect_flows
 from ingest.card import IngestProgress, ingest_card
 from ingest.results import CardReport, report_rows
 from planning.transitions import record_reception
-from store import Store, open_store
+from store.writing import SqliteWriter, open_for_writing
+
+if TYPE_CHECKING:  # SQLAlchemy: not loaded for a SQLite store at HEAD (store/writing.py)
+    from store.base import Store
 
 
 def run_ingest(sources: list[str], production: str, settings: Settings, *, steps: Steps = DIRECT,
-               progress: IngestProgress | None = None, store: Store | None = None) -> list[CardReport]:
+               progress: IngestProgress | None = None, store: Store | SqliteWriter | None = None
+               ) -> list[CardReport]:
     """Ingest the cards, move the reception stage, make the production's proxies of what came in. One store
-    for the run (`store`, else opened here), handed to every step."""
+    for the run (`store`, else opened here: a SQLite store at HEAD, or a new one, written with sqlite3 alone,
+    store/writing.py), handed to every step."""
     store = store or steps.run(open_store, settings.db_url, retry=True)
     reports = [steps.run(ingest_card, s, production, settings, progress=progress, store=store, retry=True)
                for s in sources]
@@ -33,8 +38,15 @@ def run_ingest(sources: list[str], production: str, settings: Settings, *, steps
         from flows.proxy import run_proxies  # only where the production makes proxies: a tenth of a second
 
         # Sound takes and documents the ingest received are not clips: ignored, not errors.
-        run_proxies(cards, preset, production, settings, strict=False, steps=steps, store=store)
+        run_proxies(cards, preset, production, settings, strict=False, steps=steps, store=store)  # type: ignore[arg-type]
     return reports
+
+
+def open_store(url: str) -> Store | SqliteWriter:
+    """The run's store (a step of its own, retried when the database is not there yet): a SQLite store at HEAD,
+    or a new one, written with sqlite3 alone (SQLAlchemy not imported: store/writing.py), else the full Store.
+    A proxy batch reads and writes a SqliteWriter in plain SQL as it does a store it opens itself."""
+    return open_for_writing(url)
 
 
 def publish_ingest(report: CardReport, settings: Settings) -> str | None:

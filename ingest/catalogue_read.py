@@ -138,6 +138,11 @@ class CatalogueReader:
         return MediaRow(**{name: (read(value) if sqlite and read is not None and value is not None else value)
                            for (name, read), value in zip(MEDIA_COLUMNS.items(), rows[0], strict=True)})
 
+    def sources(self, production: str) -> set[str]:
+        """The cards and folders the production's ingests took (each once, however many times ingested)."""
+        return {row[0] for row in self._all("SELECT DISTINCT source FROM ingests WHERE production = {m}",
+                                            (production,))}
+
     def index_rows(self, production: str) -> list[IndexRow]:
         """Every media file of the production still there (originals and proxies), as matching needs them,
         in catalogue order (by id): one query, no JSON decoding."""

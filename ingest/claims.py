@@ -13,11 +13,13 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-
-from sqlalchemy import text
+from typing import TYPE_CHECKING
 
 from config.locks import locked
-from ingest.catalogue import Catalogue
+
+if TYPE_CHECKING:
+    from ingest.catalogue import Catalogue
+    from ingest.catalogue_sql import SqliteCatalogue
 
 
 def claim_key(production: str, source: Path) -> str:
@@ -25,11 +27,14 @@ def claim_key(production: str, source: Path) -> str:
 
 
 @contextlib.contextmanager
-def card_claim(catalogue: Catalogue, data_path: Path, production: str, source: Path) -> Iterator[None]:
+def card_claim(catalogue: Catalogue | SqliteCatalogue, data_path: Path, production: str,
+               source: Path) -> Iterator[None]:
     """Held while the card is ingested; waits while another ingest holds it."""
     key = claim_key(production, source)
     digest = hashlib.sha1(key.encode("utf-8", "surrogateescape")).digest()
-    if catalogue.engine.dialect.name == "postgresql":
+    if catalogue.store.dialect == "postgresql":
+        from sqlalchemy import text
+
         number = int.from_bytes(digest[:8], "big", signed=True)
         with catalogue.engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})

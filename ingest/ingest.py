@@ -33,6 +33,7 @@ from media.probe import probe_file
 
 if TYPE_CHECKING:  # a type only: `postprod probe` walks folders with scan() and loads no SQLAlchemy
     from ingest.catalogue import Catalogue, MediaRow
+    from ingest.catalogue_sql import SqliteCatalogue
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -43,7 +44,7 @@ class IngestContext:
     settings: Settings
     production: Production
     spec: TechSpec
-    catalogue: Catalogue
+    catalogue: Catalogue | SqliteCatalogue  # SQLAlchemy's, or plain SQL on a SQLite store at HEAD (the same rows)
     ffmpeg: str
     tool_version: str
     progress: Callable[[str, int], None] | None = None  # (relpath, bytes hashed)

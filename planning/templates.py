@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from config.datafiles import load_toml, validation_to_config_error
 from config.errors import ConfigError, UnknownNameError
-from config.spec import load_toml, validation_to_config_error
 from planning.stages import label as stage_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "config" / "templates"

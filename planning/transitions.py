@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # results are read, not built, here: planning loads no ingest
     from ingest.results import CardReport
     from qc.run import QcReport
     from store import Store
+    from store.writing import SqliteWriter
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,18 @@ def after_qc(report: QcReport) -> Transition:
 
 
 # -- the steps: a rule applied to the plan ---------------------------------------------------------------
-def apply(settings: Settings, production: str, transition: Transition, store: Store | None = None) -> StageState:
-    """The transition recorded in the run's store (the settings' when none is given)."""
+def apply(settings: Settings, production: str, transition: Transition,
+          store: Store | SqliteWriter | None = None) -> StageState:
+    """The transition recorded in the run's store (the settings' when none is given; a SqliteWriter's in plain
+    SQL, planning/writing.py)."""
+    from store.writing import SqliteWriter
+
+    if isinstance(store, SqliteWriter):
+        from planning.writing import set_stage_state
+
+        set_stage_state(store, production, transition.stage.value, transition.state, note=transition.note,
+                        evidence=transition.evidence_json())
+        return transition.state
     from planning.store import PlanningStore
 
     PlanningStore(store or settings.db_url).set_state(production, transition.stage, transition.state,
@@ -105,13 +116,14 @@ def apply(settings: Settings, production: str, transition: Transition, store: St
 
 
 def record_reception(production: str, reports: list[CardReport], settings: Settings,
-                     store: Store | None = None) -> StageState:
+                     store: Store | SqliteWriter | None = None) -> StageState:
     """Move the rushes reception stage after an ingest, counting the cards the catalogue has received."""
-    from ingest.catalogue import Catalogue
+    from ingest.catalogue_sql import catalogue_for
 
-    received = len({row.source for row in Catalogue(store or settings.db_url).ingest_rows(production)})
+    catalogue = catalogue_for(store or settings.db_url)  # a SQLite store at HEAD: sqlite3 alone, as the ingest
+    received = len(catalogue.sources(production))
     expected = settings.production(production).expected_cards
-    return apply(settings, production, after_ingest(reports, received, expected), store)
+    return apply(settings, production, after_ingest(reports, received, expected), catalogue.store)
 
 
 def record_conform(production: str, outcome: ConformOutcome, settings: Settings,

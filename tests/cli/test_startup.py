@@ -96,6 +96,7 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
     again, names = imported("conform", str(workspace / "cut.edl"), "--production", "test", "--json", cwd=workspace)
     assert again.returncode == 1 and '"missing_media": 1' in again.stdout, again.stderr[-2000:]
     assert "sqlalchemy" not in names and "store.base" not in names and "store.tables" not in names
+    read_only = {"conform (store at HEAD)": names}
     # Nor a probe in a production, which asks its catalogue what it knows of each file.
     known, names = imported("probe", str(clip), "--production", "test", "--json", cwd=workspace)
     assert known.returncode == 0 and '"path"' in known.stdout, known.stderr[-2000:]
@@ -113,6 +114,14 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
         assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command
+    # pydantic's plugin loader is not imported while PYDANTIC_DISABLE_PLUGINS says none (cli/main.py's stand-in),
+    # importlib.metadata and the email package it loads (the first conform made the store: SQLAlchemy does)
+    read_only.update({c: r[1] for c, r in runs.items() if c != "conform"}, **{"probe -p": names})
+    for command, modules in read_only.items():
+        assert not modules & {"importlib.metadata", "email", "zipfile"}, command
+    # Settings, a delivery profile or a plan's rates are read without building the technical spec's models
+    for command in ("qc", "plan status"):
+        assert "config.spec" not in runs[command][1], command
 
 
 def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path, clip: Path) -> None:
@@ -133,3 +142,121 @@ def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path
     store = PlanningStore(load_settings(workspace / "postprod.toml").db_url)
     assert store.state("test", Stage.RUSHES_RECEPTION) is StageState.IN_PROGRESS  # one card, none expected
     assert store.state("test", Stage.PAD_DELIVERY) is StageState.BLOCKED  # this clip is no PAD master
+
+
+def test_pydantic_plugins_load_as_pydantic_loads_them_unless_disabled(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # cli/main.py's stand-in for pydantic's plugin loader: no plugin and no importlib.metadata while
+    # PYDANTIC_DISABLE_PLUGINS says none; told otherwise afterwards, pydantic's own loader answers
+    script = """
+import os, sys
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+from cli.main import _quiet_environment
+_quiet_environment()
+from pydantic import BaseModel
+class M(BaseModel):
+    a: int
+assert M(a="1").a == 1
+from pydantic.plugin import _loader
+assert tuple(_loader.get_plugins()) == () and "importlib.metadata" not in sys.modules
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""
+plugins = _loader.get_plugins()
+assert "importlib.metadata" in sys.modules, "pydantic's own loader looked for plugins"
+assert sys.modules["pydantic.plugin._loader"] is not _loader and not isinstance(plugins, tuple)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2],
+                          timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    # set to anything else before the command starts, pydantic's loader is never replaced
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")
+    done, names = imported("plan", "templates", "--json", cwd=tmp_path)
+    assert done.returncode == 0 and '"templates"' in done.stdout, done.stderr[-2000:]
+    assert {"pydantic.plugin._loader", "importlib.metadata"} <= names
+
+
+def test_no_garbage_collection_while_a_command_starts(workspace: Path, clip: Path) -> None:
+    # cli/main.py raises the collector's threshold: the tens of thousands of objects a start makes (modules,
+    # classes, schemas) are not scanned over and over; collections still happen, less often
+    script = """
+import gc, sys
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(info["generation"]))
+from cli.main import GC_THRESHOLD, main
+import atexit
+atexit.register(lambda: print("threshold", gc.get_threshold()[0] == GC_THRESHOLD, "collections", len(collections) - before,
+                              file=sys.stderr))
+sys.argv = ["postprod", *sys.argv[1:]]
+before = len(collections)
+main()
+"""
+    done = subprocess.run([sys.executable, "-c", script, "probe", str(clip), "--json"], capture_output=True, text=True,
+                          cwd=workspace, timeout=120, check=False)
+    assert done.returncode == 0 and '"path"' in done.stdout, done.stderr[-2000:]
+    assert "threshold True collections 0" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_group_command_is_built_alone_and_the_group_whole_otherwise() -> None:
+    from cli.app import command
+    from cli.main import register
+
+    register(["postprod", "plan"])
+    plan = command(["plan", "status", "--json"]).commands["plan"]  # type: ignore[attr-defined]
+    assert list(plan.commands) == ["status"]
+    assert list(command(["-c", "x.toml", "plan", "quote"]).commands["plan"].commands) == ["quote"]  # type: ignore[attr-defined]
+    every = {"templates", "create", "status", "report", "import", "mark", "digest", "quote", "overrun", "invoice", "pay"}
+    for args in (["plan"], ["plan", "--help"], ["plan", "statu"], ["plan", "--json", "status"], [], ["--help"]):
+        assert set(command(args).commands["plan"].commands) == every, args  # type: ignore[attr-defined]
+
+
+def test_settings_tables_are_validated_within_settings_and_equal_to_their_own(tmp_path: Path) -> None:
+    # config/settings.py: the tables of the settings (watch, notify, prefect, money, smtp, productions) build no
+    # validator of their own at a start; a table left out is what its own model makes with nothing given
+    (tmp_path / "postprod.toml").write_text('data_dir = "data"\n\n[productions.p]\nspec = "default"\n\n'
+                                            '[watch]\npoll_seconds = 2\n')
+    script = """
+import sys
+from pathlib import Path
+from config.servers import NotifySettings, PrefectSettings
+from config.settings import MoneySettings, Production, SmtpSettings, WatchSettings, load_settings
+tables = (NotifySettings, PrefectSettings, MoneySettings, Production, SmtpSettings, WatchSettings)
+settings = load_settings(Path(sys.argv[1]))
+assert not any(t.__pydantic_complete__ for t in tables), [t for t in tables if t.__pydantic_complete__]
+assert settings.watch.poll_seconds == 2 and settings.productions["p"].spec == "default"
+for made, alone in ((settings.notify, NotifySettings()), (settings.prefect, PrefectSettings()),
+                    (settings.money, MoneySettings())):
+    assert made == alone and made.model_fields_set == alone.model_fields_set == set(), (made, alone)
+assert settings.watch == WatchSettings(poll_seconds=2)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "postprod.toml")], capture_output=True,
+                          text=True, cwd=Path(__file__).parents[2], timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_profile_and_rates_tables_are_validated_within_their_file_and_equal_to_their_own() -> None:
+    # qc/profile.py and planning/money/rates.py: only the model of the file (DeliveryProfile, RatesFile) builds a
+    # validator, at its first file; a table left out is what its own model makes
+    script = """
+from decimal import Decimal
+from planning.money import rates as R
+from qc import profile as P
+tables = (P.FormatSpec, P.TimecodeSpec, P.LoudnessSpec, P.SilenceSpec, P.BlackSpec, P.FreezeSpec, P.LevelsSpec,
+          R.Rate, R.Facility, R.StageCost, R.Technician, R.Tier, R.Overtime)
+assert not any(t.__pydantic_complete__ for t in (*tables, P.DeliveryProfile, R.RatesFile))
+assert P.load_profile("ebu-r128-hd25").name == "ebu-r128-hd25" and R.load_rates("house") is not None
+assert not any(t.__pydantic_complete__ for t in tables), [t for t in tables if t.__pydantic_complete__]
+bare = P.DeliveryProfile.model_validate({"schema_version": 1, "name": "x"})
+for made, model in ((bare.format, P.FormatSpec), (bare.timecode, P.TimecodeSpec), (bare.loudness, P.LoudnessSpec),
+                    (bare.silence, P.SilenceSpec), (bare.black, P.BlackSpec), (bare.freeze, P.FreezeSpec),
+                    (bare.levels, P.LevelsSpec)):
+    assert made == model() and made.model_fields_set == set(), made
+rates = R.RatesFile.model_validate({"schema_version": 1, "name": "x", "currency": "EUR"})
+assert rates.overtime == R.Overtime() and rates.overtime.model_fields_set == set()
+assert rates.overtime.tiers == [R.Tier(from_hour=Decimal(0), premium_percent=Decimal(25)),
+                                R.Tier(from_hour=Decimal(2), premium_percent=Decimal(50))]
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2],
+                          timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

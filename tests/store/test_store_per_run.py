@@ -9,6 +9,7 @@ import pytest
 from conftest import small_clip
 
 import store.base
+import store.reading
 from config.settings import load_settings
 from flows.ingest import run_ingest
 from ingest.catalogue import Catalogue
@@ -29,7 +30,14 @@ def test_an_ingest_with_proxies_opens_one_store(workspace: Path, make_media, mon
         opened.append(url)
         real_init(self, url)
 
+    real_reader = store.reading.SqliteReader.__init__  # (a SqliteWriter is one: store/writing.py)
+
+    def counting_reader(self: store.reading.SqliteReader, url: str, *args: object) -> None:
+        opened.append(url)
+        real_reader(self, url, *args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(store.base.Store, "__init__", counting_init)
+    monkeypatch.setattr(store.reading.SqliteReader, "__init__", counting_reader)
     [report] = run_ingest([str(card)], "test", settings)
     assert report.summary["new"] == 1
     assert opened == [settings.db_url]
