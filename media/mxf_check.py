@@ -27,6 +27,7 @@ from media.qt_tables import NotProved, Verdict
 _PREFIX = b"\x06\x0e\x2b\x34"
 _PARTITION = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01"  # + kind (02 header, 03 body, 04 footer)
 _RIP = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01\x11\x01\x00"
+_FILL = b"\x06\x0e\x2b\x34\x01\x01\x01\x02\x03\x01\x02\x10\x01\x00\x00\x00"  # KLV fill item
 _SET = b"\x06\x0e\x2b\x34\x02\x53\x01\x01\x0d\x01\x01\x01\x01\x01"  # + set type, 00: a header metadata set
 _MATERIAL, _TIMELINE_TRACK, _STATIC_TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x3A, 0x0F, 0x14
 _MAX_READ = 8 << 20
@@ -105,6 +106,13 @@ def _partition(win: _Window, offset: int) -> tuple[int, int, int, int]:
     return key[13], footer, header_bytes, end
 
 
+def _after_fill(win: _Window, pos: int) -> int:
+    """Where the header metadata starts: after the KLV fill that may follow the header partition pack (its
+    header byte count runs from the primer pack's key, SMPTE ST 377-1 §7.1)."""
+    key, _, end = _klv_at(win, pos)
+    return end if key[:7] == _FILL[:7] and key[8:] == _FILL[8:] else pos  # (byte 7: the version, 1 or 2)
+
+
 def _pictures(win: _Window, start: int, stop: int, budget: list[int]) -> list[tuple[int, int]]:
     """The picture elements (value start, end) of the packets from `start` running exactly to `stop`."""
     found = []
@@ -147,7 +155,7 @@ def _whole(fd: int, size: int, offsets: list[int]) -> tuple[str, int, int, list[
     for value, end in pictures[-_TAIL_PICTURES:]:
         if end - value < 16 or _zeros(os.pread(fd, 16, value)):
             raise NotProved(f"zeros where the picture at byte {value} is")
-    header_start = parts[0][3]
+    header_start = _after_fill(win, parts[0][3])
     return f"{len(offsets)} partitions to the footer, the last {len(pictures)} pictures there", header_start, \
         header_start + parts[0][2], pictures[-_TAIL_PICTURES:]
 

@@ -1,9 +1,9 @@
 """An MXF file's facts read from its own header metadata, as MediaInfo gives them (media/facts.py).
 
 Only the shape ffmpeg and many recorders write is read here: OP-1a, written to its footer (media/mxf_check.py),
-one material package holding one DNxHR picture track (full frames, constant frame size), at most one PCM sound
-track of the same length, one timecode track, no names MediaInfo would show. Anything else returns None, and
-MediaInfo reads the file.
+one material package holding one picture track, DNxHR (full frames, constant frame size) or MPEG-2 (XDCAM HD422
+and its kin: media/mxf_mpeg2.py), PCM sound tracks of the same length, one timecode track, no names MediaInfo
+would show. Anything else returns None, and MediaInfo reads the file.
 """
 
 from __future__ import annotations
@@ -13,15 +13,22 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-from media.mxf_check import MxfProof, NotProved, _batch, _ffmpeg_timecode, _rip, _sets, _whole
+from media.mpeg2_headers import Picture
+from media.mxf_check import MxfProof, NotProved, _batch, _ber, _ffmpeg_timecode, _klv_at, _rip, _sets, _whole, _Window
+from media.mxf_mpeg2 import MPEG2_DESCRIPTOR, Declined, mpeg2_video, read_pictures
 from media.qt_tables import Verdict
 from media.tracks import Track, Tracks
 
 _MATERIAL, _TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x0F, 0x14
 _CDCI, _AES3 = 0x28, 0x47
 # The header metadata sets of the files this reader was checked on (ffmpeg 5.1 and 9): preface, identification,
-# content storage, packages, tracks, sequences, components, multiple/CDCI/AES3 descriptors.
-_KNOWN_SETS = {0x2F, 0x30, 0x18, 0x36, 0x37, 0x3B, 0x0F, 0x14, 0x11, 0x44, _CDCI, _AES3}
+# content storage, essence container data, packages, tracks, sequences, components, multiple/CDCI/MPEG-2/AES3
+# descriptors.
+_KNOWN_SETS = {0x2F, 0x30, 0x18, 0x23, 0x36, 0x37, 0x3B, 0x0F, 0x14, 0x11, 0x44, _CDCI, MPEG2_DESCRIPTOR, _AES3}
+_PICTURES = (_CDCI, MPEG2_DESCRIPTOR)
+_PRIMER = bytes.fromhex("060e2b34020501010d01020101050100")
+_FIRST_PICTURES = 16  # read at the start of the essence (with the last 64): what MediaInfo's parse sees first
+_FIRST_KLVS = 400
 _KINDS = {b"\x01\x03\x02\x01\x01": "timecode", b"\x01\x03\x02\x02\x01": "picture", b"\x01\x03\x02\x02\x02": "sound"}
 _OP1A = b"\x06\x0e\x2b\x34\x04\x01\x01\x01\x0d\x01\x02\x01\x01\x01"
 _DNXHR = {0x24: (1270, "RI@444"), 0x25: (1271, "RI@HQX"), 0x26: (1272, "RI@HQ"), 0x27: (1273, "RI@SQ"),
@@ -43,7 +50,7 @@ def mxf_tracks(path: Path, size: int) -> Tracks | None:
     try:
         with open(path, "rb") as fh:
             return _read(fh.fileno(), size)
-    except (_Unknown, NotProved, OSError, OverflowError, struct.error, ValueError, IndexError, KeyError,
+    except (_Unknown, Declined, NotProved, OSError, OverflowError, struct.error, ValueError, IndexError, KeyError,
             ZeroDivisionError):
         return None
 
@@ -58,17 +65,17 @@ def _rate(value: bytes) -> Fraction:
 
 
 def _read(fd: int, size: int) -> Tracks:
-    said, header_start, header_end, pictures = _whole(fd, size, _rip(fd, size))
+    said, header_start, header_end, pictures = _whole(fd, size, offsets := _rip(fd, size))
     sets = _sets(fd, header_start, header_end)
     prefaces = [tags for kind, tags in sets.values() if kind == 0x2F]
     if len(prefaces) != 1 or prefaces[0].get(0x3B09, b"")[:14] != _OP1A:
         raise _Unknown("not OP-1a")
     tracks = _material_tracks(sets)
-    kinds = [kind for kind, _, _ in tracks]
-    if kinds.count("picture") != 1 or kinds.count("timecode") != 1 or kinds.count("sound") > 1:
-        raise _Unknown("not one picture, one timecode and at most one sound track")
-    rate, frames = next((r, n) for kind, r, n in tracks if kind == "picture")
-    if any(r != rate or n != frames for _, r, n in tracks) or not 0 < frames < _MAX_FRAMES:
+    kinds = [kind for kind, _, _, _ in tracks]
+    if kinds.count("picture") != 1 or kinds.count("timecode") != 1:
+        raise _Unknown("not one picture and one timecode track")
+    rate, frames = next((r, n) for kind, r, n, _ in tracks if kind == "picture")
+    if any(r != rate or n != frames for _, r, n, _ in tracks) or not 0 < frames < _MAX_FRAMES:
         raise _Unknown("tracks of other rates or lengths")
     duration = Fraction(frames * 1000) / rate
     if duration.denominator == 2:
@@ -77,10 +84,17 @@ def _read(fd: int, size: int) -> Tracks:
     timecode = _ffmpeg_timecode(sets)
     if timecode is None:
         raise _Unknown("no material timecode")
-    out = [Track("General", format="MXF", format_profile="OP-1a", duration=ms),
-           _video(fd, sets, rate, frames, pictures)]
-    if "sound" in kinds:
-        out.append(_audio(sets, ms))
+    found = _descriptors(sets)
+    if len(found[_CDCI]) + len(found[MPEG2_DESCRIPTOR]) != 1:
+        raise _Unknown("not one picture descriptor")
+    if found[_CDCI]:
+        video = _video(fd, found[_CDCI][0], rate, frames, pictures)
+    else:
+        first = _first_pictures(fd, offsets, header_end)
+        dynamic = _dynamic(fd, header_start, header_end, found[MPEG2_DESCRIPTOR][0])
+        video = mpeg2_video(found[MPEG2_DESCRIPTOR][0], dynamic, rate, frames, first + read_pictures(fd, pictures))
+    out = [Track("General", format="MXF", format_profile="OP-1a", duration=ms), video]
+    out += _audio(found[_AES3], [track_id for kind, _, _, track_id in tracks if kind == "sound"], ms)
     out.append(Track("Other", type="Time code", time_code_of_first_frame=timecode,
                      time_code_settings="Material Package", framerate_num=str(rate.numerator),
                      framerate_den=str(rate.denominator), frame_rate=f"{float(rate):.3f}",
@@ -89,8 +103,8 @@ def _read(fd: int, size: int) -> Tracks:
     return Tracks(out, proof=MxfProof(Verdict(True, said), timecode))
 
 
-def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int]]:
-    """(kind, edit rate, duration) of the material package's tracks; each a sequence of one component."""
+def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int, int]]:
+    """(kind, edit rate, duration, track ID) of the material package's tracks; each a sequence of one component."""
     materials = [tags for kind, tags in sets.values() if kind == _MATERIAL]
     if len(materials) != 1 or any(0x4402 in tags for _, tags in sets.values()):
         raise _Unknown("not one material package, or a package named (MediaInfo shows the name)")
@@ -105,25 +119,55 @@ def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int]]:
         name = _KINDS.get(sequence[0x0201][8:13])
         if name is None:
             raise _Unknown("a track of another kind")
-        out.append((name, _rate(track[0x4B01]), _u(sequence[0x0202])))
+        out.append((name, _rate(track[0x4B01]), _u(sequence[0x0202]), _u(track.get(0x4801, b""))))
     return out
 
 
-def _descriptors(sets: Sets) -> dict[int, dict[int, bytes]]:
-    found: dict[int, dict[int, bytes]] = {}
+def _descriptors(sets: Sets) -> dict[int, list[dict[int, bytes]]]:
+    found: dict[int, list[dict[int, bytes]]] = {_CDCI: [], MPEG2_DESCRIPTOR: [], _AES3: []}
     for kind, tags in sets.values():
         if kind not in _KNOWN_SETS:  # another descriptor, channel labels (MCA), ...: MediaInfo may show them
             raise _Unknown(f"header metadata set {kind:#x}")
-        if kind in (_CDCI, _AES3):
-            if kind in found:
-                raise _Unknown("several descriptors of a kind")
-            found[kind] = tags
+        if kind in found:
+            found[kind].append(tags)
     return found
 
 
-def _video(fd: int, sets: Sets, rate: Fraction, frames: int, pictures: list[tuple[int, int]]) -> Track:
-    cdci = _descriptors(sets).get(_CDCI)
-    if cdci is None or _rate(cdci[0x3001]) != rate or cdci.get(0x320C, b"\x00") != b"\x00":
+def _dynamic(fd: int, start: int, end: int, tags: dict[int, bytes]) -> dict[bytes, bytes]:
+    """A set's dynamic tags (0x8000 and up) by their labels, from the primer pack that starts the header metadata."""
+    data = os.pread(fd, min(end - start, 1 << 16), start)
+    if data[:16] != _PRIMER:
+        raise _Unknown("no primer pack")
+    length, took = _ber(data, 16)
+    body = data[16 + took:16 + took + length]
+    count, item = struct.unpack_from(">II", body)
+    if item != 18 or len(body) < 8 + count * item:
+        raise _Unknown("a primer pack not read here")
+    labels = {}
+    for i in range(count):
+        tag = struct.unpack_from(">H", body, 8 + i * item)[0]
+        labels[tag] = body[10 + i * item:8 + (i + 1) * item]
+    return {labels[tag]: value for tag, value in tags.items() if tag >= 0x8000 and tag in labels}
+
+
+def _first_pictures(fd: int, offsets: list[int], header_end: int) -> list[Picture]:
+    """The first pictures of the essence: the first partition after the header metadata that holds any."""
+    win = _Window(fd)
+    spans: list[tuple[int, int]] = []
+    pos, budget = header_end, _FIRST_KLVS
+    while len(spans) < _FIRST_PICTURES and pos < offsets[-1]:
+        budget -= 1
+        if budget < 0:
+            raise _Unknown("no pictures near the start")
+        key, value, end = _klv_at(win, pos)
+        if key[4] == 1 and key[8:12] == b"\x0d\x01\x03\x01" and key[12] in (0x05, 0x15):
+            spans.append((value, end))
+        pos = end
+    return read_pictures(fd, spans)
+
+
+def _video(fd: int, cdci: dict[int, bytes], rate: Fraction, frames: int, pictures: list[tuple[int, int]]) -> Track:
+    if _rate(cdci[0x3001]) != rate or cdci.get(0x320C, b"\x00") != b"\x00":
         raise _Unknown("no full-frame picture descriptor at the track's rate")
     coding = cdci.get(0x3201, b"")
     if coding[:13] != _VC3_CODING or coding[13] not in _DNXHR:
@@ -141,6 +185,8 @@ def _video(fd: int, sets: Sets, rate: Fraction, frames: int, pictures: list[tupl
     chroma = _CHROMA.get((_u(cdci[0x3302]), _u(cdci.get(0x3308, b"\x01"))))
     if chroma is None or _LIMITED.get(depth) != (_u(cdci.get(0x3304, b"")), _u(cdci.get(0x3305, b""))):
         raise _Unknown("sampling or levels not known here")
+    if any(tag in cdci for tag in (0x3219, 0x3210, 0x321A)):
+        raise _Unknown("colour labels (not checked against MediaInfo for DNxHR)")
     par = _rate(cdci[0x320E]) / Fraction(width, height)
     return Track("Video", format="VC-3", format_profile=profile, width=width, height=height,
                  pixel_aspect_ratio=f"{float(par):.3f}", framerate_num=str(rate.numerator),
@@ -149,14 +195,18 @@ def _video(fd: int, sets: Sets, rate: Fraction, frames: int, pictures: list[tupl
                  bit_rate=round(sizes.pop() * 8 * rate), frame_count=str(frames))
 
 
-def _audio(sets: Sets, ms: int) -> Track:
-    found = _descriptors(sets)
-    sound = found.get(_AES3)
-    if sound is None:
-        raise _Unknown("no sound descriptor")
-    rate = _rate(sound[0x3D03])
-    samples = ms * rate / 1000
-    if rate.denominator != 1 or samples.denominator != 1 or 0x3D0A not in sound:
-        raise _Unknown("sound rate or length")
-    return Track("Audio", format="PCM", channel_s=_u(sound[0x3D07]), sampling_rate=rate.numerator,
-                 bit_depth=_u(sound[0x3D01]), samples_count=str(samples.numerator))
+def _audio(sounds: list[dict[int, bytes]], track_ids: list[int], ms: int) -> list[Track]:
+    """One track per sound descriptor, in the order of the tracks they describe (their linked track IDs)."""
+    linked = sorted((_u(sound.get(0x3006, b"")), n) for n, sound in enumerate(sounds))
+    if [track_id for track_id, _ in linked] != sorted(track_ids) or len(set(track_ids)) != len(track_ids):
+        raise _Unknown("sound descriptors that are not the sound tracks'")
+    out = []
+    for _, n in linked:
+        sound = sounds[n]
+        rate = _rate(sound[0x3D03])
+        samples = ms * rate / 1000
+        if rate.denominator != 1 or samples.denominator != 1 or 0x3D0A not in sound:
+            raise _Unknown("sound rate or length")
+        out.append(Track("Audio", format="PCM", channel_s=_u(sound[0x3D07]), sampling_rate=rate.numerator,
+                         bit_depth=_u(sound[0x3D01]), samples_count=str(samples.numerator)))
+    return out

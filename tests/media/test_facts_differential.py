@@ -57,6 +57,73 @@ _PRIMARIES, _TRANSFERS, _MATRICES = (1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 22), tuple
     tuple([1, *range(4, 15)])
 _CODES = [(_PRIMARIES[n % len(_PRIMARIES)], _TRANSFERS[n], _MATRICES[n % len(_MATRICES)])
           for n in range(len(_TRANSFERS))]
+# XDCAM HD422 as qc/synth.py writes it: MPEG-2 4:2:2 long GOP, CBR, interlaced coding; 8 mono PCM tracks.
+_XD = ("mpeg2video -pix_fmt yuv422p -profile:v 0 -level:v 2 -b:v {br} -minrate {br} -maxrate {br} -bufsize 17825792 "
+       "-g 12 -bf 2 -dc 10 -intra_vlc 1 -non_linear_quant 1 -qmin 1 -qmax 12")
+_FIELDS = {"tff": " -flags +ildct+ilme -field_order tt -alternate_scan 1",
+           "bff": " -flags +ildct+ilme -field_order bb -alternate_scan 1", "prog": ""}
+_MONO = "pcm_s24le -ac 1"
+
+
+def _xd(scan: str = "tff", rate: str = "25", size: str = "256x144", br: str = "5M", audio: tuple[str, ...] = (_MONO,) * 8,
+        extra: str = "-timecode 10:00:00:00", video: str | None = None, vfilter: str | None = None, **kw) -> Variant:
+    shown = {"tff": "setfield=tff", "bff": "setfield=bff", "prog": None}[scan]
+    return Variant("mxf", video=video or _XD.format(br=br) + _FIELDS[scan], rate=rate, size=size, audio=audio,
+                   extra=extra, vfilter=shown if vfilter is None else vfilter or None, **kw)
+
+
+_XD5 = _XD.format(br="5M")
+XDCAM_VARIANTS: dict[str, Variant] = {
+    "xdcam_1080i25": _xd(size="1920x1080", br="50M", seconds=0.2),
+    "xdcam_tff_25": _xd(), "xdcam_bff_25": _xd(scan="bff"), "xdcam_prog_25": _xd(scan="prog"),
+    "xdcam_tff_2997_df": _xd(rate="30000/1001", extra="-timecode 01:00:00;02"),
+    "xdcam_bff_2997_ndf": _xd(scan="bff", rate="30000/1001", extra="-timecode 01:00:00:00"),
+    "xdcam_tff_2997_df_late": _xd(rate="30000/1001", extra="-timecode 23:59:59;29"),
+    "xdcam_prog_50": _xd(scan="prog", rate="50"),
+    "xdcam_prog_5994_df": _xd(scan="prog", rate="60000/1001", extra="-timecode 00:59:59;58"),
+    "xdcam_prog_2398": _xd(scan="prog", rate="24000/1001"), "xdcam_prog_24": _xd(scan="prog", rate="24"),
+    "xdcam_prog_30": _xd(scan="prog", rate="30"),
+    "xdcam_tff_4_mono": _xd(audio=(_MONO,) * 4), "xdcam_tff_2_mono": _xd(audio=(_MONO,) * 2),
+    "xdcam_tff_stereo": _xd(audio=("pcm_s24le -ac 2",)), "xdcam_tff_2_stereo": _xd(audio=("pcm_s24le -ac 2",) * 2),
+    "xdcam_tff_mono_and_stereo": _xd(audio=(_MONO, "pcm_s24le -ac 2")),
+    "xdcam_tff_no_audio": _xd(audio=()), "xdcam_tff_s16": _xd(audio=("pcm_s16le -ac 1",) * 4),
+    "xdcam_tff_no_tc": _xd(extra=""), "xdcam_tff_odd_size": _xd(size="250x142"),
+    "xdcam_prog_odd_size": _xd(scan="prog", size="98x66"),
+    "xdcam_sd_tff": _xd(size="720x576", vfilter="setsar=16/15,setfield=tff"),
+    "xdcam_sd_169": _xd(size="720x576", vfilter="setsar=64/45,setfield=tff"),
+    "xdcam_sd_ntsc_bff": _xd(scan="bff", size="720x480", rate="30000/1001", vfilter="setsar=8/9,setfield=bff"),
+    "xdcam_1440": _xd(size="1440x1080", vfilter="setsar=4/3,setfield=tff", seconds=0.12),
+    "xdcam_vbr": _xd(video="mpeg2video -pix_fmt yuv422p -b:v 5M" + _FIELDS["tff"]),
+    "xdcam_intra": _xd(video="mpeg2video -pix_fmt yuv422p -b:v 5M -g 1" + _FIELDS["tff"]),
+    "xdcam_no_bframes": _xd(video=_XD5.replace("-bf 2", "-bf 0") + _FIELDS["tff"]),
+    "xdcam_closed_gop": _xd(video=_XD5 + " -flags +cgop+ildct+ilme -sc_threshold 1000000000 -field_order tt"),
+    "xdcam_ildct_no_setfield": _xd(vfilter=""),
+    "xdcam_field_order_only": _xd(video=_XD5 + " -field_order tt"),
+    "xdcam_setfield_only": _xd(video=_XD5, vfilter="setfield=tff"),
+    "xdcam_ildct_bff_content_tff": _xd(scan="bff", vfilter="setfield=tff"),
+    **{f"xdcam_colour_{name}": _xd(video=_XD5 + _FIELDS["tff"] + " " + tags) for name, tags in (
+        ("709", "-colorspace bt709 -color_primaries bt709 -color_trc bt709"),
+        ("601", "-colorspace smpte170m -color_primaries smpte170m -color_trc smpte170m"),
+        ("2020", "-colorspace bt2020nc -color_primaries bt2020 -color_trc bt2020-10"),
+        ("matrix_only", "-colorspace bt709"), ("primaries_only", "-color_primaries bt709"),
+        ("bt470bg", "-colorspace bt470bg -color_primaries bt470bg -color_trc gamma28"))},
+    "xdcam_full_range": _xd(video=_XD5 + _FIELDS["tff"] + " -color_range pc"),
+    "xdcam_cut_99": _xd(cut=0.99), "xdcam_zeros_90": _xd(zeros=0.9),
+    "xdcam_reel": _xd(extra="-timecode 10:00:00:00 -metadata reel_name=A001"),
+    "xdcam_odd_frames": _xd(rate="30000/1001", seconds=7 * 1001 / 30000),
+    "xdcam_one_frame": _xd(seconds=1 / 25),
+    "xdcam_short_audio": _xd(audio=(_MONO + " -t 0.1",) * 2),
+    "xdcam_matrices": _xd(video=_XD5 + _FIELDS["tff"] + " -intra_matrix " + ",".join(["16"] * 64)),
+    "mpeg2_420_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv420p -b:v 5M", size="256x144", audio=(_MONO,) * 2),
+    "mpeg2_420_tff_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv420p -b:v 5M -flags +ildct+ilme -field_order tt",
+                            vfilter="setfield=tff", size="256x144", audio=(_MONO,) * 2),
+    "mpeg2_420_1080_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv420p -b:v 8M", size="1920x1080", seconds=0.12),
+    "mpeg2_d10_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv422p -g 1 -b:v 30M -minrate 30M -maxrate 30M "
+                        "-bufsize 1200000 -rc_init_occupancy 1200000 -flags +ildct+ilme -field_order tt "
+                        "-intra_vlc 1 -non_linear_quant 1 -dc 10 -ps 1 -qmin 1 -qmax 3", size="720x608",
+                        vfilter="setfield=tff", audio=("pcm_s16le -ac 1",) * 4, seconds=0.12),
+}
+
 VARIANTS: dict[str, Variant] = {
     # every frame rate, with and without drop-frame timecode
     **{f"rate_{r.replace('/', '_')}": _v(rate=r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "50",
@@ -201,6 +268,8 @@ VARIANTS: dict[str, Variant] = {
     "dnxhr_mxf_colour": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p -color_primaries bt709 "
                            "-color_trc bt709 -colorspace bt709", size="256x144"),
     "mpeg2_mxf": _v("mxf", video="mpeg2video -pix_fmt yuv422p -b:v 10M", size="256x144"),
+    # XDCAM HD422-style MPEG-2 in MXF (media/mxf_mpeg2.py), as qc/synth.py and bench/qc_bench.py make masters
+    **XDCAM_VARIANTS,
     # sound in MOV
     **{f"pcm_{c}": _v(audio=(f"pcm_{c} -ac 2",)) for c in ("s16le", "s24le", "s32le", "f32le", "f64le", "s16be",
                                                            "s24be", "s32be", "f32be")},
@@ -546,6 +615,21 @@ def test_fast_path_equals_mediainfo_or_declines(variant, ffmpeg: str, name: str)
     fast = own_tracks(path, path.stat().st_size)
     ours, theirs = _probe(path, ffmpeg, True), _probe(path, ffmpeg, False)
     assert ours == theirs, f"{name}: our readers {'declined' if fast is None else 'answered'}"
+
+
+# XDCAM masters as postprod's own QC synth and bench make them, on both ffmpegs: read by our readers, not declined.
+READ_XDCAM = ("xdcam_1080i25", "xdcam_tff_25", "xdcam_bff_2997_ndf", "xdcam_prog_5994_df", "xdcam_tff_stereo",
+              "xdcam_tff_no_audio", "mpeg2_420_mxf")
+
+
+@pytest.mark.parametrize("name", READ_XDCAM)
+def test_our_readers_read_xdcam(variant, ffmpeg: str, name: str) -> None:
+    path = variant(name)
+    if path is None:
+        pytest.skip(f"{ffmpeg} cannot make {name}")
+    fast = own_tracks(path, path.stat().st_size)
+    assert fast is not None, f"{name}: declined"
+    assert fast.video_tracks[0].format == "MPEG Video"
 
 
 # The MP4s ffmpeg writes with its metadata keys (a reel, a timecode, its name): read by our readers, not declined.
