@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class NotifySettings(BaseModel):
     """Who hears of a failed ingest, conform or QC: a webhook (JSON POST) and/or e-mail over SMTP."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built with Settings (config/settings.py)
 
     webhook_url: str | None = None  # receives {"subject", "body", "link", "source", "text"} as JSON
     email: bool = True  # also by e-mail, through [smtp], when it is configured
@@ -21,7 +21,7 @@ class NotifySettings(BaseModel):
 class PrefectSettings(BaseModel):
     """Several storage servers on one Prefect server: where it is, the pool, the limits (docs/deploy.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built with Settings (config/settings.py)
 
     api_url: str | None = None  # else $PREFECT_API_URL; none: everything runs in-process, as on one machine
     work_pool: str = "postprod"

@@ -33,10 +33,12 @@ DEFAULT_IGNORE = [
 HashAlgorithm = Literal["xxh128", "xxh64", "xxh3", "md5", "sha1", "c4"]
 
 
+# The tables of the settings are validated inside Settings (their schemas are part of its own): each builds its own
+# validator only where it is made alone (`Production(name="default")`), not at every start (defer_build).
 class Production(BaseModel):
     """A production: its technical spec, where its rushes arrive, and where its outputs go."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     spec: str = "default"  # a built-in spec name or a TOML file path
@@ -61,7 +63,7 @@ class Production(BaseModel):
 class SmtpSettings(BaseModel):
     """Where the coordinator's digest is sent (`postprod plan digest --send`)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     host: str
     port: int = Field(default=25, ge=1, le=65535)
@@ -82,7 +84,7 @@ DEFAULT_PARTIAL_PATTERNS = ["*.part", "*.partial", "*.tmp", "*.crdownload", "*.d
 class WatchSettings(BaseModel):
     """`postprod watch`: polling, reconciliation with the catalogue, and how cards are known complete."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     poll_seconds: float = Field(default=10.0, gt=0)  # interval for polled folders
     reconcile_seconds: float = Field(default=900.0, gt=0)  # full scan against the catalogue
@@ -97,7 +99,7 @@ class WatchSettings(BaseModel):
 class MoneySettings(BaseModel):
     """Quotes, costs and overruns (docs/money.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     rates: str = "house"  # the house rates: a built-in name (config/rates/) or a TOML path
     contingency_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)  # added to a new quote
@@ -118,15 +120,17 @@ class Settings(BaseModel):
     ignore: list[str] = DEFAULT_IGNORE
     decode_check: Literal["none", "tail", "full"] = "tail"
     settle_seconds: float = Field(default=5.0, ge=0)
-    watch: WatchSettings = WatchSettings()
+    # A table left out: its defaults, made without validation (each as its own `WatchSettings()` would be; a new one
+    # for each Settings), validated as any value is (validate_default)
+    watch: WatchSettings = Field(default_factory=WatchSettings.model_construct)
     proxy_workers: int | None = Field(default=None, ge=1)  # parallel proxy encodes per host; default cores/4
-    notify: NotifySettings = NotifySettings()  # config/servers.py: failure notices
-    prefect: PrefectSettings = PrefectSettings()  # config/servers.py: several storage servers
+    notify: NotifySettings = Field(default_factory=NotifySettings.model_construct)  # config/servers.py: failure notices
+    prefect: PrefectSettings = Field(default_factory=PrefectSettings.model_construct)  # config/servers.py: servers
     analytics: bool = False
     productions: dict[str, Production] = {}
     public_url: str | None = None  # where `postprod serve` is reached (https://post.example.org): links in mails
     smtp: SmtpSettings | None = None
-    money: MoneySettings = MoneySettings()
+    money: MoneySettings = Field(default_factory=MoneySettings.model_construct)
 
     @property
     def data_path(self) -> Path:

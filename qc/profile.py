@@ -21,7 +21,9 @@ SeverityOrOff = Literal["error", "warning", "info", "off"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built at its first use (defer_build): a profile is validated by DeliveryProfile, whose schema holds the tables;
+    # none builds a validator of its own when the module loads. A table left out: as its own model makes it.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FormatSpec(_Strict):
@@ -112,13 +114,13 @@ class DeliveryProfile(_Strict):
     name: str
     description: str = ""
     sources: list[str] = []
-    format: FormatSpec = FormatSpec()
-    timecode: TimecodeSpec = TimecodeSpec()
-    loudness: LoudnessSpec = LoudnessSpec()
-    silence: SilenceSpec = SilenceSpec()
-    black: BlackSpec = BlackSpec()
-    freeze: FreezeSpec = FreezeSpec()
-    levels: LevelsSpec = LevelsSpec()
+    format: FormatSpec = Field(default_factory=FormatSpec.model_construct)
+    timecode: TimecodeSpec = Field(default_factory=TimecodeSpec.model_construct)
+    loudness: LoudnessSpec = Field(default_factory=LoudnessSpec.model_construct)
+    silence: SilenceSpec = Field(default_factory=SilenceSpec.model_construct)
+    black: BlackSpec = Field(default_factory=BlackSpec.model_construct)
+    freeze: FreezeSpec = Field(default_factory=FreezeSpec.model_construct)
+    levels: LevelsSpec = Field(default_factory=LevelsSpec.model_construct)
     severity: dict[str, SeverityOrOff] = {}  # per-check override: {"video.freeze" = "info"}
 
     @model_validator(mode="after")

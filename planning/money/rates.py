@@ -18,6 +18,10 @@ from config.errors import ConfigError, UnknownNameError
 CURRENCY = r"^[A-Z]{3}$"  # ISO 4217
 
 
+# Every model here is built at its first use (defer_build): a rates file is validated by RatesFile, whose schema holds
+# the others; none builds a validator of its own when the module loads (plan status loads it at each start).
+
+
 def _amount(ge: int = 0) -> Any:
     return Field(default=None, ge=ge, decimal_places=2, max_digits=12)
 
@@ -25,7 +29,7 @@ def _amount(ge: int = 0) -> Any:
 class Rate(BaseModel):
     """A day rate (for `normal_day_hours`), an hourly rate, or both; at least one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str | None = None
     day: Decimal | None = _amount()
@@ -39,21 +43,21 @@ class Rate(BaseModel):
 
 
 class Facility(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str | None = None
     day: Decimal = Field(ge=0, decimal_places=2, max_digits=12)
 
 
 class StageCost(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     role: str | None = None
     facility: str | None = None
 
 
 class Technician(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     role: str | None = None
     day: Decimal | None = _amount()
@@ -62,17 +66,18 @@ class Technician(BaseModel):
 
 
 class Tier(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     from_hour: Decimal = Field(ge=0)  # counted in overtime hours of the day
     premium_percent: Decimal = Field(ge=0, le=400)
 
 
 class Overtime(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    tiers: list[Tier] = [Tier(from_hour=Decimal(0), premium_percent=Decimal(25)),
-                         Tier(from_hour=Decimal(2), premium_percent=Decimal(50))]
+    tiers: list[Tier] = Field(default_factory=lambda: [  # as Tier(...) makes them, without building its validator
+        Tier.model_construct(from_hour=Decimal(0), premium_percent=Decimal(25)),
+        Tier.model_construct(from_hour=Decimal(2), premium_percent=Decimal(50))])
 
     @model_validator(mode="after")
     def _ordered(self) -> Overtime:
@@ -83,7 +88,7 @@ class Overtime(BaseModel):
 
 
 class RatesFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     schema_version: Literal[1]
     name: str
@@ -91,7 +96,7 @@ class RatesFile(BaseModel):
     currency: str = Field(pattern=CURRENCY)
     normal_day_hours: Decimal = Field(default=Decimal(8), gt=0, le=24)
     max_day_hours: Decimal = Field(default=Decimal(12), gt=0, le=24)
-    overtime: Overtime = Overtime()
+    overtime: Overtime = Field(default_factory=Overtime.model_construct)  # as Overtime() makes it
     roles: dict[str, Rate] = {}
     facilities: dict[str, Facility] = {}
     stages: dict[str, StageCost] = {}

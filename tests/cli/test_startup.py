@@ -207,3 +207,56 @@ def test_a_group_command_is_built_alone_and_the_group_whole_otherwise() -> None:
     every = {"templates", "create", "status", "report", "import", "mark", "digest", "quote", "overrun", "invoice", "pay"}
     for args in (["plan"], ["plan", "--help"], ["plan", "statu"], ["plan", "--json", "status"], [], ["--help"]):
         assert set(command(args).commands["plan"].commands) == every, args  # type: ignore[attr-defined]
+
+
+def test_settings_tables_are_validated_within_settings_and_equal_to_their_own(tmp_path: Path) -> None:
+    # config/settings.py: the tables of the settings (watch, notify, prefect, money, smtp, productions) build no
+    # validator of their own at a start; a table left out is what its own model makes with nothing given
+    (tmp_path / "postprod.toml").write_text('data_dir = "data"\n\n[productions.p]\nspec = "default"\n\n'
+                                            '[watch]\npoll_seconds = 2\n')
+    script = """
+import sys
+from pathlib import Path
+from config.servers import NotifySettings, PrefectSettings
+from config.settings import MoneySettings, Production, SmtpSettings, WatchSettings, load_settings
+tables = (NotifySettings, PrefectSettings, MoneySettings, Production, SmtpSettings, WatchSettings)
+settings = load_settings(Path(sys.argv[1]))
+assert not any(t.__pydantic_complete__ for t in tables), [t for t in tables if t.__pydantic_complete__]
+assert settings.watch.poll_seconds == 2 and settings.productions["p"].spec == "default"
+for made, alone in ((settings.notify, NotifySettings()), (settings.prefect, PrefectSettings()),
+                    (settings.money, MoneySettings())):
+    assert made == alone and made.model_fields_set == alone.model_fields_set == set(), (made, alone)
+assert settings.watch == WatchSettings(poll_seconds=2)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "postprod.toml")], capture_output=True,
+                          text=True, cwd=Path(__file__).parents[2], timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_profile_and_rates_tables_are_validated_within_their_file_and_equal_to_their_own() -> None:
+    # qc/profile.py and planning/money/rates.py: only the model of the file (DeliveryProfile, RatesFile) builds a
+    # validator, at its first file; a table left out is what its own model makes
+    script = """
+from decimal import Decimal
+from planning.money import rates as R
+from qc import profile as P
+tables = (P.FormatSpec, P.TimecodeSpec, P.LoudnessSpec, P.SilenceSpec, P.BlackSpec, P.FreezeSpec, P.LevelsSpec,
+          R.Rate, R.Facility, R.StageCost, R.Technician, R.Tier, R.Overtime)
+assert not any(t.__pydantic_complete__ for t in (*tables, P.DeliveryProfile, R.RatesFile))
+assert P.load_profile("ebu-r128-hd25").name == "ebu-r128-hd25" and R.load_rates("house") is not None
+assert not any(t.__pydantic_complete__ for t in tables), [t for t in tables if t.__pydantic_complete__]
+bare = P.DeliveryProfile.model_validate({"schema_version": 1, "name": "x"})
+for made, model in ((bare.format, P.FormatSpec), (bare.timecode, P.TimecodeSpec), (bare.loudness, P.LoudnessSpec),
+                    (bare.silence, P.SilenceSpec), (bare.black, P.BlackSpec), (bare.freeze, P.FreezeSpec),
+                    (bare.levels, P.LevelsSpec)):
+    assert made == model() and made.model_fields_set == set(), made
+rates = R.RatesFile.model_validate({"schema_version": 1, "name": "x", "currency": "EUR"})
+assert rates.overtime == R.Overtime() and rates.overtime.model_fields_set == set()
+assert rates.overtime.tiers == [R.Tier(from_hour=Decimal(0), premium_percent=Decimal(25)),
+                                R.Tier(from_hour=Decimal(2), premium_percent=Decimal(50))]
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[2],
+                          timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
