@@ -123,6 +123,12 @@ XDCAM_VARIANTS: dict[str, Variant] = {
                         "-bufsize 1200000 -rc_init_occupancy 1200000 -flags +ildct+ilme -field_order tt "
                         "-intra_vlc 1 -non_linear_quant 1 -dc 10 -ps 1 -qmin 1 -qmax 3", size="720x608",
                         vfilter="setfield=tff", audio=("pcm_s16le -ac 1",) * 4, seconds=0.12),
+    # D-10 (IMX) as ffmpeg's mxf_d10 muxer writes it: system items, one 4-channel AES3 element (declined today)
+    "mpeg2_d10_muxer": _v("mxf", video="mpeg2video -pix_fmt yuv422p -g 1 -b:v 30M -minrate 30M -maxrate 30M "
+                          "-bufsize 1200000 -rc_init_occupancy 1200000 -flags +ildct+ilme -field_order tt "
+                          "-intra_vlc 1 -non_linear_quant 1 -dc 10 -ps 1 -qmin 1 -qmax 3", size="720x608",
+                          vfilter="setfield=tff", audio=("pcm_s16le -ac 4",), seconds=0.12,
+                          extra="-timecode 10:00:00:00 -f mxf_d10"),
 }
 
 VARIANTS: dict[str, Variant] = {
