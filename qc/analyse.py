@@ -77,6 +77,10 @@ bundled 9.0.2 runs the very same filters (the same counts) and gives the same re
   then averages 16 x 8 source pixels, not 8 x 8: chroma and gamut would be measured through another filter (a
   narrow excursion diluted twice as much; a gamut sample's luma and chroma no longer from the same pixels),
   not the same findings: not done.
+- AVX2 filters: ffmpeg marks this Zen 3 EPYC's gathers slow and keeps the SSSE3 ones; forced with `-cpuflags
+  -slowgather` they take fewer instructions (714 M against 770 M for 25 frames on 9.0.2, the same bytes) but
+  more time (15 s of XDCAM: 1.41x the bare decode's CPU against 1.11x on 9.0.2, 1.36x against 1.12x on 5.1).
+  Where ffmpeg does not mark gathers slow it picks them itself: the reduction's share there is its own.
 - luma alone (`format=gray`): 973 M against 980 M (swscale still filters the chroma); nearest neighbour, not
   an average (a floor only): 24 M over the bare decode.
 - the full-resolution planes into numpy: an 8 x 8 box sum of the luma alone takes 1.9 ms a frame (the best
