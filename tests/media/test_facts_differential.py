@@ -5,11 +5,12 @@ real ffmpeg: the run's ffmpeg (tests/conftest.py: the bundled build by default, 
 For every variant, `probe_file(own=True)` must give exactly what `probe_file(own=False)` (MediaInfo for every
 file, the probe's documented switch) gives, or our readers must have declined (then both ways are MediaInfo's).
 The variants: every frame rate and drop-frame timecode, fields, ProRes/H.264/HEVC/DNxHD/DNxHR profiles in MOV,
-MP4 and MXF, PCM depths and layouts, AAC, no sound, sound only, timecode starts and flags, reels, pixel aspects,
+MP4 and MXF, XDCAM-style MPEG-2 in MXF (fields, rates, sound tracks, sizes, colour),
+PCM depths and layouts, AAC, no sound, sound only, timecode starts and flags, reels, pixel aspects,
 colour tags, moov first or last, copies cut short or zero-filled, WAVEs with bext/LIST/extensible/RF64, and a
 few headers patched as other encoders write them. A variant an ffmpeg cannot make is skipped for it.
 Each file is tiny (96x64 mostly, under half a second) and made on first use, once per session, so `-k` selects
-cheaply. The module is marked `differential` (about 370 files, a few minutes on a busy machine):
+cheaply. The module is marked `differential` (about 420 files, a few minutes on a busy machine):
 `-m "not differential"` leaves it out.
 """
 
