@@ -48,3 +48,7 @@ def test_mhl_of_names_with_xml_characters_is_read_back_by_the_asc_tool(workspace
     theirs = sorted((root / "ascmhl").glob("*.mhl"))[-1]  # its own generation, after ours
     assert theirs.name.startswith("0002_") and 'action="verified"' in theirs.read_text(encoding="utf-8")
     assert "D001 &quot;take&quot; &amp; &lt;one&gt;.mov" in text
+    import socket
+    from xml.sax.saxutils import escape
+
+    assert f"<hostname>{escape(socket.gethostname())}</hostname>" in text  # (read without importing socket)
