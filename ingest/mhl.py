@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -186,7 +185,7 @@ def _write_generation(mhl_folder: Path, card_name: str, entries: list[Entry], ig
         f'<hashlist version="2.0" xmlns="{NS}">',
         "  <creatorinfo>",
         f"    <creationdate>{stamp}</creationdate>",
-        f"    <hostname>{escape(socket.gethostname())}</hostname>",
+        f"    <hostname>{escape(os.uname().nodename)}</hostname>",  # gethostname(2)'s, without importing socket
         f'    <tool version="{escape(tool_version)}">postprod</tool>',
         "  </creatorinfo>",
         "  <processinfo>",

@@ -3,48 +3,11 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, select_autoescape
-from jinja2.bccache import Bucket
-
-from config.dirs import cache_dir
+from ingest import report_html as _page
 from ingest.results import CardReport
 from media.report import safe_name, write_report
-from media.timecode import format_fps
-
-
-class _CompiledTemplates(FileSystemBytecodeCache):
-    """The report template compiled once, kept in the user's cache folder (config/dirs.py): compiling it cost
-    more than rendering it, at every ingest. Jinja keys each entry by the template's source (a changed template
-    is compiled again) and writes it atomically; a cache folder that cannot be used only costs the compile."""
-
-    def __init__(self) -> None:
-        super().__init__(str(cache_dir() / "templates"))
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except OSError:
-            pass
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        try:
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-_env = Environment(loader=PackageLoader("ingest", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                   bytecode_cache=_CompiledTemplates())
-
-
-def _fps(rate: Fraction | None) -> str:
-    if rate is None:
-        return ""
-    return format_fps(rate) + " fps"
 
 
 def report_json(report: CardReport) -> str:
@@ -52,9 +15,10 @@ def report_json(report: CardReport) -> str:
 
 
 def report_html(report: CardReport) -> str:
+    """The page ingest/templates/ingest_report.html.j2 describes, written without Jinja (ingest/report_html.py)."""
     from config import __version__
 
-    return _env.get_template("ingest_report.html.j2").render(r=report, fps=_fps, version=__version__)
+    return _page.report_html(report, __version__)
 
 
 def write_reports(report: CardReport, reports_dir: Path) -> CardReport:

@@ -25,7 +25,6 @@ _CDCI, _AES3 = 0x28, 0x47
 # content storage, essence container data, packages, tracks, sequences, components, multiple/CDCI/MPEG-2/AES3
 # descriptors.
 _KNOWN_SETS = {0x2F, 0x30, 0x18, 0x23, 0x36, 0x37, 0x3B, 0x0F, 0x14, 0x11, 0x44, _CDCI, MPEG2_DESCRIPTOR, _AES3}
-_PICTURES = (_CDCI, MPEG2_DESCRIPTOR)
 _PRIMER = bytes.fromhex("060e2b34020501010d01020101050100")
 _FIRST_PICTURES = 16  # read at the start of the essence (with the last 64): what MediaInfo's parse sees first
 _FIRST_KLVS = 400

@@ -116,6 +116,8 @@ def mpeg2_video(desc: dict[int, bytes], dynamic: dict[bytes, bytes], rate: Fract
         raise Declined("not MPEG-2 video, or no sequence header first")
     if any(p.sequence is not None and p.sequence != seq for p in pictures):
         raise Declined("sequence headers that differ")
+    if seq.display is not None and seq.display != (seq.width, seq.height):
+        raise Declined("a display size other than the coded size (not checked against MediaInfo)")
     profile = _PROFILES.get(seq.profile_level)
     level_byte = dynamic.get(_PROFILE_LEVEL)
     if profile is None or level_byte is None or _u(level_byte) != seq.profile_level:

@@ -62,6 +62,30 @@ bare decode (1.37x), ProRes 18.7 s against 14.1 s (1.32x). Of the extra:
 The two changes above take 0.25-0.35 s off the picture process at 60 s of XDCAM (1.6 % of its instructions,
 7 % of its main thread's CPU). So on two busy cores a QC within 1.1x of a bare decode cannot be had while
 swscale reduces the picture: that step alone is 1.15x.
+
+Cheaper reductions looked for (2026-12-01 afternoon; callgrind's instruction counts, which no load moves, on 25
+frames of the 60 s XDCAM master, `-threads 2`): a bare decode on 5.1 is 841 M instructions (185 M of them the
+dynamic linker's start), the picture process 1,024 M: of its 183 M more, swscale is 135 M (its set-up included),
+libavfilter's own filters (idet, the strip, the frame times) 37 M.
+swscale's two horizontal filters cost per output, not per tap (SSSE3: about 5 instructions an output with 4 taps,
+6 with 8): the chroma's (4 taps, 2 x 240 outputs a source line) is 65.7 M, the luma's (8 taps, 240) 39.4 M. The
+bundled 9.0.2 runs the very same filters (the same counts) and gives the same reduced bytes as 5.1. Tried:
+- scale's slice threads (`threads=2`, FFmpeg 5.0 on): the same bytes and the same filter counts; on 5.1 the
+  main thread is not shortened (30 s of XDCAM: 2.35 s of its CPU against 2.18 s), so no gain anywhere.
+- reducing in the source's 4:2:2 (8 taps to 120 chroma outputs a line): swscale 107 M instead of 135 M (4.5 %
+  of the bare XDCAM decode's 634 M past the linker; ProRes 98 M against 125 M, 1.9 %), but each chroma value
+  then averages 16 x 8 source pixels, not 8 x 8: chroma and gamut would be measured through another filter (a
+  narrow excursion diluted twice as much; a gamut sample's luma and chroma no longer from the same pixels),
+  not the same findings: not done.
+- AVX2 filters: ffmpeg marks this Zen 3 EPYC's gathers slow and keeps the SSSE3 ones; forced with `-cpuflags
+  -slowgather` they take fewer instructions (714 M against 770 M for 25 frames on 9.0.2, the same bytes) but
+  more time (15 s of XDCAM: 1.41x the bare decode's CPU against 1.11x on 9.0.2, 1.36x against 1.12x on 5.1).
+  Where ffmpeg does not mark gathers slow it picks them itself: the reduction's share there is its own.
+- luma alone (`format=gray`): 973 M against 980 M (swscale still filters the chroma); nearest neighbour, not
+  an average (a floor only): 24 M over the bare decode.
+- the full-resolution planes into numpy: an 8 x 8 box sum of the luma alone takes 1.9 ms a frame (the best
+  of three ways), swscale's whole reduction 0.75 ms, before 4 MB a frame through the pipe.
+So no filter of ffmpeg's nor numpy gives the same 8 x 8 block means for less: the reduction is at its floor.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def test_sqlite_writes_equal_sqlalchemy_writes_row_for_row(workspace: Path, make
                         "B001C001.mov": "ok"}
 
 
-def test_an_ingest_on_a_sqlite_store_never_imports_sqlalchemy(workspace: Path, make_media, settings) -> None:
+def test_an_ingest_on_a_sqlite_store_never_imports_sqlalchemy_nor_jinja(workspace: Path, make_media, settings) -> None:
     card = workspace / "A001"
     card.mkdir()
     shutil.copy2(make_media("A001C001.mov", small_clip(seconds=0.4, timecode="10:00:00:00", reel="A001")),
@@ -147,7 +147,7 @@ def test_an_ingest_on_a_sqlite_store_never_imports_sqlalchemy(workspace: Path, m
     code = ("import sys, runpy; sys.argv = ['postprod', 'ingest', '--direct', '--json', '-p', 'test', sys.argv[1]]\n"
             "try:\n    runpy.run_module('cli.main', run_name='__main__')\nexcept SystemExit as e:\n"
             "    assert e.code in (0, None), e.code\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'prefect')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'prefect', 'jinja2')))")
     for run in ("a new store", "a store at HEAD"):
         done = subprocess.run([sys.executable, "-c", code, str(card)], capture_output=True, text=True, cwd=workspace,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})

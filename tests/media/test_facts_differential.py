@@ -5,11 +5,12 @@ real ffmpeg: the run's ffmpeg (tests/conftest.py: the bundled build by default, 
 For every variant, `probe_file(own=True)` must give exactly what `probe_file(own=False)` (MediaInfo for every
 file, the probe's documented switch) gives, or our readers must have declined (then both ways are MediaInfo's).
 The variants: every frame rate and drop-frame timecode, fields, ProRes/H.264/HEVC/DNxHD/DNxHR profiles in MOV,
-MP4 and MXF, PCM depths and layouts, AAC, no sound, sound only, timecode starts and flags, reels, pixel aspects,
+MP4 and MXF, XDCAM-style MPEG-2 in MXF (fields, rates, sound tracks, sizes, colour),
+PCM depths and layouts, AAC, no sound, sound only, timecode starts and flags, reels, pixel aspects,
 colour tags, moov first or last, copies cut short or zero-filled, WAVEs with bext/LIST/extensible/RF64, and a
 few headers patched as other encoders write them. A variant an ffmpeg cannot make is skipped for it.
 Each file is tiny (96x64 mostly, under half a second) and made on first use, once per session, so `-k` selects
-cheaply. The module is marked `differential` (about 370 files, a few minutes on a busy machine):
+cheaply. The module is marked `differential` (about 420 files, a few minutes on a busy machine):
 `-m "not differential"` leaves it out.
 """
 
@@ -122,6 +123,12 @@ XDCAM_VARIANTS: dict[str, Variant] = {
                         "-bufsize 1200000 -rc_init_occupancy 1200000 -flags +ildct+ilme -field_order tt "
                         "-intra_vlc 1 -non_linear_quant 1 -dc 10 -ps 1 -qmin 1 -qmax 3", size="720x608",
                         vfilter="setfield=tff", audio=("pcm_s16le -ac 1",) * 4, seconds=0.12),
+    # D-10 (IMX) as ffmpeg's mxf_d10 muxer writes it: system items, one 4-channel AES3 element (declined today)
+    "mpeg2_d10_muxer": _v("mxf", video="mpeg2video -pix_fmt yuv422p -g 1 -b:v 30M -minrate 30M -maxrate 30M "
+                          "-bufsize 1200000 -rc_init_occupancy 1200000 -flags +ildct+ilme -field_order tt "
+                          "-intra_vlc 1 -non_linear_quant 1 -dc 10 -ps 1 -qmin 1 -qmax 3", size="720x608",
+                          vfilter="setfield=tff", audio=("pcm_s16le -ac 4",), seconds=0.12,
+                          extra="-timecode 10:00:00:00 -f mxf_d10"),
 }
 
 VARIANTS: dict[str, Variant] = {
