@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from media.model import MediaFile
 from store.keys import KEY_CHARS, ROW_KEY, lookup_keys
-from store.reading import unreachable
+from store.reading import naming_unreachable
 from store.rows import ByKey
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class CatalogueReader:
 
     def _all(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         """The rows of one query (`{m}` marks each parameter), on a connection of its own."""
-        try:
+        with naming_unreachable(self.url, Exception):  # whatever the driver
             conn = self.store.raw_connection()
             try:
                 cursor = conn.cursor()
@@ -122,11 +122,6 @@ class CatalogueReader:
                 return cursor.fetchall()
             finally:
                 conn.close()
-        except Exception as exc:
-            error = unreachable(self.url, exc)
-            if error is exc:
-                raise
-            raise error from exc
 
     def lookup(self, production: str, path: str) -> MediaRow | None:
         """The row of a catalogued file (what `postprod probe` asks of a production's catalogue)."""

@@ -11,13 +11,12 @@ equal to PlanningStore's, and the columns named here equal to store/tables.py's.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from planning.errors import PlanError
-from store.reading import SqliteReader, unreachable
+from store.reading import SqliteReader, naming_unreachable
 
 # Each table's columns, in store/tables.py's order, with the reader of those SQLite keeps as text.
 DATE, DATETIME = date.fromisoformat, datetime.fromisoformat
@@ -98,17 +97,12 @@ class PlanningReader(PlanQueries):
 
     def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """The rows of one query; a database gone away is a DatabaseError naming it, as PlanningStore says."""
-        try:
+        with naming_unreachable(self.url):
             conn = self.reader.raw_connection()
             try:
                 return conn.execute(sql, args).fetchall()
             finally:
                 conn.close()
-        except sqlite3.Error as exc:
-            error = unreachable(self.url, exc)
-            if error is exc:
-                raise
-            raise error from exc
 
     def production(self, name: str) -> dict[str, Any] | None:
         rows = self._rows("productions", "name = ?", (name,), "id", limit=1)

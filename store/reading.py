@@ -14,6 +14,8 @@ Both answer the same few questions: `url`, `dialect` ("sqlite", "postgresql"), `
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -105,3 +107,16 @@ def unreachable(url: str, exc: Exception) -> Exception:
     cause = getattr(exc, "orig", None) or exc  # SQLAlchemy's wrapper: the driver's own message
     reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     return DatabaseError(f"cannot reach the database {redact(url)}: {reason}")
+
+
+@contextmanager
+def naming_unreachable(url: str, catch: type[Exception] = sqlite3.Error) -> Iterator[None]:
+    """The block's errors of type `catch` raised as `unreachable` gives them: a database gone away as a message
+    naming it (the driver's error its cause), any other as it was raised."""
+    try:
+        yield
+    except catch as exc:
+        error = unreachable(url, exc)
+        if error is exc:
+            raise
+        raise error from exc

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from store.reading import SqliteReader, _at_head, connect, sqlite_file, unreachable
+from store.reading import SqliteReader, _at_head, connect, naming_unreachable, sqlite_file
 from store.revision import HEAD, VERSION_TABLE
 from store.sqlite_schema import SCHEMA_HEAD, STATEMENTS
 
@@ -41,7 +41,7 @@ class SqliteWriter(SqliteReader):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        try:
+        with naming_unreachable(self.url):
             conn = connect(self.path)
             try:
                 conn.execute("PRAGMA foreign_keys=ON")
@@ -49,11 +49,6 @@ class SqliteWriter(SqliteReader):
                     yield conn
             finally:
                 conn.close()
-        except sqlite3.Error as exc:
-            error = unreachable(self.url, exc)
-            if error is exc:
-                raise
-            raise error from exc
 
 
 def sqlite_value(value: Any) -> Any:

@@ -14,13 +14,12 @@ equal, row for row.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ingest.catalogue_sql import upsert
-from store.reading import connect, unreachable
+from store.reading import connect, naming_unreachable
 from store.writing import insert
 
 
@@ -28,7 +27,7 @@ def record_sqlite(db: Path, url: str, production: str, path: str, values: dict[s
                   proxy: dict[str, Any]) -> int:
     """The proxy's catalogue row (`values`: catalogue_rows.media_values) and its proxies row (`proxy`: ProxyStore.save's
     values but proxy_media_id) in one transaction of a SQLite store at HEAD; the catalogue row's id."""
-    try:
+    with naming_unreachable(url):
         conn = connect(db)
         try:
             conn.execute("PRAGMA foreign_keys=ON")
@@ -41,8 +40,3 @@ def record_sqlite(db: Path, url: str, production: str, path: str, values: dict[s
             return media_id
         finally:
             conn.close()
-    except sqlite3.Error as exc:
-        error = unreachable(url, exc)
-        if error is exc:
-            raise
-        raise error from exc
