@@ -28,6 +28,9 @@ class StageState(StrEnum):
     BLOCKED = "blocked"
 
 
+# The states in which a stage has begun: the first of them gives the stage its actual start.
+STARTED = frozenset({StageState.IN_PROGRESS, StageState.DONE, StageState.LATE})
+
 LABELS: dict[str, str] = {
     Stage.RUSHES_RECEPTION: "Rushes reception",
     Stage.OFFLINE_EDIT: "Offline edit",

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, func, or_, select, update
 from planning.errors import PlanError
 from planning.reading import PlanQueries, stage_row
 from planning.reading import aware as _aware
-from planning.stages import Stage, StageState
+from planning.stages import STARTED, Stage, StageState
 from planning.stages import label as stage_label
 from store import Store
 from store.tables import digests, productions, session_reports, stage_events, stages
@@ -33,7 +33,6 @@ __all__ = ["PlanError", "PlanningStore", "SessionReport", "digests", "production
 # A session report counts (hours, money) unless the coordinator rejected it.
 COUNTED = or_(session_reports.c.review.is_(None), session_reports.c.review != "rejected")
 
-STARTED = {StageState.IN_PROGRESS, StageState.DONE, StageState.LATE}
 
 
 @dataclass(frozen=True)

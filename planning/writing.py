@@ -13,11 +13,9 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from planning.stages import StageState
+from planning.stages import STARTED, StageState
 from planning.stages import label as stage_label
 from store.writing import SqliteWriter, insert, sqlite_value
-
-STARTED = {StageState.IN_PROGRESS, StageState.DONE, StageState.LATE}  # planning/store.py's
 
 
 def set_stage_state(writer: SqliteWriter, production: str, stage: str, state: StageState, *,
