@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from config.errors import PostprodError
+from config.wal import set_wal
 
 
 class DatabaseError(PostprodError):
@@ -31,7 +30,7 @@ def engine_for(url: str) -> Engine:
             def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA busy_timeout=30000")
-                _wal(cur)
+                set_wal(cur)
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
@@ -39,21 +38,6 @@ def engine_for(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseError(f"unusable database URL {redact(url)!r}: {exc}") from exc
-
-
-def _wal(cur) -> None:  # type: ignore[no-untyped-def]
-    """WAL mode, kept in the file once set. Switching to it needs the database to itself, and SQLite answers
-    "locked" at once, without waiting, while other processes are opening a new database together: wait and
-    try again (the mode is read first, so only the first opener ever switches)."""
-    for attempt in range(300):
-        try:
-            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                cur.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 299:
-                raise
-            time.sleep(0.1)
 
 
 def redact(url: str) -> str:

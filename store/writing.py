@@ -16,13 +16,13 @@ tests/store/test_store_writing.py the schema it makes equal to the one SQLAlchem
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from config.wal import set_wal
 from store.reading import SqliteReader, _at_head, connect, naming_unreachable, sqlite_file
 from store.revision import HEAD, VERSION_TABLE
 from store.sqlite_schema import SCHEMA_HEAD, STATEMENTS
@@ -119,7 +119,7 @@ def _create(path: Path) -> bool:
             conn = connect(path)
             try:
                 conn.isolation_level = None  # the transaction below is ours, DDL included
-                _wal(conn)
+                set_wal(conn)
                 conn.execute("PRAGMA foreign_keys=ON")
                 conn.execute("BEGIN IMMEDIATE")
                 present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -135,17 +135,3 @@ def _create(path: Path) -> bool:
                 conn.close()
     except (sqlite3.Error, OSError):
         return False
-
-
-def _wal(conn: sqlite3.Connection) -> None:
-    """config/db.py's _wal: WAL mode, read first, set when it is not; SQLite answers "locked" at once while other
-    processes open a new database together: wait and try again."""
-    for attempt in range(300):
-        try:
-            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 299:
-                raise
-            time.sleep(0.1)
