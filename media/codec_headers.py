@@ -24,8 +24,10 @@ class _Bits:
 
     def bits(self, n: int) -> int:
         value = 0
-        for _ in range(n):
-            value = value << 1 | self.bit()
+        for _ in range(n):  # bit() inlined: an MPEG-2 sequence header's matrices are 1,024 bits
+            byte = self.data[self.pos >> 3]
+            value = value << 1 | (byte >> (7 - (self.pos & 7))) & 1
+            self.pos += 1
         return value
 
     def ue(self) -> int:

@@ -6,22 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from media.codec_headers import _Bits  # an IndexError past the end: declined by media/mxf_facts.py
+
 _START = b"\x00\x00\x01"
 _SEQUENCE, _EXTENSION, _GOP, _PICTURE = 0xB3, 0xB5, 0xB8, 0x00
 _FIRST_SLICE, _LAST_SLICE = 0x01, 0xAF
-
-
-class _Bits:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def read(self, n: int) -> int:
-        value = 0
-        for _ in range(n):
-            byte = self.data[self.pos >> 3]  # IndexError past the end: the caller's ValueError
-            value = value << 1 | (byte >> (7 - (self.pos & 7))) & 1
-            self.pos += 1
-        return value
 
 
 @dataclass(frozen=True)
@@ -77,16 +66,16 @@ def _units(data: bytes) -> list[tuple[int, bytes]]:
 
 def _sequence_header(body: bytes) -> dict:
     r = _Bits(body)
-    width, height, aspect, rate = r.read(12), r.read(12), r.read(4), r.read(4)
-    bit_rate = r.read(18)
-    r.read(1)
-    r.read(10)  # vbv_buffer_size_value
-    r.read(1)  # constrained_parameters_flag
+    width, height, aspect, rate = r.bits(12), r.bits(12), r.bits(4), r.bits(4)
+    bit_rate = r.bits(18)
+    r.bits(1)
+    r.bits(10)  # vbv_buffer_size_value
+    r.bits(1)  # constrained_parameters_flag
     matrices = False
     for _ in range(2):
-        if r.read(1):
+        if r.bits(1):
             matrices = True
-            r.read(8 * 64)
+            r.bits(8 * 64)
     return {"width": width, "height": height, "aspect": aspect, "rate_code": rate, "bit_rate": bit_rate,
             "matrices": matrices}
 
@@ -103,11 +92,11 @@ def read_picture(data: bytes) -> Picture:
             seq = _sequence_header(body)
         elif code == _GOP:
             r = _Bits(body)
-            gop = (r.read(25), bool(r.read(1)))
+            gop = (r.bits(25), bool(r.bits(1)))
         elif code == _PICTURE:
             r = _Bits(body)
-            r.read(10)
-            pic = {"coding_type": r.read(3)}
+            r.bits(10)
+            pic = {"coding_type": r.bits(3)}
         elif code == _EXTENSION:
             _extension(_Bits(body), seq, pic)
         else:
@@ -123,33 +112,33 @@ def read_picture(data: bytes) -> Picture:
 
 
 def _extension(r: _Bits, seq: dict | None, pic: dict | None) -> None:
-    kind = r.read(4)
+    kind = r.bits(4)
     if kind == 1 and seq is not None and pic is None:
-        seq["profile_level"] = r.read(8)
-        seq["progressive"] = bool(r.read(1))
-        seq["chroma"] = r.read(2)
-        if r.read(2) or r.read(2):
+        seq["profile_level"] = r.bits(8)
+        seq["progressive"] = bool(r.bits(1))
+        seq["chroma"] = r.bits(2)
+        if r.bits(2) or r.bits(2):
             raise ValueError("a size extension")
-        seq["bit_rate_ext"] = r.read(12)
-        r.read(1)
-        r.read(8)
-        seq["low_delay"] = bool(r.read(1))
-        seq["rate_ext"] = (r.read(2), r.read(5))
+        seq["bit_rate_ext"] = r.bits(12)
+        r.bits(1)
+        r.bits(8)
+        seq["low_delay"] = bool(r.bits(1))
+        seq["rate_ext"] = (r.bits(2), r.bits(5))
     elif kind == 2 and seq is not None and pic is None:
-        seq["video_format"] = r.read(3)
-        if r.read(1):
-            seq["colour"] = (r.read(8), r.read(8), r.read(8))
-        width = r.read(14)
-        r.read(1)
-        seq["display"] = (width, r.read(14))
+        seq["video_format"] = r.bits(3)
+        if r.bits(1):
+            seq["colour"] = (r.bits(8), r.bits(8), r.bits(8))
+        width = r.bits(14)
+        r.bits(1)
+        seq["display"] = (width, r.bits(14))
     elif kind == 8 and pic is not None:
-        r.read(16)  # f_codes
-        r.read(2)  # intra_dc_precision
-        pic["structure"] = r.read(2)
-        pic["top_field_first"] = bool(r.read(1))
-        r.read(5)  # frame_pred_frame_dct, concealment_motion_vectors, q_scale_type, intra_vlc_format, alternate_scan
-        pic["repeat_first_field"] = bool(r.read(1))
-        r.read(1)  # chroma_420_type
-        pic["progressive_frame"] = bool(r.read(1))
+        r.bits(16)  # f_codes
+        r.bits(2)  # intra_dc_precision
+        pic["structure"] = r.bits(2)
+        pic["top_field_first"] = bool(r.bits(1))
+        r.bits(5)  # frame_pred_frame_dct, concealment_motion_vectors, q_scale_type, intra_vlc_format, alternate_scan
+        pic["repeat_first_field"] = bool(r.bits(1))
+        r.bits(1)  # chroma_420_type
+        pic["progressive_frame"] = bool(r.bits(1))
     else:
         raise ValueError(f"an MPEG-2 extension not read here: {kind}")
