@@ -11,7 +11,8 @@ process they started (its pid, its exit status, its output) lives exactly as lon
 - **No fork after threads.** The server is single-threaded (a `selectors` loop; SIGCHLD through a wakeup
   fd) and imports no Prefect; before each fork it checks that it has one thread, else it refuses and the
   launcher runs the flow itself, as without a fork server.
-- **Stops.** The child starts a session of its own (its process group, killable as one). A SIGTERM or
+- **Stops.** The child starts a session of its own (its process group, killable as one); the server tells
+  the launcher the child's pid only once it has, so no signal forwarded at once is lost. A SIGTERM or
   SIGINT to the launcher (Prefect's cancellation, a user's kill) is passed to the child's group; a launcher
   that dies (SIGKILL) has its child stopped (SIGTERM: it unwinds, stopping its own children; SIGKILL 20 s
   later if it has not ended). systemd's stop signals every process of the service's cgroup:
@@ -144,9 +145,16 @@ def _readable(run: _Run, runs: dict[int, _Run], sel: selectors.BaseSelector, lis
             run.conn.sendall(b"E refused\n")
         _close(run, sel)
         return
+    # The launcher is told the child's pid only once the child leads its own process group: a signal it
+    # forwards at once (os.killpg) then reaches the run, where before setsid() it would find no such group.
+    ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _child(run, request, sel, listener, rd, wr)
+        os.close(ready_r)
+        _child(run, request, sel, listener, rd, wr, ready_w)
+    os.close(ready_w)
+    os.read(ready_r, 1)  # end of file: the child has closed its end after setsid(), or has ended
+    os.close(ready_r)
     for fd in run.fds:
         os.close(fd)
     run.fds, run.pid = [], pid
@@ -181,14 +189,17 @@ def _reap(runs: dict[int, _Run], sel: selectors.BaseSelector) -> None:
 
 
 def _child(run: _Run, request: dict[str, Any], sel: selectors.BaseSelector, listener: socket.socket,
-           rd: int, wr: int) -> None:
-    """In the forked child: become the run's own process (session, streams, environment), run, exit."""
+           rd: int, wr: int, ready: int) -> None:
+    """In the forked child: become the run's own process (session, streams, environment), run, exit. Closing
+    `ready` tells the server that the child leads its own process group."""
     code = 1
     try:
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGTERM):  # as in a new interpreter
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setsid()
+        os.close(ready)
         for key in list(sel.get_map().values()):
             if isinstance(key.fileobj, socket.socket):
                 key.fileobj.close()
@@ -198,7 +209,6 @@ def _child(run: _Run, request: dict[str, Any], sel: selectors.BaseSelector, list
         listener.close()
         os.close(rd)
         os.close(wr)
-        os.setsid()
         for target, fd in enumerate(run.fds):
             os.dup2(fd, target)
             os.close(fd)

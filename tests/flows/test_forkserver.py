@@ -3,9 +3,11 @@ over by `python -m flows.run`, its exit status and streams, a SIGTERM passed on,
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -85,7 +87,7 @@ def test_sigterm_to_the_launcher_stops_the_run(server, silent_server: str) -> No
     launcher = _launch(path, {"PREFECT__FLOW_RUN_ID": "00000000-0000-0000-0000-000000000000",
                               "PREFECT_API_URL": silent_server})
     [child] = _wait("the forked run", lambda: _children(proc.pid))
-    assert os.getpgid(child) == child  # a process group of its own
+    _wait("the run's own process group", lambda: os.getpgid(child) == child)  # seen here maybe before setsid()
     time.sleep(0.5)  # the run is waiting on the server
     launcher.send_signal(signal.SIGTERM)
     _, err = launcher.communicate(timeout=60)
@@ -105,3 +107,25 @@ def test_a_killed_launcher_takes_its_run_down_and_the_server_ends_with_the_worke
     os.close(control)  # the worker is gone: no more runs, and none under way
     assert proc.wait(timeout=30) == 0
     assert not os.path.exists(path)
+
+
+def test_the_pid_a_launcher_is_told_already_leads_its_own_process_group(server, silent_server: str) -> None:
+    """A launcher forwards a signal (os.killpg) as soon as it has the pid: were the child named before its
+    setsid(), there would be no such group yet and a service stop would be lost. Here, as a launcher would,
+    many times over, each pid checked the moment it is read."""
+    proc, path, _ = server
+    env = {"PREFECT__FLOW_RUN_ID": "00000000-0000-0000-0000-000000000000", "PREFECT_API_URL": silent_server}
+    body = json.dumps({"env": env, "cwd": str(REPO), "argv": ["flows.run"]}).encode()
+    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+        for _ in range(20):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.connect(path)
+                socket.send_fds(conn, [struct.pack("!I", len(body))], [null_in.fileno(), null_out.fileno(),
+                                                                        null_out.fileno()])
+                conn.sendall(body)
+                first = conn.makefile("rb").readline().split()
+                assert first[0] == b"P", first
+                pid = int(first[1])
+                assert os.getpgid(pid) == pid
+            # the connection closed: the server stops this orphaned run
+            _wait("the orphaned run stopped", lambda: pid not in _children(proc.pid))
