@@ -182,7 +182,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
 
             def beside() -> None:  # once ffmpeg runs: the source's hash, and what the check and rows need
                 hashing.begin()
-                batch.prefetch()
+                batch.prefetch(timed=media.start is not None)
 
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,

@@ -25,10 +25,11 @@ if TYPE_CHECKING:  # the write side through SQLAlchemy: opened beside the first 
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
-# The proxies media/probe.py's own readers decline today, as ffmpeg writes them (an MXF's DNxHR): MediaInfo reads
-# them back, so its import and library load go beside the encode (ProxyBatch.prefetch). The review preset's MP4
-# (H.264, AAC, the reel as a metadata key) and the MOVs are read by our own readers.
-MEDIAINFO_CONTAINERS = frozenset({"mxf"})
+# The proxies media/probe.py's own readers decline, as ffmpeg writes them: an MXF without a timecode track
+# (media/mxf_facts.py reads the DNxHR MXF of a source with timecode, its reel too). MediaInfo reads them back, so
+# its import and library load go beside the encode (ProxyBatch.prefetch). The review preset's MP4 (H.264, AAC, the
+# reel as a metadata key) and the MOVs are read by our own readers, with or without timecode.
+MEDIAINFO_UNTIMED = frozenset({"mxf"})
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
 
@@ -217,11 +218,12 @@ class ProxyBatch:
     progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
     encodes: Encodes = field(default_factory=Encodes)
 
-    def prefetch(self) -> None:
+    def prefetch(self, timed: bool = True) -> None:
         """What the batch needs once its first encode ends, loaded beside that encode (once): SQLAlchemy and the
-        store where the rows are not written in plain SQL; MediaInfo, for a container our readers leave to it (its
-        probe of the proxy)."""
-        self.writes.prefetch(_load_mediainfo if self.preset.container in MEDIAINFO_CONTAINERS else None)
+        store where the rows are not written in plain SQL; MediaInfo, where our readers leave the proxy to it (its
+        probe after the encode): an MXF proxy of a source without timecode (not `timed`)."""
+        mediainfo = not timed and self.preset.container in MEDIAINFO_UNTIMED
+        self.writes.prefetch(_load_mediainfo if mediainfo else None)
 
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""
