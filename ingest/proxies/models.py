@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -220,20 +221,29 @@ class ProxyBatch:
 
     def prefetch(self, timed: bool = True) -> None:
         """What the batch needs once its first encode ends, loaded beside that encode (once): SQLAlchemy and the
-        store where the rows are not written in plain SQL; MediaInfo, where our readers leave the proxy to it (its
-        probe after the encode): an MXF proxy of a source without timecode (not `timed`)."""
+        store where the rows are not written in plain SQL, else the plain writer's module; the ALE's module where the
+        preset writes one; MediaInfo, where our readers leave the proxy to it (its probe after the encode): an MXF
+        proxy of a source without timecode (not `timed`)."""
         mediainfo = not timed and self.preset.container in MEDIAINFO_UNTIMED
-        self.writes.prefetch(_load_mediainfo if mediainfo else None)
+        self.writes.prefetch(partial(_load_after_encode, plain=self.writes.sqlite is not None,
+                                     ale=self.preset.ale.write, mediainfo=mediainfo))
 
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""
         return max(1, min(self.workers, self.encodes.at_once(self.jobs)))
 
 
-def _load_mediainfo() -> None:
-    from pymediainfo import MediaInfo
+def _load_after_encode(*, plain: bool, ale: bool, mediainfo: bool) -> None:
+    """The modules that run once an encode ends, imported beside it (the import lock makes the batch's own
+    import of them wait for these, never see them half made)."""
+    if plain:
+        import ingest.proxies.record  # noqa: F401
+    if ale:
+        import ingest.proxies.ale  # noqa: F401
+    if mediainfo:
+        from pymediainfo import MediaInfo
 
-    MediaInfo.can_parse()  # loads libmediainfo
+        MediaInfo.can_parse()  # loads libmediainfo
 
 
 def fail(job: ProxyJob, message: str, **kw: object) -> ClipResult:
