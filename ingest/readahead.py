@@ -8,7 +8,9 @@ requests in flight read a virtual disk about 1.5 times as fast as one), and go o
 kept busy) until their budget is spent or the command ends (`stop()`). The hashing then reads from memory what
 they have already brought in.
 
-This is only a warm-up: nothing it reads is kept, hashed or trusted. The ingest still reads and hashes every
+Beside it, a child process hashes the listed files (ingest/prehash.py), which the ingest takes only for a file
+exactly as it is when the ingest stats it. The read-ahead itself is only a warm-up: nothing it reads is kept,
+hashed or trusted. The ingest still reads and hashes every
 byte of every file itself (ingest/hashing.py), so what is verified is the same with or without it; a file that
 changes after it was read ahead is simply read again. It never opens anything but a regular file (no FIFO,
 device or symbolic link: lstat, then O_NOFOLLOW and fstat), never writes, and swallows its own errors: at worst
@@ -26,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import threading
 from collections.abc import Iterable
 from datetime import datetime
@@ -69,6 +72,8 @@ def stop() -> None:
     with _lock:
         if _current is not None:
             _current[1].set()
+    if "ingest.prehash" in sys.modules:
+        sys.modules["ingest.prehash"].stop()
 
 
 def available_memory() -> int:
@@ -162,12 +167,19 @@ def ingested(card: str) -> set[tuple[str, int, int]]:
     return known
 
 
-def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS) -> None:
-    """Read the files ahead, `streams` at a time (each file whole, up to what is left of the budget)."""
+def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS,
+         hash_ahead: bool = True) -> None:
+    """Read the files ahead, `streams` at a time (each file whole, up to what is left of the budget); and have
+    them hashed ahead (`hash_ahead`: ingest/prehash.py)."""
     try:
-        queue = iter(files_of(paths))
+        files = files_of(paths)
+        if hash_ahead:
+            from ingest import prehash
+
+            prehash.start([path for _, path in files], paths)  # hashed in a child meanwhile (ingest/prehash.py)
     except Exception:  # noqa: BLE001 - a warm-up only: nothing it does may reach the ingest
         return
+    queue = iter(files)
     lock = threading.Lock()
     left = budget
 
