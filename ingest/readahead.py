@@ -44,10 +44,11 @@ _lock = threading.Lock()
 _current: tuple[tuple[str, ...], threading.Event] | None = None  # the paths read ahead, and their stop
 
 
-def start(paths: Iterable[str | Path]) -> threading.Thread | None:
-    """Start reading the files under `paths` ahead, in daemon threads; the first one (it walks the paths, and
-    ends when they all have), or None when there is nothing to do or the same paths are being read already
-    (cli/main.py starts it from the command line, before the command's modules load)."""
+def start(paths: Iterable[str | Path], *, hash_ahead: bool = True) -> threading.Thread | None:
+    """Start reading the files under `paths` ahead, in daemon threads, and (`hash_ahead`) hashing them in a child
+    process (ingest/prehash.py); the first thread (it walks the paths, and ends when they all have), or None when
+    there is nothing to do or the same paths are being read already (cli/main.py starts it from the command line,
+    before the command's modules load)."""
     global _current
     names = [os.fspath(p) for p in paths]
     key = tuple(os.path.abspath(n) for n in names)
@@ -61,8 +62,8 @@ def start(paths: Iterable[str | Path]) -> threading.Thread | None:
         if _current is not None:
             _current[1].set()
         _current = key, stop_event
-    thread = threading.Thread(target=_run, args=(names, budget, stop_event), name="postprod-readahead",
-                              daemon=True)
+    thread = threading.Thread(target=_run, args=(names, budget, stop_event, STREAMS, hash_ahead),
+                              name="postprod-readahead", daemon=True)
     thread.start()
     return thread
 
@@ -168,17 +169,20 @@ def ingested(card: str) -> set[tuple[str, int, int]]:
 
 
 def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS,
-         hash_ahead: bool = True) -> None:
-    """Read the files ahead, `streams` at a time (each file whole, up to what is left of the budget); and have
-    them hashed ahead (`hash_ahead`: ingest/prehash.py)."""
+         hash_ahead: bool = False) -> None:
+    """Read the files ahead, `streams` at a time (each file whole, up to what is left of the budget); and, with
+    `hash_ahead`, have them hashed ahead in a child process (ingest/prehash.py)."""
     try:
         files = files_of(paths)
-        if hash_ahead:
-            from ingest import prehash
-
-            prehash.start([path for _, path in files], paths)  # hashed in a child meanwhile (ingest/prehash.py)
     except Exception:  # noqa: BLE001 - a warm-up only: nothing it does may reach the ingest
         return
+    if hash_ahead:
+        try:
+            from ingest import prehash
+
+            prehash.start([path for _, path in files], paths)
+        except Exception:  # noqa: BLE001, S110 - a head start only: without it the ingest hashes every file
+            pass
     queue = iter(files)
     lock = threading.Lock()
     left = budget
