@@ -111,7 +111,8 @@ def test_a_cards_mhl_naming_xxh64_or_xxh3_has_them_computed_and_no_other_format_
     assert prehash.take(other, other.stat(), ["xxh128"]) is not None
 
 
-def test_a_file_changed_after_the_child_read_it_is_the_ingests_own(tmp_path: Path):
+def test_a_file_changed_after_the_child_read_it_is_the_ingests_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(prehash, "RACY_NS", -(1 << 62))  # the racy rule out of the way: the file's identity alone
     rewritten, retimed, grown, kept = (tmp_path / n for n in ("rewritten.mov", "retimed.mov", "grown.mov", "kept"))
     for f in (rewritten, retimed, grown, kept):
         f.write_bytes(os.urandom(200_000))
@@ -130,7 +131,8 @@ def test_a_file_changed_after_the_child_read_it_is_the_ingests_own(tmp_path: Pat
     assert prehash.take(kept, kept.stat(), ["xxh128"]) == (own(kept), pytest.approx(0, abs=60))
 
 
-def test_a_file_replaced_by_another_is_the_ingests_own(tmp_path: Path):
+def test_a_file_replaced_by_another_is_the_ingests_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(prehash, "RACY_NS", -(1 << 62))  # the racy rule out of the way: the file's identity alone
     path, other = tmp_path / "A001C001.mov", tmp_path / "copy.tmp"
     path.write_bytes(os.urandom(100_000))
     other.write_bytes(os.urandom(100_000))
