@@ -52,12 +52,13 @@ def ahead(files: list[Path], cards: list[Path] = (), command: list[str] | None =
 
 
 def fake_child(tmp_path: Path, body: str) -> list[str]:
-    """A stand-in child: reads the job line, then runs `body` (with `job`, `say` and `log` defined)."""
+    """A stand-in child: reads the job (formats, count, names), then runs `body` (with `say` and `log`)."""
     script = tmp_path / "child.py"
-    script.write_text("import json, os, sys, time\n"
+    script.write_text("import os, sys, time\n"
                       "def say(text):\n    sys.stdout.write(text + '\\n'); sys.stdout.flush()\n"
                       f"log = open({str(tmp_path / 'child.log')!r}, 'a', buffering=1)\n"
-                      "job = json.loads(sys.stdin.readline())\n" + body)
+                      "formats = sys.stdin.readline()\n"
+                      "names = [sys.stdin.readline() for _ in range(int(sys.stdin.readline()))]\n" + body)
     return [sys.executable, str(script)]
 
 
@@ -191,7 +192,7 @@ def test_a_file_the_child_has_not_begun_is_skipped_by_it(tmp_path: Path):
 
 def _key_of(path: Path) -> str:
     st = path.stat()
-    return f"[{st.st_dev}, {st.st_ino}, {st.st_size}, {st.st_mtime_ns}, {st.st_ctime_ns}]"
+    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
 
 
 def test_a_child_killed_while_it_reads_leaves_the_file_to_the_ingest(tmp_path: Path):
@@ -210,12 +211,13 @@ def test_a_child_killed_while_it_reads_leaves_the_file_to_the_ingest(tmp_path: P
 
 
 @pytest.mark.parametrize("answer", [
-    'D 0 {"key": [1, 2',  # cut short: it crashed mid-line
-    'D 0 {"key": KEY, "begun_ns": 10, "seconds": 0.1, "hashes": {"xxh128": "not a hash"}}',
-    'D 0 {"key": KEY, "begun_ns": 10, "seconds": 0.1, "hashes": {"xxh128": "0123"}}',
-    'D 0 {"key": KEY, "begun_ns": 10, "seconds": 0.1, "hashes": {"md5": "d41d8cd98f00b204e9800998ecf8427e"}}',
-    'D 0 {"key": KEY, "begun_ns": "10", "seconds": 0.1, "hashes": {"xxh128": "99aa06d3014798d86001c324468d497f"}}',
-    'Z 0',  # nonsense
+    "D 0 1 2",  # cut short: it crashed mid-line
+    "D 0 KEY 10 0.1 xxh128:not-a-hash",
+    "D 0 KEY 10 0.1 xxh128:0123",
+    "D 0 KEY 10 0.1 md5:d41d8cd98f00b204e9800998ecf8427e",
+    "D 0 KEY ten 0.1 xxh128:99aa06d3014798d86001c324468d497f",
+    "D 0 KEY 10 0.1 99aa06d3014798d86001c324468d497f",
+    "Z 0",  # nonsense
 ])
 def test_a_child_that_crashes_or_says_nonsense_is_never_trusted(tmp_path: Path, answer: str):
     path = tmp_path / "A001C001.mov"
@@ -234,7 +236,7 @@ def test_a_well_formed_answer_of_the_same_shape_is_taken(tmp_path: Path):
     path = tmp_path / "A001C001.mov"
     path.write_bytes(b"")
     good = own(path)["xxh128"]
-    line = f'D 0 {{"key": {_key_of(path)}, "begun_ns": {2**62}, "seconds": 0.1, "hashes": {{"xxh128": "{good}"}}}}'
+    line = f"D 0 {_key_of(path)} {2**62} 0.1 xxh128:{good}"
     ahead([path], command=fake_child(tmp_path, f"say('B 0')\nsay({line!r})\n"))
     finished()
     assert prehash.take(path, path.stat(), ["xxh128"]) == ({"xxh128": good}, 0.1)
