@@ -212,11 +212,11 @@ def test_a_child_killed_while_it_reads_leaves_the_file_to_the_ingest(tmp_path: P
 
 @pytest.mark.parametrize("answer", [
     "D 0 1 2",  # cut short: it crashed mid-line
-    "D 0 KEY 10 0.1 xxh128:not-a-hash",
-    "D 0 KEY 10 0.1 xxh128:0123",
-    "D 0 KEY 10 0.1 md5:d41d8cd98f00b204e9800998ecf8427e",
+    "D 0 KEY 4611686018427387904 0.1 xxh128:not-a-hash",
+    "D 0 KEY 4611686018427387904 0.1 xxh128:0123",
+    "D 0 KEY 4611686018427387904 0.1 md5:d41d8cd98f00b204e9800998ecf8427e",
     "D 0 KEY ten 0.1 xxh128:99aa06d3014798d86001c324468d497f",
-    "D 0 KEY 10 0.1 99aa06d3014798d86001c324468d497f",
+    "D 0 KEY 4611686018427387904 0.1 99aa06d3014798d86001c324468d497f",
     "Z 0",  # nonsense
 ])
 def test_a_child_that_crashes_or_says_nonsense_is_never_trusted(tmp_path: Path, answer: str):
