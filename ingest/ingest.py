@@ -293,8 +293,8 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
 def _hash(path: Path, st: os.stat_result, algorithms: list[str], ctx: IngestContext, rel: str,
           stages: Stages) -> dict[str, str]:
     """The file's hashes: those a child of `postprod ingest` computed while the command started, when they are of
-    this very file as it is now, whole, in every format needed (ingest/prehash.py's `take`), else read and
-    hashed here. Either way their time is the hash stage's."""
+    this very file as it is now (`st`), read whole, not racy, in every format needed (ingest/prehash.py's
+    `take`), else read and hashed here. Either way their time is the hash stage's."""
     ahead = prehash.take(path, st, algorithms)
     if ahead is not None:
         hashes, seconds = ahead

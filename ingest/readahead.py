@@ -8,13 +8,12 @@ requests in flight read a virtual disk about 1.5 times as fast as one), and go o
 kept busy) until their budget is spent or the command ends (`stop()`). The hashing then reads from memory what
 they have already brought in.
 
-Beside it, a child process hashes the listed files (ingest/prehash.py), which the ingest takes only for a file
-exactly as it is when the ingest stats it. The read-ahead itself is only a warm-up: nothing it reads is kept,
-hashed or trusted. The ingest still reads and hashes every
-byte of every file itself (ingest/hashing.py), so what is verified is the same with or without it; a file that
-changes after it was read ahead is simply read again. It never opens anything but a regular file (no FIFO,
-device or symbolic link: lstat, then O_NOFOLLOW and fstat), never writes, and swallows its own errors: at worst
-it costs the reads it did.
+The read-ahead itself is only a warm-up: nothing it reads is kept, hashed or trusted, so what is verified is the
+same with or without it; a file that changes after it was read ahead is simply read again. Beside it (`hash_ahead`),
+a child process hashes the listed files (ingest/prehash.py): the ingest takes such a hash only for the very file
+it stats, read whole, not racy, and hashes every other file itself (ingest/hashing.py). It never opens anything
+but a regular file (no FIFO, device or symbolic link: lstat, then O_NOFOLLOW and fstat), never writes, and
+swallows its own errors: at worst it costs the reads it did.
 
 Bounded: at most a quarter of the memory available (and at most `MAX_BYTES`), so that what it brings in is still
 cached when the hashing gets there; and no longer than the command runs. Chunks already in the page cache are
