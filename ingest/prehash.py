@@ -57,7 +57,8 @@ STALL_S = 30.0  # the child silent this long on the file the ingest waits for: a
 PROGRESS_BYTES = 16 << 20  # the child says it is alive (and looks at its input) every this many bytes
 
 # The child. Its input: a line of the formats ("xxh128,xxh64"), a line of the number of files, then each name's
-# bytes in hex on a line of its own; then a line "i" skips file i. It says "B i" as it begins file i, "P i" every
+# bytes in hex on a line of its own; then a line "i" skips file i (read between files and every PROGRESS_BYTES:
+# one under way is left there). It says "B i" as it begins file i, "P i" every
 # PROGRESS_BYTES, "D i -" (nothing to trust) or "D i DEV INO SIZE MTIME_NS CTIME_NS BEGUN_NS SECONDS FMT:HEX..." when
 # done. Its input closed: it ends. (No json: its import is half the child's start-up.)
 _CHILD = r"""
@@ -113,9 +114,12 @@ def main():
                             if total >= mark:
                                 mark += PROGRESS
                                 poll()
+                                if i in skipped:  # the ingest got there first: no use going on
+                                    break
                                 say(f"P {i}")
                         k = key(before)
-                        if total == before.st_size and key(os.fstat(fd)) == k and key(os.lstat(path)) == k:
+                        whole = i not in skipped and total == before.st_size
+                        if whole and key(os.fstat(fd)) == k and key(os.lstat(path)) == k:
                             hashes = " ".join(f"{f}:{h.hexdigest()}" for f, h in hashers.items())
                             result = " ".join(map(str, (*k, begun_ns, time.perf_counter() - started, hashes)))
             except OSError:
