@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,11 +25,6 @@ if TYPE_CHECKING:  # the write side through SQLAlchemy: opened beside the first 
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
-# The proxies media/probe.py's own readers decline, as ffmpeg writes them: an MXF without a timecode track
-# (media/mxf_facts.py reads the DNxHR MXF of a source with timecode, its reel too). MediaInfo reads them back, so
-# its import and library load go beside the encode (ProxyBatch.prefetch). The review preset's MP4 (H.264, AAC, the
-# reel as a metadata key) and the MOVs are read by our own readers, with or without timecode.
-MEDIAINFO_UNTIMED = frozenset({"mxf"})
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
 
@@ -219,31 +213,15 @@ class ProxyBatch:
     progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
     encodes: Encodes = field(default_factory=Encodes)
 
-    def prefetch(self, timed: bool = True) -> None:
+    def prefetch(self, also: Callable[[], object] | None = None) -> None:
         """What the batch needs once its first encode ends, loaded beside that encode (once): SQLAlchemy and the
-        store where the rows are not written in plain SQL, else the plain writer's module; the ALE's module where the
-        preset writes one; MediaInfo, where our readers leave the proxy to it (its probe after the encode): an MXF
-        proxy of a source without timecode (not `timed`)."""
-        mediainfo = not timed and self.preset.container in MEDIAINFO_UNTIMED
-        self.writes.prefetch(partial(_load_after_encode, plain=self.writes.sqlite is not None,
-                                     ale=self.preset.ale.write, mediainfo=mediainfo))
+        store where the rows are not written in plain SQL, then `also` (make.py: the modules that run once an
+        encode ends)."""
+        self.writes.prefetch(also)
 
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""
         return max(1, min(self.workers, self.encodes.at_once(self.jobs)))
-
-
-def _load_after_encode(*, plain: bool, ale: bool, mediainfo: bool) -> None:
-    """The modules that run once an encode ends, imported beside it (the import lock makes the batch's own
-    import of them wait for these, never see them half made)."""
-    if plain:
-        import ingest.proxies.record  # noqa: F401
-    if ale:
-        import ingest.proxies.ale  # noqa: F401
-    if mediainfo:
-        from pymediainfo import MediaInfo
-
-        MediaInfo.can_parse()  # loads libmediainfo
 
 
 def fail(job: ProxyJob, message: str, **kw: object) -> ClipResult:
