@@ -20,7 +20,7 @@ from config import children
 from config.errors import PostprodError
 from config.settings import Production, Settings
 from config.spec import TechSpec
-from ingest import known, mhl
+from ingest import known, mhl, prehash
 from ingest.hashing import ALGORITHMS, file_type, hash_file
 from ingest.results import REPORT_SCHEMA_VERSION, CardReport, FileResult, report_rows, summarise
 from ingest.rules import check_duplicates, check_file
@@ -255,9 +255,7 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
     algorithms = [settings.hash_algorithm, *(listed.hashes if listed else [])]
     probing = probes.submit(_described, path, ctx, stages)  # beside the hashing; its answer is used after it
     try:
-        with stages.timed("hash"):
-            hashes = hash_file(path, algorithms,
-                               progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
+        hashes = _hash(path, st, algorithms, ctx, rel, stages)
     except FileNotFoundError:
         return problem_result(path, card_root, "unreadable", "vanished during the ingest")
     except OSError as exc:
@@ -290,6 +288,22 @@ def _ingest_file(path: Path, card_root: Path, listed: mhl.HashRecord | None, ctx
                                 message="card metadata or still image: hashed and kept, not probed"))
     return FileResult(path=shown, relpath=rel, status=status, hashes=hashes, mhl_action=action,
                       mhl_actions=actions, media=media, findings=findings)
+
+
+def _hash(path: Path, st: os.stat_result, algorithms: list[str], ctx: IngestContext, rel: str,
+          stages: Stages) -> dict[str, str]:
+    """The file's hashes: those a child of `postprod ingest` computed while the command started, when they are of
+    this very file as it is now (`st`), read whole, not racy, in every format needed (ingest/prehash.py's
+    `take`), else read and hashed here. Either way their time is the hash stage's."""
+    ahead = prehash.take(path, st, algorithms)
+    if ahead is not None:
+        hashes, seconds = ahead
+        stages.add("hash", seconds)
+        if ctx.progress:
+            ctx.progress(rel, st.st_size)
+        return hashes
+    with stages.timed("hash"):
+        return hash_file(path, algorithms, progress=(lambda n: ctx.progress(rel, n)) if ctx.progress else None)
 
 
 def _verify(hashes: dict[str, str], listed: mhl.HashRecord | None) -> tuple[str, dict[str, str], list[Finding]]:

@@ -8,11 +8,12 @@ requests in flight read a virtual disk about 1.5 times as fast as one), and go o
 kept busy) until their budget is spent or the command ends (`stop()`). The hashing then reads from memory what
 they have already brought in.
 
-This is only a warm-up: nothing it reads is kept, hashed or trusted. The ingest still reads and hashes every
-byte of every file itself (ingest/hashing.py), so what is verified is the same with or without it; a file that
-changes after it was read ahead is simply read again. It never opens anything but a regular file (no FIFO,
-device or symbolic link: lstat, then O_NOFOLLOW and fstat), never writes, and swallows its own errors: at worst
-it costs the reads it did.
+The read-ahead itself is only a warm-up: nothing it reads is kept, hashed or trusted, so what is verified is the
+same with or without it; a file that changes after it was read ahead is simply read again. Beside it (`hash_ahead`),
+a child process hashes the listed files (ingest/prehash.py): the ingest takes such a hash only for the very file
+it stats, read whole, not racy, and hashes every other file itself (ingest/hashing.py). It never opens anything
+but a regular file (no FIFO, device or symbolic link: lstat, then O_NOFOLLOW and fstat), never writes, and
+swallows its own errors: at worst it costs the reads it did.
 
 Bounded: at most a quarter of the memory available (and at most `MAX_BYTES`), so that what it brings in is still
 cached when the hashing gets there; and no longer than the command runs. Chunks already in the page cache are
@@ -26,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import threading
 from collections.abc import Iterable
 from datetime import datetime
@@ -41,10 +43,11 @@ _lock = threading.Lock()
 _current: tuple[tuple[str, ...], threading.Event] | None = None  # the paths read ahead, and their stop
 
 
-def start(paths: Iterable[str | Path]) -> threading.Thread | None:
-    """Start reading the files under `paths` ahead, in daemon threads; the first one (it walks the paths, and
-    ends when they all have), or None when there is nothing to do or the same paths are being read already
-    (cli/main.py starts it from the command line, before the command's modules load)."""
+def start(paths: Iterable[str | Path], *, hash_ahead: bool = True) -> threading.Thread | None:
+    """Start reading the files under `paths` ahead, in daemon threads, and (`hash_ahead`) hashing them in a child
+    process (ingest/prehash.py); the first thread (it walks the paths, and ends when they all have), or None when
+    there is nothing to do or the same paths are being read already (cli/main.py starts it from the command line,
+    before the command's modules load)."""
     global _current
     names = [os.fspath(p) for p in paths]
     key = tuple(os.path.abspath(n) for n in names)
@@ -58,8 +61,8 @@ def start(paths: Iterable[str | Path]) -> threading.Thread | None:
         if _current is not None:
             _current[1].set()
         _current = key, stop_event
-    thread = threading.Thread(target=_run, args=(names, budget, stop_event), name="postprod-readahead",
-                              daemon=True)
+    thread = threading.Thread(target=_run, args=(names, budget, stop_event, STREAMS, hash_ahead),
+                              name="postprod-readahead", daemon=True)
     thread.start()
     return thread
 
@@ -69,6 +72,8 @@ def stop() -> None:
     with _lock:
         if _current is not None:
             _current[1].set()
+    if "ingest.prehash" in sys.modules:
+        sys.modules["ingest.prehash"].stop()
 
 
 def available_memory() -> int:
@@ -162,12 +167,22 @@ def ingested(card: str) -> set[tuple[str, int, int]]:
     return known
 
 
-def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS) -> None:
-    """Read the files ahead, `streams` at a time (each file whole, up to what is left of the budget)."""
+def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int = STREAMS,
+         hash_ahead: bool = False) -> None:
+    """Read the files ahead, `streams` at a time (each file whole, up to what is left of the budget); and, with
+    `hash_ahead`, have them hashed ahead in a child process (ingest/prehash.py)."""
     try:
-        queue = iter(files_of(paths))
+        files = files_of(paths)
     except Exception:  # noqa: BLE001 - a warm-up only: nothing it does may reach the ingest
         return
+    if hash_ahead:
+        try:
+            from ingest import prehash
+
+            prehash.start([path for _, path in files], paths)
+        except Exception:  # noqa: BLE001, S110 - a head start only: without it the ingest hashes every file
+            pass
+    queue = iter(files)
     lock = threading.Lock()
     left = budget
 

@@ -1,9 +1,11 @@
 """An MXF file's facts read from its own header metadata, as MediaInfo gives them (media/facts.py).
 
 Only the shape ffmpeg and many recorders write is read here: OP-1a, written to its footer (media/mxf_check.py),
-one material package holding one picture track, DNxHR (full frames, constant frame size) or MPEG-2 (XDCAM HD422
-and its kin: media/mxf_mpeg2.py), PCM sound tracks of the same length, one timecode track, no names MediaInfo
-would show. Anything else returns None, and MediaInfo reads the file.
+one material package holding one picture track, DNxHR (full frames, constant frame size; 1080 lines stored as
+1088, as ffmpeg writes them) or MPEG-2 (XDCAM HD422 and its kin: media/mxf_mpeg2.py), PCM sound tracks of the same
+length, one timecode track, no names MediaInfo would show but one: a source package's, as ffmpeg writes
+`reel_name` on the tape's package (MediaInfo's PackageName, the probe's reel). Anything else returns None, and
+MediaInfo reads the file.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from media.mxf_mpeg2 import MPEG2_DESCRIPTOR, Declined, mpeg2_video, read_pictur
 from media.qt_tables import Verdict
 from media.tracks import Track, Tracks
 
-_MATERIAL, _TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x3B, 0x0F, 0x14
-_CDCI, _AES3 = 0x28, 0x47
+_MATERIAL, _SOURCE, _TRACK, _SEQUENCE, _TIMECODE = 0x36, 0x37, 0x3B, 0x0F, 0x14
+_CDCI, _AES3, _TAPE = 0x28, 0x47, 0x2E
 # The header metadata sets of the files this reader was checked on (ffmpeg 5.1 and 9): preface, identification,
 # content storage, essence container data, packages, tracks, sequences, components, multiple/CDCI/MPEG-2/AES3
 # descriptors.
@@ -69,6 +71,7 @@ def _read(fd: int, size: int) -> Tracks:
     prefaces = [tags for kind, tags in sets.values() if kind == 0x2F]
     if len(prefaces) != 1 or prefaces[0].get(0x3B09, b"")[:14] != _OP1A:
         raise _Unknown("not OP-1a")
+    package = _package_name(sets)
     tracks = _material_tracks(sets)
     kinds = [kind for kind, _, _, _ in tracks]
     if kinds.count("picture") != 1 or kinds.count("timecode") != 1:
@@ -92,7 +95,7 @@ def _read(fd: int, size: int) -> Tracks:
         first = _first_pictures(fd, offsets, header_end)
         dynamic = _dynamic(fd, header_start, header_end, found[MPEG2_DESCRIPTOR][0])
         video = mpeg2_video(found[MPEG2_DESCRIPTOR][0], dynamic, rate, frames, first + read_pictures(fd, pictures))
-    out = [Track("General", format="MXF", format_profile="OP-1a", duration=ms), video]
+    out = [Track("General", format="MXF", format_profile="OP-1a", duration=ms, package_name=package), video]
     out += _audio(found[_AES3], [track_id for kind, _, _, track_id in tracks if kind == "sound"], ms)
     out.append(Track("Other", type="Time code", time_code_of_first_frame=timecode,
                      time_code_settings="Material Package", framerate_num=str(rate.numerator),
@@ -105,8 +108,8 @@ def _read(fd: int, size: int) -> Tracks:
 def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int, int]]:
     """(kind, edit rate, duration, track ID) of the material package's tracks; each a sequence of one component."""
     materials = [tags for kind, tags in sets.values() if kind == _MATERIAL]
-    if len(materials) != 1 or any(0x4402 in tags for _, tags in sets.values()):
-        raise _Unknown("not one material package, or a package named (MediaInfo shows the name)")
+    if len(materials) != 1:
+        raise _Unknown("not one material package")
     out = []
     for ref in _batch(materials[0].get(0x4403, b"")):
         kind, track = sets[ref]
@@ -122,9 +125,27 @@ def _material_tracks(sets: Sets) -> list[tuple[str, Fraction, int, int]]:
     return out
 
 
+def _package_name(sets: Sets) -> str | None:
+    """The name MediaInfo shows as the file's PackageName: that of the one named package, a source package (where
+    ffmpeg writes `reel_name`: the tape's package), NUL-terminated UTF-16; None when no package is named. A named
+    material package, several names, or a name MediaInfo might show otherwise (blank, padded, control characters)
+    are not read here."""
+    names = [(kind, tags[0x4402]) for kind, tags in sets.values() if 0x4402 in tags]
+    if not names:
+        return None
+    if len(names) != 1 or names[0][0] != _SOURCE:
+        raise _Unknown("a material package named, or several names")
+    name = names[0][1].decode("utf-16-be").removesuffix("\x00")  # a UnicodeDecodeError is a ValueError: declined
+    if not name or name != name.strip() or not name.isprintable():
+        raise _Unknown("a package name MediaInfo may show otherwise")
+    return name
+
+
 def _descriptors(sets: Sets) -> dict[int, list[dict[int, bytes]]]:
     found: dict[int, list[dict[int, bytes]]] = {_CDCI: [], MPEG2_DESCRIPTOR: [], _AES3: []}
     for kind, tags in sets.values():
+        if kind == _TAPE and set(tags) <= {0x3C0A}:  # the tape's package's descriptor as ffmpeg writes it: empty
+            continue
         if kind not in _KNOWN_SETS:  # another descriptor, channel labels (MCA), ...: MediaInfo may show them
             raise _Unknown(f"header metadata set {kind:#x}")
         if kind in found:
@@ -176,9 +197,12 @@ def _video(fd: int, cdci: dict[int, bytes], rate: Fraction, frames: int, picture
     head = os.pread(fd, 44, pictures[-1][0])
     if len(sizes) != 1 or len(head) < 44 or _u(head[0x28:0x2C]) != cid:
         raise _Unknown("frames of several sizes, or another compression ID")
-    width, height = _u(cdci[0x3203]), _u(cdci[0x3202])
-    if (_u(cdci.get(0x3209, b"")), _u(cdci.get(0x3208, b""))) != (width, height) or \
-            (_u(cdci.get(0x3205, b"")), _u(cdci.get(0x3204, b""))) != (width, height):
+    width, height = _u(cdci.get(0x3209, b"")), _u(cdci.get(0x3208, b""))  # displayed
+    stored = _u(cdci[0x3203]), _u(cdci[0x3202])
+    # ffmpeg stores a 1080-line DNxHR as 1088 lines (whole macroblocks), sampled and displayed as 1080.
+    if (_u(cdci.get(0x3205, b"")), _u(cdci.get(0x3204, b""))) != (width, height) or \
+            stored not in ((width, height), (width, -(-height // 16) * 16)) or \
+            any(_u(cdci.get(tag, b"")) for tag in (0x3206, 0x3207, 0x320A, 0x320B)):
         raise _Unknown("stored, sampled and displayed sizes differ")
     depth = _u(cdci[0x3301])
     chroma = _CHROMA.get((_u(cdci[0x3302]), _u(cdci.get(0x3308, b"\x01"))))

@@ -20,6 +20,7 @@ import time
 import uuid
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from config.errors import PostprodError
@@ -182,7 +183,9 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
 
             def beside() -> None:  # once ffmpeg runs: the source's hash, and what the check and rows need
                 hashing.begin()
-                batch.prefetch()
+                batch.prefetch(partial(_load_after_encode, plain=batch.writes.sqlite is not None,
+                                       ale=batch.preset.ale.write,
+                                       mediainfo=media.start is None and batch.preset.container in MEDIAINFO_UNTIMED))
 
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
@@ -209,6 +212,27 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
         return _failed(job, hashing, f"cannot write the proxy: {exc.strerror or exc}", described)
     finally:
         _tidy(tmp, lock_fd, target)
+
+
+# The proxies media/probe.py's own readers decline, as ffmpeg writes them: an MXF without a timecode track
+# (media/mxf_facts.py reads the DNxHR MXF of a source with timecode, its reel too). MediaInfo reads them back, so
+# its import and library load go beside the encode. The review preset's MP4 (H.264, AAC, the reel as a metadata
+# key) and the MOVs are read by our own readers, with or without timecode.
+MEDIAINFO_UNTIMED = frozenset({"mxf"})
+
+
+def _load_after_encode(*, plain: bool, ale: bool, mediainfo: bool) -> None:
+    """What runs once an encode ends, imported beside it (ProxyBatch.prefetch's thread; the import lock makes the
+    batch's own import of a module wait for this one, never see it half made): the plain rows' writer, the ALE's
+    module, and MediaInfo where it will read the proxy."""
+    if plain:
+        import ingest.proxies.record  # noqa: F401
+    if ale:
+        import ingest.proxies.ale  # noqa: F401
+    if mediainfo:
+        from pymediainfo import MediaInfo
+
+        MediaInfo.can_parse()  # loads libmediainfo
 
 
 def _with_hash(described: dict[str, object], hashing: SourceHash) -> dict[str, object]:

@@ -25,10 +25,6 @@ if TYPE_CHECKING:  # the write side through SQLAlchemy: opened beside the first 
 
 REPORT_SCHEMA_VERSION = 1
 TEMP_MARK = ".proxy-part-"
-# The proxies media/probe.py's own readers decline today, as ffmpeg writes them (an MXF's DNxHR): MediaInfo reads
-# them back, so its import and library load go beside the encode (ProxyBatch.prefetch). The review preset's MP4
-# (H.264, AAC, the reel as a metadata key) and the MOVs are read by our own readers.
-MEDIAINFO_CONTAINERS = frozenset({"mxf"})
 
 ClipStatus = Literal["made", "skipped", "error", "ignored"]
 
@@ -217,21 +213,15 @@ class ProxyBatch:
     progress: Callable[[str, int], None] | None = None  # (source, frames encoded since last call)
     encodes: Encodes = field(default_factory=Encodes)
 
-    def prefetch(self) -> None:
+    def prefetch(self, also: Callable[[], object] | None = None) -> None:
         """What the batch needs once its first encode ends, loaded beside that encode (once): SQLAlchemy and the
-        store where the rows are not written in plain SQL; MediaInfo, for a container our readers leave to it (its
-        probe of the proxy)."""
-        self.writes.prefetch(_load_mediainfo if self.preset.container in MEDIAINFO_CONTAINERS else None)
+        store where the rows are not written in plain SQL, then `also` (make.py: the modules that run once an
+        encode ends)."""
+        self.writes.prefetch(also)
 
     def at_once(self) -> int:
         """How many of this batch's encodes run side by side from now on (threads are shared among them)."""
         return max(1, min(self.workers, self.encodes.at_once(self.jobs)))
-
-
-def _load_mediainfo() -> None:
-    from pymediainfo import MediaInfo
-
-    MediaInfo.can_parse()  # loads libmediainfo
 
 
 def fail(job: ProxyJob, message: str, **kw: object) -> ClipResult:

@@ -252,6 +252,20 @@ VARIANTS: dict[str, Variant] = {
     "dnxhr_mxf_no_tc": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144", extra=""),
     "dnxhr_mxf_reel": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
                          extra="-timecode 01:00:00:00 -metadata reel_name=A001"),
+    # the avid-dnxhr-lb proxy as ingest/proxies writes it: 1080 lines (stored as 1088), one mono track per channel,
+    # the reel as the tape's package name (ffmpeg's reel_name), no other metadata
+    "dnxhr_mxf_1080_proxy": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="1920x1080",
+                               seconds=0.12, audio=(_MONO, _MONO),
+                               extra="-map_metadata -1 -timecode 10:00:00:00 -metadata reel_name=A001 "
+                                     "-metadata:s:v:0 reel_name=A001"),
+    "dnxhr_mxf_1080": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="1920x1080", seconds=0.12),
+    "dnxhr_mxf_720_reel": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="1280x720",
+                             seconds=0.12, extra="-timecode 01:00:00:00 -metadata reel_name=B002"),
+    **{f"dnxhr_mxf_reel_{n}": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                                 extra=f"-timecode 01:00:00:00 -metadata reel_name={reel}")
+       for n, reel in (("utf8", "Ré_01"), ("long", "A001_CAMERA_ROLL_0123456789_ABCDEFGHIJ"), ("digits", "0001"))},
+    "dnxhr_mxf_reel_drop": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
+                              rate="30000/1001", extra="-timecode 01:00:00;02 -metadata reel_name=C003"),
     "dnxhr_mxf_s16_stereo": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
                                audio=("pcm_s16le -ac 2",)),
     "dnxhr_mxf_mono": _v("mxf", video="dnxhd -profile:v dnxhr_lb -pix_fmt yuv422p", size="256x144",
@@ -651,3 +665,20 @@ def test_our_readers_read_ffmpegs_metadata_keys(variant, ffmpeg: str, name: str)
     fast = own_tracks(path, path.stat().st_size)
     assert fast is not None, f"{name}: declined"
     assert fast.general_tracks[0].reel_name == probe_file(path, ffmpeg=ffmpeg, own=False).reel
+
+
+# DNxHR as the avid-dnxhr-lb proxy and its reel are written: read by our readers (the proxy's check after its encode
+# needs no MediaInfo), the reel as MediaInfo's PackageName.
+READ_DNXHR = {"dnxhr_mxf_1080_proxy": "A001", "dnxhr_mxf_reel": "A001", "dnxhr_mxf_720_reel": "B002",
+              "dnxhr_mxf_reel_drop": "C003", "dnxhr_mxf_1080": None}
+
+
+@pytest.mark.parametrize("name", sorted(READ_DNXHR))
+def test_our_readers_read_dnxhr_proxies(variant, ffmpeg: str, name: str) -> None:
+    path = variant(name)
+    if path is None:
+        pytest.skip(f"{ffmpeg} cannot make {name}")
+    fast = own_tracks(path, path.stat().st_size)
+    assert fast is not None, f"{name}: declined"
+    assert fast.general_tracks[0].package_name == READ_DNXHR[name]
+    assert probe_file(path, ffmpeg=ffmpeg, own=True).reel == READ_DNXHR[name]

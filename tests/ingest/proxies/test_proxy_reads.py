@@ -74,9 +74,9 @@ settings = load_settings(Path(sys.argv[1]))
 batch = plan_batch([Path(sys.argv[2])], "h264-review", "test", settings)
 seen = {}
 real = batch.prefetch
-def prefetch():  # called as the encode starts: SQLAlchemy is imported from here on, beside it
+def prefetch(*a, **kw):  # called as the encode starts: SQLAlchemy is imported from here on, beside it
     seen["sqlalchemy before the encode"] = "sqlalchemy" in sys.modules
-    real()
+    real(*a, **kw)
 batch.prefetch = prefetch
 result = make_proxy(batch.jobs[0], batch)
 print(json.dumps({**seen, "status": result.status, "error": result.error}))
