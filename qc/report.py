@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from media.ffmpeg.commands import thumbnail_command, thumbnails_command
 from media.report import safe_name, write_report
 from media.timecode import parse_rate
+from qc import scratch
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
@@ -34,8 +34,8 @@ def thumbnails(master: Path, seconds: Sequence[float], ffmpeg: str, width: int =
     shots: list[bytes | None] = []
     for first in range(0, len(seconds), THUMBS_PER_FFMPEG):
         group = seconds[first:first + THUMBS_PER_FFMPEG]
-        with tempfile.TemporaryDirectory(prefix="postprod-thumbs-") as tmp:
-            files = [Path(tmp) / f"{i}.jpg" for i in range(len(group))]
+        with scratch.folder("postprod-thumbs-") as tmp:
+            files = [tmp / f"{i}.jpg" for i in range(len(group))]
             proc = subprocess.run(thumbnails_command(ffmpeg, master, group, width, files), capture_output=True,
                                   check=False, timeout=120 * len(group))
             made = [f.read_bytes() if proc.returncode == 0 and f.exists() else b"" for f in files]
