@@ -17,7 +17,8 @@ exactly as without this module:
   `RACY_NS`. A write lands a timestamp truncated to the filesystem's granularity (2 s on FAT, 10 ms on exFAT, a
   clock tick on ext4): a write in place during or after the child's read, to a file stamped within that much of
   it, could leave every field of the stat as it was. A file that old cannot: any later write stamps it at least
-  `RACY_NS` later. So a file still being written, or written a moment ago, is the ingest's own;
+  `RACY_NS` later. So a file still being written, or written a moment ago, is the ingest's own (and so is one
+  stamped in the future, a camera's clock ahead: it cannot be proved older);
 - every format the ingest needs computed by the child (only xxh128, xxh3, xxh64: never any other);
 - the child's answer well formed, and the child alive or its answer complete. A child killed, crashed or
   silent for `STALL_S` while it reads the file the ingest waits for is abandoned (killed), and every file not
@@ -210,8 +211,7 @@ class _Run:
         try:
             self.proc.wait(timeout=5)  # reaped: its time is the command's (what a timing of it counts)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.kill()  # not waited for again: a read stuck on a dead device must not hold the command
 
 
 def _parsed(fields: list[bytes]) -> dict[str, Any] | None:

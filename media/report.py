@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from config.atomic import write_text_atomic
+from config.atomic import atomic_path
 
 
 class Report(BaseModel):
@@ -35,6 +37,31 @@ def safe_name(text: str, fallback: str = "", *, strip: bool = False) -> str:
 
 
 def write_report(json_path: Path, json_text: str, html_path: Path, html_text: str) -> None:
-    """The page and its JSON, each atomically (the page first)."""
-    write_text_atomic(html_path, html_text)
-    write_text_atomic(json_path, json_text)
+    """The page and its JSON, each atomically (the page in place first). The two are written and synced to disk
+    side by side, before either is renamed into place: one wait on the disk's sync instead of two (1-10 ms each on
+    the development machine's ext4), on the way to every command's answer."""
+    failed: list[BaseException] = []
+
+    def page(path: Path) -> None:
+        try:
+            _write_synced(path, html_text)
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
+            failed.append(exc)
+
+    with atomic_path(json_path) as json_tmp, atomic_path(html_path) as html_tmp:  # left in reverse: the page first
+        writer = threading.Thread(target=page, args=(html_tmp,), name="report-page")
+        writer.start()
+        try:
+            _write_synced(json_tmp, json_text)
+        finally:
+            writer.join()
+        if failed:
+            raise failed[0]
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """config/atomic.py's `write_bytes_atomic`, into a path `atomic_path` gave."""
+    with open(path, "wb") as fh:
+        fh.write(text.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())

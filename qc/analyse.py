@@ -27,8 +27,8 @@ and output in its main thread. For 8 s of XDCAM a bare decode spends 0.7 s in th
 slice threads (1.35 cores busy on the idle Intel machine of 2026-11-23), and the QC's branches lengthen the
 main thread to 1.18 s: that thread is what an MPEG-2 master waits for. ProRes decodes in frame threads and
 keeps both cores busy, so there the branches cost their CPU. Tried without a gain: `-filter_complex_threads 1`
-and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads beside
-MediaInfo's parse and ffmpeg's own start-up), and the pipes hold 1 MiB (ten reduced frames) instead of
+and `-threads 2` (CPU within the noise). Done: ffmpeg starts before numpy is loaded (numpy loads while
+ffmpeg starts and runs, not beside the probe: qc/run.py), and the pipes hold 1 MiB (ten reduced frames) instead of
 64 KiB, so that ffmpeg's main thread does not wait at every frame for the meters to read the last one; while
 numpy loads, threads read the pipes ahead into memory (qc/pipes.py `meanwhile`), so that a short master's
 ffmpeg is not held up by a full pipe meanwhile (the meters then read the same bytes, in the same order).
@@ -95,7 +95,6 @@ import os
 import re
 import resource
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -107,6 +106,7 @@ from config.errors import ToolError
 from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
+from qc import scratch
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
@@ -372,9 +372,9 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     result, plan = _prepare(media, profile, ffmpeg)
     rate, matrix = result.rate, result.colour_matrix or "bt709"
     caps = capabilities(ffmpeg)
-    with tempfile.TemporaryDirectory(prefix="postprod-qc-") as tmp:
+    with scratch.folder("postprod-qc-") as tmp:  # removed beside the checks and thumbnails that follow
         t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        rc, result.command, result.meter_cpu_seconds, stderr, work = _measure(media, profile, ffmpeg, Path(tmp), plan,
+        rc, result.command, result.meter_cpu_seconds, stderr, work = _measure(media, profile, ffmpeg, tmp, plan,
                                                                              matrix, progress, threads)
         result.elapsed_seconds = time.monotonic() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)

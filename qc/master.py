@@ -11,6 +11,7 @@ from pathlib import Path
 from config import __version__
 from config.settings import Settings
 from media.ffmpeg.caps import Job, ffmpeg_for
+from qc import scratch
 from qc.analysis import Progress
 from qc.profile import load_profile
 from qc.report import write_reports
@@ -36,7 +37,10 @@ def run_qc(master: str, profile: str, settings: Settings, report_dir: str | None
     """QC one master and write its reports. `progress`: (seconds analysed, total seconds)."""
     prof = load_profile(profile)
     ffmpeg = ffmpeg_for(Job.QC_ANALYSIS, settings.ffmpeg).path
-    report = qc_master(Path(master), prof, ffmpeg, progress=progress, expected_duration=expected_duration,
-                       tool_version=__version__)
-    folder = Path(report_dir) if report_dir else settings.reports_dir / "qc"
-    return write_reports(report, folder, ffmpeg, prof.loudness.integrated, prof.loudness.tolerance)
+    try:
+        report = qc_master(Path(master), prof, ffmpeg, progress=progress, expected_duration=expected_duration,
+                           tool_version=__version__)
+        folder = Path(report_dir) if report_dir else settings.reports_dir / "qc"
+        return write_reports(report, folder, ffmpeg, prof.loudness.integrated, prof.loudness.tolerance)
+    finally:
+        scratch.wait()  # the temporary folders, removed meanwhile: none is left once the step returns

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import subprocess
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from html import escape
 from pathlib import Path
 
 from media.ffmpeg.commands import thumbnail_command, thumbnails_command
 from media.report import safe_name, write_report
 from media.timecode import parse_rate
+from qc import scratch
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
@@ -29,18 +30,49 @@ def thumbnail(master: Path, seconds: float, ffmpeg: str, width: int = 320) -> by
 
 def thumbnails(master: Path, seconds: Sequence[float], ffmpeg: str, width: int = 320) -> list[bytes | None]:
     """`thumbnail` of each of `seconds`, THUMBS_PER_FFMPEG to an ffmpeg (its start-up was most of the cost of a
-    thumbnail): each frame seeked and encoded as `thumbnail` does it, into a file of its own. A frame that such
-    an ffmpeg did not give (it failed, or wrote nothing for it) is asked of `thumbnail` alone."""
+    thumbnail), THUMBS_SIDE_BY_SIDE such ffmpegs at a time: each frame seeked and encoded as `thumbnail` does it,
+    into a file of its own. A frame that such an ffmpeg did not give (it failed, or wrote nothing for it) is asked
+    of `thumbnail` alone."""
+    groups = [seconds[first:first + THUMBS_PER_FFMPEG] for first in range(0, len(seconds), THUMBS_PER_FFMPEG)]
+    made: list[list[bytes]] = []
+    with contextlib.ExitStack() as running:
+        started: list[tuple[subprocess.Popen, list[Path], int]] = []
+        for group in groups:
+            if len(started) - len(made) >= THUMBS_SIDE_BY_SIDE:
+                made.append(_jpegs(*started[len(made)]))
+            tmp = running.enter_context(scratch.folder("postprod-thumbs-"))
+            files = [tmp / f"{i}.jpg" for i in range(len(group))]
+            proc = running.enter_context(_started(thumbnails_command(ffmpeg, master, group, width, files)))
+            started.append((proc, files, 120 * len(group)))
+        made += [_jpegs(*one) for one in started[len(made):]]
     shots: list[bytes | None] = []
-    for first in range(0, len(seconds), THUMBS_PER_FFMPEG):
-        group = seconds[first:first + THUMBS_PER_FFMPEG]
-        with tempfile.TemporaryDirectory(prefix="postprod-thumbs-") as tmp:
-            files = [Path(tmp) / f"{i}.jpg" for i in range(len(group))]
-            proc = subprocess.run(thumbnails_command(ffmpeg, master, group, width, files), capture_output=True,
-                                  check=False, timeout=120 * len(group))
-            made = [f.read_bytes() if proc.returncode == 0 and f.exists() else b"" for f in files]
-        shots += [jpeg or thumbnail(master, at, ffmpeg, width) for jpeg, at in zip(made, group, strict=True)]
+    for group, jpegs in zip(groups, made, strict=True):
+        shots += [jpeg or thumbnail(master, at, ffmpeg, width) for jpeg, at in zip(jpegs, group, strict=True)]
     return shots
+
+
+# An ffmpeg's start (the dynamic linking of its libraries: about 0.1 s of CPU for Debian's) is one core's work
+# while the other waits: two such groups at once keep both of this kind of machine's cores busy.
+THUMBS_SIDE_BY_SIDE = 2
+
+
+@contextlib.contextmanager
+def _started(cmd: list[str]) -> Iterator[subprocess.Popen]:
+    """An ffmpeg making thumbnails (what it prints is not read: its files are what counts), killed if the block
+    fails (a stop, a timeout) before it ends, as `subprocess.run` kills its child."""
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as proc:
+        try:
+            yield proc
+        except BaseException:
+            proc.kill()
+            raise
+
+
+def _jpegs(proc: subprocess.Popen, files: list[Path], timeout: float) -> list[bytes]:
+    """The JPEGs `proc` made, once it ended (b"" for each it did not make, all of them if it failed)."""
+    returncode = proc.wait(timeout=timeout)
+    return [f.read_bytes() if returncode == 0 and f.exists() else b"" for f in files]
 
 
 def frame_seconds(frame: int, rate: float) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,16 +50,6 @@ class QcReport(Report):
         return [c for c in self.checks if c.status == "fail"]
 
 
-def _load_meters() -> None:
-    """numpy and the meters, loaded beside the probe: MediaInfo's parse (C, outside the GIL) and then ffmpeg's
-    start-up run meanwhile. Any failure is the analysis's to report, where it imports them itself (a thread's
-    own failure would print a traceback)."""
-    try:
-        import qc.meters  # noqa: F401
-    except Exception:  # noqa: BLE001, S110 - raised again, in its place, by the analysis's own import
-        pass
-
-
 def _measurements(a: Analysis) -> dict[str, Any]:
     return a.model_dump(mode="json", exclude={"command"})
 
@@ -75,9 +64,9 @@ def qc_master(master: Path, profile: DeliveryProfile, ffmpeg: str, *, progress: 
         # The meters use numpy element-wise, never BLAS: OpenBLAS needs no pool of threads, whose start-up
         # is a twentieth of a second of CPU in a one-second QC (unless the user chose a number).
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    # A daemon: a stop (SIGTERM) raised in the main thread while it waits on numpy's import lock leaves that
-    # lock's state to a thread the exit would otherwise wait for, for ever (seen: "stopped" printed, no exit).
-    threading.Thread(target=_load_meters, name="qc-load-meters", daemon=True).start()
+    # numpy loads once ffmpeg runs (qc/analyse.py makes the meters then), not beside the probe: the probe is our
+    # own readers' Python as often as MediaInfo's C, and an import in a thread beside it only shares the one
+    # interpreter with it, putting off ffmpeg's start by as much.
     media = probe_file(master, ffmpeg=ffmpeg, decode_check="none")
     if media.kind is MediaKind.UNREADABLE and media.video is None:
         return QcReport(**base, verdict="unusable", exit_code=2, error=media.error or "not a media file",

@@ -165,6 +165,19 @@ def test_a_file_stamped_near_the_childs_start_is_the_ingests_own(tmp_path: Path,
     assert prehash.RACY_NS > 2_000_000_000  # the module's own: FAT stamps a write to the even second below it
 
 
+def test_a_file_stamped_in_the_future_is_the_ingests_own(tmp_path: Path):
+    """A camera whose clock was ahead: its mtime cannot be proved older than the child's read."""
+    path, control = tmp_path / "A001C001.mov", tmp_path / "A001C002.mov"
+    for f in (path, control):
+        f.write_bytes(os.urandom(1000))
+    ahead_ns = path.stat().st_mtime_ns + 3600 * 10**9
+    os.utime(path, ns=(ahead_ns, ahead_ns))
+    ahead([path, control])
+    finished()
+    assert prehash.take(path, path.stat(), ["xxh128"]) is None
+    assert prehash.take(control, control.stat(), ["xxh128"]) is not None
+
+
 def test_a_symlink_and_a_fifo_are_never_the_childs_and_never_stop_it(tmp_path: Path):
     target, link, fifo, after = (tmp_path / n for n in ("target.mov", "link.mov", "fifo.mov", "after.mov"))
     target.write_bytes(os.urandom(5000))
