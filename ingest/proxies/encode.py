@@ -90,6 +90,30 @@ try:
 except (OSError, AttributeError):  # not Linux
     _PRCTL = None
 
+SYNC_FILE_RANGE_WRITE = 2  # start writing the dirty pages out, do not wait
+
+
+def _sync_file_range() -> Callable[..., int] | None:
+    try:
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # not Linux
+        return None
+    call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    call.restype = ctypes.c_int
+    return call
+
+
+_SYNC_FILE_RANGE = _sync_file_range()
+
+
+def start_writeback(fd: int) -> None:
+    """Start writing the file's dirty pages to disk, without waiting for them (Linux's sync_file_range WRITE; elsewhere
+    nothing). The proxy's rows are committed with an fsync, and an ordered journal (ext4's default) makes that fsync
+    wait for the data of the proxy renamed just before it (0.1 s for 20 s of DNxHR LB 1080): started as ffmpeg
+    writes, those writes are done by the time the rows are. The durability is the commit's, as before."""
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, 0, 0, SYNC_FILE_RANGE_WRITE)  # an error (EIO, ENOSPC) is the commit's fsync's to say
+
 
 _FRAME_RE = re.compile(rb"^frame=(\d+)")
 
@@ -127,6 +151,7 @@ def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | N
 
     stderr goes to a temporary file, never a pipe that could fill up; stdout is ffmpeg's -progress report.
     `started` is called once ffmpeg runs (what the batch does beside the encode begins then, not before it).
+    `lock_fd` is the output's (locked) file: its writing to disk is started at each report (start_writeback).
     """
     with tempfile.TemporaryFile() as errlog:
         # preexec_fn with threads: it only calls prctl, resolved before the fork (glibc's fork resets malloc).
@@ -149,9 +174,11 @@ def run_ffmpeg(cmd: list[str], lock_fd: int, progress: Callable[[int], None] | N
                 if progress is not None and frames > done:
                     progress(frames - done)
                     done = frames
-            elif line.startswith(b"progress="):
+            elif line.startswith(b"progress="):  # the end of a report, every half second
                 ended = line.strip() == b"progress=end"
+                start_writeback(lock_fd)
         rc = proc.wait()
+        start_writeback(lock_fd)  # what the muxer wrote last (an MXF's header, a MOV's index)
         errlog.seek(0)
         stderr = errlog.read().decode("utf-8", "replace")
     if rc != 0:
