@@ -211,8 +211,7 @@ class _Run:
         try:
             self.proc.wait(timeout=5)  # reaped: its time is the command's (what a timing of it counts)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.kill()  # not waited for again: a read stuck on a dead device must not hold the command
 
 
 def _parsed(fields: list[bytes]) -> dict[str, Any] | None:

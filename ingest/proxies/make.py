@@ -184,8 +184,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
             def beside() -> None:  # once ffmpeg runs: the source's hash, and what the check and rows need
                 hashing.begin()
                 batch.prefetch(partial(_load_after_encode, plain=batch.writes.sqlite is not None,
-                                       ale=batch.preset.ale.write,
-                                       mediainfo=media.start is None and batch.preset.container in MEDIAINFO_UNTIMED))
+                                       ale=batch.preset.ale.write, mxf=batch.preset.container == "mxf"))
 
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
@@ -214,25 +213,18 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
         _tidy(tmp, lock_fd, target)
 
 
-# The proxies media/probe.py's own readers decline, as ffmpeg writes them: an MXF without a timecode track
-# (media/mxf_facts.py reads the DNxHR MXF of a source with timecode, its reel too). MediaInfo reads them back, so
-# its import and library load go beside the encode. The review preset's MP4 (H.264, AAC, the reel as a metadata
-# key) and the MOVs are read by our own readers, with or without timecode.
-MEDIAINFO_UNTIMED = frozenset({"mxf"})
-
-
-def _load_after_encode(*, plain: bool, ale: bool, mediainfo: bool) -> None:
+def _load_after_encode(*, plain: bool, ale: bool, mxf: bool) -> None:
     """What runs once an encode ends, imported beside it (ProxyBatch.prefetch's thread; the import lock makes the
     batch's own import of a module wait for this one, never see it half made): the plain rows' writer, the ALE's
-    module, and MediaInfo where it will read the proxy."""
+    module, the reader of an MXF proxy (media/mxf_facts.py; the MOVs' and MP4s' is loaded by the source's probe).
+    MediaInfo is not: our readers read back every proxy ffmpeg writes for the built-in presets (a shape they
+    decline still gets MediaInfo, after the encode)."""
     if plain:
         import ingest.proxies.record  # noqa: F401
     if ale:
         import ingest.proxies.ale  # noqa: F401
-    if mediainfo:
-        from pymediainfo import MediaInfo
-
-        MediaInfo.can_parse()  # loads libmediainfo
+    if mxf:
+        import media.mxf_facts  # noqa: F401
 
 
 def _with_hash(described: dict[str, object], hashing: SourceHash) -> dict[str, object]:

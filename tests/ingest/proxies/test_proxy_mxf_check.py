@@ -85,3 +85,16 @@ def test_a_dnxhr_proxy_of_another_start_timecode_is_refused(settings, workspace:
                                                             ffmpeg: str) -> None:
     report, _ = _refused(settings, workspace, clip, ffmpeg, "10:00:00:00", "11:00:00:00")
     assert "start timecode 11:00:00:00, the source has 10:00:00:00" in report.clips[0].error
+
+
+def test_a_dnxhr_proxy_of_a_source_without_timecode_is_read_by_our_reader(settings, make_media) -> None:
+    """ffmpeg's MXF has a timecode track even then (from 00:00:00:00): our reader reads it as MediaInfo does."""
+    source = make_media("A001C009.mov", small_clip(seconds=0.2))
+    report = run_batch(plan_batch([source], "avid-dnxhr-lb", "test", settings))
+    [result] = report.clips
+    assert result.status == "made", result.error
+    proxy = Path(result.proxy)
+    assert own_tracks(proxy, proxy.stat().st_size) is not None
+    ours = probe_file(proxy, ffmpeg=None, decode_check="none", own=True)
+    assert ours == probe_file(proxy, ffmpeg=None, decode_check="none", own=False)
+    assert ours.duration_frames == 5
