@@ -106,7 +106,7 @@ from config.errors import ToolError
 from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
-from qc import scratch
+from qc import headstart, scratch
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
@@ -348,9 +348,11 @@ def _run_one(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path
 
 
 def _measure(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, plan: _Plan, matrix: str,
-             progress: Progress | None, threads: int) -> tuple[int, list[str], float, str, Path]:
+             progress: Progress | None, threads: int,
+             head: headstart.Head | None = None) -> tuple[int, list[str], float, str, Path]:
     """Run the pass (split in two where that is faster and tells the same, else one process); (exit code,
-    command, meter CPU, stderr, the folder of its side files)."""
+    command, meter CPU, stderr, the folder of its side files). `head`: an ffmpeg started early (qc/headstart.py),
+    used where it runs the very command of the one-process pass."""
     def make_meters() -> None:
         _meters(plan, profile, matrix)
 
@@ -358,12 +360,39 @@ def _measure(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path
     split.mkdir()
     cmds = split_commands(media, profile, ffmpeg, split, threads=threads)
     if cmds is not None:
+        if head is not None:
+            head.discard(keep_folder=True)
+            head = None
         done = _run_split(cmds, make_meters, plan, split, progress)
         if done is not None:
             return (*done, split)
     one = work / "one"
     one.mkdir()
+    if head is not None:
+        done = _run_head(head, media, profile, one, make_meters, plan, progress, threads)
+        if done is not None:
+            return (*done, one)
     return (*_run_one(media, profile, ffmpeg, one, make_meters, plan, progress, threads), one)
+
+
+def _run_head(head: headstart.Head, media: MediaFile, profile: DeliveryProfile, work: Path, make_meters,  # noqa: ANN001
+              plan: _Plan, progress: Progress | None, threads: int) -> tuple[int, list[str], float, str] | None:
+    """The one-process pass on the ffmpeg started early, if it waits for this very command (its graphs are
+    handed over); None (it is killed unused) otherwise."""
+    cmd = pass_command(media, profile, head.ffmpeg, work, audio_fd=head.sound_fd if plan.channels else None,
+                       threads=threads)
+    graphs = head.matches(cmd)
+    if graphs is None or not head.release(graphs):
+        head.discard(keep_folder=True)
+        return None
+    with head.adopted() as proc:
+        widen(proc.stdout.fileno())  # type: ignore[union-attr]
+        widen(head.sound_read)
+        pipes = [proc.stdout, os.fdopen(head.sound_read, "rb")]
+        rc, cmd, cpu = _read_pass(proc, cmd, plan, progress, meanwhile(pipes, make_meters))  # type: ignore[list-item]
+    stderr = head.stderr.read_text(errors="replace")
+    children.check_stopped(cmd, rc, stderr)
+    return rc, cmd, cpu, stderr
 
 
 def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress: Progress | None = None,
@@ -372,10 +401,12 @@ def analyse(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, *, progress
     result, plan = _prepare(media, profile, ffmpeg)
     rate, matrix = result.rate, result.colour_matrix or "bt709"
     caps = capabilities(ffmpeg)
-    with scratch.folder("postprod-qc-") as tmp:  # removed beside the checks and thumbnails that follow
+    head = headstart.take(ffmpeg, media.path)  # the ffmpeg the command started early, if any: its folder is ours
+    # removed beside the checks and thumbnails that follow
+    with scratch.removed(head.folder) if head else scratch.folder("postprod-qc-") as tmp:
         t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
         rc, result.command, result.meter_cpu_seconds, stderr, work = _measure(media, profile, ffmpeg, tmp, plan,
-                                                                             matrix, progress, threads)
+                                                                             matrix, progress, threads, head)
         result.elapsed_seconds = time.monotonic() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Exact when nothing else of ours ran meanwhile (the command line); an upper bound otherwise.

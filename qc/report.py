@@ -58,10 +58,10 @@ THUMBS_SIDE_BY_SIDE = 2
 
 @contextlib.contextmanager
 def _started(cmd: list[str]) -> Iterator[subprocess.Popen]:
-    """An ffmpeg making thumbnails (what it prints is not read: its files are what counts), killed if the block
-    fails (a stop, a timeout) before it ends, as `subprocess.run` kills its child."""
-    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL) as proc:
+    """An ffmpeg making thumbnails (its files are what counts, not what it prints), killed if the block fails (a
+    stop, a timeout) before it ends, as `subprocess.run` kills its child."""
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
         try:
             yield proc
         except BaseException:
@@ -70,9 +70,10 @@ def _started(cmd: list[str]) -> Iterator[subprocess.Popen]:
 
 
 def _jpegs(proc: subprocess.Popen, files: list[Path], timeout: float) -> list[bytes]:
-    """The JPEGs `proc` made, once it ended (b"" for each it did not make, all of them if it failed)."""
-    returncode = proc.wait(timeout=timeout)
-    return [f.read_bytes() if returncode == 0 and f.exists() else b"" for f in files]
+    """The JPEGs `proc` made, once it ended (b"" for each it did not make, all of them if it failed). Its pipes
+    are read to their end, as `subprocess.run` does (`Popen.wait` with a timeout polls, up to 50 ms late)."""
+    proc.communicate(timeout=timeout)
+    return [f.read_bytes() if proc.returncode == 0 and f.exists() else b"" for f in files]
 
 
 def frame_seconds(frame: int, rate: float) -> float:

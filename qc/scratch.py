@@ -23,7 +23,13 @@ _lock = threading.Lock()
 @contextmanager
 def folder(prefix: str) -> Iterator[Path]:
     """A new temporary folder, removed (in a thread) once the block ends, however it ends."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+    with removed(Path(tempfile.mkdtemp(prefix=prefix))) as path:
+        yield path
+
+
+@contextmanager
+def removed(path: Path) -> Iterator[Path]:
+    """`path` (a folder of ours), removed (in a thread) once the block ends, however it ends."""
     try:
         yield path
     finally:

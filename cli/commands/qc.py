@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,20 @@ def run_qc_cli(master: Path, profile: str | None, production: str | None, *, rep
                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
     """Run the QC with a progress bar over the seconds decoded. `flow`: the PAD QC flow's steps, which move
     the PAD delivery stage, through Prefect when a server is configured, else in this process."""
+    from qc import headstart
+
+    # The pass's ffmpeg starts now, while the modules below load (qc/headstart.py): the analysis takes it if it
+    # waits for the very command the analysis builds, else it is killed unused.
+    headstart.start(master.absolute(), os.environ.get("POSTPROD_FFMPEG") or None)
+    try:
+        return _run_qc_cli(master, profile, production, report_dir=report_dir, expected_duration=expected_duration,
+                           flow=flow, show_progress=show_progress)
+    finally:
+        headstart.discard()
+
+
+def _run_qc_cli(master: Path, profile: str | None, production: str | None, *, report_dir: Path | None,
+                expected_duration: str | None, flow: bool, show_progress: bool) -> QcReport:
     from flows.qc import run_pad_qc
     from flows.steps import use_prefect
     from qc.master import profile_name
