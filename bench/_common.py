@@ -55,14 +55,18 @@ def load() -> str:
 
 
 def alternated(n: int, ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[float, float, float]:
-    """Run the two `n` times in turn; return the median time of each and the median of the paired ratios."""
+    """Run the two `n` times in turn; return the median time of each and the median of the paired ratios. The
+    order changes from pair to pair (ours first, then theirs first: ABBA), so that neither gains from going
+    second (a warmer cache, a core the first one freed)."""
     pairs = []
-    for _ in range(n):
+    for i in range(n):
+        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)
         a = time.perf_counter()
-        ours()
+        first()
         b = time.perf_counter()
-        theirs()
-        pairs.append((b - a, time.perf_counter() - b))
+        second()
+        times = (b - a, time.perf_counter() - b)
+        pairs.append(times if i % 2 == 0 else times[::-1])
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     return med([p[0] for p in pairs]), med([p[1] for p in pairs]), med([p[1] / p[0] for p in pairs])
 
