@@ -149,10 +149,11 @@ MXF = {
                               timecode="01:00:00;00", seconds=0.7),
     "dnx4ch.mxf": small_clip(width=1280, height=720, codec="dnxhr_lb", audio_channels=4, seconds=0.5),
 }
-# DNxHR profiles and depths (1280x720: stored as displayed), and what our reader leaves to MediaInfo.
+# DNxHR profiles and depths, and what our reader leaves to MediaInfo. 640x360 is stored as 368 lines (ffmpeg
+# rounds DNxHR's stored height up to 16): read by our reader since the proxies' 1080 = 1088 was (issue 17).
 MXF_DIRECT = {"sq": ("dnxhr_sq", "yuv422p", True), "hqx": ("dnxhr_hqx", "yuv422p10le", True),
               "444": ("dnxhr_444", "yuv444p10le", None), "50p": ("dnxhr_hq", "yuv422p", True),
-              "dnxhd": (None, "yuv422p", False), "stored368": ("dnxhr_lb", "yuv422p", False)}
+              "dnxhd": (None, "yuv422p", False), "stored368": ("dnxhr_lb", "yuv422p", True)}
 
 
 @pytest.mark.parametrize("name", sorted(MXF))
@@ -180,12 +181,15 @@ def test_mxf_profiles_are_mediainfos_and_the_rest_goes_to_mediainfo(ffmpeg: str,
     assert ours == theirs
 
 
-def test_mxf_cut_short_or_named_goes_to_mediainfo(make_media, ffmpeg: str, tmp_path: Path) -> None:
+def test_mxf_cut_short_goes_to_mediainfo_and_a_named_reel_is_read_as_mediainfo_reads_it(
+        make_media, ffmpeg: str, tmp_path: Path) -> None:
     cut = truncated_copy(make_media("B001C001.mxf", MXF["B001C001.mxf"]), tmp_path / "cut.mxf", 0.7)
     named = make_media("A007C012_261123_R1AB.mxf", small_clip(codec="dnxhr_lb", width=1280, height=720,
                                                               reel="A007C012_261123_R1AB"))
-    for clip in (cut, named):
-        assert own_tracks(clip, clip.stat().st_size) is None
+    # ffmpeg's reel: a named tape source package with an empty tape descriptor (MediaInfo's PackageName), read
+    # by our reader since issue 17 (the DNxHR proxies carry their reel so); a file cut short is MediaInfo's.
+    for clip, ours_to_read in ((cut, False), (named, True)):
+        assert (own_tracks(clip, clip.stat().st_size) is not None) is ours_to_read
         ours, theirs = _both(clip, ffmpeg)
         assert ours == theirs
 
