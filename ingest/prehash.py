@@ -44,15 +44,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 HASHABLE = ("xxh128", "xxh3", "xxh64")  # xxh128 always; the others when the card's MHL names them
 _HEX = {"xxh128": re.compile(r"[0-9a-f]{32}"), "xxh3": re.compile(r"[0-9a-f]{16}"),
         "xxh64": re.compile(r"[0-9a-f]{16}")}
+MHL_FOLDER = "ascmhl"  # a card's MHL history (as ingest/mhl.py names it)
+MAX_MHL_BYTES = 16 << 20  # of its generations read for a guess (what was ingested, the formats named)
 _FORMAT = re.compile(r"<(xxh128|xxh3|xxh64)\b")
-MAX_MHL_BYTES = 16 << 20
 RACY_NS = 3_000_000_000  # > FAT's 2 s, the coarsest timestamps of a local filesystem, with a second to spare
 STALL_S = 30.0  # the child silent this long on the file the ingest waits for: abandoned
 PROGRESS_BYTES = 16 << 20  # the child says it is alive (and looks at its input) every this many bytes
@@ -285,24 +286,31 @@ def take(path: str | Path, st: os.stat_result, algorithms: Iterable[str]) -> tup
     return {a: result["hashes"][a] for a in wanted}, float(result["seconds"])
 
 
+def mhl_texts(card: str) -> Iterator[str]:
+    """The text of each MHL generation in the card's ascmhl/ folder, newest name first, `MAX_MHL_BYTES` in all
+    (the last one cut there); nothing where there is no such folder. Undecodable bytes replaced: a guess only."""
+    folder = os.path.join(card, MHL_FOLDER)
+    try:
+        names = sorted((n for n in os.listdir(folder) if n.endswith(".mhl")), reverse=True)
+    except OSError:
+        return
+    left = MAX_MHL_BYTES
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
+                text = fh.read(left)
+        except OSError:
+            continue
+        left -= len(text)
+        yield text
+        if left <= 0:
+            return
+
+
 def mhl_formats(paths: Iterable[str]) -> set[str]:
     """The xxHash formats any MHL generation of the cards names (those the ingest verifies beside its own)."""
     found: set[str] = set()
     for top in paths:
-        folder = os.path.join(top, "ascmhl")
-        try:
-            names = [n for n in os.listdir(folder) if n.endswith(".mhl")]
-        except OSError:
-            continue
-        left = MAX_MHL_BYTES
-        for name in names:
-            try:
-                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
-                    text = fh.read(left)
-            except OSError:
-                continue
-            left -= len(text)
+        for text in mhl_texts(top):
             found.update(_FORMAT.findall(text))
-            if left <= 0:
-                break
     return found

@@ -27,17 +27,18 @@ from __future__ import annotations
 import os
 import re
 import stat
-import sys
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from ingest import prehash
+
 CHUNK = 8 << 20  # bytes a call: small enough to stop promptly, large enough that the calls cost nothing
 MAX_BYTES = 4 << 30  # never more than this, whatever the memory
 MAX_FILES = 10_000  # a folder of many small files (an image sequence): the walk itself is bounded
 STREAMS = 2  # files read side by side, as the ingest hashes them (IngestContext.workers)
-MHL_FOLDER = "ascmhl"  # the card's MHL history (as ingest/mhl.py names it): read by the ingest's own parser
+MHL_FOLDER = prehash.MHL_FOLDER  # the card's MHL history: read by the ingest's own parser, not read ahead
 
 _lock = threading.Lock()
 _current: tuple[tuple[str, ...], threading.Event] | None = None  # the paths read ahead, and their stop
@@ -72,8 +73,7 @@ def stop() -> None:
     with _lock:
         if _current is not None:
             _current[1].set()
-    if "ingest.prehash" in sys.modules:
-        sys.modules["ingest.prehash"].stop()
+    prehash.stop()
 
 
 def available_memory() -> int:
@@ -134,7 +134,6 @@ def _walk(top: str, found: list[tuple[int, str]], limit: int, known: set[tuple[s
 # A file's line in a generation postprod wrote (ingest/mhl.py's _write_generation), and its XML escapes.
 _OUR_PATH = re.compile(r'<path size="(\d+)" lastmodificationdate="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)">([^<]*)</path>')
 _UNESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
-MAX_MHL_BYTES = 16 << 20  # of generation files read to know what was ingested: beyond, the rest is read ahead
 
 
 def ingested(card: str) -> set[tuple[str, int, int]]:
@@ -142,28 +141,14 @@ def ingested(card: str) -> set[tuple[str, int, int]]:
     ascmhl/ lists: a file still so was ingested by an earlier run (a re-run does not read it), so it is not read
     ahead. Only a guess about what to warm: the ingest itself asks its catalogue; a wrong guess costs a cold read
     of that file, or a read ahead for nothing."""
-    folder = os.path.join(card, MHL_FOLDER)
     known: set[tuple[str, int, int]] = set()
-    try:
-        names = sorted((n for n in os.listdir(folder) if n.endswith(".mhl")), reverse=True)
-    except OSError:
-        return known
-    left = MAX_MHL_BYTES
-    for name in names:
-        try:
-            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
-                text = fh.read(left)
-        except OSError:
-            continue
-        left -= len(text)
+    for text in prehash.mhl_texts(card):
         if ">postprod</tool>" in text:
             for size, when, rel in _OUR_PATH.findall(text):
                 for escaped, char in _UNESCAPES:
                     rel = rel.replace(escaped, char)
                 seconds = int(datetime.fromisoformat(when[:-1] + "+00:00").timestamp())
                 known.add((rel, int(size), seconds))
-        if left <= 0:
-            break
     return known
 
 
@@ -177,8 +162,6 @@ def _run(paths: list[str], budget: int, stopped: threading.Event, streams: int =
         return
     if hash_ahead:
         try:
-            from ingest import prehash
-
             prehash.start([path for _, path in files], paths)
         except Exception:  # noqa: BLE001, S110 - a head start only: without it the ingest hashes every file
             pass
