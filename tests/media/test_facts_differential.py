@@ -638,6 +638,17 @@ def test_fast_path_equals_mediainfo_or_declines(variant, ffmpeg: str, name: str)
     assert ours == theirs, f"{name}: our readers {'declined' if fast is None else 'answered'}"
 
 
+def _read_by_us(variant, ffmpeg: str, name: str):  # noqa: ANN001, ANN202
+    """The variant made by this ffmpeg (skipped where it cannot make it) and our readers' tracks of it: not
+    declined."""
+    path = variant(name)
+    if path is None:
+        pytest.skip(f"{ffmpeg} cannot make {name}")
+    fast = own_tracks(path, path.stat().st_size)
+    assert fast is not None, f"{name}: declined"
+    return path, fast
+
+
 # XDCAM masters as postprod's own QC synth and bench make them, on both ffmpegs: read by our readers, not declined.
 READ_XDCAM = ("xdcam_1080i25", "xdcam_tff_25", "xdcam_bff_2997_ndf", "xdcam_prog_5994_df", "xdcam_tff_stereo",
               "xdcam_tff_no_audio", "mpeg2_420_mxf")
@@ -645,11 +656,7 @@ READ_XDCAM = ("xdcam_1080i25", "xdcam_tff_25", "xdcam_bff_2997_ndf", "xdcam_prog
 
 @pytest.mark.parametrize("name", READ_XDCAM)
 def test_our_readers_read_xdcam(variant, ffmpeg: str, name: str) -> None:
-    path = variant(name)
-    if path is None:
-        pytest.skip(f"{ffmpeg} cannot make {name}")
-    fast = own_tracks(path, path.stat().st_size)
-    assert fast is not None, f"{name}: declined"
+    _, fast = _read_by_us(variant, ffmpeg, name)
     assert fast.video_tracks[0].format == "MPEG Video"
 
 
@@ -659,11 +666,7 @@ READ_BY_US = ("reel_mp4_tags", "reel_mp4_tags_proxy", "reel_mp4_tags_utf8", "ree
 
 @pytest.mark.parametrize("name", READ_BY_US)
 def test_our_readers_read_ffmpegs_metadata_keys(variant, ffmpeg: str, name: str) -> None:
-    path = variant(name)
-    if path is None:
-        pytest.skip(f"{ffmpeg} cannot make {name}")
-    fast = own_tracks(path, path.stat().st_size)
-    assert fast is not None, f"{name}: declined"
+    path, fast = _read_by_us(variant, ffmpeg, name)
     assert fast.general_tracks[0].reel_name == probe_file(path, ffmpeg=ffmpeg, own=False).reel
 
 
@@ -675,10 +678,6 @@ READ_DNXHR = {"dnxhr_mxf_1080_proxy": "A001", "dnxhr_mxf_reel": "A001", "dnxhr_m
 
 @pytest.mark.parametrize("name", sorted(READ_DNXHR))
 def test_our_readers_read_dnxhr_proxies(variant, ffmpeg: str, name: str) -> None:
-    path = variant(name)
-    if path is None:
-        pytest.skip(f"{ffmpeg} cannot make {name}")
-    fast = own_tracks(path, path.stat().st_size)
-    assert fast is not None, f"{name}: declined"
+    path, fast = _read_by_us(variant, ffmpeg, name)
     assert fast.general_tracks[0].package_name == READ_DNXHR[name]
     assert probe_file(path, ffmpeg=ffmpeg, own=True).reel == READ_DNXHR[name]
