@@ -31,7 +31,13 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(target) as tmp:
+        write_synced(tmp, data)
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """`data` into `path` (a path `atomic_path` gave), synced to disk before it is renamed into place."""
+    with open(path, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from config.atomic import atomic_path
+from config.atomic import atomic_path, write_synced
 
 
 class Report(BaseModel):
@@ -44,7 +43,7 @@ def write_report(json_path: Path, json_text: str, html_path: Path, html_text: st
 
     def page(path: Path) -> None:
         try:
-            _write_synced(path, html_text)
+            write_synced(path, html_text.encode("utf-8"))
         except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
             failed.append(exc)
 
@@ -52,16 +51,8 @@ def write_report(json_path: Path, json_text: str, html_path: Path, html_text: st
         writer = threading.Thread(target=page, args=(html_tmp,), name="report-page")
         writer.start()
         try:
-            _write_synced(json_tmp, json_text)
+            write_synced(json_tmp, json_text.encode("utf-8"))
         finally:
             writer.join()
         if failed:
             raise failed[0]
-
-
-def _write_synced(path: Path, text: str) -> None:
-    """config/atomic.py's `write_bytes_atomic`, into a path `atomic_path` gave."""
-    with open(path, "wb") as fh:
-        fh.write(text.encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
