@@ -7,6 +7,10 @@ median wall time and the median CPU time (user + system, the command's children 
 markdown table rows, with the machine and its load. The ffmpeg capabilities cache is warm (a first run fills
 it), as it is for a user from their second command on.
 
+`qc`'s own start is shown apart where strace is installed: the time from the command's exec to its analysis's
+ffmpeg exec (strace --seccomp-bpf traces execve alone: the Python start runs untraced), i.e. what the command costs
+before the work it was asked for begins; the whole command's wall follows in its own row.
+
 Run: python3 bench/startup_bench.py [N] [--uv] [--clip CLIP.mov] [--before TREE]
   --uv      run `python3 -m uv run postprod ...` (the README's way) instead of .venv/bin/postprod
   --clip    the clip to probe and QC (default: a 1 s 320x180 ProRes clip made with media/synth.py)
@@ -22,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +49,27 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
     wall = time.perf_counter() - started
     proc.returncode = 0  # reaped by wait4
     return wall, usage.ru_utime + usage.ru_stime
+
+
+def to_analysis(cmd: list[str], cwd: Path, env: dict[str, str]) -> float | None:
+    """Seconds from `cmd`'s exec to the exec of its first ffmpeg with a filter graph (the QC's analysis pass), read
+    from strace's timestamps; None without strace or without such an ffmpeg."""
+    strace = shutil.which("strace")
+    if not strace:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "execve.txt"
+        done = subprocess.run([strace, "--seccomp-bpf", "-f", "-ttt", "-e", "trace=execve", "-o", str(log), *cmd],
+                              cwd=cwd, env=env, capture_output=True, check=False)
+        if done.returncode not in (0, 1) or not log.exists():
+            return None
+        starts = [(float(line.split()[1]), line) for line in log.read_text().splitlines()
+                  if " execve(" in line and "= 0" in line]
+    if not starts:
+        return None
+    analysis = next((t for t, line in starts if "ffmpeg" in line.split("execve(", 1)[1].split(",", 1)[0]
+                     and '"-filter_complex' in line), None)
+    return None if analysis is None else analysis - starts[0][0]
 
 
 def workspace(clip: Path | None) -> tuple[Path, Path]:
@@ -123,6 +149,8 @@ def main() -> None:
             if raw:
                 times.setdefault(f"raw: {name}", []).append(timed(raw, folder, env))
 
+    qc_args = next(argv for name, argv, _ in rows if name.startswith("qc "))
+    to_pass = [t for _ in range(args.n) if (t := to_analysis([*postprod, *qc_args], folder, env)) is not None]
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     how = "python3 -m uv run postprod" if args.uv else ".venv/bin/postprod"
     print(f"\n{stamp()}, {machine()}, {load()}, {how}, median of {args.n}, capabilities cache warm\n")
@@ -135,6 +163,9 @@ def main() -> None:
         raw_wall = med([w for w, _ in times[f"raw: {name}"]]) if raw else None
         raw_cells = f"{raw_wall:.3f} | {wall / raw_wall:.1f}" if raw_wall else " | "
         print(f"| `postprod {name}` | {wall:.3f} | {cpu:.3f} | {raw_cells} | {wall / base:.0f} |")
+    if to_pass:
+        print(f"| `postprod {qc_args[0]} ...`: from its exec to its analysis's ffmpeg exec (strace, {len(to_pass)} runs) "
+              f"| {med(to_pass):.3f} | | | | {med(to_pass) / base:.0f} |")
 
 
 def before_and_after(n: int, before: Path, rows: list[tuple[str, list[str], list[str] | None]], folder: Path,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, out, settings
+from cli.app import JsonOpt, ProductionOpt, app, emit_json, exit_code_for, settings
 
 if TYPE_CHECKING:  # the command's modules load when it runs: `postprod --help` stays quick
     from config.spec import TechSpec
@@ -161,11 +161,11 @@ def probe(
     if as_json:
         emit_json([m.model_dump(mode="json") for m in items])
     else:
-        from cli.render import probe_table
+        from cli.plain import show, txt
+        from cli.render import probe_view
 
-        out.print(probe_table(items))
-        out.print(f"{len(items)} files in {seconds:.2f} s ({len(items) / max(seconds, 1e-6):.1f} files/s)",
-                  markup=False, highlight=False)
+        show([probe_view(items),  # without loading rich where the table fits (cli/plain.py)
+              txt(f"{len(items)} files in {seconds:.2f} s ({len(items) / max(seconds, 1e-6):.1f} files/s)")])
     from media.findings import Severity
 
     errors = sum(1 for m in items for f in m.findings if f.severity is Severity.ERROR)

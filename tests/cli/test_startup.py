@@ -65,6 +65,19 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 
+def test_tables_that_fit_are_printed_without_rich(workspace: Path, clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # cli/plain.py writes them as rich would (tests/cli/test_plain_render.py): rich is not even imported
+    monkeypatch.setenv("COLUMNS", "250")  # the probe's findings are long: its table fits 250 columns, not 160
+    result, names = imported("probe", str(clip.relative_to(workspace)), cwd=workspace)
+    assert result.returncode == 0 and "1 files in" in result.stdout and "┏━" in result.stdout, result.stderr[-2000:]
+    assert "rich" not in names
+    made, _ = imported("plan", "create", "-p", "test", "--template", "fiction", cwd=workspace)
+    assert made.returncode == 0, made.stderr[-2000:]
+    status, names = imported("plan", "status", cwd=workspace)
+    assert status.returncode == 0 and "Rushes reception" in status.stdout and "money:" in status.stdout
+    assert "rich" not in names
+
+
 def test_the_walk_names_the_mhl_folder_as_the_mhl_module_does() -> None:
     from ingest import mhl, scan
 
