@@ -108,3 +108,28 @@ def test_a_picture_too_wide_for_a_thumbnail_320_wide_keeps_the_pass_apart(tmp_pa
         scratch.wait()
     assert head.proc is not None and head.proc.returncode == -9  # killed unused: the pass ran on its own
     assert report.verdict == "fail" and report.measurements and report.measurements["frames_decoded"] == 10
+
+
+@pytest.mark.parametrize("broken", [(2, 5), tuple(range(25))])
+def test_a_damaged_master_gets_the_report_of_the_usual_pass(broken, tmp_path, ffmpeg):
+    """Frames that do not decode (their ProRes header overwritten): the thumbnails' branch says nothing of its own
+    (the messages, the verdict, the thumbnails are those of a pass started the usual way)."""
+    from test_qc_headstart import qc
+
+    good = make_master(tmp_path / "good.mov", MasterSpec(codec="prores", seconds=1.0, audio_channels=2), ffmpeg)
+    data = bytearray(good.read_bytes())
+    at = [i for i in range(len(data) - 4) if data[i:i + 4] == b"icpf"]
+    assert len(at) == 25
+    for n in broken:
+        data[at[n]:at[n] + 4] = b"XXXX"
+    master = tmp_path / "damaged.mov"
+    master.write_bytes(bytes(data))
+    early, early_json, early_html = qc(True, master, "ebu-r128-hd25", tmp_path / "a", ffmpeg, tmp_path)
+    usual, usual_json, usual_html = qc(False, master, "ebu-r128-hd25", tmp_path / "b", ffmpeg, tmp_path)
+    assert early_json and early_json == usual_json and early_html == usual_html
+    if len(broken) == 25:
+        assert early["code"] == usual["code"] == 2 and early_json["verdict"] == "unusable"
+    else:  # the thumbnails seeked (decode errors: frame N is not known to be the Nth decoded)
+        assert early["code"] == usual["code"] == 1 and early_json["measurements"]["decode_errors"]
+        shown = [f["thumbnail"] for c in early_json["checks"] for f in c["findings"] if c["check_id"] == "stream.decode"]
+        assert len(shown) == len(broken) and all(shown)  # frames 2 and 5 (their neighbours: seeked)
