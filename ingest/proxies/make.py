@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import threading
 import time
-import uuid
-from concurrent.futures import Future
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from config.errors import PostprodError
 from config.locks import create_locked
@@ -69,7 +70,7 @@ def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     described = {"frames": media.duration_frames, "start_timecode": media.start_timecode, "reel": media.reel,
                  "rate": format_rate(media.video.frame_rate) if media.video and media.video.frame_rate else None}
     existing = batch.reads.made_at(batch.production.name, job.target)
-    hashing = SourceHash(batch, source, st, row)
+    hashing = source_hashing(batch, source, st, row)
     if existing is not None:  # a proxy to skip if made from the same content: hashed now (else while it encodes)
         hashing.begin(beside=False)
         unread = hashing.exception()
@@ -81,41 +82,58 @@ def _make_proxy(job: ProxyJob, batch: ProxyBatch) -> ClipResult:
     return _encode_and_place(job, batch, media, hashing, described, started)
 
 
-class SourceHash(Future):
-    """The source's hash (verify.source_hash) as a future: begun beside the encode once ffmpeg runs (nothing
-    delays the encode's start), or at once where it decides a skip; asking for it begins it if nothing has."""
+class Beside:
+    """A read done in a thread beside other work (or here, at once), asked for once it is needed; asking begins it
+    if nothing has. Its OSError is its answer too (`exception`); any other error is raised where it is asked for.
+    (A plain thread and event: concurrent.futures would load `logging` before the encode starts.)"""
 
-    def __init__(self, batch: ProxyBatch, source: Path, st: os.stat_result, row: SourceRow | None) -> None:
-        super().__init__()
-        self._args = (batch, source, st, row)
+    def __init__(self, work: Callable[[], Any], name: str) -> None:
+        self._work, self._name = work, name
         self._begun = False
         self._begin_lock = threading.Lock()
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
 
     def begin(self, beside: bool = True) -> None:
-        """Hash in a thread (`beside`), or here; once."""
+        """In a thread (`beside`), or here; once."""
         with self._begin_lock:
             if self._begun:
                 return
             self._begun = True
         if beside:
-            threading.Thread(target=self._settle, daemon=True, name=f"hash {self._args[1].name}").start()
+            threading.Thread(target=self._settle, daemon=True, name=self._name).start()
         else:
             self._settle()
 
     def _settle(self) -> None:
-        """The hash as the result, or its OSError as the exception."""
         try:
-            self.set_result(source_hash(*self._args))
-        except OSError as exc:
-            self.set_exception(exc)
+            self._value = self._work()
+        except BaseException as exc:  # noqa: BLE001 - kept for the asker (an OSError is an answer, others are raised)
+            self._error = exc
+        finally:
+            self._done.set()
 
-    def result(self, timeout: float | None = None) -> Hashed:
+    def exception(self) -> OSError | None:
+        """The OSError it ended with, or None (waits for it)."""
         self.begin()
-        return super().result(timeout)
+        self._done.wait()
+        if self._error is not None and not isinstance(self._error, OSError):
+            raise self._error
+        return self._error
 
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        self.begin()
-        return super().exception(timeout)
+    def result(self) -> Any:
+        """Its value (waits for it); its error raised."""
+        error = self.exception()
+        if error is not None:
+            raise error
+        return self._value
+
+
+def source_hashing(batch: ProxyBatch, source: Path, st: os.stat_result, row: SourceRow | None) -> Beside:
+    """The source's hash (verify.source_hash): begun beside the encode once ffmpeg runs (nothing delays the
+    encode's start), or at once where it decides a skip."""
+    return Beside(partial(source_hash, batch, source, st, row), f"hash {source.name}")
 
 
 def _refused(job: ProxyJob, batch: ProxyBatch, media: MediaFile) -> ClipResult | None:
@@ -163,7 +181,7 @@ def _already_made(job: ProxyJob, batch: ProxyBatch, existing: MadeRow, hashed: t
                       **described, **shape)
 
 
-def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashing: SourceHash,
+def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashing: Beside,
                       described: dict[str, object], started: float) -> ClipResult:
     """Encode to a locked temporary file, verify it against the source, rename it into place, record it."""
     target = Path(job.target)
@@ -172,7 +190,7 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
     except OSError as exc:
         return _failed(job, hashing, f"cannot create the proxy folder {target.parent}: {exc.strerror or exc}",
                        described)
-    tmp = target.parent / f".{target.stem}{TEMP_MARK}{uuid.uuid4().hex[:8]}{target.suffix}"
+    tmp = target.parent / f".{target.stem}{TEMP_MARK}{secrets.token_hex(4)}{target.suffix}"
     lock_fd = None
     try:
         lock_fd = create_locked(tmp)
@@ -189,15 +207,22 @@ def _encode_and_place(job: ProxyJob, batch: ProxyBatch, media: MediaFile, hashin
             with batch.slots.acquire():
                 encoded = run_ffmpeg(cmd, lock_fd, (lambda n: progress(job.source, n)) if progress else None,
                                      source=job.source, started=beside)
+        # The proxy's hash is read beside its probe and check (the file is whole: ffmpeg has ended), and waited for
+        # before the file is renamed (it reads it by its temporary name). xxhash lets go of the interpreter's lock:
+        # the two take the cores the encode had.
+        proxy_hashing = Beside(partial(hash_file, tmp, [batch.settings.hash_algorithm]), f"hash {tmp.name}")
+        proxy_hashing.begin()
         made = probe_file(tmp, ffmpeg=None, decode_check="none")
         problems = proxy_problems(media, made, channels, encoded)
+        proxy_hashing.exception()  # read whole (or failed: the OSError is raised where its digest is taken)
         if problems:
             return _failed(job, hashing, "proxy rejected: " + "; ".join(problems), described)
         unread = hashing.exception()
         if unread is not None:
             return _failed(job, hashing, f"cannot read: {getattr(unread, 'strerror', None) or unread}", described)
+        proxy_digest = proxy_hashing.result()[batch.settings.hash_algorithm]
         os.replace(tmp, target)
-        _record(job, batch, media, made, hashing.result())
+        _record(job, batch, media, made, hashing.result(), proxy_digest)
         return ClipResult(source=job.source, card=job.card, relpath=job.relpath, status="made", proxy=str(target),
                           encoder=batch.encoder, audio_channels=channels, width=width, height=height,
                           seconds=round(time.monotonic() - started, 3), **_with_hash(described, hashing))
@@ -227,7 +252,7 @@ def _load_after_encode(*, plain: bool, ale: bool, mxf: bool) -> None:
         import media.mxf_facts  # noqa: F401
 
 
-def _with_hash(described: dict[str, object], hashing: SourceHash) -> dict[str, object]:
+def _with_hash(described: dict[str, object], hashing: Beside) -> dict[str, object]:
     """What the result says of the source, with its hash once read (waits for it: a result is whole)."""
     if hashing.exception() is not None:
         return described
@@ -235,18 +260,19 @@ def _with_hash(described: dict[str, object], hashing: SourceHash) -> dict[str, o
     return {**described, "source_hash": f"{algo}:{digest}"}
 
 
-def _failed(job: ProxyJob, hashing: SourceHash, message: str, described: dict[str, object]) -> ClipResult:
+def _failed(job: ProxyJob, hashing: Beside, message: str, described: dict[str, object]) -> ClipResult:
     return fail(job, message, **_with_hash(described, hashing))
 
 
-def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile, hashed: Hashed) -> None:
-    """The placed proxy in the catalogue (role proxy, pointing at its source) and in the proxy store."""
+def _record(job: ProxyJob, batch: ProxyBatch, media: MediaFile, made: MediaFile, hashed: Hashed,
+            proxy_hash: str) -> None:
+    """The placed proxy in the catalogue (role proxy, pointing at its source) and in the proxy store; `proxy_hash`:
+    its content's, in the settings' algorithm (the source's hash is in it too)."""
     algo, digest, source_id = hashed
     target = Path(job.target)
     pst = target.stat()
     proxy_media = made.model_copy(update={"path": str(target), "clip_name": media.clip_name,
                                           "size": pst.st_size, "mtime_ns": pst.st_mtime_ns})
-    proxy_hash = hash_file(target, [algo])[algo]
     values = media_values(proxy_media, card=str(batch.root / job.card), relpath=rel(target, batch.root / job.card),
                           hash_algorithm=algo, hash_value=proxy_hash, ingest_id=None, role="proxy",
                           source_id=source_id)

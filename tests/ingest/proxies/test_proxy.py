@@ -20,6 +20,7 @@ from conftest import small_clip
 from config.errors import ConfigError, UnknownNameError
 from config.locks import create_locked
 from ingest.catalogue import Catalogue
+from ingest.hashing import hash_file
 from ingest.proxies.make import TEMP_MARK, burnin_filters, burnin_layout, plan_batch, proxy_size, run_batch
 from ingest.proxies.presets import builtin_presets, load_preset
 from media.probe import probe_file
@@ -88,6 +89,9 @@ def test_proxy_keeps_frames_timecode_reel_and_audio(preset: str, settings, works
     # Recorded as a proxy in the catalogue; nothing else left in the proxy tree.
     row = Catalogue(settings.db_url).lookup("test", str(proxy))
     assert row["role"] == "proxy" and row["reel"] == "A001" and row["duration_frames"] == 25
+    # Its hash (read beside its probe, by its temporary name) is the placed file's.
+    assert (row["hash_algorithm"], row["hash"]) == ("xxh128", hash_file(proxy, ["xxh128"])["xxh128"])
+    assert row["size"] == proxy.stat().st_size
     leftovers = [p for p in files_under(proxy.parent.parent) if p.suffix != ".ale" and p != proxy]
     assert leftovers == []
 
