@@ -25,6 +25,9 @@ MASTERS = {
                                  defects=(Defect("black", 5, 1),)),
     "prores-2997.mov": MasterSpec(codec="prores", rate=Fraction(30000, 1001), seconds=1.0, audio_channels=2,
                                   defects=(Defect("black", 2, 1),)),
+    # a picture scaled down to its thumbnail (the others are 320 wide already): 4 frames within THUMBS_PIXELS
+    "prores-720p.mov": MasterSpec(codec="prores", width=1280, height=720, seconds=0.4, audio_channels=2,
+                                  defects=(Defect("black", 2, 1),)),
     # H.264 from the MPEG-2 one: open GOPs of 12, 3 B-frames (leading B-frames refer to the GOP before)
     "h264-open-gop.mov": MasterSpec(codec="xdcam", seconds=1.0, audio_channels=2, defects=(Defect("black", 6, 1),)),
 }
@@ -69,7 +72,8 @@ def test_the_first_thumbnails_of_the_pass_are_those_a_seek_makes(name, tmp_path,
         headstart.discard()
         scratch.wait()
     assert not head.thumbs.exists() and not head.folder.exists()
-    assert len(jpegs) == headstart.THUMBS_FIRST  # a 320x180 master: the first 8 frames
+    pixels = spec.width * spec.height
+    assert len(jpegs) == min(headstart.THUMBS_FIRST, headstart.THUMBS_PIXELS // pixels)  # 320x180: 8 frames
     first = list(range(len(jpegs)))
     assert early_frames(report, first, len(jpegs)) == first  # every frame decoded in its place
     rate = float(spec.rate)
