@@ -11,6 +11,13 @@ the command it built is that one token for token, each `-filter_complex G` in pl
 measured by two processes) and it is killed unused: the pass runs as it always did.
 
 Only for an ffmpeg before 7.0 (`-filter_complex_script` is deprecated from 7.1; later ones are not started early).
+
+The same ffmpeg makes the thumbnails of the master's first frames beside the pass (a fourth graph, `[thumbs]`:
+JPEGs as qc/report.py's `thumbnail` encodes them, into a folder of their own), within THUMBS_PIXELS, so that a
+short master's findings there need no thumbnails' ffmpeg of their own (whose start, Debian's dynamic linking, was
+on the way to the answer). The report (qc/report.py `early_frames`) takes them only for a master whose every
+frame decoded in its place, so that frame N is the Nth decoded: the frame a seek to its time gives
+(tests/qc/test_qc_early_thumbs.py holds the bytes equal); the others are seeked as before.
 """
 
 from __future__ import annotations
@@ -29,6 +36,13 @@ from media.ffmpeg.commands import QUIET
 
 GRAPHS = 3  # picture, loudness, raw sound: what a master with sound gets
 _head: Head | None = None
+_made: Head | None = None  # the head the analysis took, until its thumbnails are taken (`thumbnails`)
+# The first frames whose thumbnails the pass makes: THUMBS_FIRST at most, within THUMBS_PIXELS of the master's
+# picture (at least one). Each costs about 1.5 ms of CPU beside the pass (320x180 ProRes, Debian's 5.1; a scale
+# and an encode), a thumbnails' ffmpeg about 0.1 s: frame 0 is the commonest (a leader, a whole-file condition).
+THUMBS_FIRST = 8
+THUMBS_PIXELS = 2 * 1920 * 1080
+THUMB_WIDTH = 320
 
 
 @dataclass
@@ -44,12 +58,17 @@ class Head:
     sound_read: int
     sound_fd: int  # the number the command names (closed here once the child has it)
     stderr: Path
+    thumbs_fd: int  # the pipe of the thumbnails' graph (`thumbs_graph`), beside the pass's own
+    thumbs: Path  # their folder: 1.jpg, 2.jpg... the first frames in their order
     proc: subprocess.Popen | None = None
     running: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    thumbs_count: int = 1  # how many of the first frames it makes thumbnails of (`plan_thumbnails`)
+    released: bool = False
 
     def matches(self, command: list[str]) -> list[str] | None:
-        """The graphs of `command` if it is this ffmpeg's command with them in their places, else None."""
-        if len(command) != len(self.command):
+        """The graphs of `command` if it is this ffmpeg's command with them in their places (and the thumbnails'
+        output after them), else None; None too where its thumbnails' branch could fail the pass (`plan_thumbnails`)."""
+        if len(command) != len(self.command) or self.thumbs_count < 1:
             return None
         graphs = []
         for i, (ours, theirs) in enumerate(zip(self.command, command, strict=True)):
@@ -63,23 +82,44 @@ class Head:
 
     def release(self, graphs: list[str]) -> bool:
         """Hand the graphs over (ffmpeg goes on); False if it can no longer take them (it ended)."""
+        texts = [*graphs, f"[0:v:0]trim=end_frame={self.thumbs_count},scale=h=-2:w={THUMB_WIDTH}[thumbs]"]
+        pending, self.graph_fds, self.thumbs_fd = [*self.graph_fds, self.thumbs_fd], [], -1
+        if len(pending) != len(texts):
+            raise ValueError("one graph a pipe")
         try:
-            for fd, graph in zip(self.graph_fds, graphs, strict=True):
+            for graph in texts:  # each pipe closed once, as soon as its graph is in
                 data = graph.encode()
                 while data:
-                    data = data[os.write(fd, data):]
-                os.close(fd)
+                    data = data[os.write(pending[0], data):]
+                os.close(pending.pop(0))
         except OSError:
             return False
         finally:
-            self._close_graphs()
+            for fd in pending:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.released = True
         return True
 
+    def thumbnails(self) -> list[bytes]:
+        """The JPEGs of the first frames it made (`thumbs_count` at most; none unless it ended with 0), read
+        before their folder is removed (in a thread: qc/scratch.py)."""
+        from qc import scratch
+
+        with scratch.removed(self.thumbs):
+            if not self.released or self.proc is None or self.proc.returncode != 0:
+                return []
+            names = sorted(self.thumbs.glob("*.jpg"), key=lambda p: int(p.stem))
+            if [p.stem for p in names] != [str(n) for n in range(1, len(names) + 1)]:
+                return []
+            return [p.read_bytes() for p in names[:self.thumbs_count]]
+
     def _close_graphs(self) -> None:
-        for fd in self.graph_fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.graph_fds = []
+        fds, self.graph_fds, self.thumbs_fd = [*self.graph_fds, self.thumbs_fd], [], -1
+        for fd in fds:
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     @contextlib.contextmanager
     def adopted(self) -> Iterator[subprocess.Popen]:
@@ -107,13 +147,14 @@ class Head:
         self.running.close()
         if not keep_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.thumbs, ignore_errors=True)
 
 
 def start(master: Path, configured: str | None) -> None:
     """Start the pass's ffmpeg for `master` (an absolute path) with the ffmpeg `configured` names (the settings'
     POSTPROD_FFMPEG), where the analysis may take it. Never fails: without it the pass starts as before."""
     global _head
-    if _head is not None or not master.is_file():
+    if _head is not None or not master.is_file() or "%" in tempfile.gettempdir():  # `%d`: the thumbnails' names
         return
     try:
         from media.ffmpeg.caps import Job, ffmpeg_for
@@ -128,18 +169,22 @@ def start(master: Path, configured: str | None) -> None:
 
 def _spawn(ffmpeg: str, source: str) -> Head:
     folder = Path(tempfile.mkdtemp(prefix="postprod-qc-"))
-    pipes = [os.pipe() for _ in range(GRAPHS)]
+    thumbs = Path(tempfile.mkdtemp(prefix="postprod-thumbs-"))
+    pipes = [os.pipe() for _ in range(GRAPHS + 1)]  # the last: the thumbnails' graph
     sound_read, sound_write = os.pipe()
-    graphs = [arg for r, _ in pipes for arg in ("-filter_complex_script", f"pipe:{r}")]
+    graphs = [arg for r, _ in pipes[:GRAPHS] for arg in ("-filter_complex_script", f"pipe:{r}")]
     command = [ffmpeg, *QUIET, "-loglevel", "level+error", "-threads", "0", "-i", source, *graphs,
                "-map", "[vpic]", "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1",
                "-map", "[aout]", "-f", "null", "-", "-map", "[araw]", "-f", "f32le", f"pipe:{sound_write}"]
-    head = Head(ffmpeg, source, folder, command, [w for _, w in pipes], sound_read, sound_write,
-                folder / "stderr-head.txt")
+    # The thumbnails' output, as qc.report.thumbnail encodes one (an image2 file a frame, not one a process)
+    tail = ["-filter_complex_script", f"pipe:{pipes[GRAPHS][0]}", "-map", "[thumbs]", "-fps_mode", "passthrough",
+            "-f", "image2", "-c:v", "mjpeg", "-q:v", "5", str(thumbs / "%d.jpg")]
+    head = Head(ffmpeg, source, folder, command, [w for _, w in pipes[:GRAPHS]], sound_read, sound_write,
+                folder / "stderr-head.txt", pipes[GRAPHS][1], thumbs)
     try:
         with head.stderr.open("w") as errfh:
             head.proc = head.running.enter_context(children.popen(
-                command, stdout=subprocess.PIPE, stderr=errfh, stdin=subprocess.DEVNULL,
+                [*command, *tail], stdout=subprocess.PIPE, stderr=errfh, stdin=subprocess.DEVNULL,
                 pass_fds=(*(r for r, _ in pipes), sound_write)))
     except BaseException:
         head.discard()
@@ -153,17 +198,44 @@ def _spawn(ffmpeg: str, source: str) -> Head:
 
 def take(ffmpeg: str, source: str) -> Head | None:
     """The ffmpeg started for `source` with `ffmpeg`, once (another is killed unused)."""
-    global _head
+    global _head, _made
     head, _head = _head, None
     if head is not None and (head.ffmpeg, head.source) != (ffmpeg, source):
         head.discard()
         return None
+    _made = head
     return head
 
 
+def plan_thumbnails(source: str, width: int, height: int) -> None:
+    """Thumbnails of the first frames of `source`, a `width` x `height` picture (THUMBS_FIRST, THUMBS_PIXELS),
+    where the ffmpeg started early for it is taken (called before the analysis takes it: qc/run.py)."""
+    if _head is None or _head.source != source:
+        return
+    # A thumbnail 320 wide between 40 and 2560 high: no scale nor encoder limit near (outside it, the pass is not
+    # risked on a thumbnail: the early ffmpeg is not taken)
+    usable = 0 < width <= 8 * height and 0 < height <= 8 * width
+    _head.thumbs_count = max(1, min(THUMBS_FIRST, THUMBS_PIXELS // (width * height))) if usable else 0
+
+
+def thumbnails(ffmpeg: str, source: str) -> list[bytes]:
+    """The thumbnails of the first frames of `source` that the pass made with `ffmpeg`, where it ran on the ffmpeg
+    started early and ended with 0 (else none), once."""
+    global _made
+    head, _made = _made, None
+    if head is None:
+        return []
+    if (head.ffmpeg, head.source) != (ffmpeg, source):
+        head.discard(keep_folder=True)
+        return []
+    return head.thumbnails()
+
+
 def discard() -> None:
-    """Kill the ffmpeg started early if nothing took it (the command failed before its analysis)."""
-    global _head
-    head, _head = _head, None
-    if head is not None:
-        head.discard()
+    """Kill the ffmpegs started early that nothing took (the command failed before its analysis, the master had
+    no frame to show)."""
+    global _head, _made
+    for head in (_head, _made):
+        if head is not None:
+            head.discard()
+    _head = _made = None

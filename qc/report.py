@@ -12,7 +12,7 @@ from pathlib import Path
 from media.ffmpeg.commands import thumbnail_command, thumbnails_command
 from media.report import safe_name, write_report
 from media.timecode import parse_rate
-from qc import scratch
+from qc import headstart, scratch
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
@@ -101,15 +101,38 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
             frame = f.start_frame
             if check.check_id == "stream.truncated":
                 frame = max(frame - 1, 0)  # the last frame that decodes
-            wanted.append((f"{check.check_id}-{i}", check.findings, i, frame_seconds(frame, rate)))
+            wanted.append((f"{check.check_id}-{i}", check.findings, i, frame))
     frames = sorted({w[3] for w in wanted})  # defects that start on the same frame share its thumbnail
-    jpegs = dict(zip(frames, thumbnails(Path(report.master), frames, ffmpeg), strict=True)) if frames else {}
-    for key, findings, i, at in wanted:
-        jpeg = jpegs[at]
+    jpegs = _frame_jpegs(report, frames, rate, ffmpeg)
+    for key, findings, i, frame in wanted:
+        jpeg = jpegs[frame]
         if jpeg:
             findings[i] = findings[i].model_copy(update={"thumbnail": key})
             shots[key] = jpeg
     return shots
+
+
+def _frame_jpegs(report: QcReport, frames: list[int], rate: float, ffmpeg: str) -> dict[int, bytes | None]:
+    """The thumbnail of each of `frames`: those `early_frames` allows from the pass's own (qc/headstart.py), the
+    others seeked by `thumbnails`."""
+    made = headstart.thumbnails(ffmpeg, report.master)
+    jpegs: dict[int, bytes | None] = {n: made[n] for n in early_frames(report, frames, len(made)) if made[n]}
+    rest = [n for n in frames if n not in jpegs]
+    if rest:
+        jpegs.update(zip(rest, thumbnails(Path(report.master), [frame_seconds(n, rate) for n in rest], ffmpeg),
+                         strict=True))
+    return jpegs
+
+
+def early_frames(report: QcReport, frames: list[int], made: int) -> list[int]:
+    """Those of `frames` whose thumbnail the pass made (the first `made` frames it decoded) is the frame a seek
+    gives: only where the analysis decoded every frame in its place (none missing, none counted twice, no decode
+    error), so that frame N is the Nth decoded (tests/qc/test_qc_early_thumbs.py holds the bytes equal)."""
+    m = report.measurements or {}
+    decoded, last = m.get("frames_decoded") or 0, m.get("last_frame")
+    if not made or m.get("missing") or m.get("decode_errors") or last is None or decoded != last + 1:
+        return []
+    return [n for n in frames if 0 <= n < min(made, decoded)]
 
 
 def _tc_at(report: QcReport, seconds: float) -> str:

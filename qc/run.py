@@ -14,6 +14,7 @@ from media.findings import Severity
 from media.model import MediaKind
 from media.probe import probe_file
 from media.report import Report
+from qc import headstart
 from qc.analyse import Analysis, Progress, UnusableMaster, analyse
 from qc.checks import CheckResult, Context, run_checks
 from qc.profile import DeliveryProfile
@@ -71,6 +72,8 @@ def qc_master(master: Path, profile: DeliveryProfile, ffmpeg: str, *, progress: 
     if media.kind is MediaKind.UNREADABLE and media.video is None:
         return QcReport(**base, verdict="unusable", exit_code=2, error=media.error or "not a media file",
                         media=media.model_dump(mode="json"))
+    if media.video is not None:  # where the pass runs on the ffmpeg started early, it makes the first thumbnails
+        headstart.plan_thumbnails(str(master), media.video.width or 0, media.video.height or 0)
     try:
         analysis = analyse(media, profile, ffmpeg, progress=progress)
     except UnusableMaster as exc:
