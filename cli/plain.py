@@ -1,18 +1,20 @@
-"""What rich would print for a few simple views (lines of styled text, tables that fit), written without rich.
+"""What rich would print for a few simple views (lines of styled text, tables), written without rich.
 
-Importing rich's console and table costs about a fifth of `postprod plan status` and `postprod probe`, and its
-rendering as much again, for tables whose layout is simple arithmetic once they fit the terminal. A view (`Txt`
-pieces and `Grid` tables) is either written here, byte for byte as rich writes it (the same widths, padding, box,
-ANSI codes on a terminal, none in a pipe), or, whenever anything is outside what this module knows (a table
-wider than the terminal, a character whose width is not one cell, a style it does not know, a console made or
-changed already, Jupyter, Windows...), handed to rich (`rich_renderables`): the same output, rich's way.
-tests/cli/test_plain_render.py holds the two equal over many views, widths and terminal settings.
+Importing rich's console and table costs about a sixth of `postprod plan status` and `postprod probe`, and its
+rendering a few percent more, for views whose layout is arithmetic: rich's own (a table's column widths, narrowed
+as rich narrows them where it is wider than the terminal, words wrapped and folded as rich/_wrap.py does, rich's
+boxes, padding and justification). A view (`Txt` lines and `Grid` tables) is either written here, byte for byte
+as rich writes it (ANSI codes on a terminal, none in a pipe), or, whenever anything is outside what this module
+knows (a table that would not fit however narrowed, a character whose width is not one cell, a style it does not
+know, a console made or changed already, Jupyter, Windows...), handed to rich (`rich_renderables`): the same
+output, rich's way. tests/cli/test_plain_render.py holds the two equal over many generated views and terminals.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
+import re
 import sys
 from typing import Any
 
@@ -191,36 +193,172 @@ def _segments(line: str, spans: list[tuple[int, int, str]]) -> Line:
             for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
+Spans = list[tuple[int, int, str]]
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _clip(spans: Spans, start: int, end: int) -> Spans:
+    """The spans over text[start:end], from its start (rich's Text.divide, right_crop and _trim_spans)."""
+    return [(max(s, start) - start, min(e, end) - start, st) for s, e, st in spans if s < end and e > start]
+
+
+def _divide_line(line: str, width: int, fold: bool) -> list[int]:
+    """rich/_wrap.py's divide_line, for text of one-cell characters: where a line breaks to fit `width`."""
+    breaks, offset = [], 0
+    for match in _WORD.finditer(line):
+        start, word = match.start(), match.group()
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            if fold:
+                chunks = [word[i:i + width] for i in range(0, len(word), width)]
+                for i, chunk in enumerate(chunks):
+                    if start:
+                        breaks.append(start)
+                    if i == len(chunks) - 1:
+                        offset = len(chunk)
+                    else:
+                        start += len(chunk)
+            else:
+                if start:
+                    breaks.append(start)
+                offset = len(word)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    return breaks
+
+
+def _truncate(line: str, spans: Spans, width: int, overflow: str, pad: bool = False) -> tuple[str, Spans]:
+    """rich's Text.truncate."""
+    length = len(line)
+    if length > width:
+        line = line[:width - 1] + "…" if overflow == "ellipsis" else line[:width]
+        spans = _clip(spans, 0, len(line))
+    if pad and length < width:
+        line += " " * (width - length)
+    return line, spans
+
+
+def _wrapped(line: str, spans: Spans, width: int, fold: bool) -> list[tuple[str, Spans]]:
+    """rich's Text.wrap of one line: broken between words (words longer than the width folded, if `fold`), the
+    whitespace past the width dropped (rstrip_end)."""
+    cuts = [0, *_divide_line(line, width, fold), len(line)]
+    pieces = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        piece, over = line[a:b], _clip(spans, a, b)
+        if len(piece) > width:
+            cut = min(len(piece) - len(piece.rstrip()), len(piece) - width)
+            piece, over = piece[:len(piece) - cut], _clip(over, 0, len(piece) - cut)
+        pieces.append((piece, over))
+    return pieces
+
+
 def text_lines(t: Txt, width: int) -> list[Line]:
-    """A Txt printed by itself, as rich prints it when every line fits the width."""
+    """A Txt printed by itself, as rich prints it: each line wrapped at the width (justify "default",
+    overflow "fold")."""
     out = []
     for line, spans in _txt_lines(t):
-        if _cells(line) > width:
-            raise Declined("a line to wrap")
-        if t.style and line:
-            spans = [(0, len(line), t.style), *spans]
-        out.append(_segments(line, spans))
+        _cells(line)
+        for piece, over in _wrapped(line, spans, width, fold=True):
+            piece, over = _truncate(piece, over, width, "fold")
+            if t.style and piece:
+                over = [(0, len(piece), t.style), *over]
+            out.append(_segments(piece, over))
     return out
 
 
-def _cell(t: Txt, width: int, justify: str) -> list[Line]:
-    """A table cell's lines within its width (padding aside), justified as rich's Lines.justify does."""
+def _cell(t: Txt, width: int, col: Col) -> list[Line]:
+    """A table cell's lines within its width (padding aside), as rich's Text.wrap makes them: words wrapped
+    (folded where longer than the width) unless no_wrap, then justified and cut to the width."""
+    if width < 1 or col.overflow not in ("fold", "ellipsis") or col.justify not in ("left", "right"):
+        raise Declined("a cell rich would render another way")
     out = []
     for line, spans in _txt_lines(t):
-        if justify == "right":
-            stripped = line.rstrip()
-            spans = [(s, min(e, len(stripped)), st) for s, e, st in spans if s < len(stripped)]
-            pad = width - _cells(stripped)
-            line = " " * pad + stripped
-            spans = [(s + pad, e + pad, st) for s, e, st in spans]
-        elif justify == "left":
-            line = line + " " * (width - _cells(line))
+        _cells(line)
+        pieces = [(line, spans)] if col.no_wrap else _wrapped(line, spans, width, col.overflow == "fold")
+        for piece, over in pieces:
+            if col.justify == "left":
+                piece, over = _truncate(piece, over, width, col.overflow, pad=True)
+            else:
+                stripped = piece.rstrip()
+                piece, over = _truncate(stripped, _clip(over, 0, len(stripped)), width, col.overflow)
+                shift = width - len(piece)
+                piece, over = " " * shift + piece, [(s + shift, e + shift, st) for s, e, st in over]
+            piece, over = _truncate(piece, over, width, col.overflow)
+            if t.style and piece:
+                over = [(0, len(piece), t.style), *over]
+            out.append(_segments(piece, over))
+    return out
+
+
+def _column_width(maxima: list[int], room: int, pad: int, min_width: int | None) -> int:
+    """rich's Table._measure_column's maximum: each cell's widest line measured within `room` with its padding."""
+    if room < 1:
+        return 0
+    widths = []
+    for widest in maxima:
+        if room - pad < 1:
+            cell = room
         else:
-            raise Declined(f"justify {justify}")
-        if t.style and line:
-            spans = [(0, len(line), t.style), *spans]
-        out.append(_segments(line, spans))
-    return out
+            inner = min(widest, room - pad)
+            cell = min((inner if inner >= 1 else 0) + pad, room)
+        widths.append(cell if cell >= 1 else 0)
+    width = min(max(widths), room)
+    return max(width, min_width + pad) if min_width is not None else width
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """rich/_ratio.py's ratio_reduce."""
+    ratios = [ratio if most else 0 for ratio, most in zip(ratios, maximums, strict=True)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    remaining, result = total, []
+    for ratio, most, value in zip(ratios, maximums, values, strict=True):
+        if ratio and total_ratio > 0:
+            distributed = min(most, round(ratio * remaining / total_ratio))
+            result.append(value - distributed)
+            remaining -= distributed
+            total_ratio -= ratio
+        else:
+            result.append(value)
+    return result
+
+
+def _collapse(widths: list[int], wrapable: list[bool], room: int) -> list[int]:
+    """rich's Table._collapse_widths: the widest wrapable columns narrowed, in turn, until the table fits."""
+    total = sum(widths)
+    excess = total - room
+    if any(wrapable):
+        while total and excess > 0:
+            widest = max(w for w, can in zip(widths, wrapable, strict=True) if can)
+            second = max(w if can and w != widest else 0 for w, can in zip(widths, wrapable, strict=True))
+            difference = widest - second
+            ratios = [1 if (w == widest and can) else 0 for w, can in zip(widths, wrapable, strict=True)]
+            if not any(ratios) or not difference:
+                break
+            widths = _ratio_reduce(excess, ratios, [min(excess, difference)] * len(widths), widths)
+            total = sum(widths)
+            excess = total - room
+    return widths
+
+
+def _widths(grid: Grid, cells_of: list[list[Txt]], pads: list[tuple[int, int]], room: int) -> list[int]:
+    """rich's Table._calculate_column_widths (no expand, no table min_width, no fixed column widths)."""
+    maxima = [[max(_cells(line) for line in (t.plain.splitlines() or [""])) for t in cells] for cells in cells_of]
+    widths = [_column_width(m, room, left + right, col.min_width) or 1
+              for m, (left, right), col in zip(maxima, pads, grid.columns, strict=True)]
+    if sum(widths) > room:
+        widths = _collapse(widths, [not col.no_wrap for col in grid.columns], room)
+        if sum(widths) > room:
+            widths = _ratio_reduce(sum(widths) - room, [1] * len(widths), widths, widths)
+        widths = [_column_width(m, w, left + right, col.min_width)
+                  for m, w, (left, right), col in zip(maxima, widths, pads, grid.columns, strict=True)]
+    if sum(widths) > room:
+        raise Declined("a table wider than the console, even shrunk")
+    return widths
 
 
 def _styled(segments: Line, style: str) -> Line:
@@ -228,7 +366,7 @@ def _styled(segments: Line, style: str) -> Line:
 
 
 def table_lines(grid: Grid, width: int) -> list[Line]:
-    """A table as rich renders it when its natural width fits the console's (no column shrunk or wrapped)."""
+    """A table as rich renders it: columns narrowed and their cells wrapped where it is wider than the console."""
     n = len(grid.columns)
     if not n:
         raise Declined("no column")
@@ -236,14 +374,9 @@ def table_lines(grid: Grid, width: int) -> list[Line]:
     available = width - (2 + n - 1)
     cells_of = [[Txt(((c.header, ""),)), *(row[i] if i < len(row) else Txt(()) for row in grid.rows)]
                 for i, c in enumerate(grid.columns)]
-    widths = []
-    for col, (left, right), cells in zip(grid.columns, pads, cells_of, strict=True):
-        natural = max(max(_cells(line) for line in t.plain.split("\n")) for t in cells) + left + right
-        if col.min_width is not None:
-            natural = max(natural, col.min_width + left + right)
-        widths.append(natural or 1)
-    if any(len(row) > n for row in grid.rows) or sum(widths) > available:
-        raise Declined("a table wider than the console")
+    if any(len(row) > n for row in grid.rows):
+        raise Declined("a row longer than the columns")
+    widths = _widths(grid, cells_of, pads, available)
     top, head, head_row, mid, _, _, foot, bottom = BOXES[grid.box]
     lines: list[Line] = [[(top[0] + top[2].join(top[1] * w for w in widths) + top[3], "")]]
     for r in range(len(grid.rows) + 1):
@@ -251,11 +384,12 @@ def table_lines(grid: Grid, width: int) -> list[Line]:
         rendered = []
         for col, (left, right), w, cells in zip(grid.columns, pads, widths, cells_of, strict=True):
             style = grid.header_style if r == 0 else ""
-            inner = _cell(cells[r], w - left - right, col.justify)
+            inner = _cell(cells[r], w - left - right, col)
             rendered.append([_styled([(" " * left, ""), *seg, (" " * right, "")], style) for seg in inner])
         height = max(len(c) for c in rendered)
-        for c, w in zip(rendered, widths, strict=True):
-            c.extend([[(" " * w, "")]] * (height - len(c)))
+        for c, w in zip(rendered, widths, strict=True):  # rich aligns a header's cells to the bottom, others top
+            blank = [[(" " * w, grid.header_style if r == 0 else "")]] * (height - len(c))
+            c[:] = [*blank, *c] if r == 0 else [*c, *blank]
         for k in range(height):
             line: Line = [(edge[0], "")]
             for i, c in enumerate(rendered):
@@ -285,6 +419,8 @@ def _sgr(style: str, no_color: bool) -> str:
 
 def render(view: list[Txt | Grid], term: Terminal) -> str:
     """The text rich's console.print of each part of `view` writes (Declined where this cannot be sure)."""
+    if term.width < 1:
+        raise Declined("no width")
     chunks = []
     for part in view:
         lines = table_lines(part, term.width) if isinstance(part, Grid) else text_lines(part, term.width)
