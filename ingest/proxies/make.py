@@ -311,9 +311,10 @@ def finish_batch(batch: ProxyBatch, results: list[ClipResult]) -> ProxyReport:
                          fingerprint=batch.preset.fingerprint(), root=str(batch.root), workers=batch.workers,
                          encoder=batch.encoder, started_at=batch.started_at, cleaned=batch.cleaned,
                          clips=everything)
-    from ingest.proxies.ale import write_batch_ales  # after the encodes: not loaded before the first one starts
+    if batch.preset.ale.write:  # a preset without ALEs does not load their module once its encodes have ended
+        from ingest.proxies.ale import write_batch_ales  # after the encodes: not loaded before the first one starts
 
-    report.ale = write_batch_ales(batch, everything)
+        report.ale = write_batch_ales(batch, everything)
     report.finished_at = datetime.now(UTC)
     report.summary = summarise(everything)
     return report

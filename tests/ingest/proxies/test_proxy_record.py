@@ -136,20 +136,33 @@ import json, sys
 from pathlib import Path
 from config.settings import load_settings
 from ingest.proxies.make import plan_batch, run_batch
-report = run_batch(plan_batch([Path(sys.argv[2])], "avid-dnxhr-lb", "test", load_settings(Path(sys.argv[1]))))
+report = run_batch(plan_batch([Path(sys.argv[2])], sys.argv[3], "test", load_settings(Path(sys.argv[1]))))
 print(json.dumps({"sqlalchemy": sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")[:3],
-                  "statuses": [c.status for c in report.clips], "ale": len(report.ale)}))
+                  "statuses": [c.status for c in report.clips], "ale": len(report.ale),
+                  "ale_module": "ingest.proxies.ale" in sys.modules}))
 """
+
+
+def _batch_in_a_process(workspace: Path, card: Path, preset: str) -> dict:
+    run = subprocess.run([sys.executable, "-c", _SCRIPT, str(workspace / "postprod.toml"), str(card), preset],
+                         capture_output=True, text=True, cwd=ROOT, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def test_a_batch_on_a_store_at_head_never_imports_sqlalchemy(settings, workspace: Path, make_media) -> None:
     card = _card(workspace, make_media)
     ingest_card(str(card), "test", settings)  # the store exists, at HEAD
-    run = subprocess.run([sys.executable, "-c", _SCRIPT, str(workspace / "postprod.toml"), str(card)],
-                         capture_output=True, text=True, cwd=ROOT, check=False)
-    assert run.returncode == 0, run.stderr[-2000:]
-    said = json.loads(run.stdout.strip().splitlines()[-1])
-    assert said == {"sqlalchemy": [], "statuses": ["made", "made"], "ale": 1}
+    said = _batch_in_a_process(workspace, card, "avid-dnxhr-lb")
+    assert said == {"sqlalchemy": [], "statuses": ["made", "made"], "ale": 1, "ale_module": True}
     rows = list(Catalogue(settings.db_url).rows("test", role="proxy"))
     assert sorted(Path(r.path).name for r in rows) == ["A001C001.mxf", "A001C002.mxf"]
     assert all(r.source_id is not None and r.hash for r in rows)
+
+
+def test_a_preset_without_ales_never_loads_their_module(settings, workspace: Path, make_media) -> None:
+    card = _card(workspace, make_media)
+    ingest_card(str(card), "test", settings)
+    said = _batch_in_a_process(workspace, card, "h264-review")
+    assert said == {"sqlalchemy": [], "statuses": ["made", "made"], "ale": 0, "ale_module": False}
+    assert not list((workspace / "data").rglob("*.ale"))
