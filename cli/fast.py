@@ -1,13 +1,13 @@
 """A plain command line of a command people wait on, parsed and run without typer.
 
 Importing typer and building its click command is about a tenth of `postprod plan status --json` or `postprod
-probe clip.mov`. For `probe`, `plan status` and `conform`, a command line made only of the options in `HOT` (each
-at most once, values that are not empty and do not start with "-", the positional arguments the command takes)
-is parsed here into the same values typer would give, and the command's work (a typer-free function the typer
-command calls as well) is called with them. Anything else — `--help`, an option not in the table, a missing or
-malformed value, `-pNAME`, an option given twice, shell completion — is left to typer, so that its messages stay
-(`parse` returns None). tests/cli/test_fast.py holds `HOT` equal to the typer declarations and the values of
-many command lines equal to those click's context gets.
+probe clip.mov`. For `probe`, `plan status`, `conform`, `qc` and `ingest`, a command line made only of the options
+in `HOT` (each at most once, values that are not empty and do not start with "-", the positional arguments the
+command takes) is parsed here into the same values typer would give, and the command's work (a typer-free function
+the typer command calls as well) is called with them. Anything else — `--help`, an option not in the table, a
+missing or malformed value, `-pNAME`, an option given twice, shell completion — is left to typer, so that its
+messages stay (`parse` returns None). tests/cli/test_fast.py holds `HOT` equal to the typer declarations and the
+values of many command lines equal to those typer calls the work with.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ HOT: dict[tuple[str, ...], tuple[str, str, tuple[str, str, str] | None, dict[str
                    {**PRODUCTION, "--rate": ("rate", "str"), "--handles": ("handles", "int"),
                     "--relink": ("relink", "path"), "--report": ("report", "path"), "--record": ("record", "true"),
                     "--no-record": ("record", "false"), "--json": ("as_json", "true")}),
+    ("qc",): ("cli.commands.qc_run", "qc_command", ("master", "one", "path"),
+              {"--profile": ("profile", "str"), "--report": ("report", "path"), "--duration": ("duration", "str"),
+               **PRODUCTION, "--flow": ("flow", "true"), "--json": ("as_json", "true")}),
+    ("ingest",): ("cli.commands.ingest_run", "ingest_command", ("paths", "many", "path"),
+                  {**PRODUCTION, "--direct": ("direct", "true"), "--json": ("as_json", "true")}),
 }
 
 

@@ -206,7 +206,7 @@ def run(args: list[str]) -> int:
     _tolerant_streams()
     from cli import fast
 
-    plain = fast.parse(args)  # a plain command line of probe, plan status or conform: run without typer
+    plain = fast.parse(args)  # a plain command line of probe, plan status, conform, qc, ingest: without typer
     if plain is None:
         register(["postprod", *args])
     from cli.base import err

@@ -1,4 +1,4 @@
-"""cli/fast.py: a plain command line of probe, plan status or conform runs without typer, with the very values
+"""cli/fast.py: a plain command line of probe, plan status, conform, qc or ingest runs without typer, with the very values
 typer gives. Its table is held equal to the typer declarations (an option added to a command and not to the
 table fails here), and over many generated command lines the work is called with what typer calls it with;
 anything not plain is left to typer."""
@@ -20,7 +20,7 @@ from cli import fast
 BODIES = {words: (module, function) for words, (module, function, _, _) in fast.HOT.items()}
 # the typer command modules and the name under which each calls its work
 TYPER_MODULES = {("probe",): "cli.commands.probe", ("plan", "status"): "cli.commands.plan",
-                 ("conform",): "cli.commands.conform"}
+                 ("conform",): "cli.commands.conform", ("qc",): "cli.commands.qc", ("ingest",): "cli.commands.ingest"}
 
 
 def _leaf(words: tuple[str, ...]):  # type: ignore[no-untyped-def]
@@ -73,7 +73,8 @@ def test_the_table_is_the_typer_declaration(words: tuple[str, ...]) -> None:
 
 PATHS = ["clip.mov", "A001/A001C001_261123_R1AB.mov", "/srv/rushes/day 1/take é.mov", "[final] cut.edl", "x",
          "./a", "dir/", "-"]
-VALUES = {"str": ["test", "bench", "fiction prod", "2026-01-12", "é", "25", "29.97", "a=b", "[b]"],
+VALUES = {"str": ["test", "bench", "fiction prod", "2026-01-12", "é", "25", "29.97", "a=b", "[b]", "00:01:00:00",
+                  "ebu-r128-hd25"],
           "path": ["out", "/tmp/reports", "rel/dir", "r é.otio", "a=b"],
           "int": ["0", "12", "007", "-1", "1e3", " 5", "+3", "x"]}
 
@@ -160,7 +161,7 @@ def test_plain_command_lines_give_typer_s_values(words: tuple[str, ...], monkeyp
     ["probe", "a", "-p", "x", "-p", "y"], ["probe", "a", "-p", ""], ["probe", "a", "--json=1"], ["plan", "status", "x"],
     ["plan", "status", "--today"], ["plan"], ["plan", "create", "-p", "x"], ["conform", "a", "b"],
     ["conform", "a", "--handles", "-1"], ["conform", "a", "--handles", "1e3"], ["conform"], ["-c"], ["--help"],
-    ["-c", "x.toml", "--help"], ["qc", "a.mov"], ["probe", "-"], ["--config", "x", "probe", "a", "-h"],
+    ["-c", "x.toml", "--help"], ["qc", "a.mov", "b.mov"], ["ingest"], ["proxy", "a"], ["probe", "-"], ["--config", "x", "probe", "a", "-h"],
 ])
 def test_what_is_not_plain_is_typer_s(argv: list[str]) -> None:
     assert fast.parse(argv) is None

@@ -127,7 +127,7 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
         assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command
-    for command in ("conform", "plan status"):  # plain command lines: parsed and run without typer (cli/fast.py)
+    for command in ("conform", "plan status", "qc"):  # plain command lines: parsed and run without typer (cli/fast.py)
         assert "typer" not in runs[command][1], command
     assert not names & {"typer", "click"}  # probe -p test --json, the same
     # pydantic's plugin loader is not imported while PYDANTIC_DISABLE_PLUGINS says none (cli/main.py's stand-in),
@@ -148,6 +148,7 @@ def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path
     assert '"new": 1' in ingest.stdout and "prefect" not in names
     assert "ingest.proxies.make" not in names  # the production makes no proxies: their code is not loaded
     assert "rich" not in names  # --json: no progress bar, nothing printed through rich
+    assert "typer" not in names  # a plain command line: cli/fast.py
     qc, names = imported("qc", str(clip), "--profile", "ebu-r128-hd25", "-p", "test", "--flow", "--json",
                          cwd=workspace)
     assert '"verdict"' in qc.stdout and "prefect" not in names
