@@ -106,7 +106,7 @@ from config.errors import ToolError
 from media.ffmpeg.caps import Job, capabilities
 from media.ffmpeg.errors import failure
 from media.model import MediaFile, MediaKind
-from qc import headstart, scratch
+from qc import headstart, passthumbs, scratch
 from qc.analysis import Analysis, Interval, Progress, UnusableMaster, runs
 from qc.graph import build_command, build_split, channels_of, raw_depth, reduction_for
 from qc.levels import level_limits, matrix_for
@@ -337,8 +337,9 @@ def _run_split(cmds: tuple[list[str], list[str]], make_meters, plan: _Plan, work
 
 def _run_one(media: MediaFile, profile: DeliveryProfile, ffmpeg: str, work: Path, make_meters, plan: _Plan,  # noqa: ANN001
              progress: Progress | None, threads: int) -> tuple[int, list[str], float, str]:
-    def cmd_for(audio_fd: int | None) -> list[str]:
-        return pass_command(media, profile, ffmpeg, work, audio_fd=audio_fd, threads=threads)
+    def cmd_for(audio_fd: int | None) -> list[str]:  # with the first frames' thumbnails where asked (qc/passthumbs.py)
+        return [*pass_command(media, profile, ffmpeg, work, audio_fd=audio_fd, threads=threads),
+                *passthumbs.output(ffmpeg, media.path)]
 
     with (work / "stderr.txt").open("w") as errfh:
         rc, cmd, cpu = _run_pass(cmd_for, make_meters, plan, ffmpeg, errfh, progress)

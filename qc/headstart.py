@@ -58,11 +58,12 @@ class Head:
     sound_read: int
     sound_fd: int  # the number the command names (closed here once the child has it)
     stderr: Path
-    thumbs_fd: int  # the pipe of the thumbnails' graph (`thumbs_graph`), beside the pass's own
+    thumbs_fd: int  # the pipe of the thumbnails' graph, beside the pass's own
     thumbs: Path  # their folder: 1.jpg, 2.jpg... the first frames in their order
     proc: subprocess.Popen | None = None
     running: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
-    thumbs_count: int = 1  # how many of the first frames it makes thumbnails of (`plan_thumbnails`)
+    thumbs_count: int = 1  # how many of the first frames it makes thumbnails of (`plan_thumbnails`; 0: none,
+    # and the pass does not take it)
     released: bool = False
 
     def matches(self, command: list[str]) -> list[str] | None:
@@ -210,12 +211,17 @@ def take(ffmpeg: str, source: str) -> Head | None:
 def plan_thumbnails(source: str, width: int, height: int) -> None:
     """Thumbnails of the first frames of `source`, a `width` x `height` picture (THUMBS_FIRST, THUMBS_PIXELS),
     where the ffmpeg started early for it is taken (called before the analysis takes it: qc/run.py)."""
-    if _head is None or _head.source != source:
-        return
-    # A thumbnail 320 wide between 40 and 2560 high: no scale nor encoder limit near (outside it, the pass is not
-    # risked on a thumbnail: the early ffmpeg is not taken)
-    usable = 0 < width <= 8 * height and 0 < height <= 8 * width
-    _head.thumbs_count = max(1, min(THUMBS_FIRST, THUMBS_PIXELS // (width * height))) if usable else 0
+    if _head is not None and _head.source == source:
+        _head.thumbs_count = thumbs_count(width, height)
+
+
+def thumbs_count(width: int, height: int) -> int:
+    """How many of the first frames of a `width` x `height` master the pass makes thumbnails of: THUMBS_FIRST,
+    within THUMBS_PIXELS, at least one; none for a thumbnail 320 wide outside 40 to 2560 high (no scale nor encoder
+    limit near: the pass is not risked on a thumbnail)."""
+    if not (0 < width <= 8 * height and 0 < height <= 8 * width):
+        return 0
+    return max(1, min(THUMBS_FIRST, THUMBS_PIXELS // (width * height)))
 
 
 def thumbnails(ffmpeg: str, source: str) -> list[bytes]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from media.ffmpeg.commands import thumbnail_command, thumbnails_command
 from media.report import safe_name, write_report
 from media.timecode import parse_rate
-from qc import headstart, scratch
+from qc import headstart, passthumbs, scratch
 from qc.run import QcReport
 
 VIDEO_CHECKS = ("video.", "stream.")
@@ -113,9 +113,10 @@ def add_thumbnails(report: QcReport, ffmpeg: str, limit: int = 24) -> dict[str, 
 
 
 def _frame_jpegs(report: QcReport, frames: list[int], rate: float, ffmpeg: str) -> dict[int, bytes | None]:
-    """The thumbnail of each of `frames`: those `early_frames` allows from the pass's own (qc/headstart.py), the
-    others seeked by `thumbnails`."""
-    made = headstart.thumbnails(ffmpeg, report.master)
+    """The thumbnail of each of `frames`: those `early_frames` allows from the pass's own (qc/headstart.py,
+    qc/passthumbs.py), the others seeked by `thumbnails`."""
+    made = headstart.thumbnails(ffmpeg, report.master)  # the pass's on the ffmpeg started early, else its own
+    made = passthumbs.take(ffmpeg, report.master) or made
     jpegs: dict[int, bytes | None] = {n: made[n] for n in early_frames(report, frames, len(made)) if made[n]}
     rest = [n for n in frames if n not in jpegs]
     if rest:

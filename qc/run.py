@@ -14,7 +14,7 @@ from media.findings import Severity
 from media.model import MediaKind
 from media.probe import probe_file
 from media.report import Report
-from qc import headstart
+from qc import headstart, passthumbs
 from qc.analyse import Analysis, Progress, UnusableMaster, analyse
 from qc.checks import CheckResult, Context, run_checks
 from qc.profile import DeliveryProfile
@@ -72,10 +72,13 @@ def qc_master(master: Path, profile: DeliveryProfile, ffmpeg: str, *, progress: 
     if media.kind is MediaKind.UNREADABLE and media.video is None:
         return QcReport(**base, verdict="unusable", exit_code=2, error=media.error or "not a media file",
                         media=media.model_dump(mode="json"))
-    if media.video is not None:  # where the pass runs on the ffmpeg started early, it makes the first thumbnails
-        headstart.plan_thumbnails(str(master), media.video.width or 0, media.video.height or 0)
+    # The pass makes the thumbnails of the first frames (qc/headstart.py on the ffmpeg started early, else
+    # qc/passthumbs.py): no thumbnails' ffmpeg for the findings there.
+    size = (media.video.width or 0, media.video.height or 0) if media.video else (0, 0)
+    headstart.plan_thumbnails(media.path, *size)
     try:
-        analysis = analyse(media, profile, ffmpeg, progress=progress)
+        with passthumbs.planned(ffmpeg, media.path, headstart.thumbs_count(*size)):
+            analysis = analyse(media, profile, ffmpeg, progress=progress)
     except UnusableMaster as exc:
         return QcReport(**base, verdict="unusable", exit_code=2, error=exc.reason, media=media.model_dump(mode="json"),
                         elapsed_seconds=time.monotonic() - t0)

@@ -1,7 +1,8 @@
-"""The pass started early (qc/headstart.py, an ffmpeg before 7.0) makes the thumbnails of the master's first frames
-beside its measurements: each is the very JPEG that a seek to its frame makes (`qc.report.thumbnail`), on masters
-made by the ffmpeg of the run (ProRes, open-GOP MPEG-2 in MXF, open-GOP H.264 with B-frames), and the report takes
-them only where every frame decoded in its place."""
+"""The QC's pass makes the thumbnails of the master's first frames beside its measurements, on the ffmpeg started
+early (qc/headstart.py, an ffmpeg before 7.0) or in the usual one-process pass (qc/passthumbs.py): each is the very
+JPEG that a seek to its frame makes (`qc.report.thumbnail`), on masters made by the ffmpeg of the run (ProRes,
+open-GOP MPEG-2 in MXF, open-GOP H.264 with B-frames), and the report takes them only where every frame decoded
+in its place."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from media.ffmpeg.caps import Job, capabilities, ffmpeg_for
-from qc import headstart, scratch
+from qc import headstart, passthumbs, scratch
 from qc.profile import load_profile
 from qc.report import early_frames, frame_seconds, thumbnail
 from qc.run import qc_master
@@ -55,37 +56,45 @@ def made(name: str, folder: Path, ffmpeg: str) -> Path:
     return out
 
 
+@pytest.mark.parametrize("early", [True, False], ids=["early", "usual"])
 @pytest.mark.parametrize("name", sorted(MASTERS))
-def test_the_first_thumbnails_of_the_pass_are_those_a_seek_makes(name, tmp_path, ffmpeg):
-    early = before_7(ffmpeg)
-    if early is None:
+def test_the_first_thumbnails_of_the_pass_are_those_a_seek_makes(name, early, tmp_path, ffmpeg):
+    """`early`: the pass on the ffmpeg the command started early (an ffmpeg before 7.0: qc/headstart.py); else
+    the usual one-process pass on the run's ffmpeg (qc/passthumbs.py)."""
+    use = before_7(ffmpeg) if early else ffmpeg_for(Job.QC_ANALYSIS, ffmpeg).path
+    if use is None:
         pytest.skip("no ffmpeg before 7.0 here: nothing is started early")
     master = made(name, tmp_path, ffmpeg).absolute()
     spec = MASTERS[name]
-    headstart.start(master, early)
+    if early:
+        headstart.start(master, use)
     head = headstart._head
     try:
-        assert head is not None
-        report = qc_master(master, load_profile("ebu-r128-hd25"), early)
-        jpegs = headstart.thumbnails(early, str(master))
+        assert (head is not None) == early
+        report = qc_master(master, load_profile("ebu-r128-hd25"), use)
+        by_head, by_pass = headstart.thumbnails(use, str(master)), passthumbs.take(use, str(master))
     finally:
         headstart.discard()
         scratch.wait()
-    assert not head.thumbs.exists() and not head.folder.exists()
+    assert not head or (not head.thumbs.exists() and not head.folder.exists())
+    assert not (by_head and by_pass)  # one pass made them
+    jpegs = by_head or by_pass
     pixels = spec.width * spec.height
     assert len(jpegs) == min(headstart.THUMBS_FIRST, headstart.THUMBS_PIXELS // pixels)  # 320x180: 8 frames
     first = list(range(len(jpegs)))
     assert early_frames(report, first, len(jpegs)) == first  # every frame decoded in its place
     rate = float(spec.rate)
-    assert jpegs == [thumbnail(master, frame_seconds(n, rate), early) for n in first]
+    assert jpegs == [thumbnail(master, frame_seconds(n, rate), use) for n in first]
     black = spec.defects[0].start
     assert jpegs[black] != jpegs[black - 1]
 
 
 def test_only_a_master_decoded_frame_by_frame_in_place_takes_them(tmp_path, ffmpeg):
     master = make_master(tmp_path / "m.mxf", MasterSpec(seconds=1.0, audio_channels=2), ffmpeg)
-    report = qc_master(master, load_profile("ebu-r128-hd25"), ffmpeg)  # no early ffmpeg: nothing made
+    report = qc_master(master, load_profile("ebu-r128-hd25"), ffmpeg)  # no early ffmpeg: the usual pass made them
     assert headstart.thumbnails(ffmpeg, str(master)) == []
+    assert len(passthumbs.take(ffmpeg, str(master))) == headstart.THUMBS_FIRST
+    assert passthumbs.take(ffmpeg, str(master)) == []  # once
     assert early_frames(report, [0, 3, 7, 30], 8) == [0, 3, 7]
     assert early_frames(report, [0, 3], 0) == []
     m = report.measurements or {}
