@@ -1,24 +1,20 @@
-"""The `postprod` Typer application and what its commands share: settings, output, exit codes."""
+"""The `postprod` Typer application and what its commands share: settings, output, exit codes (cli/base.py's,
+re-exported here)."""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 import typer.main
 from typer import _click as click
 from typer.core import TyperArgument
 
+from cli.base import State, _LazyConsole, emit_json, err, exit_code_for, out, settings, state
 from cli.coerce import light
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from config.settings import Settings
+__all__ = ["State", "_LazyConsole", "app", "command", "emit_json", "err", "exit_code_for", "out", "settings", "state"]
 
 app = typer.Typer(
     name="postprod",
@@ -32,51 +28,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-
-
-class _LazyConsole:
-    """A rich Console made at its first use: `--help` and `--json` print nothing through rich and do not load it
-    (a sixth of a light command's start-up)."""
-
-    def __init__(self, *, piped_width: int | None = None, **options: Any) -> None:
-        self._piped_width = piped_width
-        self._options = options
-        self._console: Console | None = None
-
-    def _made(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            piped = self._piped_width and not sys.stdout.isatty() and not os.environ.get("COLUMNS")
-            self._console = Console(**self._options, width=self._piped_width if piped else None)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._made(), name)
-
-    def __setattr__(self, name: str, value: Any) -> None:  # `out.width = 2000` sets the console's
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self._made(), name, value)
-
-    def __enter__(self) -> Console:  # rich's Live and Progress hold the console with `with console:`
-        return self._made().__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._made().__exit__(*exc)
-
-    def __delattr__(self, name: str) -> None:  # undoing such a change (pytest's monkeypatch): a console as made
-        if name.startswith("_"):
-            object.__delattr__(self, name)
-        else:
-            self._console = None
-
-
-# Piped into a file or a mail, tables keep a readable width instead of 80 columns. No emoji codes: a file named
-# "A001:fire:.mov" prints as it is named (and rich's table of 4,000 emoji is not loaded at each start).
-out: Console = _LazyConsole(highlight=False, soft_wrap=False, emoji=False, piped_width=160)  # type: ignore[assignment]
-err: Console = _LazyConsole(stderr=True, highlight=False, emoji=False)  # type: ignore[assignment]
 
 
 # Metavars shown in --help instead of Python types (<str>, <list[Path]>): by option name, else by type.
@@ -149,35 +100,12 @@ def _build(group: typer.Typer | None, name: str | None) -> click.Command:
         group.registered_commands = every
 
 
-class State:
-    config: Path | None = None
-
-
-state = State()
-
-
 @app.callback()
 def _global(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="Settings file (TOML). Default: "
                       "$POSTPROD_CONFIG, ./postprod.toml, ~/.config/postprod/postprod.toml.")] = None,
 ) -> None:
     state.config = config
-
-
-def settings() -> Settings:
-    from config.settings import load_settings
-
-    return load_settings(state.config)
-
-
-def emit_json(data: Any) -> None:
-    """JSON on stdout, nothing else there: other tools read it (docs/json.md)."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def exit_code_for(errors: int) -> int:
-    return 1 if errors else 0
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/json.md) instead of tables.")]

@@ -170,7 +170,7 @@ def _command_name(args: list[str]) -> str:
 def _report_bug(args: list[str], exc: BaseException) -> int:
     import shlex
 
-    from cli.app import err
+    from cli.base import err
 
     log = write_crash_log(args, exc)
     name = f"postprod {_command_name(args)}".strip()
@@ -183,7 +183,7 @@ def _report_bug(args: list[str], exc: BaseException) -> int:
 
 
 def _report_os_error(exc: OSError) -> int:
-    from cli.app import err
+    from cli.base import err
 
     path = exc.filename if exc.filename2 is None else f"{exc.filename} → {exc.filename2}"
     err.print("[bold red]error:[/] " + escape(f"{path}: {exc.strerror or exc}"), soft_wrap=True)
@@ -204,13 +204,21 @@ def run(args: list[str]) -> int:
     reading_ahead = _read_ahead(args)
     _quiet_environment()
     _tolerant_streams()
-    register(["postprod", *args])
-    from cli.app import command, err
+    from cli import fast
+
+    plain = fast.parse(args)  # a plain command line of probe, plan status, conform, qc, ingest: without typer
+    if plain is None:
+        register(["postprod", *args])
+    from cli.base import err
 
     # `watch` and `worker` put their own graceful stop in its place. Only the main thread may set a handler.
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
+        if plain is not None:
+            return fast.run(plain)
+        from cli.app import command
+
         command(args).main(args=args, prog_name="postprod", standalone_mode=True)
     except Stopped as exc:
         err.print(f"stopped by {signal.Signals(exc.code - 128).name}: what was under way has no result")

@@ -460,7 +460,7 @@ def rich_renderables(view: list[Txt | Grid]) -> list[Any]:
 def show(view: list[Txt | Grid]) -> None:
     """Print the view on stdout as cli.app's `out` console would: here when it is sure to write the same, else
     through rich. Here only while `out` is not made yet (a console a test or a command changed is rich's)."""
-    from cli.app import out
+    from cli.base import out
 
     term = None if getattr(out, "_console", True) is not None else terminal(getattr(out, "_piped_width", None))
     if term is not None:

@@ -9,7 +9,7 @@ from postprod_inproc import postprod
 
 
 def test_a_bug_is_one_line_and_a_log(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cli.commands.probe as probe_command
+    import cli.commands.probe_run as probe_command  # the command's work (cli/commands/probe.py declares it)
 
     def broken(*_args, **_kw):
         raise KeyError("boom [bold]")
@@ -32,7 +32,7 @@ def test_a_bug_is_one_line_and_a_log(workspace: Path, tmp_path: Path, monkeypatc
 
 
 def test_an_os_error_on_a_path_is_a_message(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cli.commands.probe as probe_command
+    import cli.commands.probe_run as probe_command  # the command's work (cli/commands/probe.py declares it)
 
     def denied(*_args, **_kw):
         raise PermissionError(13, "Permission denied", "/srv/rushes/A001")

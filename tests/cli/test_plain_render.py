@@ -159,7 +159,7 @@ def _old_status_table(s):  # type: ignore[no-untyped-def]
     from rich.console import Group
     from rich.table import Table
 
-    from cli.commands.plan import STATE_STYLE, _short
+    from cli.commands.plan_status import STATE_STYLE, _short
     from cli.text import escape, visible
     from planning.stages import StageState
 
@@ -312,7 +312,7 @@ SUMMARY = re.compile(r"\d+ files in \d+\.\d\d s \(\d+\.\d files/s\)\n\Z")
 
 def test_probe_as_before(workspace: Path, make_media, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                          fresh_out: list[int]) -> None:
-    from cli.commands.probe import probe_paths
+    from cli.commands.probe_run import probe_paths
 
     card = Path("card")  # relative, as typed (the workspace is the current folder): a table that fits
     card.mkdir()

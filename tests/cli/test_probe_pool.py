@@ -7,7 +7,7 @@ import pytest
 from conftest import small_clip
 from test_cli import run
 
-import cli.commands.probe as probe_command
+import cli.commands.probe_run as probe_command
 from media.synth import TakeSpec
 
 

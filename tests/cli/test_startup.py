@@ -61,7 +61,8 @@ def test_probe_of_a_file_loads_only_what_it_uses(workspace: Path, clip: Path) ->
                   "ingest.catalogue", "flows", "typer._adapters", "pydantic.type_adapter",
                   "ingest.scan", "ingest.results", "media.report",  # (a file needs no folder walk nor card models)
                   "multiprocessing",  # (nor a pool of workers for one file)
-                  "defusedxml", "xml.etree"):  # (nor the XML parser of BWF's iXML chunk, for a MOV)
+                  "defusedxml", "xml.etree",  # (nor the XML parser of BWF's iXML chunk, for a MOV)
+                  "typer", "click"):  # (a plain command line: cli/fast.py parses it, tests/cli/test_fast.py)
         assert heavy not in names, f"`postprod probe FILE` imported {heavy}"
 
 
@@ -74,7 +75,7 @@ def test_tables_are_printed_without_rich(workspace: Path, clip: Path) -> None:
     assert made.returncode == 0, made.stderr[-2000:]
     status, names = imported("plan", "status", cwd=workspace)
     assert status.returncode == 0 and "Rushes reception" in status.stdout and "money:" in status.stdout
-    assert "rich" not in names
+    assert "rich" not in names and "typer" not in names
 
 
 def test_the_walk_names_the_mhl_folder_as_the_mhl_module_does() -> None:
@@ -126,6 +127,9 @@ def test_conform_qc_plan_and_help_load_no_prefect(workspace: Path, clip: Path) -
         assert "rich.console" not in runs[command][1], command
     for command in ("conform", "qc", "plan status"):
         assert "typer._adapters" not in runs[command][1] and "pydantic.type_adapter" not in runs[command][1], command
+    for command in ("conform", "plan status", "qc"):  # plain command lines: parsed and run without typer (cli/fast.py)
+        assert "typer" not in runs[command][1], command
+    assert not names & {"typer", "click"}  # probe -p test --json, the same
     # pydantic's plugin loader is not imported while PYDANTIC_DISABLE_PLUGINS says none (cli/main.py's stand-in),
     # importlib.metadata and the email package it loads (the first conform made the store: SQLAlchemy does)
     read_only.update({c: r[1] for c, r in runs.items() if c != "conform"}, **{"probe -p": names})
@@ -144,6 +148,7 @@ def test_without_a_prefect_server_the_flows_steps_run_in_process(workspace: Path
     assert '"new": 1' in ingest.stdout and "prefect" not in names
     assert "ingest.proxies.make" not in names  # the production makes no proxies: their code is not loaded
     assert "rich" not in names  # --json: no progress bar, nothing printed through rich
+    assert "typer" not in names  # a plain command line: cli/fast.py
     qc, names = imported("qc", str(clip), "--profile", "ebu-r128-hd25", "-p", "test", "--flow", "--json",
                          cwd=workspace)
     assert '"verdict"' in qc.stdout and "prefect" not in names

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import postprod
 
-import cli.commands.plan as plan_command
+import cli.commands.plan_status as plan_status  # plan status's work (cli/commands/plan.py declares the command)
 from config.settings import load_settings
 from planning.errors import PlanError
 from planning.money.quote import _quote_row
@@ -88,9 +88,9 @@ def test_plan_status_says_the_same_through_either(planned: str, monkeypatch: pyt
     commands = [("plan", "status", "--today", "2026-12-08", "--json"), ("plan", "status", "--today", "2026-12-08"),
                 ("plan", "status", "-p", "test", "--today", "2026-12-08", "--json"),
                 ("plan", "status", "-p", "loose", "--json"), ("plan", "status", "-p", "nobody")]
-    assert isinstance(plan_command.planning_reader(), PlanningReader)  # (the store is SQLite, at HEAD)
+    assert isinstance(plan_status.planning_reader(), PlanningReader)  # (the store is SQLite, at HEAD)
     fast = [postprod(capsys, monkeypatch, *c) for c in commands]
-    monkeypatch.setattr(plan_command, "planning_reader", lambda: PlanningStore(planned))
+    monkeypatch.setattr(plan_status, "planning_reader", lambda: PlanningStore(planned))
     full = [postprod(capsys, monkeypatch, *c) for c in commands]
     assert fast == full
     assert fast[0][0] == 0 and '"money"' in fast[0][1] and "has no plan" in fast[-1][2]
