@@ -38,9 +38,11 @@ GRAPHS = 3  # picture, loudness, raw sound: what a master with sound gets
 _head: Head | None = None
 _made: Head | None = None  # the head the analysis took, until its thumbnails are taken (`thumbnails`)
 # The first frames whose thumbnails the pass makes: THUMBS_FIRST at most, within THUMBS_PIXELS of the master's
-# picture (at least one). Each costs about 1.5 ms of CPU beside the pass (320x180 ProRes, Debian's 5.1; a scale
-# and an encode), a thumbnails' ffmpeg about 0.1 s: frame 0 is the commonest (a leader, a whole-file condition).
-THUMBS_FIRST = 8
+# picture (at least one). A thumbnails' ffmpeg costs about 0.1 s of CPU and as much of the wait; each frame made
+# beside the pass 1.5-2.5 ms of CPU, paid by every QC, findings or none (1 s 320x180 masters, Debian's 5.1, load
+# 3-8: 8 frames 0.012-0.02 s, 1 frame 0.004-0.007 s). Frame 0 is where most findings start (a leader, a
+# whole-file condition, the field order): it alone.
+THUMBS_FIRST = 1
 THUMBS_PIXELS = 2 * 1920 * 1080
 THUMB_WIDTH = 320
 
