@@ -1,13 +1,14 @@
 """A plain command line of a command people wait on, parsed and run without typer.
 
 Importing typer and building its click command is about a tenth of `postprod plan status --json` or `postprod
-probe clip.mov`. For `probe`, `plan status`, `conform`, `qc` and `ingest`, a command line made only of the options
-in `HOT` (each at most once, values that are not empty and do not start with "-", the positional arguments the
-command takes) is parsed here into the same values typer would give, and the command's work (a typer-free function
-the typer command calls as well) is called with them. Anything else — `--help`, an option not in the table, a
-missing or malformed value, `-pNAME`, an option given twice, shell completion — is left to typer, so that its
-messages stay (`parse` returns None). tests/cli/test_fast.py holds `HOT` equal to the typer declarations and the
-values of many command lines equal to those typer calls the work with.
+probe clip.mov`. For `probe`, `plan status`, `conform`, `qc`, `ingest` and `proxy`, a command line made only of
+the options in `HOT` (each at most once, those in `REQUIRED` given, values that are not empty and do not start
+with "-", the positional arguments the command takes) is parsed here into the same values typer would give, and
+the command's work (a typer-free function the typer command calls as well) is called with them. Anything else —
+`--help`, an option not in the table, a missing or malformed value, `-pNAME`, an option given twice, shell
+completion — is left to typer, so that its messages stay (`parse` returns None). tests/cli/test_fast.py holds
+`HOT` equal to the typer declarations and the values of many command lines equal to those typer calls the work
+with.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# What each kind of value becomes: a path, a string, a whole number (non-negative, digits only: anything else is
-# typer's to refuse or read), or a flag's own value.
+# What each kind of value becomes: a path, a string, a whole number ("int": 0 or more, "count": 1 or more; digits
+# only: anything else is typer's to refuse or read), or a flag's own value.
 _DIGITS = re.compile(r"[0-9]+")
 GLOBAL = {"-c": ("config", "path"), "--config": ("config", "path")}
 PRODUCTION = {"--production": ("production", "str"), "-p": ("production", "str")}
@@ -40,7 +41,12 @@ HOT: dict[tuple[str, ...], tuple[str, str, tuple[str, str, str] | None, dict[str
                **PRODUCTION, "--flow": ("flow", "true"), "--json": ("as_json", "true")}),
     ("ingest",): ("cli.commands.ingest_run", "ingest_command", ("paths", "many", "path"),
                   {**PRODUCTION, "--direct": ("direct", "true"), "--json": ("as_json", "true")}),
+    ("proxy",): ("cli.commands.proxy_run", "proxy_command", ("paths", "many", "path"),
+                 {"--preset": ("preset", "str"), "--out": ("out_dir", "path"), **PRODUCTION,
+                  "--workers": ("workers", "count"), "--lut": ("lut", "path"), "--json": ("as_json", "true")}),
 }
+# The options a command cannot do without: a command line without one of them is typer's (its message).
+REQUIRED = {("proxy",): {"preset"}}
 
 
 class _Typer(Exception):
@@ -52,8 +58,8 @@ def _value(kind: str, text: str) -> Any:
         raise _Typer
     if kind == "path":
         return Path(text)
-    if kind == "int":
-        if not _DIGITS.fullmatch(text):
+    if kind in ("int", "count"):
+        if not _DIGITS.fullmatch(text) or (kind == "count" and int(text) < 1):
             raise _Typer
         return int(text)
     return text
@@ -112,6 +118,8 @@ def parse(args: list[str]) -> tuple[str, str, dict[str, Any], Path | None] | Non
         values: dict[str, Any] = {}
         found: list[str] | None = [] if positional else None
         _options(args[i + len(words):], table, values, found)
+        if not REQUIRED.get(words, set()) <= values.keys():
+            raise _Typer
         if positional:
             name, count, kind = positional
             if not found or (count == "one" and len(found) != 1):

@@ -206,7 +206,7 @@ def run(args: list[str]) -> int:
     _tolerant_streams()
     from cli import fast
 
-    plain = fast.parse(args)  # a plain command line of probe, plan status, conform, qc, ingest: without typer
+    plain = fast.parse(args)  # a plain command line of a command people wait on: run without typer (cli/fast.py)
     if plain is None:
         register(["postprod", *args])
     from cli.base import err
