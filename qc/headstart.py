@@ -2,7 +2,7 @@
 
 An ffmpeg's start is mostly the dynamic linking of its libraries (Debian's 5.1: about 0.1 s of CPU, before its
 `main`), and `postprod qc` of a short master used to start it only after pydantic, the settings, the profile and
-the probe. `start` (cli/commands/qc.py, before those load) starts the one-process pass's ffmpeg with the command
+the probe. `start` (cli/commands/qc_run.py, before those load) starts the one-process pass's ffmpeg with the command
 line a master with sound gets, its three graphs to be read from pipes (`-filter_complex_script pipe:N`: ffmpeg
 reads such options before it opens its input, so it waits there); the analysis (qc/analyse.py) takes it only if
 the command it built is that one token for token, each `-filter_complex G` in place of a

@@ -128,4 +128,4 @@ def test_the_pid_a_launcher_is_told_already_leads_its_own_process_group(server, 
                 pid = int(first[1])
                 assert os.getpgid(pid) == pid
             # the connection closed: the server stops this orphaned run
-            _wait("the orphaned run stopped", lambda: pid not in _children(proc.pid))
+            _wait("the orphaned run stopped", lambda pid=pid: pid not in _children(proc.pid))
