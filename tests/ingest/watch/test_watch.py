@@ -210,8 +210,11 @@ def _watch_process(ws: Path, *args: str, log: Path) -> subprocess.Popen:
 
 
 def _events(log: Path) -> list[dict]:
+    """The JSON events of the watcher's output so far: whole lines only (a line it is writing as this reads has no
+    end yet: it is read whole the next time)."""
     out = []
-    for line in log.read_text(errors="replace").splitlines():
+    text = log.read_text(errors="replace")
+    for line in text[:text.rfind("\n") + 1].splitlines():
         if line.startswith("{"):
             out.append(json.loads(line))
     return out
